@@ -1,0 +1,30 @@
+//! Validates the build-time capacities and hands them to the crate.
+use std::env;
+
+fn setting(name: &str, default: u32, range: std::ops::RangeInclusive<u32>) -> u32 {
+    println!("cargo:rerun-if-env-changed={name}");
+    match env::var(name) {
+        Err(_) => default,
+        Ok(v) => match v.parse::<u32>() {
+            Ok(n) if range.contains(&n) => n,
+            _ => panic!(
+                "{name}={v} is not a whole number in {}..={}",
+                range.start(),
+                range.end()
+            ),
+        },
+    }
+}
+
+fn main() {
+    let out = env::var("OUT_DIR").expect("cargo sets OUT_DIR");
+    let max_pub = setting("ICEFLOE_MAX_PUBLISHERS", 16, 1..=256);
+    let max_sub = setting("ICEFLOE_MAX_SUBSCRIBERS", 64, 1..=4096);
+    let code = format!(
+        "/// Publisher slots a service may have (build-time: `ICEFLOE_MAX_PUBLISHERS`, default 16).\n\
+         pub const MAX_PUBLISHERS: usize = {max_pub};\n\
+         /// Subscriber slots a service may have (build-time: `ICEFLOE_MAX_SUBSCRIBERS`, default 64).\n\
+         pub const MAX_SUBSCRIBERS: usize = {max_sub};\n"
+    );
+    std::fs::write(format!("{out}/capacities.rs"), code).expect("OUT_DIR is writable");
+}

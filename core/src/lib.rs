@@ -1,0 +1,37 @@
+#![doc = include_str!("../README.md")]
+#![no_std]
+#![cfg_attr(not(loom), deny(unsafe_code))]
+#![warn(missing_docs)]
+
+#[cfg(test)]
+extern crate std;
+
+pub mod config;
+pub mod name;
+pub mod node;
+pub mod platform;
+#[allow(unsafe_code)]
+pub mod port;
+#[allow(unsafe_code)]
+pub mod service;
+#[allow(unsafe_code)]
+pub mod shm;
+pub mod sync;
+#[allow(unsafe_code)]
+pub mod zero_copy;
+
+#[cfg(feature = "conformance")]
+#[allow(unsafe_code)]
+pub mod conformance;
+
+pub use icefloe_derive::ZeroCopySend;
+pub use name::{NameError, NodeName, ServiceName};
+pub use node::{CleanupState, Node, NodeBuilder, NodeCreationError, NodeWaitError};
+pub use platform::Platform;
+pub use port::publisher::{ChunkStats, Publisher, PublisherBuilder};
+pub use port::sample::{Sample, SampleMut, SampleMutUninit};
+pub use port::subscriber::{Subscriber, SubscriberBuilder};
+pub use port::{BackpressureStrategy, LoanError, PublisherCreateError, ReceiveError, SendError, SubscriberCreateError};
+pub use service::publish_subscribe::{PublishSubscribe, PublishSubscribeBuilder};
+pub use service::{ServiceCreateError, ServiceOpenError, ServiceOpenOrCreateError};
+pub use zero_copy::{Payload, ZeroCopySend};

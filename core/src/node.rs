@@ -1,0 +1,221 @@
+//! Nodes: one participant, the owner of services and ports.
+
+use crate::name::{NameError, NodeName, Prefix, ServiceName};
+use crate::platform::{LivenessId, Permissions, Platform, Termination};
+use crate::service::ServiceBuilder;
+use core::fmt;
+use core::marker::PhantomData;
+use core::time::Duration;
+
+/// Builds a [`Node`].
+///
+/// ```
+/// # fn demo<P: icefloe_core::Platform>() -> Result<(), icefloe_core::NodeCreationError> {
+/// use icefloe_core::{NodeBuilder, NodeName};
+/// let node = NodeBuilder::<P>::new().name(NodeName::new("camera").unwrap()).create()?;
+/// # Ok(()) }
+/// ```
+pub struct NodeBuilder<P: Platform> {
+    name: NodeName,
+    prefix: Prefix,
+    permissions: Permissions,
+    _p: PhantomData<P>,
+}
+
+/// Why a node could not be created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum NodeCreationError {
+    /// The prefix given to [`NodeBuilder::prefix`] is invalid.
+    InvalidPrefix(NameError),
+}
+
+impl fmt::Display for NodeCreationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidPrefix(e) => write!(f, "invalid segment prefix: {e}"),
+        }
+    }
+}
+
+impl core::error::Error for NodeCreationError {}
+
+/// Why [`Node::wait`] returned early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum NodeWaitError {
+    /// An interrupt (Ctrl-C, SIGINT) arrived.
+    Interrupt,
+    /// A termination request (SIGTERM) arrived.
+    TerminationRequest,
+}
+
+impl fmt::Display for NodeWaitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Interrupt => "interrupted (SIGINT)",
+            Self::TerminationRequest => "termination requested (SIGTERM)",
+        })
+    }
+}
+
+impl core::error::Error for NodeWaitError {}
+
+/// What [`Node::cleanup_dead_nodes`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct CleanupState {
+    /// Dead nodes whose resources were reclaimed.
+    pub cleanups: u32,
+    /// Services that could not be inspected (corrupt or inaccessible).
+    pub failed_cleanups: u32,
+}
+
+impl<P: Platform> Default for NodeBuilder<P> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<P: Platform> NodeBuilder<P> {
+    /// A builder with an empty name, the default prefix ([`DEFAULT_PREFIX`](crate::name::DEFAULT_PREFIX))
+    /// and owner-only permissions.
+    pub fn new() -> Self {
+        Self { name: NodeName::new("").unwrap_or_else(|_| unreachable_name()), prefix: Prefix::default(), permissions: Permissions::OwnerOnly, _p: PhantomData }
+    }
+
+    /// Names the node.
+    pub fn name(mut self, name: NodeName) -> Self {
+        self.name = name;
+        self
+    }
+
+    /// Sets the segment-name prefix: nodes only see services made with the
+    /// same prefix (use one per test, or per "domain").
+    pub fn prefix(mut self, prefix: &str) -> Result<Self, NodeCreationError> {
+        self.prefix = Prefix::new(prefix).map_err(NodeCreationError::InvalidPrefix)?;
+        Ok(self)
+    }
+
+    /// Who may open the segments this node creates (default: owner only).
+    pub fn permissions(mut self, p: Permissions) -> Self {
+        self.permissions = p;
+        self
+    }
+
+    /// Creates the node: takes this participant's liveness id and a unique
+    /// node id. Costs no allocation and no system call beyond the
+    /// platform's liveness and clock queries.
+    pub fn create(self) -> Result<Node<P>, NodeCreationError> {
+        P::prepare_termination_handling();
+        let liveness = P::liveness_self();
+        let id = unique_id::<P>(liveness, 0);
+        Ok(Node { name: self.name, prefix: self.prefix, permissions: self.permissions, liveness, id, _p: PhantomData })
+    }
+}
+
+#[cold]
+fn unreachable_name() -> NodeName {
+    // The empty node name is valid; this is never reached.
+    NodeName::new("-").expect("a one-character node name is valid")
+}
+
+/// A process-unique, run-unique 64-bit id: liveness id, time and a counter.
+pub(crate) fn unique_id<P: Platform>(liveness: LivenessId, salt: u64) -> u64 {
+    use crate::sync::Ordering;
+    // The real atomic (not loom's): a process-wide counter, never in shared memory.
+    static COUNTER: crate::sync::SignalWord = crate::sync::SignalWord::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let t = P::now().as_nanos() as u64;
+    let words = liveness.0;
+    crate::name::hash64(&[
+        &words[0].to_le_bytes(),
+        &words[1].to_le_bytes(),
+        &words[2].to_le_bytes(),
+        &t.to_le_bytes(),
+        &n.to_le_bytes(),
+        &salt.to_le_bytes(),
+    ])
+}
+
+/// A participant: creates and opens services, waits, cleans up after dead
+/// peers.
+pub struct Node<P: Platform> {
+    name: NodeName,
+    prefix: Prefix,
+    permissions: Permissions,
+    liveness: LivenessId,
+    id: u64,
+    _p: PhantomData<P>,
+}
+
+impl<P: Platform> Node<P> {
+    /// The node's name.
+    pub fn name(&self) -> &NodeName {
+        &self.name
+    }
+
+    /// The node's unique id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The segment-name prefix.
+    pub fn prefix(&self) -> &Prefix {
+        &self.prefix
+    }
+
+    /// Segment permissions.
+    pub fn permissions(&self) -> Permissions {
+        self.permissions
+    }
+
+    /// This participant's liveness id.
+    pub fn liveness(&self) -> LivenessId {
+        self.liveness
+    }
+
+    /// Starts building a service.
+    pub fn service_builder(&self, name: &ServiceName) -> ServiceBuilder<'_, P> {
+        ServiceBuilder::new(self, name.clone())
+    }
+
+    /// Sleeps for `cycle`; returns an error at once when SIGINT or SIGTERM
+    /// arrives (on platforms that have them), so loops end cleanly:
+    /// `while node.wait(period).is_ok() { … }`.
+    pub fn wait(&self, cycle: Duration) -> Result<(), NodeWaitError> {
+        if let Some(t) = P::take_termination_request() {
+            return Err(t.into());
+        }
+        P::sleep(cycle).map_err(Into::into)
+    }
+
+    /// Finds every service under this node's prefix, and in each reclaims
+    /// what dead nodes left: their node slots, their ports, the chunks their
+    /// subscribers held (taken back by the publishers on their next
+    /// operation) and their data segments. A service whose last node was
+    /// dead is removed. Also runs whenever a service is opened.
+    pub fn cleanup_dead_nodes(&self) -> CleanupState {
+        let mut state = CleanupState::default();
+        let prefix = self.prefix.clone();
+        let _ = P::shm_list(prefix.as_str(), &mut |name| {
+            if crate::name::is_segment_name(&prefix, name, crate::name::SegmentKind::Service) {
+                match crate::service::cleanup_service_by_name::<P>(&prefix, name) {
+                    Ok(n) => state.cleanups += n,
+                    Err(()) => state.failed_cleanups += 1,
+                }
+            }
+            true
+        });
+        state
+    }
+}
+
+impl From<Termination> for NodeWaitError {
+    fn from(t: Termination) -> Self {
+        match t {
+            Termination::Interrupt => Self::Interrupt,
+            Termination::Terminate => Self::TerminationRequest,
+        }
+    }
+}

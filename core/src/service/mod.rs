@@ -1,0 +1,493 @@
+//! Services: a name, a messaging pattern, its QoS and payload types, living
+//! in one service segment that every participant maps.
+//!
+//! [`ServiceBuilder`] picks the pattern; the pattern's builder (for now
+//! [`PublishSubscribeBuilder`](publish_subscribe::PublishSubscribeBuilder))
+//! sets QoS and then `create`s, `open`s or `open_or_create`s the service.
+//! On open, sizes are minimum requirements (only those set explicitly are
+//! checked), behaviour flags must match, and the payload and user-header
+//! types must match exactly; each mismatch has its own error.
+
+pub mod publish_subscribe;
+
+use crate::name::{hash64, segment_name, Prefix, SegmentKind, ServiceName, ShmName};
+use crate::node::Node;
+use crate::platform::{Access, Liveness, Platform, ShmError, SharedMemory};
+use crate::shm::header::{Header, HeaderCheck};
+use crate::shm::service::{self as layout, split_state, status, ServiceLayout, ServiceView, StaticConfig, KIND_SERVICE, NO_OWNER};
+use crate::shm::Region;
+use crate::sync::Ordering;
+use core::fmt;
+use core::marker::PhantomData;
+use core::time::Duration;
+
+/// Starts building a service of some messaging pattern.
+pub struct ServiceBuilder<'n, P: Platform> {
+    node: &'n Node<P>,
+    name: ServiceName,
+}
+
+impl<'n, P: Platform> ServiceBuilder<'n, P> {
+    pub(crate) fn new(node: &'n Node<P>, name: ServiceName) -> Self {
+        Self { node, name }
+    }
+
+    /// Publish-subscribe with payload `T`: a [`ZeroCopySend`](crate::ZeroCopySend)
+    /// type, or a slice `[T]` of them.
+    pub fn publish_subscribe<T: crate::zero_copy::Payload + ?Sized>(
+        self,
+    ) -> publish_subscribe::PublishSubscribeBuilder<'n, P, T, ()> {
+        publish_subscribe::PublishSubscribeBuilder::new(self.node, self.name)
+    }
+}
+
+/// Why a service could not be created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ServiceCreateError {
+    /// A live service of that name and pattern exists.
+    AlreadyExists,
+    /// A QoS value is zero or above its limit (named by the field).
+    InvalidQos(&'static str),
+    /// More publishers or subscribers than this build supports
+    /// ([`MAX_PUBLISHERS`](crate::config::MAX_PUBLISHERS),
+    /// [`MAX_SUBSCRIBERS`](crate::config::MAX_SUBSCRIBERS)).
+    ExceedsBuildLimit(&'static str),
+    /// A type name is longer than [`MAX_TYPE_NAME_LEN`](crate::zero_copy::MAX_TYPE_NAME_LEN).
+    TypeNameTooLong,
+    /// The OS refused the segment: permissions.
+    InsufficientPermissions,
+    /// The OS refused the segment: memory, descriptors, arena space.
+    InsufficientResources,
+    /// Another shared-memory failure.
+    Shm(ShmError),
+}
+
+/// Why a service could not be opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ServiceOpenError {
+    /// No service of that name and pattern exists.
+    DoesNotExist,
+    /// The payload type's name or variant (fixed-size or slice) differs.
+    IncompatiblePayloadType,
+    /// The payload type's size differs.
+    IncompatiblePayloadSize,
+    /// The payload type's alignment differs, or the service's payload
+    /// alignment is below the one requested.
+    IncompatiblePayloadAlignment,
+    /// The user header type (name, size or alignment) differs.
+    IncompatibleUserHeader,
+    /// The safe-overflow setting differs from the one requested.
+    IncompatibleOverflowBehavior,
+    /// The service has fewer publisher slots than requested.
+    DoesNotSupportRequestedAmountOfPublishers,
+    /// The service has fewer subscriber slots than requested.
+    DoesNotSupportRequestedAmountOfSubscribers,
+    /// The service admits fewer nodes than requested.
+    DoesNotSupportRequestedAmountOfNodes,
+    /// The service keeps less history than requested.
+    DoesNotSupportRequestedMinHistorySize,
+    /// The service's subscriber buffers are smaller than requested.
+    DoesNotSupportRequestedMinBufferSize,
+    /// The service lets subscribers borrow fewer samples than requested.
+    DoesNotSupportRequestedMinSubscriberBorrowedSamples,
+    /// Every node slot of the service is taken.
+    ExceedsMaxNumberOfNodes,
+    /// The service's last user is removing it; retry.
+    IsMarkedForDestruction,
+    /// The service's creator has not finished within the creation timeout.
+    HangsInCreation,
+    /// The segment was made by another layout version of icefloe.
+    VersionMismatch,
+    /// The segment's contents make no sense.
+    ServiceInCorruptedState,
+    /// Another service's name hashes to the same segment name.
+    HashCollision,
+    /// The OS refused access.
+    InsufficientPermissions,
+    /// Another shared-memory failure.
+    Shm(ShmError),
+}
+
+/// Why `open_or_create` failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ServiceOpenOrCreateError {
+    /// Opening failed.
+    Open(ServiceOpenError),
+    /// Creating failed.
+    Create(ServiceCreateError),
+    /// The service kept appearing and disappearing while we tried.
+    SystemInFlux,
+}
+
+impl fmt::Display for ServiceCreateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::AlreadyExists => f.write_str("the service already exists"),
+            Self::InvalidQos(field) => write!(f, "QoS value `{field}` is zero or above its limit"),
+            Self::ExceedsBuildLimit(field) => write!(f, "`{field}` exceeds this build's capacity"),
+            Self::TypeNameTooLong => f.write_str("a type name is too long"),
+            Self::InsufficientPermissions => f.write_str("insufficient permissions to create the service"),
+            Self::InsufficientResources => f.write_str("insufficient resources to create the service"),
+            Self::Shm(e) => write!(f, "shared memory: {e}"),
+        }
+    }
+}
+
+impl fmt::Display for ServiceOpenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Shm(e) => write!(f, "shared memory: {e}"),
+            other => fmt::Debug::fmt(other, f),
+        }
+    }
+}
+
+impl fmt::Display for ServiceOpenOrCreateError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Open(e) => write!(f, "open: {e}"),
+            Self::Create(e) => write!(f, "create: {e}"),
+            Self::SystemInFlux => f.write_str("the service kept changing while being opened or created"),
+        }
+    }
+}
+
+impl core::error::Error for ServiceCreateError {}
+impl core::error::Error for ServiceOpenError {}
+impl core::error::Error for ServiceOpenOrCreateError {}
+
+fn create_error(e: ShmError) -> ServiceCreateError {
+    match e {
+        ShmError::AlreadyExists => ServiceCreateError::AlreadyExists,
+        ShmError::PermissionDenied => ServiceCreateError::InsufficientPermissions,
+        ShmError::InsufficientResources => ServiceCreateError::InsufficientResources,
+        other => ServiceCreateError::Shm(other),
+    }
+}
+
+fn open_error(e: ShmError) -> ServiceOpenError {
+    match e {
+        ShmError::DoesNotExist => ServiceOpenError::DoesNotExist,
+        ShmError::PermissionDenied => ServiceOpenError::InsufficientPermissions,
+        other => ServiceOpenError::Shm(other),
+    }
+}
+
+/// The service's identity: the hash of its pattern and name.
+pub(crate) fn service_hash(pattern: u32, name: &ServiceName) -> u64 {
+    hash64(&[&pattern.to_le_bytes(), name.as_str().as_bytes()])
+}
+
+/// The segment name of a port's data segment.
+pub(crate) fn data_segment_name(prefix: &Prefix, service_hash: u64, port_id: u64) -> ShmName {
+    segment_name(prefix, hash64(&[&service_hash.to_le_bytes(), &port_id.to_le_bytes()]), SegmentKind::Data)
+}
+
+/// What a service handle holds, whatever its pattern: the mapping, the
+/// validated view, the config, and this handle's node slot.
+pub(crate) struct ServiceCore<P: Platform> {
+    _shm: P::Shm,
+    pub(crate) view: ServiceView,
+    pub(crate) config: StaticConfig,
+    pub(crate) hash: u64,
+    pub(crate) prefix: Prefix,
+    pub(crate) node_slot: u32,
+    pub(crate) shm_name: ShmName,
+    pub(crate) permissions: crate::platform::Permissions,
+    pub(crate) liveness: crate::platform::LivenessId,
+    pub(crate) node_id: u64,
+    _p: PhantomData<P>,
+}
+
+fn region_of<S: SharedMemory>(shm: &S) -> Region {
+    // SAFETY: the mapping is valid for `len` bytes while `shm` lives, and the
+    // region never outlives the `ServiceCore` that owns `shm`; every word is
+    // accessed atomically.
+    unsafe { Region::new(shm.as_ptr(), shm.len()) }
+}
+
+/// How an existing segment was found when trying to open it.
+enum Existing<P: Platform> {
+    Ready(P::Shm, StaticConfig),
+    /// Being created by a live creator for longer than the timeout.
+    Hanging,
+    /// Being created by a dead creator: may be removed.
+    Stale,
+}
+
+fn open_existing<P: Platform>(name: &ShmName) -> Result<Existing<P>, ServiceOpenError> {
+    let shm = P::shm_open(name, Access::ReadWrite).map_err(open_error)?;
+    let region = region_of(&shm);
+    let header = Header::new(region.try_words(0, crate::shm::header::HEADER_WORDS).ok_or(ServiceOpenError::ServiceInCorruptedState)?)
+        .ok_or(ServiceOpenError::ServiceInCorruptedState)?;
+    let start = P::now();
+    loop {
+        match header.check(KIND_SERVICE, region.len()).0 {
+            HeaderCheck::Ready => break,
+            HeaderCheck::InCreation { creator } => {
+                if creator.0 != [0; 3] && P::liveness_check(creator) == Liveness::Dead {
+                    return Ok(Existing::Stale);
+                }
+                if P::now().saturating_sub(start) > Duration::from_millis(crate::config::CREATION_TIMEOUT_MS) {
+                    return Ok(if creator.0 == [0; 3] { Existing::Stale } else { Existing::Hanging });
+                }
+                let _ = P::sleep(Duration::from_millis(1));
+            }
+            HeaderCheck::VersionMismatch { .. } => return Err(ServiceOpenError::VersionMismatch),
+            HeaderCheck::BadMagicOrKind | HeaderCheck::SizeMismatch => {
+                return Err(ServiceOpenError::ServiceInCorruptedState)
+            }
+        }
+    }
+    let words = region
+        .try_words(ServiceLayout::static_offset(), region.len().saturating_sub(ServiceLayout::static_offset()) / 4)
+        .ok_or(ServiceOpenError::ServiceInCorruptedState)?;
+    let config = StaticConfig::read(words).map_err(|_| ServiceOpenError::ServiceInCorruptedState)?;
+    if ServiceLayout::of(&config).size > region.len() {
+        return Err(ServiceOpenError::ServiceInCorruptedState);
+    }
+    Ok(Existing::Ready(shm, config))
+}
+
+impl<P: Platform> ServiceCore<P> {
+    /// Creates the segment for `config` (exclusively), retrying once over a
+    /// stale leftover of a dead creator or of dead nodes.
+    pub(crate) fn create(node: &Node<P>, config: StaticConfig) -> Result<Self, ServiceCreateError> {
+        let hash = service_hash(config.pattern, &config.name);
+        let name = segment_name(node.prefix(), hash, SegmentKind::Service);
+        let layout = ServiceLayout::of(&config);
+        for _ in 0..3 {
+            match P::shm_create(&name, layout.size, node.permissions()) {
+                Ok(shm) => {
+                    let region = region_of(&shm);
+                    let view = ServiceView::new(region, &config).ok_or(ServiceCreateError::Shm(ShmError::InvalidSize))?;
+                    let header = Header::new(region.words(0, crate::shm::header::HEADER_WORDS))
+                        .ok_or(ServiceCreateError::Shm(ShmError::InvalidSize))?;
+                    header.begin(node.liveness());
+                    config.write(region.words(layout.static_off, (layout.state_off - layout.static_off) / 4));
+                    let slot = view.node(0).ok_or(ServiceCreateError::Shm(ShmError::InvalidSize))?;
+                    let g = slot.try_claim().ok_or(ServiceCreateError::Shm(ShmError::InvalidSize))?;
+                    slot.set_node(node.liveness(), node.id());
+                    slot.activate(g);
+                    header.publish(KIND_SERVICE, layout.size as u64);
+                    return Ok(Self::assemble(node, shm, view, config, hash, 0, name));
+                }
+                Err(ShmError::AlreadyExists) => {
+                    // Someone's there: live, or a leftover? Clean what is dead.
+                    match open_existing::<P>(&name) {
+                        Ok(Existing::Stale) => {
+                            let _ = P::shm_unlink(&name);
+                        }
+                        Ok(Existing::Ready(shm, existing)) => {
+                            let region = region_of(&shm);
+                            match ServiceView::new(region, &existing) {
+                                Some(view) if existing.name == config.name => {
+                                    if !cleanup_view::<P>(&view, node.prefix(), &name, hash).1 {
+                                        return Err(ServiceCreateError::AlreadyExists);
+                                    }
+                                }
+                                _ => return Err(ServiceCreateError::AlreadyExists),
+                            }
+                        }
+                        Ok(Existing::Hanging) => return Err(ServiceCreateError::AlreadyExists),
+                        Err(ServiceOpenError::DoesNotExist) => {}
+                        Err(_) => return Err(ServiceCreateError::AlreadyExists),
+                    }
+                }
+                Err(e) => return Err(create_error(e)),
+            }
+        }
+        Err(ServiceCreateError::AlreadyExists)
+    }
+
+    /// Opens the segment, cleans up dead nodes, takes a node slot, and
+    /// hands the stored config to `verify`.
+    pub(crate) fn open(
+        node: &Node<P>,
+        pattern: u32,
+        name: &ServiceName,
+        verify: impl FnOnce(&StaticConfig) -> Result<(), ServiceOpenError>,
+    ) -> Result<Self, ServiceOpenError> {
+        let hash = service_hash(pattern, name);
+        let shm_name = segment_name(node.prefix(), hash, SegmentKind::Service);
+        let (shm, config) = match open_existing::<P>(&shm_name)? {
+            Existing::Ready(shm, config) => (shm, config),
+            Existing::Hanging => return Err(ServiceOpenError::HangsInCreation),
+            Existing::Stale => return Err(ServiceOpenError::DoesNotExist),
+        };
+        if config.name != *name || config.pattern != pattern {
+            return Err(ServiceOpenError::HashCollision);
+        }
+        verify(&config)?;
+        let view = ServiceView::new(region_of(&shm), &config).ok_or(ServiceOpenError::ServiceInCorruptedState)?;
+        let (_, destroyed) = cleanup_view::<P>(&view, node.prefix(), &shm_name, hash);
+        if destroyed {
+            return Err(ServiceOpenError::DoesNotExist);
+        }
+        let slot_index = (0..config.max_nodes)
+            .find_map(|i| {
+                let slot = view.node(i)?;
+                let g = slot.try_claim()?;
+                slot.set_node(node.liveness(), node.id());
+                slot.activate(g);
+                Some(i)
+            })
+            .ok_or(ServiceOpenError::ExceedsMaxNumberOfNodes)?;
+        if view.state().load(Ordering::SeqCst) == layout::DESTROYING {
+            if let Some(slot) = view.node(slot_index) {
+                slot.release(slot.state());
+            }
+            return Err(ServiceOpenError::IsMarkedForDestruction);
+        }
+        Ok(Self::assemble(node, shm, view, config, hash, slot_index, shm_name))
+    }
+
+    fn assemble(
+        node: &Node<P>,
+        shm: P::Shm,
+        view: ServiceView,
+        config: StaticConfig,
+        hash: u64,
+        node_slot: u32,
+        shm_name: ShmName,
+    ) -> Self {
+        Self {
+            _shm: shm,
+            view,
+            config,
+            hash,
+            prefix: node.prefix().clone(),
+            node_slot,
+            shm_name,
+            permissions: node.permissions(),
+            liveness: node.liveness(),
+            node_id: node.id(),
+            _p: PhantomData,
+        }
+    }
+
+    /// Reclaims what dead nodes left in this service; returns how many.
+    pub(crate) fn cleanup_dead_nodes(&self) -> u32 {
+        cleanup_view::<P>(&self.view, &self.prefix, &self.shm_name, self.hash).0
+    }
+}
+
+impl<P: Platform> Drop for ServiceCore<P> {
+    fn drop(&mut self) {
+        if let Some(slot) = self.view.node(self.node_slot) {
+            let st = slot.state();
+            if slot.node_id() == self.node_id && split_state(st).1 == status::ACTIVE {
+                slot.release(st);
+            }
+        }
+        try_destroy::<P>(&self.view, &self.prefix, &self.shm_name, self.hash);
+    }
+}
+
+/// Frees a port slot whose owner is `owner` (a dead node's slot index);
+/// returns the port id if this call freed it.
+fn reclaim_port(slot: crate::shm::service::Slot<'_>, owner: u32) -> Option<u64> {
+    let st = slot.state();
+    if split_state(st).1 == status::FREE || slot.owner() != owner {
+        return None;
+    }
+    let id = slot.port_id();
+    slot.set_field(1, NO_OWNER);
+    slot.release(st).then_some(id)
+}
+
+/// Reclaims dead nodes of one service. Returns (nodes reclaimed, whether
+/// the service was destroyed because nobody was left).
+fn cleanup_view<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &ShmName, hash: u64) -> (u32, bool) {
+    let l = view.layout();
+    let _ = l;
+    let mut cleaned = 0;
+    let max_nodes = (0..).take_while(|&i| view.node(i).is_some()).count() as u32;
+    for n in 0..max_nodes {
+        let Some(slot) = view.node(n) else { continue };
+        let st = slot.state();
+        if split_state(st).1 == status::FREE {
+            continue;
+        }
+        let id = slot.liveness();
+        if id.0 == [0; 3] || P::liveness_check(id) != Liveness::Dead {
+            continue;
+        }
+        let mut i = 0;
+        while let Some(p) = view.publisher(i) {
+            if let Some(port_id) = reclaim_port(p, n) {
+                let _ = P::shm_unlink(&data_segment_name(prefix, hash, port_id));
+            }
+            i += 1;
+        }
+        let mut i = 0;
+        while let Some(s) = view.subscriber(i) {
+            reclaim_port(s, n);
+            i += 1;
+        }
+        view.bump_epoch();
+        if slot.release(st) {
+            cleaned += 1;
+        }
+    }
+    (cleaned, try_destroy::<P>(view, prefix, shm_name, hash))
+}
+
+/// If no node uses the service any more, removes it. Returns true if it was
+/// removed by this call.
+fn try_destroy<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &ShmName, hash: u64) -> bool {
+    let any_node = || {
+        let mut i = 0;
+        while let Some(n) = view.node(i) {
+            if split_state(n.state()).1 != status::FREE {
+                return true;
+            }
+            i += 1;
+        }
+        false
+    };
+    if any_node() {
+        return false;
+    }
+    if view.state().compare_exchange(0, layout::DESTROYING, Ordering::SeqCst, Ordering::SeqCst).is_err() {
+        return false;
+    }
+    if any_node() {
+        view.state().store(0, Ordering::SeqCst);
+        return false;
+    }
+    // Publisher slots left behind by a crash during claiming.
+    let mut i = 0;
+    while let Some(p) = view.publisher(i) {
+        if split_state(p.state()).1 != status::FREE {
+            let _ = P::shm_unlink(&data_segment_name(prefix, hash, p.port_id()));
+        }
+        i += 1;
+    }
+    let _ = P::shm_unlink(shm_name);
+    true
+}
+
+/// Opens a service segment by name and cleans it (for
+/// [`Node::cleanup_dead_nodes`]). Returns the number of nodes reclaimed.
+pub(crate) fn cleanup_service_by_name<P: Platform>(prefix: &Prefix, name: &str) -> Result<u32, ()> {
+    let mut shm_name = ShmName::new();
+    shm_name.push_str(name).map_err(|_| ())?;
+    match open_existing::<P>(&shm_name) {
+        Ok(Existing::Ready(shm, config)) => {
+            let view = ServiceView::new(region_of(&shm), &config).ok_or(())?;
+            let hash = service_hash(config.pattern, &config.name);
+            Ok(cleanup_view::<P>(&view, prefix, &shm_name, hash).0)
+        }
+        Ok(Existing::Stale) => {
+            let _ = P::shm_unlink(&shm_name);
+            Ok(0)
+        }
+        Ok(Existing::Hanging) => Ok(0),
+        Err(ServiceOpenError::DoesNotExist) => Ok(0),
+        Err(_) => Err(()),
+    }
+}

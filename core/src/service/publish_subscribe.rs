@@ -1,0 +1,293 @@
+//! The publish-subscribe pattern: builder, service handle, footprint.
+
+use super::{ServiceCore, ServiceCreateError, ServiceOpenError, ServiceOpenOrCreateError};
+use crate::node::Node;
+use crate::platform::Platform;
+use crate::port::publisher::PublisherBuilder;
+use crate::port::subscriber::SubscriberBuilder;
+use crate::shm::service::{ServiceLayout, StaticConfig, MAX_NODES_LIMIT, MAX_QUEUE_CAPACITY, PATTERN_PUBLISH_SUBSCRIBE};
+use crate::zero_copy::{Payload, TypeDetail, TypeVariant, ZeroCopySend};
+use core::marker::PhantomData;
+use core::time::Duration;
+
+/// Default publisher slots (as iceoryx2): 2.
+pub const DEFAULT_MAX_PUBLISHERS: u32 = 2;
+/// Default subscriber slots: 8.
+pub const DEFAULT_MAX_SUBSCRIBERS: u32 = 8;
+/// Default node slots: 20.
+pub const DEFAULT_MAX_NODES: u32 = 20;
+/// Default history: 0 (late joiners get nothing old).
+pub const DEFAULT_HISTORY_SIZE: u32 = 0;
+/// Default subscriber buffer: 2 samples.
+pub const DEFAULT_SUBSCRIBER_MAX_BUFFER_SIZE: u32 = 2;
+/// Default samples a subscriber may hold: 2.
+pub const DEFAULT_SUBSCRIBER_MAX_BORROWED_SAMPLES: u32 = 2;
+/// Default overflow behaviour: safe overflow on.
+pub const DEFAULT_ENABLE_SAFE_OVERFLOW: bool = true;
+
+/// Configures a publish-subscribe service. Every knob has iceoryx2's meaning
+/// and default; on `open`, only the knobs set explicitly are checked.
+pub struct PublishSubscribeBuilder<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> {
+    node: &'n Node<P>,
+    name: crate::name::ServiceName,
+    max_publishers: Option<u32>,
+    max_subscribers: Option<u32>,
+    max_nodes: Option<u32>,
+    history_size: Option<u32>,
+    buffer_size: Option<u32>,
+    max_borrowed: Option<u32>,
+    safe_overflow: Option<bool>,
+    payload_alignment: Option<u32>,
+    _t: PhantomData<(fn() -> *const T, H)>,
+}
+
+impl<'n, P: Platform, T: Payload + ?Sized> PublishSubscribeBuilder<'n, P, T, ()> {
+    pub(crate) fn new(node: &'n Node<P>, name: crate::name::ServiceName) -> Self {
+        Self {
+            node,
+            name,
+            max_publishers: None,
+            max_subscribers: None,
+            max_nodes: None,
+            history_size: None,
+            buffer_size: None,
+            max_borrowed: None,
+            safe_overflow: None,
+            payload_alignment: None,
+            _t: PhantomData,
+        }
+    }
+}
+
+/// The memory a service and its ports take, from QoS alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Footprint {
+    /// Bytes of the service segment.
+    pub service_segment: usize,
+}
+
+impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuilder<'n, P, T, H> {
+    /// Publisher slots (default [`DEFAULT_MAX_PUBLISHERS`]).
+    pub fn max_publishers(mut self, n: u32) -> Self {
+        self.max_publishers = Some(n);
+        self
+    }
+    /// Subscriber slots (default [`DEFAULT_MAX_SUBSCRIBERS`]).
+    pub fn max_subscribers(mut self, n: u32) -> Self {
+        self.max_subscribers = Some(n);
+        self
+    }
+    /// Nodes that may have the service open at once (default [`DEFAULT_MAX_NODES`]).
+    pub fn max_nodes(mut self, n: u32) -> Self {
+        self.max_nodes = Some(n);
+        self
+    }
+    /// Samples each publisher keeps for late-joining subscribers (default 0).
+    pub fn history_size(mut self, n: u32) -> Self {
+        self.history_size = Some(n);
+        self
+    }
+    /// Samples queued per subscriber (default 2).
+    pub fn subscriber_max_buffer_size(mut self, n: u32) -> Self {
+        self.buffer_size = Some(n);
+        self
+    }
+    /// Samples a subscriber may hold at once (default 2).
+    pub fn subscriber_max_borrowed_samples(mut self, n: u32) -> Self {
+        self.max_borrowed = Some(n);
+        self
+    }
+    /// When a subscriber's queue is full, drop its oldest sample (true, the
+    /// default) or apply the publisher's backpressure strategy (false).
+    pub fn enable_safe_overflow(mut self, on: bool) -> Self {
+        self.safe_overflow = Some(on);
+        self
+    }
+    /// Payload alignment in bytes, a power of two at least the type's own
+    /// (default: the type's). On open, the service's must be at least this.
+    pub fn payload_alignment(mut self, align: u32) -> Self {
+        self.payload_alignment = Some(align);
+        self
+    }
+    /// A user header of type `H2` in every sample (default `()`).
+    pub fn user_header<H2: ZeroCopySend>(self) -> PublishSubscribeBuilder<'n, P, T, H2> {
+        PublishSubscribeBuilder {
+            node: self.node,
+            name: self.name,
+            max_publishers: self.max_publishers,
+            max_subscribers: self.max_subscribers,
+            max_nodes: self.max_nodes,
+            history_size: self.history_size,
+            buffer_size: self.buffer_size,
+            max_borrowed: self.max_borrowed,
+            safe_overflow: self.safe_overflow,
+            payload_alignment: self.payload_alignment,
+            _t: PhantomData,
+        }
+    }
+
+    fn config(&self) -> Result<StaticConfig, ServiceCreateError> {
+        let payload = TypeDetail::of_payload::<T>().map_err(|_| ServiceCreateError::TypeNameTooLong)?;
+        let user_header = TypeDetail::of::<H>().map_err(|_| ServiceCreateError::TypeNameTooLong)?;
+        let cfg = StaticConfig {
+            name: self.name.clone(),
+            pattern: PATTERN_PUBLISH_SUBSCRIBE,
+            max_publishers: self.max_publishers.unwrap_or(DEFAULT_MAX_PUBLISHERS),
+            max_subscribers: self.max_subscribers.unwrap_or(DEFAULT_MAX_SUBSCRIBERS),
+            max_nodes: self.max_nodes.unwrap_or(DEFAULT_MAX_NODES),
+            history_size: self.history_size.unwrap_or(DEFAULT_HISTORY_SIZE),
+            subscriber_max_buffer_size: self.buffer_size.unwrap_or(DEFAULT_SUBSCRIBER_MAX_BUFFER_SIZE),
+            subscriber_max_borrowed_samples: self.max_borrowed.unwrap_or(DEFAULT_SUBSCRIBER_MAX_BORROWED_SAMPLES),
+            enable_safe_overflow: self.safe_overflow.unwrap_or(DEFAULT_ENABLE_SAFE_OVERFLOW),
+            payload_alignment: self.payload_alignment.unwrap_or(payload.align).max(payload.align),
+            payload,
+            user_header,
+        };
+        let q = 1..=MAX_QUEUE_CAPACITY;
+        if cfg.max_publishers as usize > crate::config::MAX_PUBLISHERS {
+            return Err(ServiceCreateError::ExceedsBuildLimit("max_publishers"));
+        }
+        if cfg.max_subscribers as usize > crate::config::MAX_SUBSCRIBERS {
+            return Err(ServiceCreateError::ExceedsBuildLimit("max_subscribers"));
+        }
+        let checks = [
+            (cfg.max_publishers >= 1, "max_publishers"),
+            (cfg.max_subscribers >= 1, "max_subscribers"),
+            ((1..=MAX_NODES_LIMIT).contains(&cfg.max_nodes), "max_nodes"),
+            (cfg.history_size <= MAX_QUEUE_CAPACITY, "history_size"),
+            (q.contains(&cfg.subscriber_max_buffer_size), "subscriber_max_buffer_size"),
+            (q.contains(&cfg.subscriber_max_borrowed_samples), "subscriber_max_borrowed_samples"),
+            (cfg.payload_alignment.is_power_of_two() && cfg.payload_alignment <= 4096, "payload_alignment"),
+        ];
+        if let Some((_, field)) = checks.iter().find(|(ok, _)| !ok) {
+            return Err(ServiceCreateError::InvalidQos(field));
+        }
+        Ok(cfg)
+    }
+
+    /// The service segment's size for the configured QoS.
+    pub fn footprint(&self) -> Result<Footprint, ServiceCreateError> {
+        Ok(Footprint { service_segment: ServiceLayout::of(&self.config()?).size })
+    }
+
+    fn verify(&self, stored: &StaticConfig) -> Result<(), ServiceOpenError> {
+        use ServiceOpenError as E;
+        let want_payload = TypeDetail::of_payload::<T>().map_err(|_| E::IncompatiblePayloadType)?;
+        let want_header = TypeDetail::of::<H>().map_err(|_| E::IncompatibleUserHeader)?;
+        if stored.payload.name != want_payload.name || stored.payload.variant != want_payload.variant {
+            return Err(E::IncompatiblePayloadType);
+        }
+        if stored.payload.size != want_payload.size {
+            return Err(E::IncompatiblePayloadSize);
+        }
+        if stored.payload.align != want_payload.align
+            || stored.payload_alignment < self.payload_alignment.unwrap_or(0)
+        {
+            return Err(E::IncompatiblePayloadAlignment);
+        }
+        if stored.user_header != want_header {
+            return Err(E::IncompatibleUserHeader);
+        }
+        if self.safe_overflow.is_some_and(|v| v != stored.enable_safe_overflow) {
+            return Err(E::IncompatibleOverflowBehavior);
+        }
+        let at_least = |want: Option<u32>, have: u32, e: E| match want {
+            Some(w) if w > have => Err(e),
+            _ => Ok(()),
+        };
+        at_least(self.max_publishers, stored.max_publishers, E::DoesNotSupportRequestedAmountOfPublishers)?;
+        at_least(self.max_subscribers, stored.max_subscribers, E::DoesNotSupportRequestedAmountOfSubscribers)?;
+        at_least(self.max_nodes, stored.max_nodes, E::DoesNotSupportRequestedAmountOfNodes)?;
+        at_least(self.history_size, stored.history_size, E::DoesNotSupportRequestedMinHistorySize)?;
+        at_least(self.buffer_size, stored.subscriber_max_buffer_size, E::DoesNotSupportRequestedMinBufferSize)?;
+        at_least(
+            self.max_borrowed,
+            stored.subscriber_max_borrowed_samples,
+            E::DoesNotSupportRequestedMinSubscriberBorrowedSamples,
+        )?;
+        Ok(())
+    }
+
+    /// Creates the service; fails with [`ServiceCreateError::AlreadyExists`]
+    /// if a live one exists (a leftover of dead nodes is cleaned and
+    /// replaced). Costs one segment of [`footprint`](Self::footprint) bytes.
+    pub fn create(self) -> Result<PublishSubscribe<P, T, H>, ServiceCreateError> {
+        let cfg = self.config()?;
+        Ok(PublishSubscribe { core: ServiceCore::create(self.node, cfg)?, _t: PhantomData })
+    }
+
+    /// Opens an existing service, checking types and requested QoS.
+    pub fn open(self) -> Result<PublishSubscribe<P, T, H>, ServiceOpenError> {
+        let core = ServiceCore::open(self.node, PATTERN_PUBLISH_SUBSCRIBE, &self.name, |c| self.verify(c))?;
+        Ok(PublishSubscribe { core, _t: PhantomData })
+    }
+
+    /// Opens the service, or creates it if it does not exist.
+    pub fn open_or_create(self) -> Result<PublishSubscribe<P, T, H>, ServiceOpenOrCreateError> {
+        self.config().map_err(ServiceOpenOrCreateError::Create)?;
+        for _ in 0..20 {
+            match ServiceCore::open(self.node, PATTERN_PUBLISH_SUBSCRIBE, &self.name, |c| self.verify(c)) {
+                Ok(core) => return Ok(PublishSubscribe { core, _t: PhantomData }),
+                Err(ServiceOpenError::DoesNotExist) => {}
+                Err(ServiceOpenError::IsMarkedForDestruction) => {
+                    let _ = P::sleep(Duration::from_millis(1));
+                    continue;
+                }
+                Err(e) => return Err(ServiceOpenOrCreateError::Open(e)),
+            }
+            let cfg = self.config().map_err(ServiceOpenOrCreateError::Create)?;
+            match ServiceCore::create(self.node, cfg) {
+                Ok(core) => return Ok(PublishSubscribe { core, _t: PhantomData }),
+                Err(ServiceCreateError::AlreadyExists) => {}
+                Err(e) => return Err(ServiceOpenOrCreateError::Create(e)),
+            }
+        }
+        Err(ServiceOpenOrCreateError::SystemInFlux)
+    }
+}
+
+/// A publish-subscribe service handle: makes publishers and subscribers.
+/// Dropping the last handle of the last node removes the service.
+pub struct PublishSubscribe<P: Platform, T: Payload + ?Sized, H: ZeroCopySend = ()> {
+    pub(crate) core: ServiceCore<P>,
+    _t: PhantomData<(fn() -> *const T, H)>,
+}
+
+impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribe<P, T, H> {
+    /// The service's name.
+    pub fn name(&self) -> &crate::name::ServiceName {
+        &self.core.config.name
+    }
+
+    /// The stored configuration (QoS and types).
+    pub fn static_config(&self) -> &StaticConfig {
+        &self.core.config
+    }
+
+    /// Whether payloads are slices.
+    pub fn is_slice(&self) -> bool {
+        self.core.config.payload.variant == TypeVariant::Slice
+    }
+
+    /// Starts building a publisher.
+    pub fn publisher_builder(&self) -> PublisherBuilder<'_, P, T, H> {
+        PublisherBuilder::new(self)
+    }
+
+    /// Starts building a subscriber.
+    pub fn subscriber_builder(&self) -> SubscriberBuilder<'_, P, T, H> {
+        SubscriberBuilder::new(self)
+    }
+
+    /// Reclaims what dead nodes left in this service; returns how many dead
+    /// nodes were cleaned.
+    pub fn cleanup_dead_nodes(&self) -> u32 {
+        self.core.cleanup_dead_nodes()
+    }
+
+    /// The service segment's size in bytes.
+    pub fn footprint(&self) -> Footprint {
+        Footprint { service_segment: ServiceLayout::of(&self.core.config).size }
+    }
+}

@@ -1,0 +1,145 @@
+//! Shared-memory building blocks and the layouts built from them.
+//!
+//! # Rules
+//!
+//! * No pointer is stored: references are [`RelPtr`](relptr::RelPtr)
+//!   `(segment, offset)` pairs of fixed width.
+//! * Every word is a 32-bit atomic, so 32-bit and 64-bit peers share one
+//!   layout and no read of another process's writes is a data race.
+//! * Every value read back (an index, a counter, a length, an id) is checked
+//!   before use; a bad one is an error, never a panic or an out-of-bounds read.
+//! * Each word has one writer, except where noted (the claim words of table
+//!   slots, taken with a compare-and-swap, and a submission queue's `head`
+//!   under safe overflow).
+//!
+//! # The service segment (`<prefix><hash>s`)
+//!
+//! | part | words | writer |
+//! |---|---|---|
+//! | [header](header) | 16 | creator, once |
+//! | static config: pattern, QoS, flags, name, payload and user-header type details | fixed | creator, once |
+//! | dynamic: service state, port epoch | 16 each (own line) | any node (CAS / `fetch_add`) |
+//! | node table: `max_nodes` × (state, liveness id, node id) | 8 each | claimant, cleaner |
+//! | publisher table, subscriber table: (state = generation ‹16› + status, node slot, port id) | 8 each | claimant, cleaner |
+//! | connections: `max_publishers × max_subscribers` × (publisher word, subscriber word, submission queue, completion queue) | see [`queue`] | one side each |
+//!
+//! A connection is usable when the publisher's word says "publisher
+//! generation *gp* has reset this connection for subscriber generation *gs*"
+//! and the subscriber's word says "subscriber *gs* reads from publisher
+//! *gp*". Only the publisher resets the queues, and only while no subscriber
+//! of the current generation reads them, so that each index keeps one writer.
+//!
+//! # A data segment (`<prefix><hash of service and port id>d`)
+//!
+//! One per publisher, written by it alone and mapped read-only by
+//! subscribers: header, layout info (service hash, port id, chunk count,
+//! stride, offsets), the publisher's bookkeeping (pool bitmap, per-chunk
+//! reference counts, history ring, per-connection in-flight bitsets and
+//! cached queue counters), then the chunks. A chunk is a 16-byte
+//! [`ChunkHeader`](data::ChunkHeader) (element count, origin), the user
+//! header, then the payload, each aligned as its type requires; the stride is
+//! a multiple of 64 bytes.
+//!
+//! The publisher knows which chunks are out on each connection (a bitset), so
+//! when a subscriber dies it takes them all back; when a publisher dies its
+//! subscribers keep reading what they hold, and the OS frees the segment when
+//! the last mapping goes.
+
+pub mod data;
+pub mod header;
+pub mod pool;
+pub mod queue;
+pub mod relptr;
+pub mod service;
+
+use crate::sync::AtomicU32;
+
+/// Rounds `v` up to a multiple of `align` (a power of two).
+pub const fn align_up(v: usize, align: usize) -> usize {
+    (v + align - 1) & !(align - 1)
+}
+
+/// Lays out consecutive parts of a segment.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LayoutBuilder {
+    size: usize,
+}
+
+impl LayoutBuilder {
+    /// Reserves `bytes` aligned to `align`; returns their offset.
+    pub fn add(&mut self, bytes: usize, align: usize) -> usize {
+        let off = align_up(self.size, align);
+        self.size = off + bytes;
+        off
+    }
+
+    /// Reserves `n` 32-bit words starting on a fresh cache line.
+    pub fn words(&mut self, n: usize) -> usize {
+        self.add(n * 4, 64)
+    }
+
+    /// The total so far, rounded to a cache line.
+    pub fn size(&self) -> usize {
+        align_up(self.size, 64)
+    }
+}
+
+/// A mapped segment seen as memory: base pointer and length.
+#[derive(Clone, Copy)]
+pub struct Region {
+    base: *mut u8,
+    len: usize,
+}
+
+impl Region {
+    /// A region over a mapping.
+    ///
+    /// # Safety
+    ///
+    /// `base` must be valid for reads (and writes, if any word is written)
+    /// of `len` bytes, 64-byte aligned, for as long as the region and any
+    /// reference obtained from it are used; the memory may be changed by
+    /// other processes only through atomic operations on its words.
+    pub unsafe fn new(base: *mut u8, len: usize) -> Self {
+        Self { base, len }
+    }
+
+    /// The mapped length.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the region is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The base pointer.
+    pub fn base(&self) -> *mut u8 {
+        self.base
+    }
+
+    /// `count` words at byte offset `off`, or `None` if they do not fit or
+    /// `off` is not 4-aligned.
+    pub fn try_words(&self, off: usize, count: usize) -> Option<&[AtomicU32]> {
+        let end = count.checked_mul(4)?.checked_add(off)?;
+        if end > self.len || off % 4 != 0 {
+            return None;
+        }
+        // SAFETY: the range lies within the mapping (checked above), is
+        // 4-aligned, and `Region::new`'s contract makes the mapping valid and
+        // its words accessed only atomically.
+        Some(unsafe { core::slice::from_raw_parts(self.base.add(off).cast::<AtomicU32>(), count) })
+    }
+
+    /// Like [`try_words`](Self::try_words) for ranges that a validated layout
+    /// guarantees to fit; an impossible range yields an empty slice.
+    pub fn words(&self, off: usize, count: usize) -> &[AtomicU32] {
+        self.try_words(off, count).unwrap_or(&[])
+    }
+
+    /// One word at `off` (see [`words`](Self::words)).
+    pub fn word(&self, off: usize) -> Option<&AtomicU32> {
+        self.try_words(off, 1).map(|w| &w[0])
+    }
+}

@@ -1,0 +1,200 @@
+//! What may travel through shared memory, and how its type is named.
+//!
+//! A payload type must be self-contained (no pointers, no references, no heap)
+//! and have one layout in every process: `#[repr(C)]` structs of such fields,
+//! primitives, and arrays of them. [`ZeroCopySend`] marks these types; derive
+//! it with `#[derive(ZeroCopySend)]`, which refuses non-`repr(C)` structs and
+//! fields that are not `ZeroCopySend` at compile time.
+//!
+//! Every type has a stable **type name** that both sides of a service compare
+//! (with size and alignment) on open. A derived struct is named by its
+//! identifier alone (`"Position"`), not by its crate path, so two crates that
+//! declare the same struct can talk. Name it explicitly with
+//! `#[icefloe(type_name = "my::Position")]`, or include the module path with
+//! `#[icefloe(type_name_with_path)]`.
+//!
+//! If a peer may be hostile, prefer payload types for which every bit pattern
+//! is valid (integers, floats, arrays of them): the bytes a receiver reads are
+//! whatever the sender wrote.
+
+use core::fmt;
+use core::mem::{align_of, size_of};
+use heapless::String;
+
+/// The longest type name stored in a service, in bytes.
+pub const MAX_TYPE_NAME_LEN: usize = 256;
+
+/// Marks a type whose values may be shared through memory mapped by other
+/// processes, and names it.
+///
+/// # Safety
+///
+/// The implementing type must be self-contained: no pointers, references or
+/// handles to process-local resources, a layout fixed by `#[repr(C)]` (or a
+/// primitive), and no drop glue that matters (receivers never drop it).
+/// `write_type_name` must name the type the same way in every process.
+pub unsafe trait ZeroCopySend: Sized + 'static {
+    /// Writes the type's stable name.
+    fn write_type_name(w: &mut dyn fmt::Write) -> fmt::Result;
+}
+
+macro_rules! primitive {
+    ($($t:ty),*) => {$(
+        // SAFETY: a primitive is plain bytes with a fixed layout.
+        unsafe impl ZeroCopySend for $t {
+            fn write_type_name(w: &mut dyn fmt::Write) -> fmt::Result {
+                w.write_str(stringify!($t))
+            }
+        }
+    )*};
+}
+primitive!(u8, u16, u32, u64, u128, i8, i16, i32, i64, i128, f32, f64, bool, char);
+
+// SAFETY: the unit type has no bytes at all.
+unsafe impl ZeroCopySend for () {
+    fn write_type_name(w: &mut dyn fmt::Write) -> fmt::Result {
+        w.write_str("()")
+    }
+}
+
+// SAFETY: an array of self-contained elements is self-contained, and its
+// layout is fixed by the language.
+unsafe impl<T: ZeroCopySend, const N: usize> ZeroCopySend for [T; N] {
+    fn write_type_name(w: &mut dyn fmt::Write) -> fmt::Result {
+        w.write_char('[')?;
+        T::write_type_name(w)?;
+        write!(w, "; {N}]")
+    }
+}
+
+/// A service's payload: one `ZeroCopySend` value, or a slice `[T]` of them
+/// whose length is chosen per loan.
+///
+/// # Safety
+///
+/// `from_raw_parts` must build a reference to exactly `len` elements (one for
+/// a fixed-size payload) at `ptr`, nothing more.
+pub unsafe trait Payload: 'static {
+    /// The element type (the type itself for fixed-size payloads).
+    type Element: ZeroCopySend;
+    /// Whether this is a slice payload.
+    const IS_SLICE: bool;
+
+    /// Builds a shared reference to the payload.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to `len` initialized elements valid for `'a`.
+    unsafe fn from_raw_parts<'a>(ptr: *const Self::Element, len: usize) -> &'a Self;
+
+    /// Builds an exclusive reference to the payload.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must point to `len` initialized elements valid and unaliased for `'a`.
+    unsafe fn from_raw_parts_mut<'a>(ptr: *mut Self::Element, len: usize) -> &'a mut Self;
+}
+
+// SAFETY: one element at `ptr`.
+unsafe impl<T: ZeroCopySend> Payload for T {
+    type Element = T;
+    const IS_SLICE: bool = false;
+    unsafe fn from_raw_parts<'a>(ptr: *const T, _len: usize) -> &'a T {
+        // SAFETY: the caller guarantees one valid element at `ptr`.
+        unsafe { &*ptr }
+    }
+    unsafe fn from_raw_parts_mut<'a>(ptr: *mut T, _len: usize) -> &'a mut T {
+        // SAFETY: the caller guarantees one valid, unaliased element at `ptr`.
+        unsafe { &mut *ptr }
+    }
+}
+
+// SAFETY: `len` elements at `ptr`.
+unsafe impl<T: ZeroCopySend> Payload for [T] {
+    type Element = T;
+    const IS_SLICE: bool = true;
+    unsafe fn from_raw_parts<'a>(ptr: *const T, len: usize) -> &'a [T] {
+        // SAFETY: the caller guarantees `len` valid elements at `ptr`.
+        unsafe { core::slice::from_raw_parts(ptr, len) }
+    }
+    unsafe fn from_raw_parts_mut<'a>(ptr: *mut T, len: usize) -> &'a mut [T] {
+        // SAFETY: the caller guarantees `len` valid, unaliased elements at `ptr`.
+        unsafe { core::slice::from_raw_parts_mut(ptr, len) }
+    }
+}
+
+/// Fixed-size or slice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum TypeVariant {
+    /// One value per sample.
+    FixedSize = 1,
+    /// A slice of elements per sample; size and alignment are the element's.
+    Slice = 2,
+}
+
+/// What a service records of a type: name, variant, size and alignment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeDetail {
+    /// Fixed-size or slice.
+    pub variant: TypeVariant,
+    /// The stable type name (of the element, for slices).
+    pub name: String<MAX_TYPE_NAME_LEN>,
+    /// Size in bytes (of the element, for slices).
+    pub size: u32,
+    /// Alignment in bytes.
+    pub align: u32,
+}
+
+/// A type's name does not fit [`MAX_TYPE_NAME_LEN`] bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct TypeNameTooLong;
+
+impl TypeDetail {
+    /// Describes a payload type.
+    pub fn of_payload<P: Payload + ?Sized>() -> Result<Self, TypeNameTooLong> {
+        let mut name = String::new();
+        P::Element::write_type_name(&mut name).map_err(|_| TypeNameTooLong)?;
+        Ok(Self {
+            variant: if P::IS_SLICE { TypeVariant::Slice } else { TypeVariant::FixedSize },
+            name,
+            size: u32::try_from(size_of::<P::Element>()).map_err(|_| TypeNameTooLong)?,
+            align: align_of::<P::Element>() as u32,
+        })
+    }
+
+    /// Describes a fixed-size type (a user header).
+    pub fn of<T: ZeroCopySend>() -> Result<Self, TypeNameTooLong> {
+        Self::of_payload::<T>()
+    }
+}
+
+/// Writes a type's name into a fixed buffer (handy for messages and tests).
+pub fn type_name_of<T: ZeroCopySend>() -> String<MAX_TYPE_NAME_LEN> {
+    let mut s = String::new();
+    let _ = T::write_type_name(&mut s);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn primitive_and_array_names() {
+        assert_eq!(type_name_of::<u64>().as_str(), "u64");
+        assert_eq!(type_name_of::<[[u8; 4]; 2]>().as_str(), "[[u8; 4]; 2]");
+        assert_eq!(type_name_of::<()>().as_str(), "()");
+    }
+
+    #[test]
+    fn slice_detail_describes_element() {
+        let d = TypeDetail::of_payload::<[u32]>().unwrap();
+        assert_eq!(d.variant, TypeVariant::Slice);
+        assert_eq!((d.name.as_str(), d.size, d.align), ("u32", 4, 4));
+        let d = TypeDetail::of_payload::<[u16; 3]>().unwrap();
+        assert_eq!(d.variant, TypeVariant::FixedSize);
+        assert_eq!(d.size, 6);
+    }
+}

@@ -1,0 +1,311 @@
+//! The Linux implementation of the platform contract.
+
+use icefloe_core::platform::{
+    Access, Liveness, LivenessId, Permissions, Platform, SharedMemory, ShmError, Termination,
+    WaitOutcome, MAX_SHM_NAME_LEN,
+};
+use icefloe_core::sync::SignalWord;
+use rustix::fd::OwnedFd;
+use rustix::fs::Mode;
+use rustix::io::Errno;
+use rustix::mm::{MapFlags, ProtFlags};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::Duration;
+
+/// The Linux platform.
+#[derive(Debug, Clone, Copy)]
+pub struct Linux;
+
+/// A mapped POSIX shared-memory object; unmapped on drop.
+#[derive(Debug)]
+pub struct LinuxShm {
+    ptr: *mut u8,
+    len: usize,
+}
+
+impl SharedMemory for LinuxShm {
+    fn as_ptr(&self) -> *mut u8 {
+        self.ptr
+    }
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl Drop for LinuxShm {
+    fn drop(&mut self) {
+        // SAFETY: `ptr`/`len` are exactly what mmap returned, and nothing
+        // borrows the mapping once its owner is dropped (ports and views
+        // keep the owner alive as long as they use it).
+        let _ = unsafe { rustix::mm::munmap(self.ptr.cast(), self.len) };
+    }
+}
+
+fn errno(e: Errno) -> ShmError {
+    match e {
+        Errno::EXIST => ShmError::AlreadyExists,
+        Errno::NOENT => ShmError::DoesNotExist,
+        Errno::ACCESS | Errno::PERM => ShmError::PermissionDenied,
+        Errno::NOMEM | Errno::NOSPC | Errno::MFILE | Errno::NFILE | Errno::FBIG => {
+            ShmError::InsufficientResources
+        }
+        Errno::INVAL | Errno::NAMETOOLONG => ShmError::InvalidName,
+        other => ShmError::Os(other.raw_os_error()),
+    }
+}
+
+/// `/name` on the stack: POSIX shm names start with a slash.
+fn path(name: &str) -> Result<heapless_path::Path, ShmError> {
+    heapless_path::Path::new(name)
+}
+
+mod heapless_path {
+    use super::{ShmError, MAX_SHM_NAME_LEN};
+
+    /// A `/`-prefixed shm name in a fixed buffer.
+    pub struct Path {
+        buf: [u8; MAX_SHM_NAME_LEN + 1],
+        len: usize,
+    }
+
+    impl Path {
+        pub fn new(name: &str) -> Result<Self, ShmError> {
+            if name.is_empty()
+                || name.len() > MAX_SHM_NAME_LEN
+                || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            {
+                return Err(ShmError::InvalidName);
+            }
+            let mut buf = [0u8; MAX_SHM_NAME_LEN + 1];
+            buf[0] = b'/';
+            buf[1..=name.len()].copy_from_slice(name.as_bytes());
+            Ok(Self {
+                buf,
+                len: name.len() + 1,
+            })
+        }
+
+        pub fn as_str(&self) -> &str {
+            // Only ASCII was copied in.
+            core::str::from_utf8(&self.buf[..self.len]).unwrap_or("/")
+        }
+    }
+}
+
+fn map(fd: &OwnedFd, len: usize, access: Access) -> Result<LinuxShm, ShmError> {
+    if len == 0 {
+        return Err(ShmError::InvalidSize);
+    }
+    let prot = match access {
+        Access::ReadWrite => ProtFlags::READ | ProtFlags::WRITE,
+        Access::ReadOnly => ProtFlags::READ,
+    };
+    // SAFETY: a fresh shared mapping of a shared-memory object at an address
+    // chosen by the kernel; it aliases no Rust object.
+    let ptr =
+        unsafe { rustix::mm::mmap(core::ptr::null_mut(), len, prot, MapFlags::SHARED, fd, 0) }
+            .map_err(errno)?;
+    Ok(LinuxShm {
+        ptr: ptr.cast(),
+        len,
+    })
+}
+
+// ---- termination requests ---------------------------------------------------
+
+static TERMINATION: AtomicU32 = AtomicU32::new(0);
+static HANDLERS: std::sync::Once = std::sync::Once::new();
+
+extern "C" fn on_signal(sig: libc::c_int) {
+    // Only an atomic store: async-signal-safe.
+    TERMINATION.store(sig as u32, Ordering::SeqCst);
+}
+
+fn install_handlers() {
+    HANDLERS.call_once(|| {
+        for sig in [libc::SIGINT, libc::SIGTERM] {
+            // SAFETY: a zeroed sigaction is a valid starting point; the
+            // handler only stores to an atomic; no SA_RESTART, so sleeps and
+            // futex waits return EINTR and notice the request.
+            unsafe {
+                let mut sa: libc::sigaction = core::mem::zeroed();
+                sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as *const () as usize;
+                libc::sigemptyset(&mut sa.sa_mask);
+                sa.sa_flags = 0;
+                libc::sigaction(sig, &sa, core::ptr::null_mut());
+            }
+        }
+    });
+}
+
+fn peek_termination() -> Option<Termination> {
+    match TERMINATION.load(Ordering::SeqCst) as i32 {
+        libc::SIGINT => Some(Termination::Interrupt),
+        libc::SIGTERM => Some(Termination::Terminate),
+        _ => None,
+    }
+}
+
+// ---- liveness ---------------------------------------------------------------
+
+/// Reads (state, start time in clock ticks) of a process from /proc.
+fn proc_stat(pid: u32) -> Result<(u8, u64), std::io::Error> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The command name is in parentheses and may contain anything; fields
+    // after the last ')' are space-separated: state is field 3, starttime 22.
+    let rest = text.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let mut fields = rest.split_ascii_whitespace();
+    let state = fields.next().and_then(|s| s.bytes().next()).unwrap_or(b'?');
+    let start = fields.nth(18).and_then(|s| s.parse().ok()).unwrap_or(0);
+    Ok((state, start))
+}
+
+static SELF_ID: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+
+impl Platform for Linux {
+    type Shm = LinuxShm;
+
+    fn shm_create(name: &str, size: usize, permissions: Permissions) -> Result<LinuxShm, ShmError> {
+        let p = path(name)?;
+        let mode = match permissions {
+            Permissions::OwnerOnly => Mode::from_raw_mode(0o600),
+            Permissions::OwnerAndGroup => Mode::from_raw_mode(0o660),
+        };
+        let fd = rustix::shm::open(
+            p.as_str(),
+            rustix::shm::OFlags::CREATE | rustix::shm::OFlags::EXCL | rustix::shm::OFlags::RDWR,
+            mode,
+        )
+        .map_err(errno)?;
+        let result = (|| {
+            rustix::fs::fchmod(&fd, mode).map_err(errno)?;
+            rustix::fs::ftruncate(&fd, size as u64).map_err(errno)?;
+            map(&fd, size, Access::ReadWrite)
+        })();
+        if result.is_err() {
+            let _ = rustix::shm::unlink(p.as_str());
+        }
+        result
+    }
+
+    fn shm_open(name: &str, access: Access) -> Result<LinuxShm, ShmError> {
+        let p = path(name)?;
+        let flags = match access {
+            Access::ReadWrite => rustix::shm::OFlags::RDWR,
+            Access::ReadOnly => rustix::shm::OFlags::RDONLY,
+        };
+        let fd = rustix::shm::open(p.as_str(), flags, Mode::empty()).map_err(errno)?;
+        let st = rustix::fs::fstat(&fd).map_err(errno)?;
+        let len = usize::try_from(st.st_size).map_err(|_| ShmError::InvalidSize)?;
+        map(&fd, len, access)
+    }
+
+    fn shm_unlink(name: &str) -> Result<(), ShmError> {
+        rustix::shm::unlink(path(name)?.as_str()).map_err(errno)
+    }
+
+    fn shm_list(prefix: &str, f: &mut dyn FnMut(&str) -> bool) -> Result<(), ShmError> {
+        let dir = std::fs::read_dir("/dev/shm")
+            .map_err(|e| ShmError::Os(e.raw_os_error().unwrap_or(0)))?;
+        for entry in dir.flatten() {
+            if let Some(name) = entry.file_name().to_str() {
+                if name.starts_with(prefix) && !f(name) {
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn signal_wait(word: &SignalWord, expected: u32, timeout: Option<Duration>) -> WaitOutcome {
+        use rustix::thread::futex;
+        let ts = timeout.map(|d| rustix::time::Timespec {
+            tv_sec: d.as_secs().min(i64::MAX as u64) as i64,
+            tv_nsec: i64::from(d.subsec_nanos()),
+        });
+        match futex::wait(word, futex::Flags::empty(), expected, ts.as_ref()) {
+            Ok(()) | Err(Errno::AGAIN) => WaitOutcome::Woken,
+            Err(Errno::TIMEDOUT) => WaitOutcome::TimedOut,
+            Err(Errno::INTR) if peek_termination().is_some() => WaitOutcome::Interrupted,
+            Err(_) => WaitOutcome::Woken,
+        }
+    }
+
+    fn signal_wake_all(word: &SignalWord) {
+        let _ = rustix::thread::futex::wake(
+            word,
+            rustix::thread::futex::Flags::empty(),
+            i32::MAX as u32,
+        );
+    }
+
+    fn liveness_self() -> LivenessId {
+        let pid = rustix::process::getpid().as_raw_nonzero().get() as u32;
+        let cached = SELF_ID[0].load(Ordering::Relaxed);
+        let start = if cached == u64::from(pid) {
+            SELF_ID[1].load(Ordering::Relaxed)
+        } else {
+            let start = proc_stat(pid).map(|(_, s)| s).unwrap_or(0);
+            SELF_ID[1].store(start, Ordering::Relaxed);
+            SELF_ID[0].store(u64::from(pid), Ordering::Relaxed);
+            start
+        };
+        LivenessId([pid, start as u32, (start >> 32) as u32])
+    }
+
+    fn liveness_check(id: LivenessId) -> Liveness {
+        let [pid, lo, hi] = id.0;
+        if pid == 0 {
+            return Liveness::Unknown;
+        }
+        let start = u64::from(lo) | (u64::from(hi) << 32);
+        match proc_stat(pid) {
+            Ok((state, s)) if s == start => {
+                if matches!(state, b'Z' | b'X' | b'x') {
+                    Liveness::Dead
+                } else {
+                    Liveness::Alive
+                }
+            }
+            Ok(_) => Liveness::Dead, // the PID was reused by another process
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Liveness::Dead,
+            Err(_) => Liveness::Unknown,
+        }
+    }
+
+    fn now() -> Duration {
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+        Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+    }
+
+    fn sleep(duration: Duration) -> Result<(), Termination> {
+        use rustix::thread::{nanosleep, NanosleepRelativeResult};
+        let mut left = rustix::time::Timespec {
+            tv_sec: duration.as_secs() as i64,
+            tv_nsec: i64::from(duration.subsec_nanos()),
+        };
+        loop {
+            if let Some(t) = peek_termination() {
+                TERMINATION.store(0, Ordering::SeqCst);
+                return Err(t);
+            }
+            match nanosleep(&left) {
+                NanosleepRelativeResult::Ok => return Ok(()),
+                NanosleepRelativeResult::Interrupted(rest) => left = rest,
+                NanosleepRelativeResult::Err(_) => return Ok(()),
+            }
+        }
+    }
+
+    fn take_termination_request() -> Option<Termination> {
+        let t = peek_termination();
+        if t.is_some() {
+            TERMINATION.store(0, Ordering::SeqCst);
+        }
+        t
+    }
+
+    fn prepare_termination_handling() {
+        install_handlers();
+    }
+}
