@@ -7,11 +7,7 @@ fn setting(name: &str, default: u32, range: std::ops::RangeInclusive<u32>) -> u3
         Err(_) => default,
         Ok(v) => match v.parse::<u32>() {
             Ok(n) if range.contains(&n) => n,
-            _ => panic!(
-                "{name}={v} is not a whole number in {}..={}",
-                range.start(),
-                range.end()
-            ),
+            _ => panic!("{name}={v} is not a whole number in {}..={}", range.start(), range.end()),
         },
     }
 }

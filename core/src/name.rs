@@ -211,9 +211,7 @@ pub fn segment_name(prefix: &Prefix, hash: u64, kind: SegmentKind) -> ShmName {
 /// Whether `name` (as listed by the platform) is a segment of `kind` made
 /// with `prefix`.
 pub fn is_segment_name(prefix: &Prefix, name: &str, kind: SegmentKind) -> bool {
-    name.len() == prefix.as_str().len() + 14
-        && name.starts_with(prefix.as_str())
-        && name.ends_with(kind.suffix())
+    name.len() == prefix.as_str().len() + 14 && name.starts_with(prefix.as_str()) && name.ends_with(kind.suffix())
 }
 
 #[cfg(test)]

@@ -81,7 +81,12 @@ impl<P: Platform> NodeBuilder<P> {
     /// A builder with an empty name, the default prefix ([`DEFAULT_PREFIX`](crate::name::DEFAULT_PREFIX))
     /// and owner-only permissions.
     pub fn new() -> Self {
-        Self { name: NodeName::new("").unwrap_or_else(|_| unreachable_name()), prefix: Prefix::default(), permissions: Permissions::OwnerOnly, _p: PhantomData }
+        Self {
+            name: NodeName::new("").unwrap_or_else(|_| unreachable_name()),
+            prefix: Prefix::default(),
+            permissions: Permissions::OwnerOnly,
+            _p: PhantomData,
+        }
     }
 
     /// Names the node.

@@ -45,9 +45,6 @@ pub fn store_bytes(dst: &[AtomicU32], src: &[u8]) {
 /// what `src` holds).
 pub fn load_bytes(src: &[AtomicU32], dst: &mut [u8]) {
     for (i, byte) in dst.iter_mut().enumerate() {
-        *byte = src
-            .get(i / 4)
-            .map(|w| w.load(Ordering::Relaxed).to_le_bytes()[i % 4])
-            .unwrap_or(0);
+        *byte = src.get(i / 4).map(|w| w.load(Ordering::Relaxed).to_le_bytes()[i % 4]).unwrap_or(0);
     }
 }

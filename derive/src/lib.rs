@@ -23,9 +23,7 @@ use syn::{parse_macro_input, Data, DeriveInput, Fields, GenericParam, LitStr};
 #[proc_macro_derive(ZeroCopySend, attributes(icefloe))]
 pub fn derive_zero_copy_send(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
-    expand(input)
-        .unwrap_or_else(syn::Error::into_compile_error)
-        .into()
+    expand(input).unwrap_or_else(syn::Error::into_compile_error).into()
 }
 
 struct Options {
@@ -35,11 +33,7 @@ struct Options {
 }
 
 fn options(input: &DeriveInput) -> syn::Result<Options> {
-    let mut o = Options {
-        type_name: None,
-        with_path: false,
-        krate: None,
-    };
+    let mut o = Options { type_name: None, with_path: false, krate: None };
     for attr in input.attrs.iter().filter(|a| a.path().is_ident("icefloe")) {
         attr.parse_nested_meta(|meta| {
             if meta.path.is_ident("type_name") {
@@ -52,17 +46,12 @@ fn options(input: &DeriveInput) -> syn::Result<Options> {
                 o.krate = Some(meta.value()?.parse::<LitStr>()?.parse()?);
                 Ok(())
             } else {
-                Err(meta.error(
-                    "expected `type_name = \"..\"`, `type_name_with_path` or `crate = \"..\"`",
-                ))
+                Err(meta.error("expected `type_name = \"..\"`, `type_name_with_path` or `crate = \"..\"`"))
             }
         })?;
     }
     if o.type_name.is_some() && o.with_path {
-        return Err(syn::Error::new(
-            input.ident.span(),
-            "`type_name` and `type_name_with_path` exclude each other",
-        ));
+        return Err(syn::Error::new(input.ident.span(), "`type_name` and `type_name_with_path` exclude each other"));
     }
     Ok(o)
 }
@@ -118,7 +107,9 @@ fn expand(input: DeriveInput) -> syn::Result<TokenStream2> {
                 "ZeroCopySend cannot be derived for enums: a receiver could read an invalid discriminant",
             ))
         }
-        Data::Union(u) => return Err(syn::Error::new(u.union_token.span(), "ZeroCopySend cannot be derived for unions")),
+        Data::Union(u) => {
+            return Err(syn::Error::new(u.union_token.span(), "ZeroCopySend cannot be derived for unions"))
+        }
     };
     if !has_stable_repr(&input)? {
         return Err(syn::Error::new(
@@ -134,10 +125,7 @@ fn expand(input: DeriveInput) -> syn::Result<TokenStream2> {
             t.bounds.push(syn::parse_quote!(#krate::ZeroCopySend));
         }
         if let GenericParam::Lifetime(l) = p {
-            return Err(syn::Error::new(
-                l.span(),
-                "ZeroCopySend types cannot hold references (lifetime parameters)",
-            ));
+            return Err(syn::Error::new(l.span(), "ZeroCopySend types cannot hold references (lifetime parameters)"));
         }
     }
     let (impl_g, ty_g, where_c) = generics.split_for_impl();

@@ -7,9 +7,9 @@ mod os;
 
 pub use icefloe_core;
 pub use icefloe_core::{
-    BackpressureStrategy, CleanupState, LoanError, NameError, NodeCreationError, NodeName,
-    NodeWaitError, Payload, PublisherCreateError, ReceiveError, SendError, ServiceCreateError,
-    ServiceName, ServiceOpenError, ServiceOpenOrCreateError, SubscriberCreateError, ZeroCopySend,
+    BackpressureStrategy, CleanupState, LoanError, NameError, NodeCreationError, NodeName, NodeWaitError, Payload,
+    PublisherCreateError, ReceiveError, SendError, ServiceCreateError, ServiceName, ServiceOpenError,
+    ServiceOpenOrCreateError, SubscriberCreateError, ZeroCopySend,
 };
 pub use os::{Linux, LinuxShm};
 
@@ -33,8 +33,7 @@ pub type SampleMutUninit<'a, T, H = ()> = icefloe_core::SampleMutUninit<'a, Linu
 /// Everything an application needs, in one `use`.
 pub mod prelude {
     pub use crate::{
-        BackpressureStrategy, Linux, LoanError, Node, NodeBuilder, NodeName, NodeWaitError,
-        PublishSubscribe, Publisher, ReceiveError, Sample, SampleMut, SampleMutUninit, SendError,
-        ServiceName, Subscriber, ZeroCopySend,
+        BackpressureStrategy, Linux, LoanError, Node, NodeBuilder, NodeName, NodeWaitError, PublishSubscribe,
+        Publisher, ReceiveError, Sample, SampleMut, SampleMutUninit, SendError, ServiceName, Subscriber, ZeroCopySend,
     };
 }

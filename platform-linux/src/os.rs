@@ -1,8 +1,8 @@
 //! The Linux implementation of the platform contract.
 
 use icefloe_core::platform::{
-    Access, Liveness, LivenessId, Permissions, Platform, SharedMemory, ShmError, Termination,
-    WaitOutcome, MAX_SHM_NAME_LEN,
+    Access, Liveness, LivenessId, Permissions, Platform, SharedMemory, ShmError, Termination, WaitOutcome,
+    MAX_SHM_NAME_LEN,
 };
 use icefloe_core::sync::SignalWord;
 use rustix::fd::OwnedFd;
@@ -46,9 +46,7 @@ fn errno(e: Errno) -> ShmError {
         Errno::EXIST => ShmError::AlreadyExists,
         Errno::NOENT => ShmError::DoesNotExist,
         Errno::ACCESS | Errno::PERM => ShmError::PermissionDenied,
-        Errno::NOMEM | Errno::NOSPC | Errno::MFILE | Errno::NFILE | Errno::FBIG => {
-            ShmError::InsufficientResources
-        }
+        Errno::NOMEM | Errno::NOSPC | Errno::MFILE | Errno::NFILE | Errno::FBIG => ShmError::InsufficientResources,
         Errno::INVAL | Errno::NAMETOOLONG => ShmError::InvalidName,
         other => ShmError::Os(other.raw_os_error()),
     }
@@ -79,10 +77,7 @@ mod heapless_path {
             let mut buf = [0u8; MAX_SHM_NAME_LEN + 1];
             buf[0] = b'/';
             buf[1..=name.len()].copy_from_slice(name.as_bytes());
-            Ok(Self {
-                buf,
-                len: name.len() + 1,
-            })
+            Ok(Self { buf, len: name.len() + 1 })
         }
 
         pub fn as_str(&self) -> &str {
@@ -102,13 +97,8 @@ fn map(fd: &OwnedFd, len: usize, access: Access) -> Result<LinuxShm, ShmError> {
     };
     // SAFETY: a fresh shared mapping of a shared-memory object at an address
     // chosen by the kernel; it aliases no Rust object.
-    let ptr =
-        unsafe { rustix::mm::mmap(core::ptr::null_mut(), len, prot, MapFlags::SHARED, fd, 0) }
-            .map_err(errno)?;
-    Ok(LinuxShm {
-        ptr: ptr.cast(),
-        len,
-    })
+    let ptr = unsafe { rustix::mm::mmap(core::ptr::null_mut(), len, prot, MapFlags::SHARED, fd, 0) }.map_err(errno)?;
+    Ok(LinuxShm { ptr: ptr.cast(), len })
 }
 
 // ---- termination requests ---------------------------------------------------
@@ -205,8 +195,7 @@ impl Platform for Linux {
     }
 
     fn shm_list(prefix: &str, f: &mut dyn FnMut(&str) -> bool) -> Result<(), ShmError> {
-        let dir = std::fs::read_dir("/dev/shm")
-            .map_err(|e| ShmError::Os(e.raw_os_error().unwrap_or(0)))?;
+        let dir = std::fs::read_dir("/dev/shm").map_err(|e| ShmError::Os(e.raw_os_error().unwrap_or(0)))?;
         for entry in dir.flatten() {
             if let Some(name) = entry.file_name().to_str() {
                 if name.starts_with(prefix) && !f(name) {
@@ -232,11 +221,7 @@ impl Platform for Linux {
     }
 
     fn signal_wake_all(word: &SignalWord) {
-        let _ = rustix::thread::futex::wake(
-            word,
-            rustix::thread::futex::Flags::empty(),
-            i32::MAX as u32,
-        );
+        let _ = rustix::thread::futex::wake(word, rustix::thread::futex::Flags::empty(), i32::MAX as u32);
     }
 
     fn liveness_self() -> LivenessId {
@@ -280,10 +265,8 @@ impl Platform for Linux {
 
     fn sleep(duration: Duration) -> Result<(), Termination> {
         use rustix::thread::{nanosleep, NanosleepRelativeResult};
-        let mut left = rustix::time::Timespec {
-            tv_sec: duration.as_secs() as i64,
-            tv_nsec: i64::from(duration.subsec_nanos()),
-        };
+        let mut left =
+            rustix::time::Timespec { tv_sec: duration.as_secs() as i64, tv_nsec: i64::from(duration.subsec_nanos()) };
         loop {
             if let Some(t) = peek_termination() {
                 TERMINATION.store(0, Ordering::SeqCst);

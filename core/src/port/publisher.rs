@@ -3,7 +3,7 @@
 use super::sample::{Loan, SampleMut, SampleMutUninit};
 use super::{BackpressureStrategy, LoanError, PublisherCreateError, SendError};
 use crate::name::ShmName;
-use crate::platform::{Platform, ShmError, SharedMemory};
+use crate::platform::{Platform, SharedMemory, ShmError};
 use crate::service::publish_subscribe::PublishSubscribe;
 use crate::service::{data_segment_name, ServiceCore};
 use crate::shm::data::{DataIdentity, DataLayout, DataSizing, DataView, PubConn};
@@ -31,7 +31,12 @@ pub struct PublisherBuilder<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySen
 
 impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublisherBuilder<'s, P, T, H> {
     pub(crate) fn new(service: &'s PublishSubscribe<P, T, H>) -> Self {
-        Self { service, max_loaned: DEFAULT_MAX_LOANED_SAMPLES, backpressure: BackpressureStrategy::default(), max_slice_len: 1 }
+        Self {
+            service,
+            max_loaned: DEFAULT_MAX_LOANED_SAMPLES,
+            backpressure: BackpressureStrategy::default(),
+            max_slice_len: 1,
+        }
     }
 
     /// Loans that may be out at once (default [`DEFAULT_MAX_LOANED_SAMPLES`]).
@@ -206,7 +211,8 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Publisher<'s, P, T, 
         self.seen_epoch.set(epoch);
         let mut changed = false;
         for s in 0..self.data.layout().connections {
-            let (Some(pc), Some(sub), Some(conn)) = (self.data.conn(s), view.subscriber(s), view.connection(self.slot, s))
+            let (Some(pc), Some(sub), Some(conn)) =
+                (self.data.conn(s), view.subscriber(s), view.connection(self.slot, s))
             else {
                 continue;
             };

@@ -67,7 +67,17 @@ struct Conn<P: Platform> {
 
 impl<P: Platform> Default for Conn<P> {
     fn default() -> Self {
-        Self { reading: 0, departed: false, corrupt: false, segment: 0, shm: None, view: None, tail_cache: 0, head_cache: 0, borrowed: 0 }
+        Self {
+            reading: 0,
+            departed: false,
+            corrupt: false,
+            segment: 0,
+            shm: None,
+            view: None,
+            tail_cache: 0,
+            head_cache: 0,
+            borrowed: 0,
+        }
     }
 }
 
@@ -162,7 +172,10 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
             DataIdentity { service_hash: core.hash, port_id, segment },
             (c.payload.size, c.payload_alignment, c.user_header.size, c.user_header.align),
         )?;
-        if layout.connections != c.max_subscribers || layout.history != c.history_size || (!T::IS_SLICE && layout.capacity != 1) {
+        if layout.connections != c.max_subscribers
+            || layout.history != c.history_size
+            || (!T::IS_SLICE && layout.capacity != 1)
+        {
             return None;
         }
         let view = DataView::new(region, layout)?;
@@ -248,7 +261,9 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
         if c.corrupt {
             return;
         }
-        let (Some(conn), Some(dv)) = (self.core.view.connection(connection, self.slot), c.view.as_ref()) else { return };
+        let (Some(conn), Some(dv)) = (self.core.view.connection(connection, self.slot), c.view.as_ref()) else {
+            return;
+        };
         let r = dv.layout().chunk_ref(index, c.segment).to_u64();
         if conn.completion.push(r, &mut c.head_cache).is_err() {
             c.corrupt = true;

@@ -12,9 +12,11 @@ pub mod publish_subscribe;
 
 use crate::name::{hash64, segment_name, Prefix, SegmentKind, ServiceName, ShmName};
 use crate::node::Node;
-use crate::platform::{Access, Liveness, Platform, ShmError, SharedMemory};
+use crate::platform::{Access, Liveness, Platform, SharedMemory, ShmError};
 use crate::shm::header::{Header, HeaderCheck};
-use crate::shm::service::{self as layout, split_state, status, ServiceLayout, ServiceView, StaticConfig, KIND_SERVICE, NO_OWNER};
+use crate::shm::service::{
+    self as layout, split_state, status, ServiceLayout, ServiceView, StaticConfig, KIND_SERVICE, NO_OWNER,
+};
 use crate::shm::Region;
 use crate::sync::Ordering;
 use core::fmt;
@@ -221,8 +223,10 @@ enum Existing<P: Platform> {
 fn open_existing<P: Platform>(name: &ShmName) -> Result<Existing<P>, ServiceOpenError> {
     let shm = P::shm_open(name, Access::ReadWrite).map_err(open_error)?;
     let region = region_of(&shm);
-    let header = Header::new(region.try_words(0, crate::shm::header::HEADER_WORDS).ok_or(ServiceOpenError::ServiceInCorruptedState)?)
-        .ok_or(ServiceOpenError::ServiceInCorruptedState)?;
+    let header = Header::new(
+        region.try_words(0, crate::shm::header::HEADER_WORDS).ok_or(ServiceOpenError::ServiceInCorruptedState)?,
+    )
+    .ok_or(ServiceOpenError::ServiceInCorruptedState)?;
     let start = P::now();
     loop {
         match header.check(KIND_SERVICE, region.len()).0 {
@@ -263,7 +267,8 @@ impl<P: Platform> ServiceCore<P> {
             match P::shm_create(&name, layout.size, node.permissions()) {
                 Ok(shm) => {
                     let region = region_of(&shm);
-                    let view = ServiceView::new(region, &config).ok_or(ServiceCreateError::Shm(ShmError::InvalidSize))?;
+                    let view =
+                        ServiceView::new(region, &config).ok_or(ServiceCreateError::Shm(ShmError::InvalidSize))?;
                     let header = Header::new(region.words(0, crate::shm::header::HEADER_WORDS))
                         .ok_or(ServiceCreateError::Shm(ShmError::InvalidSize))?;
                     header.begin(node.liveness());

@@ -5,7 +5,9 @@ use crate::node::Node;
 use crate::platform::Platform;
 use crate::port::publisher::PublisherBuilder;
 use crate::port::subscriber::SubscriberBuilder;
-use crate::shm::service::{ServiceLayout, StaticConfig, MAX_NODES_LIMIT, MAX_QUEUE_CAPACITY, PATTERN_PUBLISH_SUBSCRIBE};
+use crate::shm::service::{
+    ServiceLayout, StaticConfig, MAX_NODES_LIMIT, MAX_QUEUE_CAPACITY, PATTERN_PUBLISH_SUBSCRIBE,
+};
 use crate::zero_copy::{Payload, TypeDetail, TypeVariant, ZeroCopySend};
 use core::marker::PhantomData;
 use core::time::Duration;
@@ -181,8 +183,7 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
         if stored.payload.size != want_payload.size {
             return Err(E::IncompatiblePayloadSize);
         }
-        if stored.payload.align != want_payload.align
-            || stored.payload_alignment < self.payload_alignment.unwrap_or(0)
+        if stored.payload.align != want_payload.align || stored.payload_alignment < self.payload_alignment.unwrap_or(0)
         {
             return Err(E::IncompatiblePayloadAlignment);
         }

@@ -300,15 +300,8 @@ impl DataView {
         let l = &self.layout;
         store_u64(&w[0], &w[1], id.service_hash);
         store_u64(&w[2], &w[3], id.port_id);
-        let rest = [
-            l.chunk_count,
-            l.stride as u32,
-            l.chunks_off as u32,
-            l.capacity,
-            l.connections,
-            l.history,
-            id.segment,
-        ];
+        let rest =
+            [l.chunk_count, l.stride as u32, l.chunks_off as u32, l.capacity, l.connections, l.history, id.segment];
         for (slot, v) in w[4..].iter().zip(rest) {
             slot.store(v, Ordering::Relaxed);
         }
@@ -322,7 +315,10 @@ impl DataView {
         let info_off = b.words(INFO_WORDS);
         let w = region.try_words(info_off, INFO_WORDS)?;
         let r = |i: usize| w[i].load(Ordering::Relaxed);
-        if load_u64(&w[0], &w[1]) != expect.service_hash || load_u64(&w[2], &w[3]) != expect.port_id || r(10) != expect.segment {
+        if load_u64(&w[0], &w[1]) != expect.service_hash
+            || load_u64(&w[2], &w[3]) != expect.port_id
+            || r(10) != expect.segment
+        {
             return None;
         }
         let layout = DataLayout::new(DataSizing {
@@ -334,7 +330,8 @@ impl DataView {
             user_header: (types.2, types.3),
         })
         .ok()?;
-        let consistent = layout.stride == r(5) as usize && layout.chunks_off == r(6) as usize && layout.size <= region.len();
+        let consistent =
+            layout.stride == r(5) as usize && layout.chunks_off == r(6) as usize && layout.size <= region.len();
         consistent.then_some(layout)
     }
 
@@ -359,7 +356,9 @@ impl DataView {
         if s >= self.layout.connections {
             return None;
         }
-        let w = self.region.words(self.layout.conns_off + s as usize * self.layout.conn_stride, self.layout.conn_stride / 4);
+        let w = self
+            .region
+            .words(self.layout.conns_off + s as usize * self.layout.conn_stride, self.layout.conn_stride / 4);
         let bits = Pool::new(w.get(CONN_FIXED_WORDS..)?, self.layout.chunk_count)?;
         Some(PubConn { w, bits })
     }

@@ -87,8 +87,7 @@ impl<'a> Header<'a> {
             let creator = LivenessId([0, 1, 2].map(|i| self.w[W_CREATOR + i].load(Ordering::Relaxed)));
             return (HeaderCheck::InCreation { creator }, 0);
         }
-        if self.w[W_MAGIC0].load(Ordering::Relaxed) != MAGIC[0]
-            || self.w[W_MAGIC1].load(Ordering::Relaxed) != MAGIC[1]
+        if self.w[W_MAGIC0].load(Ordering::Relaxed) != MAGIC[0] || self.w[W_MAGIC1].load(Ordering::Relaxed) != MAGIC[1]
         {
             return (HeaderCheck::BadMagicOrKind, 0);
         }

@@ -138,11 +138,7 @@ impl<'a> Queue<'a> {
                 // Full: the oldest slot was written by this producer, so
                 // reading it races with nobody.
                 let oldest = self.read_slot(h);
-                if self
-                    .head
-                    .compare_exchange(h, h.wrapping_add(1), Ordering::AcqRel, Ordering::Acquire)
-                    .is_ok()
-                {
+                if self.head.compare_exchange(h, h.wrapping_add(1), Ordering::AcqRel, Ordering::Acquire).is_ok() {
                     *head_cache = h.wrapping_add(1);
                     displaced = Some(oldest);
                     break;
@@ -183,11 +179,7 @@ impl<'a> Queue<'a> {
                 self.head.store(h.wrapping_add(1), Ordering::Release);
                 return Ok(Some(v));
             }
-            if self
-                .head
-                .compare_exchange(h, h.wrapping_add(1), Ordering::AcqRel, Ordering::Relaxed)
-                .is_ok()
-            {
+            if self.head.compare_exchange(h, h.wrapping_add(1), Ordering::AcqRel, Ordering::Relaxed).is_ok() {
                 return Ok(Some(v));
             }
         }

@@ -314,9 +314,7 @@ impl<'a> Slot<'a> {
     /// call freed it. Exactly one of several racing callers succeeds.
     pub fn release(&self, expected: u32) -> bool {
         let (g, _) = split_state(expected);
-        self.w[0]
-            .compare_exchange(expected, join_state(g, status::FREE), Ordering::SeqCst, Ordering::Relaxed)
-            .is_ok()
+        self.w[0].compare_exchange(expected, join_state(g, status::FREE), Ordering::SeqCst, Ordering::Relaxed).is_ok()
     }
 
     /// Field word `i` (1..8).

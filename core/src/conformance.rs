@@ -1,0 +1,112 @@
+//! The platform conformance suite: every platform crate runs it against its
+//! implementation (in its tests, with the `conformance` feature), so that all
+//! backends behave alike.
+//!
+//! Each check panics with a message naming the broken promise. `prefix` must
+//! be unique to the run (tests run in parallel) and valid for segment names.
+
+use crate::platform::{Access, Liveness, Permissions, Platform, SharedMemory, ShmError, WaitOutcome};
+use crate::sync::{Ordering, SignalWord};
+use core::time::Duration;
+use heapless::String;
+
+fn name(prefix: &str, suffix: &str) -> String<31> {
+    let mut s = String::new();
+    s.push_str(prefix).expect("prefix fits");
+    s.push_str(suffix).expect("suffix fits");
+    s
+}
+
+/// Runs every check.
+pub fn run_all<P: Platform>(prefix: &str) {
+    shared_memory::<P>(prefix);
+    discovery::<P>(prefix);
+    signal::<P>();
+    liveness::<P>();
+    clock::<P>();
+}
+
+/// Create is exclusive and zero-fills; open sees the same bytes; read-only
+/// mappings work; unlink removes the name but not existing mappings.
+pub fn shared_memory<P: Platform>(prefix: &str) {
+    let n = name(prefix, "cshm");
+    let _ = P::shm_unlink(&n);
+    let a = P::shm_create(&n, 8192, Permissions::OwnerOnly).expect("create");
+    assert!(a.len() >= 8192, "mapping shorter than requested");
+    assert_eq!(a.as_ptr() as usize % 64, 0, "mapping not 64-byte aligned");
+    // SAFETY: the mapping is valid for `len` bytes while `a` lives.
+    let bytes = unsafe { core::slice::from_raw_parts_mut(a.as_ptr(), a.len()) };
+    assert!(bytes.iter().all(|&b| b == 0), "new segment not zero-filled");
+    bytes[100] = 0xab;
+    assert!(
+        matches!(P::shm_create(&n, 8192, Permissions::OwnerOnly), Err(ShmError::AlreadyExists)),
+        "create is not exclusive"
+    );
+    let b = P::shm_open(&n, Access::ReadWrite).expect("open");
+    assert!(b.len() >= 8192);
+    // SAFETY: as above for `b`.
+    assert_eq!(unsafe { *b.as_ptr().add(100) }, 0xab, "open does not see the creator's bytes");
+    let c = P::shm_open(&n, Access::ReadOnly).expect("open read-only");
+    // SAFETY: as above for `c`.
+    assert_eq!(unsafe { *c.as_ptr().add(100) }, 0xab);
+    P::shm_unlink(&n).expect("unlink");
+    assert!(matches!(P::shm_open(&n, Access::ReadWrite), Err(ShmError::DoesNotExist)), "unlinked name still opens");
+    assert_eq!(P::shm_unlink(&n), Err(ShmError::DoesNotExist));
+    // SAFETY: existing mappings stay valid after unlink.
+    assert_eq!(unsafe { *a.as_ptr().add(100) }, 0xab, "unlink broke an existing mapping");
+    assert!(matches!(P::shm_open(&name(prefix, "none"), Access::ReadOnly), Err(ShmError::DoesNotExist)));
+    assert!(P::shm_create("bad/name", 64, Permissions::OwnerOnly).is_err(), "invalid name accepted");
+}
+
+/// Listing finds exactly the segments under a prefix.
+pub fn discovery<P: Platform>(prefix: &str) {
+    let names = [name(prefix, "da"), name(prefix, "db")];
+    let held: [P::Shm; 2] = names.clone().map(|n| P::shm_create(&n, 64, Permissions::OwnerOnly).expect("create"));
+    let mut found = 0;
+    let mut foreign = 0;
+    P::shm_list(prefix, &mut |n| {
+        if names.iter().any(|m| m.as_str() == n) {
+            found += 1;
+        } else if !n.starts_with(prefix) {
+            foreign += 1;
+        }
+        true
+    })
+    .expect("list");
+    assert_eq!(found, 2, "listing missed a segment");
+    assert_eq!(foreign, 0, "listing returned a name outside the prefix");
+    for n in &names {
+        P::shm_unlink(n).expect("unlink");
+    }
+    drop(held);
+}
+
+/// A wait on a word that differs returns at once; a wait on an unchanged
+/// word times out.
+pub fn signal<P: Platform>() {
+    let w = SignalWord::new(5);
+    assert_eq!(P::signal_wait(&w, 4, Some(Duration::from_secs(5))), WaitOutcome::Woken, "wait on changed word blocked");
+    let t0 = P::now();
+    assert_eq!(P::signal_wait(&w, 5, Some(Duration::from_millis(20))), WaitOutcome::TimedOut);
+    assert!(P::now() - t0 >= Duration::from_millis(15), "timed wait returned early");
+    w.store(6, Ordering::SeqCst);
+    P::signal_wake_all(&w);
+}
+
+/// This participant is alive; an id never handed out is not.
+pub fn liveness<P: Platform>() {
+    let me = P::liveness_self();
+    assert_eq!(P::liveness_check(me), Liveness::Alive);
+    assert_eq!(P::liveness_self(), me, "liveness id not stable");
+    let mut other = me;
+    other.0[1] ^= 0x5a5a;
+    assert_ne!(P::liveness_check(other), Liveness::Alive, "a reused id with another start is alive");
+}
+
+/// Time is monotonic and sleeping takes at least the time asked.
+pub fn clock<P: Platform>() {
+    let a = P::now();
+    P::sleep(Duration::from_millis(5)).expect("no termination request");
+    let b = P::now();
+    assert!(b >= a + Duration::from_millis(5), "sleep returned early or clock not monotonic");
+}

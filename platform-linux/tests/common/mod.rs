@@ -1,0 +1,140 @@
+//! Helpers shared by the integration tests: unique prefixes, child
+//! processes, and a check that nothing is left in /dev/shm.
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// A prefix unique to this process and call: `t<pid>_<n>_`.
+pub fn unique_prefix() -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!("t{}_{}_", std::process::id() % 100_000, N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Names in /dev/shm starting with `prefix`.
+pub fn shm_left(prefix: &str) -> Vec<String> {
+    std::fs::read_dir("/dev/shm")
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(prefix))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Asserts nothing under `prefix` is left, after giving leavers a moment.
+pub fn assert_clean(prefix: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let left = shm_left(prefix);
+        if left.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "left behind in /dev/shm: {left:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Removes everything under `prefix` (after a test that failed midway).
+pub fn scrub(prefix: &str) {
+    for n in shm_left(prefix) {
+        let _ = std::fs::remove_file(format!("/dev/shm/{n}"));
+    }
+}
+
+/// The role a test binary plays when re-run as a child, if any.
+pub fn role() -> Option<String> {
+    std::env::var("ICEFLOE_TEST_ROLE").ok()
+}
+
+/// A child process running `test_name` of this same test binary with a role.
+pub struct Peer {
+    pub child: Child,
+    lines: std::io::Lines<BufReader<ChildStdout>>,
+}
+
+impl Peer {
+    /// Starts `test_name` in a new process with the given role and settings.
+    pub fn spawn(test_name: &str, role: &str, prefix: &str, args: &[(&str, String)]) -> Self {
+        let mut cmd = Command::new(std::env::current_exe().expect("test binary path"));
+        cmd.args([test_name, "--exact", "--nocapture", "--test-threads=1"])
+            .env("ICEFLOE_TEST_ROLE", role)
+            .env("ICEFLOE_TEST_PREFIX", prefix)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        for (k, v) in args {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn child");
+        let lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+        Self { child, lines }
+    }
+
+    /// Waits for the child to print `@@<word>…`; returns the rest of the line.
+    pub fn expect(&mut self, word: &str) -> String {
+        let tag = format!("@@{word}");
+        for line in self.lines.by_ref() {
+            let line = line.expect("child stdout");
+            if let Some(rest) = line.strip_prefix(&tag) {
+                return rest.trim().to_string();
+            }
+        }
+        panic!("child ended without saying {word}");
+    }
+
+    /// Waits (at most `timeout`) for the child to exit; its success.
+    pub fn wait(mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status.success();
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("child {} did not finish within {timeout:?}", self.child.id());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
+    /// Kills the child with SIGKILL (it is ours) and leaves it unreaped
+    /// until `reap`.
+    pub fn kill9(&mut self) {
+        // SAFETY-free: std's kill sends SIGKILL to our own child.
+        self.child.kill().expect("kill child");
+    }
+
+    /// Reaps a killed child.
+    pub fn reap(mut self) {
+        let _ = self.child.wait();
+    }
+}
+
+/// Says something to the parent: `@@word rest`.
+pub fn say(word: &str, rest: impl std::fmt::Display) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "@@{word} {rest}");
+    let _ = out.flush();
+}
+
+/// A setting passed to a child.
+pub fn arg(key: &str) -> String {
+    std::env::var(key).unwrap_or_else(|_| panic!("child needs {key}"))
+}
+
+/// Polls `f` until it returns `Some`, failing after `timeout`.
+pub fn eventually<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}

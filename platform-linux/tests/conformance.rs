@@ -1,0 +1,37 @@
+//! The core's platform conformance suite against Linux.
+
+#[test]
+fn linux_passes_the_conformance_suite() {
+    let prefix = format!("c{}_", std::process::id() % 100_000);
+    icefloe_core::conformance::run_all::<icefloe_linux::Linux>(&prefix);
+    let left: Vec<_> = std::fs::read_dir("/dev/shm")
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .collect();
+    assert!(left.is_empty(), "conformance left segments behind: {left:?}");
+}
+
+#[test]
+fn futex_wakes_a_waiter_in_another_thread() {
+    use icefloe_core::platform::{Platform, WaitOutcome};
+    use icefloe_core::sync::SignalWord;
+    use icefloe_linux::Linux;
+    use std::sync::atomic::Ordering;
+    use std::time::Duration;
+    let word = SignalWord::new(0);
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| loop {
+            if word.load(Ordering::SeqCst) == 1 {
+                return true;
+            }
+            if Linux::signal_wait(&word, 0, Some(Duration::from_secs(20))) == WaitOutcome::TimedOut {
+                return false;
+            }
+        });
+        std::thread::sleep(Duration::from_millis(20));
+        word.store(1, Ordering::SeqCst);
+        Linux::signal_wake_all(&word);
+        assert!(waiter.join().unwrap(), "waiter was not woken within 20 s");
+    });
+}

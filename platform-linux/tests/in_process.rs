@@ -1,0 +1,225 @@
+//! Publish-subscribe within one process: the protocol, limits and errors.
+
+mod common;
+
+use common::*;
+use icefloe_linux::prelude::*;
+use icefloe_linux::{ServiceCreateError, ServiceOpenError};
+
+fn node(prefix: &str) -> Node {
+    NodeBuilder::new().prefix(prefix).unwrap().create().unwrap()
+}
+
+fn name(s: &str) -> ServiceName {
+    ServiceName::new(s).unwrap()
+}
+
+#[test]
+fn send_and_receive_with_user_header_and_origin() {
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let service = node.service_builder(&name("a")).publish_subscribe::<u64>().user_header::<[u32; 2]>().create().unwrap();
+        let publisher = service.publisher_builder().create().unwrap();
+        let subscriber = service.subscriber_builder().create().unwrap();
+        assert!(subscriber.receive().unwrap().is_none());
+        let mut sample = publisher.loan_uninit().unwrap();
+        *sample.user_header_mut() = [7, 8];
+        assert_eq!(sample.write_payload(42).send().unwrap(), 1);
+        assert!(subscriber.has_samples());
+        let got = subscriber.receive().unwrap().unwrap();
+        assert_eq!(*got, 42);
+        assert_eq!(*got.user_header(), [7, 8]);
+        assert_eq!(got.origin(), publisher.id());
+        drop(got);
+        assert!(!subscriber.has_samples());
+    }
+    assert_clean(&prefix);
+}
+
+#[test]
+fn chunks_return_to_the_pool() {
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let service = node.service_builder(&name("a")).publish_subscribe::<u64>().create().unwrap();
+        let publisher = service.publisher_builder().create().unwrap();
+        let subscriber = service.subscriber_builder().create().unwrap();
+        let total = publisher.chunk_stats().total;
+        assert_eq!(total, 8 * (2 + 2) + 2);
+        for i in 0..10_000u64 {
+            publisher.send_copy(i).unwrap();
+            assert_eq!(*subscriber.receive().unwrap().unwrap(), i);
+        }
+        assert_eq!(publisher.chunk_stats().free, total);
+    }
+    assert_clean(&prefix);
+}
+
+#[test]
+fn limits_return_typed_errors() {
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let service = node
+            .service_builder(&name("limits"))
+            .publish_subscribe::<u64>()
+            .max_publishers(1)
+            .max_subscribers(1)
+            .subscriber_max_borrowed_samples(1)
+            .create()
+            .unwrap();
+        let publisher = service.publisher_builder().max_loaned_samples(1).create().unwrap();
+        assert_eq!(service.publisher_builder().create().err(), Some(icefloe_linux::PublisherCreateError::ExceedsMaxSupportedPublishers));
+        let subscriber = service.subscriber_builder().create().unwrap();
+        assert_eq!(service.subscriber_builder().create().err(), Some(icefloe_linux::SubscriberCreateError::ExceedsMaxSupportedSubscribers));
+        let loan = publisher.loan_uninit().unwrap();
+        assert_eq!(publisher.loan_uninit().err(), Some(LoanError::ExceedsMaxLoans));
+        drop(loan);
+        publisher.send_copy(1).unwrap();
+        publisher.send_copy(2).unwrap();
+        let held = subscriber.receive().unwrap().unwrap();
+        assert_eq!(subscriber.receive().err(), Some(ReceiveError::ExceedsMaxBorrows));
+        drop(held);
+        assert_eq!(*subscriber.receive().unwrap().unwrap(), 2);
+        assert_eq!(
+            node.service_builder(&name("limits")).publish_subscribe::<u64>().create().err(),
+            Some(ServiceCreateError::AlreadyExists)
+        );
+        assert_eq!(
+            node.service_builder(&name("q")).publish_subscribe::<u64>().max_publishers(0).create().err(),
+            Some(ServiceCreateError::InvalidQos("max_publishers"))
+        );
+        assert_eq!(
+            node.service_builder(&name("q")).publish_subscribe::<u64>().max_publishers(1000).create().err(),
+            Some(ServiceCreateError::ExceedsBuildLimit("max_publishers"))
+        );
+    }
+    assert_clean(&prefix);
+}
+
+#[test]
+fn too_many_nodes() {
+    let prefix = unique_prefix();
+    {
+        let a = node(&prefix);
+        let b = node(&prefix);
+        let _s = a.service_builder(&name("n")).publish_subscribe::<u8>().max_nodes(1).create().unwrap();
+        assert_eq!(
+            b.service_builder(&name("n")).publish_subscribe::<u8>().open().err(),
+            Some(ServiceOpenError::ExceedsMaxNumberOfNodes)
+        );
+    }
+    assert_clean(&prefix);
+}
+
+#[test]
+fn open_checks_types_and_qos() {
+    #[derive(Debug, Clone, Copy, ZeroCopySend)]
+    #[repr(C)]
+    struct Other(u64);
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let n = name("types");
+        let _s = node
+            .service_builder(&n)
+            .publish_subscribe::<u64>()
+            .user_header::<u32>()
+            .max_publishers(2)
+            .history_size(1)
+            .enable_safe_overflow(true)
+            .create()
+            .unwrap();
+        let open = || node.service_builder(&n).publish_subscribe::<u64>().user_header::<u32>();
+        assert!(open().open().is_ok());
+        use ServiceOpenError as E;
+        assert_eq!(node.service_builder(&n).publish_subscribe::<Other>().user_header::<u32>().open().err(), Some(E::IncompatiblePayloadType));
+        assert_eq!(node.service_builder(&n).publish_subscribe::<[u64]>().user_header::<u32>().open().err(), Some(E::IncompatiblePayloadType));
+        assert_eq!(node.service_builder(&n).publish_subscribe::<u64>().open().err(), Some(E::IncompatibleUserHeader));
+        assert_eq!(open().payload_alignment(64).open().err(), Some(E::IncompatiblePayloadAlignment));
+        assert_eq!(open().enable_safe_overflow(false).open().err(), Some(E::IncompatibleOverflowBehavior));
+        assert_eq!(open().max_publishers(3).open().err(), Some(E::DoesNotSupportRequestedAmountOfPublishers));
+        assert_eq!(open().max_subscribers(9).open().err(), Some(E::DoesNotSupportRequestedAmountOfSubscribers));
+        assert_eq!(open().history_size(2).open().err(), Some(E::DoesNotSupportRequestedMinHistorySize));
+        assert_eq!(open().subscriber_max_buffer_size(3).open().err(), Some(E::DoesNotSupportRequestedMinBufferSize));
+        assert_eq!(
+            open().subscriber_max_borrowed_samples(3).open().err(),
+            Some(E::DoesNotSupportRequestedMinSubscriberBorrowedSamples)
+        );
+        assert_eq!(open().max_nodes(21).open().err(), Some(E::DoesNotSupportRequestedAmountOfNodes));
+        assert_eq!(node.service_builder(&name("nope")).publish_subscribe::<u64>().open().err(), Some(E::DoesNotExist));
+    }
+    assert_clean(&prefix);
+}
+
+#[test]
+fn payload_size_mismatch_is_its_own_error() {
+    // Same name, different size: a user renamed nothing but changed layout.
+    mod a {
+        #[derive(icefloe_linux::ZeroCopySend)]
+        #[repr(C)]
+        pub struct Pose(pub u32);
+    }
+    mod b {
+        #[derive(icefloe_linux::ZeroCopySend)]
+        #[repr(C)]
+        pub struct Pose(pub u64);
+    }
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let _s = node.service_builder(&name("p")).publish_subscribe::<a::Pose>().create().unwrap();
+        assert_eq!(
+            node.service_builder(&name("p")).publish_subscribe::<b::Pose>().open().err(),
+            Some(ServiceOpenError::IncompatiblePayloadSize)
+        );
+    }
+    assert_clean(&prefix);
+}
+
+#[test]
+fn names_are_validated() {
+    assert_eq!(ServiceName::new("").err(), Some(icefloe_linux::NameError::Empty));
+    assert_eq!(ServiceName::new(&"s".repeat(256)).err(), Some(icefloe_linux::NameError::TooLong { max: 255 }));
+    assert_eq!(NodeName::new(&"n".repeat(129)).err(), Some(icefloe_linux::NameError::TooLong { max: 128 }));
+    assert!(NodeBuilder::new().prefix("bad/prefix").is_err());
+}
+
+#[test]
+fn slices_of_many_lengths_arrive_intact() {
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let service = node.service_builder(&name("s")).publish_subscribe::<[u16]>().create().unwrap();
+        let publisher = service.publisher_builder().initial_max_slice_len(4096).create().unwrap();
+        let subscriber = service.subscriber_builder().create().unwrap();
+        for len in [0usize, 1, 7, 64, 1000, 4096] {
+            let sample = publisher.loan_slice_uninit(len).unwrap().write_from_fn(|i| (i * 3 + len) as u16);
+            sample.send().unwrap();
+            let got = subscriber.receive().unwrap().unwrap();
+            assert_eq!(got.len(), len);
+            assert!(got.iter().enumerate().all(|(i, &v)| v == (i * 3 + len) as u16), "content differs at len {len}");
+        }
+        assert_eq!(publisher.loan_slice_uninit(4097).err(), Some(LoanError::ExceedsMaxLoanSize));
+    }
+    assert_clean(&prefix);
+}
+
+#[test]
+fn open_or_create_and_last_one_out_removes() {
+    let prefix = unique_prefix();
+    let a = node(&prefix);
+    let b = node(&prefix);
+    let s1 = a.service_builder(&name("x")).publish_subscribe::<u32>().open_or_create().unwrap();
+    let s2 = b.service_builder(&name("x")).publish_subscribe::<u32>().open_or_create().unwrap();
+    let p = s1.publisher_builder().create().unwrap();
+    let sub = s2.subscriber_builder().create().unwrap();
+    p.send_copy(5).unwrap();
+    assert_eq!(*sub.receive().unwrap().unwrap(), 5);
+    drop((p, sub));
+    drop(s1);
+    assert!(!shm_left(&prefix).is_empty(), "service removed while still open");
+    drop(s2);
+    assert_clean(&prefix);
+}
