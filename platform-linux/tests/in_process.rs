@@ -19,7 +19,8 @@ fn send_and_receive_with_user_header_and_origin() {
     let prefix = unique_prefix();
     {
         let node = node(&prefix);
-        let service = node.service_builder(&name("a")).publish_subscribe::<u64>().user_header::<[u32; 2]>().create().unwrap();
+        let service =
+            node.service_builder(&name("a")).publish_subscribe::<u64>().user_header::<[u32; 2]>().create().unwrap();
         let publisher = service.publisher_builder().create().unwrap();
         let subscriber = service.subscriber_builder().create().unwrap();
         assert!(subscriber.receive().unwrap().is_none());
@@ -70,9 +71,15 @@ fn limits_return_typed_errors() {
             .create()
             .unwrap();
         let publisher = service.publisher_builder().max_loaned_samples(1).create().unwrap();
-        assert_eq!(service.publisher_builder().create().err(), Some(icefloe_linux::PublisherCreateError::ExceedsMaxSupportedPublishers));
+        assert_eq!(
+            service.publisher_builder().create().err(),
+            Some(icefloe_linux::PublisherCreateError::ExceedsMaxSupportedPublishers)
+        );
         let subscriber = service.subscriber_builder().create().unwrap();
-        assert_eq!(service.subscriber_builder().create().err(), Some(icefloe_linux::SubscriberCreateError::ExceedsMaxSupportedSubscribers));
+        assert_eq!(
+            service.subscriber_builder().create().err(),
+            Some(icefloe_linux::SubscriberCreateError::ExceedsMaxSupportedSubscribers)
+        );
         let loan = publisher.loan_uninit().unwrap();
         assert_eq!(publisher.loan_uninit().err(), Some(LoanError::ExceedsMaxLoans));
         drop(loan);
@@ -134,8 +141,14 @@ fn open_checks_types_and_qos() {
         let open = || node.service_builder(&n).publish_subscribe::<u64>().user_header::<u32>();
         assert!(open().open().is_ok());
         use ServiceOpenError as E;
-        assert_eq!(node.service_builder(&n).publish_subscribe::<Other>().user_header::<u32>().open().err(), Some(E::IncompatiblePayloadType));
-        assert_eq!(node.service_builder(&n).publish_subscribe::<[u64]>().user_header::<u32>().open().err(), Some(E::IncompatiblePayloadType));
+        assert_eq!(
+            node.service_builder(&n).publish_subscribe::<Other>().user_header::<u32>().open().err(),
+            Some(E::IncompatiblePayloadType)
+        );
+        assert_eq!(
+            node.service_builder(&n).publish_subscribe::<[u64]>().user_header::<u32>().open().err(),
+            Some(E::IncompatiblePayloadType)
+        );
         assert_eq!(node.service_builder(&n).publish_subscribe::<u64>().open().err(), Some(E::IncompatibleUserHeader));
         assert_eq!(open().payload_alignment(64).open().err(), Some(E::IncompatiblePayloadAlignment));
         assert_eq!(open().enable_safe_overflow(false).open().err(), Some(E::IncompatibleOverflowBehavior));

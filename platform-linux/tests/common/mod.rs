@@ -54,6 +54,7 @@ pub fn role() -> Option<String> {
 pub struct Peer {
     pub child: Child,
     lines: std::io::Lines<BufReader<ChildStdout>>,
+    stdin: Option<std::process::ChildStdin>,
 }
 
 impl Peer {
@@ -63,6 +64,7 @@ impl Peer {
         cmd.args([test_name, "--exact", "--nocapture", "--test-threads=1"])
             .env("ICEFLOE_TEST_ROLE", role)
             .env("ICEFLOE_TEST_PREFIX", prefix)
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
         for (k, v) in args {
@@ -70,7 +72,16 @@ impl Peer {
         }
         let mut child = cmd.spawn().expect("spawn child");
         let lines = BufReader::new(child.stdout.take().expect("piped")).lines();
-        Self { child, lines }
+        let stdin = child.stdin.take();
+        Self { child, lines, stdin }
+    }
+
+    /// Sends a line to the child's stdin.
+    pub fn tell(&mut self, line: &str) {
+        use std::io::Write;
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        writeln!(stdin, "{line}").expect("write to child");
+        stdin.flush().expect("flush to child");
     }
 
     /// Waits for the child to print `@@<word>…`; returns the rest of the line.
@@ -78,8 +89,9 @@ impl Peer {
         let tag = format!("@@{word}");
         for line in self.lines.by_ref() {
             let line = line.expect("child stdout");
-            if let Some(rest) = line.strip_prefix(&tag) {
-                return rest.trim().to_string();
+            // The harness may have printed "test child ... " on the same line.
+            if let Some(at) = line.find(&tag) {
+                return line[at + tag.len()..].trim().to_string();
             }
         }
         panic!("child ended without saying {word}");
@@ -118,8 +130,22 @@ impl Peer {
 pub fn say(word: &str, rest: impl std::fmt::Display) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "@@{word} {rest}");
+    let _ = writeln!(out, "\n@@{word} {rest}");
     let _ = out.flush();
+}
+
+/// Child side: waits for the parent to send `word` on stdin.
+pub fn listen(word: &str) {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if std::io::stdin().read_line(&mut line).expect("read stdin") == 0 {
+            panic!("parent closed stdin before saying {word}");
+        }
+        if line.trim() == word {
+            return;
+        }
+    }
 }
 
 /// A setting passed to a child.

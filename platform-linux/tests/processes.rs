@@ -1,0 +1,373 @@
+//! Publish-subscribe between separate processes: delivery, history,
+//! overflow and backpressure, slices, and peers killed with SIGKILL.
+//!
+//! Each test re-runs this binary as child processes: the `child` test below
+//! does nothing unless `ICEFLOE_TEST_ROLE` is set.
+
+mod common;
+
+use common::*;
+use icefloe_linux::prelude::*;
+use std::time::{Duration, Instant};
+
+const WATCHDOG: Duration = Duration::from_secs(60);
+
+fn node(prefix: &str) -> Node {
+    NodeBuilder::new().prefix(prefix).unwrap().create().unwrap()
+}
+
+fn svc() -> ServiceName {
+    ServiceName::new("proc/test").unwrap()
+}
+
+/// Receives until `n` samples arrived or the watchdog fires.
+fn receive_n<T: Copy + ZeroCopySend>(sub: &Subscriber<'_, T>, n: usize) -> Vec<T> {
+    let deadline = Instant::now() + WATCHDOG;
+    let mut got = Vec::with_capacity(n);
+    while got.len() < n {
+        match sub.receive().expect("receive") {
+            Some(s) => got.push(*s),
+            None => {
+                assert!(Instant::now() < deadline, "watchdog: only {} of {n} samples arrived", got.len());
+                std::thread::sleep(Duration::from_micros(50));
+            }
+        }
+    }
+    got
+}
+
+#[test]
+fn child() {
+    let Some(role) = role() else { return };
+    let prefix = arg("ICEFLOE_TEST_PREFIX");
+    let node = node(&prefix);
+    match role.as_str() {
+        // Receives `N` u64 samples and checks they are 0..N in order.
+        "sub_sequence" => {
+            let n: usize = arg("N").parse().unwrap();
+            let service = node.service_builder(&svc()).publish_subscribe::<u64>().open().unwrap();
+            let sub = service.subscriber_builder().create().unwrap();
+            say("ready", "");
+            let got = receive_n(&sub, n);
+            assert_eq!(got, (0..n as u64).collect::<Vec<_>>(), "samples lost, duplicated or reordered");
+            say("done", n);
+        }
+        // Receives N samples from each of two publishers (value = pub * 1e6 + seq).
+        "sub_two_publishers" => {
+            let n: usize = arg("N").parse().unwrap();
+            let service = node.service_builder(&svc()).publish_subscribe::<u64>().open().unwrap();
+            let sub = service.subscriber_builder().create().unwrap();
+            say("ready", "");
+            let got = receive_n(&sub, 2 * n);
+            for p in 0..2u64 {
+                let mine: Vec<u64> = got.iter().filter(|v| **v / 1_000_000 == p).map(|v| v % 1_000_000).collect();
+                assert_eq!(mine, (0..n as u64).collect::<Vec<_>>(), "publisher {p}'s samples out of order or missing");
+            }
+            say("done", "");
+        }
+        "pub_numbered" => {
+            let n: u64 = arg("N").parse().unwrap();
+            let id: u64 = arg("ID").parse().unwrap();
+            let service = node.service_builder(&svc()).publish_subscribe::<u64>().open().unwrap();
+            let publisher = service.publisher_builder().create().unwrap();
+            for i in 0..n {
+                assert_eq!(publisher.send_copy(id * 1_000_000 + i).unwrap(), 2, "a subscriber was not reached");
+            }
+            say("done", "");
+        }
+        // Says ready, waits for "go", then receives what is there.
+        "sub_after_go" => {
+            let expect: Vec<u64> = arg("EXPECT").split(',').map(|v| v.parse().unwrap()).collect();
+            let service = node.service_builder(&svc()).publish_subscribe::<u64>().open().unwrap();
+            let sub = service.subscriber_builder().create().unwrap();
+            say("ready", "");
+            listen("go");
+            if let Ok(ms) = std::env::var("DELAY_MS") {
+                std::thread::sleep(Duration::from_millis(ms.parse().unwrap()));
+            }
+            let got = receive_n(&sub, expect.len());
+            std::thread::sleep(Duration::from_millis(50));
+            assert!(sub.receive().unwrap().is_none(), "more samples than expected");
+            assert_eq!(got, expect);
+            say("done", "");
+        }
+        "sub_slices" => {
+            let lens: Vec<usize> = arg("LENS").split(',').map(|v| v.parse().unwrap()).collect();
+            let service = node.service_builder(&svc()).publish_subscribe::<[u8]>().open().unwrap();
+            let sub = service.subscriber_builder().create().unwrap();
+            say("ready", "");
+            let deadline = Instant::now() + WATCHDOG;
+            for &len in &lens {
+                let s = loop {
+                    if let Some(s) = sub.receive().unwrap() {
+                        break s;
+                    }
+                    assert!(Instant::now() < deadline, "watchdog");
+                    std::thread::sleep(Duration::from_micros(50));
+                };
+                assert_eq!(s.len(), len);
+                assert!(s.iter().enumerate().all(|(i, &b)| b == ((i + len) % 251) as u8), "slice of {len} corrupted");
+            }
+            say("done", "");
+        }
+        // Takes two samples, holds them, and waits to be killed.
+        "sub_hold" => {
+            let service = node.service_builder(&svc()).publish_subscribe::<u64>().open().unwrap();
+            let sub = service.subscriber_builder().create().unwrap();
+            say("ready", "");
+            let a = receive_n_held(&sub);
+            say("holding", a);
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+        // Creates the service and a publisher, loans a sample, waits to be killed.
+        "pub_hold_loan" => {
+            let service = node.service_builder(&svc()).publish_subscribe::<u64>().open_or_create().unwrap();
+            let publisher = service.publisher_builder().create().unwrap();
+            let loan = publisher.loan_uninit().unwrap();
+            say("loaned", "");
+            std::thread::sleep(Duration::from_secs(600));
+            drop(loan);
+        }
+        other => panic!("unknown role {other}"),
+    }
+}
+
+fn receive_n_held(sub: &Subscriber<'_, u64>) -> usize {
+    let deadline = Instant::now() + WATCHDOG;
+    let mut held = Vec::new();
+    while held.len() < 2 {
+        if let Some(s) = sub.receive().unwrap() {
+            held.push(s);
+        } else {
+            assert!(Instant::now() < deadline, "watchdog");
+            std::thread::sleep(Duration::from_micros(50));
+        }
+    }
+    let n = held.len();
+    std::mem::forget(held); // keep holding them until killed
+    n
+}
+
+#[test]
+fn one_publisher_three_subscriber_processes() {
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let service = node
+            .service_builder(&svc())
+            .publish_subscribe::<u64>()
+            .enable_safe_overflow(false)
+            .subscriber_max_buffer_size(16)
+            .create()
+            .unwrap();
+        let publisher = service
+            .publisher_builder()
+            .backpressure_strategy(BackpressureStrategy::RetryUntilDelivered)
+            .create()
+            .unwrap();
+        let n = 2000u64;
+        let mut peers: Vec<Peer> =
+            (0..3).map(|_| Peer::spawn("child", "sub_sequence", &prefix, &[("N", n.to_string())])).collect();
+        for p in &mut peers {
+            p.expect("ready");
+        }
+        for i in 0..n {
+            assert_eq!(publisher.send_copy(i).unwrap(), 3, "sample {i} did not reach all three subscribers");
+        }
+        for mut p in peers {
+            assert_eq!(p.expect("done"), n.to_string());
+            assert!(p.wait(WATCHDOG), "a subscriber process failed");
+        }
+    }
+    assert_clean(&prefix);
+}
+
+#[test]
+fn two_publisher_processes_to_two_subscriber_processes() {
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let _service = node
+            .service_builder(&svc())
+            .publish_subscribe::<u64>()
+            .max_publishers(2)
+            .enable_safe_overflow(false)
+            .subscriber_max_buffer_size(8)
+            .create()
+            .unwrap();
+        let n = 1000;
+        let mut subs: Vec<Peer> =
+            (0..2).map(|_| Peer::spawn("child", "sub_two_publishers", &prefix, &[("N", n.to_string())])).collect();
+        for s in &mut subs {
+            s.expect("ready");
+        }
+        let pubs: Vec<Peer> = (0..2)
+            .map(|id| Peer::spawn("child", "pub_numbered", &prefix, &[("N", n.to_string()), ("ID", id.to_string())]))
+            .collect();
+        for mut p in pubs {
+            p.expect("done");
+            assert!(p.wait(WATCHDOG), "a publisher process failed");
+        }
+        for mut s in subs {
+            s.expect("done");
+            assert!(s.wait(WATCHDOG), "a subscriber process failed");
+        }
+    }
+    assert_clean(&prefix);
+}
+
+fn overflow_case(overflow: bool, strategy: BackpressureStrategy, sends: &[u64], expect: &str, delivered: &[usize]) {
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let service = node
+            .service_builder(&svc())
+            .publish_subscribe::<u64>()
+            .enable_safe_overflow(overflow)
+            .subscriber_max_buffer_size(2)
+            .create()
+            .unwrap();
+        let publisher = service.publisher_builder().backpressure_strategy(strategy).create().unwrap();
+        let mut args = vec![("EXPECT", expect.to_string())];
+        if strategy == BackpressureStrategy::RetryUntilDelivered && !overflow {
+            args.push(("DELAY_MS", "200".to_string()));
+        }
+        let mut sub = Peer::spawn("child", "sub_after_go", &prefix, &args);
+        sub.expect("ready");
+        if strategy == BackpressureStrategy::RetryUntilDelivered && !overflow {
+            sub.tell("go"); // the subscriber drains while we block
+        }
+        let got: Vec<usize> = sends.iter().map(|&v| publisher.send_copy(v).unwrap()).collect();
+        assert_eq!(got, delivered);
+        sub.tell("go");
+        sub.expect("done");
+        assert!(sub.wait(WATCHDOG));
+    }
+    assert_clean(&prefix);
+}
+
+#[test]
+fn safe_overflow_drops_the_oldest() {
+    overflow_case(true, BackpressureStrategy::RetryUntilDelivered, &[1, 2, 3, 4, 5], "4,5", &[1; 5]);
+}
+
+#[test]
+fn discard_data_drops_the_newest() {
+    overflow_case(false, BackpressureStrategy::DiscardData, &[1, 2, 3, 4, 5], "1,2", &[1, 1, 0, 0, 0]);
+}
+
+#[test]
+fn retry_until_delivered_loses_nothing() {
+    overflow_case(false, BackpressureStrategy::RetryUntilDelivered, &[1, 2, 3, 4, 5, 6], "1,2,3,4,5,6", &[1; 6]);
+}
+
+#[test]
+fn late_subscriber_process_receives_history() {
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let service = node
+            .service_builder(&svc())
+            .publish_subscribe::<u64>()
+            .history_size(3)
+            .subscriber_max_buffer_size(3)
+            .create()
+            .unwrap();
+        let publisher = service.publisher_builder().create().unwrap();
+        for v in 1..=5 {
+            assert_eq!(publisher.send_copy(v).unwrap(), 0);
+        }
+        let mut sub = Peer::spawn("child", "sub_after_go", &prefix, &[("EXPECT", "3,4,5".to_string())]);
+        sub.expect("ready");
+        publisher.update_connections();
+        sub.tell("go");
+        sub.expect("done");
+        assert!(sub.wait(WATCHDOG));
+    }
+    assert_clean(&prefix);
+}
+
+#[test]
+fn slices_cross_processes_intact() {
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let service =
+            node.service_builder(&svc()).publish_subscribe::<[u8]>().enable_safe_overflow(false).create().unwrap();
+        let publisher = service.publisher_builder().initial_max_slice_len(1 << 20).create().unwrap();
+        let lens = [0usize, 1, 7, 4096, 65_537, 1 << 20];
+        let list = lens.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(",");
+        let mut sub = Peer::spawn("child", "sub_slices", &prefix, &[("LENS", list)]);
+        sub.expect("ready");
+        for len in lens {
+            let s = publisher.loan_slice_uninit(len).unwrap().write_from_fn(|i| ((i + len) % 251) as u8);
+            assert_eq!(s.send().unwrap(), 1);
+        }
+        sub.expect("done");
+        assert!(sub.wait(WATCHDOG));
+    }
+    assert_clean(&prefix);
+}
+
+#[test]
+fn killed_subscriber_chunks_are_reclaimed() {
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let service =
+            node.service_builder(&svc()).publish_subscribe::<u64>().subscriber_max_buffer_size(4).create().unwrap();
+        let publisher = service.publisher_builder().create().unwrap();
+        let total = publisher.chunk_stats().total;
+        let mut sub = Peer::spawn("child", "sub_hold", &prefix, &[]);
+        sub.expect("ready");
+        for v in 0..4 {
+            assert_eq!(publisher.send_copy(v).unwrap(), 1);
+        }
+        sub.expect("holding");
+        publisher.send_copy(4).unwrap();
+        publisher.send_copy(5).unwrap();
+        assert_eq!(publisher.chunk_stats().free, total - 6, "2 held + 4 queued should be out");
+        sub.kill9();
+        let cleaned = eventually(WATCHDOG, "the dead subscriber to be cleaned", || {
+            let c = node.cleanup_dead_nodes();
+            (c.cleanups > 0).then_some(c.cleanups)
+        });
+        assert_eq!(cleaned, 1);
+        sub.reap();
+        assert_eq!(publisher.chunk_stats().free, total, "chunks of the dead subscriber not reclaimed");
+        // A restarted subscriber works.
+        let mut again = Peer::spawn("child", "sub_after_go", &prefix, &[("EXPECT", "77".to_string())]);
+        again.expect("ready");
+        assert_eq!(publisher.send_copy(77).unwrap(), 1);
+        again.tell("go");
+        again.expect("done");
+        assert!(again.wait(WATCHDOG));
+    }
+    assert_clean(&prefix);
+}
+
+#[test]
+fn killed_publisher_service_can_be_created_again() {
+    let prefix = unique_prefix();
+    {
+        let mut p = Peer::spawn("child", "pub_hold_loan", &prefix, &[]);
+        p.expect("loaned");
+        assert_eq!(shm_left(&prefix).len(), 2, "service and data segment expected");
+        p.kill9();
+        p.reap();
+        let node = node(&prefix);
+        let service = node
+            .service_builder(&svc())
+            .publish_subscribe::<u64>()
+            .create()
+            .expect("a service whose only node died can be created again");
+        let publisher = service.publisher_builder().create().unwrap();
+        let subscriber = service.subscriber_builder().create().unwrap();
+        publisher.send_copy(9).unwrap();
+        assert_eq!(*subscriber.receive().unwrap().unwrap(), 9);
+        assert_eq!(shm_left(&prefix).len(), 2, "the dead publisher's data segment was not removed");
+    }
+    assert_clean(&prefix);
+}
