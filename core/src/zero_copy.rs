@@ -123,6 +123,10 @@ unsafe impl<T: ZeroCopySend> Payload for [T] {
     }
 }
 
+/// Marks a port or builder with its payload and user-header types without
+/// owning either (covariant, `Send`-neutral, works for unsized payloads).
+pub(crate) type TypeMarker<T, H> = core::marker::PhantomData<(fn() -> *const T, H)>;
+
 /// Fixed-size or slice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]

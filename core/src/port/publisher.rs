@@ -160,7 +160,7 @@ pub struct Publisher<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> {
     backpressure: BackpressureStrategy,
     seen_epoch: Cell<u32>,
     hint: Cell<usize>,
-    _t: PhantomData<(fn() -> *const T, H)>,
+    _t: crate::zero_copy::TypeMarker<T, H>,
 }
 
 impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Publisher<'s, P, T, H> {

@@ -90,7 +90,7 @@ pub struct Subscriber<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> {
     seen_epoch: Cell<u32>,
     borrowed: Cell<u32>,
     next: Cell<u32>,
-    _t: PhantomData<(fn() -> *const T, H)>,
+    _t: crate::zero_copy::TypeMarker<T, H>,
 }
 
 impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T, H> {
@@ -129,7 +129,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
                 c.departed = true;
             }
             if c.reading != 0 && c.departed && c.borrowed == 0 && (c.corrupt || conn.submission.is_empty()) {
-                Self::release_conn(c, &conn.sub_word, self.gen);
+                Self::release_conn(c, conn.sub_word, self.gen);
                 released = true;
             }
             if c.reading == 0 && active && conn.pub_word.load(Ordering::Acquire) == conn_word(g, self.gen) {
@@ -204,7 +204,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
                 Ok(Some(v)) => v,
                 Ok(None) => {
                     if c.departed && c.borrowed == 0 {
-                        Self::release_conn(c, &conn.sub_word, self.gen);
+                        Self::release_conn(c, conn.sub_word, self.gen);
                         self.core.view.bump_epoch();
                     }
                     continue;

@@ -212,6 +212,7 @@ fn region_of<S: SharedMemory>(shm: &S) -> Region {
 }
 
 /// How an existing segment was found when trying to open it.
+#[allow(clippy::large_enum_variant)] // no heap to box into; lives briefly on the stack
 enum Existing<P: Platform> {
     Ready(P::Shm, StaticConfig),
     /// Being created by a live creator for longer than the timeout.

@@ -40,7 +40,7 @@ pub struct PublishSubscribeBuilder<'n, P: Platform, T: Payload + ?Sized, H: Zero
     max_borrowed: Option<u32>,
     safe_overflow: Option<bool>,
     payload_alignment: Option<u32>,
-    _t: PhantomData<(fn() -> *const T, H)>,
+    _t: crate::zero_copy::TypeMarker<T, H>,
 }
 
 impl<'n, P: Platform, T: Payload + ?Sized> PublishSubscribeBuilder<'n, P, T, ()> {
@@ -252,7 +252,7 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
 /// Dropping the last handle of the last node removes the service.
 pub struct PublishSubscribe<P: Platform, T: Payload + ?Sized, H: ZeroCopySend = ()> {
     pub(crate) core: ServiceCore<P>,
-    _t: PhantomData<(fn() -> *const T, H)>,
+    _t: crate::zero_copy::TypeMarker<T, H>,
 }
 
 impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribe<P, T, H> {

@@ -338,7 +338,7 @@ impl DataView {
     /// The chunk pool.
     pub fn pool(&self) -> Pool<'_> {
         let words = self.region.words(self.layout.pool_off, pool_words(self.layout.chunk_count));
-        Pool::new(words, self.layout.chunk_count).unwrap_or_else(|| unreachable_pool())
+        Pool::new(words, self.layout.chunk_count).unwrap_or_else(unreachable_pool)
     }
 
     /// Chunk `i`'s reference count word.
@@ -377,7 +377,7 @@ impl DataView {
 }
 
 #[cold]
-fn unreachable_pool() -> Pool<'static> {
+fn unreachable_pool<'a>() -> Pool<'a> {
     // A validated layout always holds its bitmap; an empty pool (no chunk)
     // is the harmless answer should that ever not be so.
     Pool::new(&[], 0).expect("an empty pool needs no words")

@@ -16,7 +16,7 @@
 //!
 //! | part | words | writer |
 //! |---|---|---|
-//! | [header](header) | 16 | creator, once |
+//! | [`header`] | 16 | creator, once |
 //! | static config: pattern, QoS, flags, name, payload and user-header type details | fixed | creator, once |
 //! | dynamic: service state, port epoch | 16 each (own line) | any node (CAS / `fetch_add`) |
 //! | node table: `max_nodes` × (state, liveness id, node id) | 8 each | claimant, cleaner |
