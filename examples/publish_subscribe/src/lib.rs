@@ -28,7 +28,8 @@ pub fn count_arg() -> Result<Option<u64>, std::num::ParseIntError> {
 /// Publishes a `RobotState` every `period` until Ctrl-C or `count` samples.
 pub fn run_publisher(count: Option<u64>, period: Duration) -> Result<(), Box<dyn std::error::Error>> {
     let node = NodeBuilder::new().name(NodeName::new("publisher")?).create()?;
-    let service = node.service_builder(&ServiceName::new(SERVICE)?).publish_subscribe::<RobotState>().open_or_create()?;
+    let service =
+        node.service_builder(&ServiceName::new(SERVICE)?).publish_subscribe::<RobotState>().open_or_create()?;
     let publisher = service.publisher_builder().create()?;
 
     let mut counter = 0u64;
@@ -52,7 +53,8 @@ pub fn run_publisher(count: Option<u64>, period: Duration) -> Result<(), Box<dyn
 /// Prints every `RobotState` received until Ctrl-C or `count` samples.
 pub fn run_subscriber(count: Option<u64>) -> Result<(), Box<dyn std::error::Error>> {
     let node = NodeBuilder::new().name(NodeName::new("subscriber")?).create()?;
-    let service = node.service_builder(&ServiceName::new(SERVICE)?).publish_subscribe::<RobotState>().open_or_create()?;
+    let service =
+        node.service_builder(&ServiceName::new(SERVICE)?).publish_subscribe::<RobotState>().open_or_create()?;
     let subscriber = service.subscriber_builder().create()?;
 
     let mut received = 0u64;

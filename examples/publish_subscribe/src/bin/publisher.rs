@@ -1,5 +1,8 @@
 //! Publishes a `RobotState` ten times a second until Ctrl-C (or `--count N`).
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    example_publish_subscribe::run_publisher(example_publish_subscribe::count_arg()?, std::time::Duration::from_millis(100))
+    example_publish_subscribe::run_publisher(
+        example_publish_subscribe::count_arg()?,
+        std::time::Duration::from_millis(100),
+    )
 }

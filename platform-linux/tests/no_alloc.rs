@@ -1,0 +1,67 @@
+//! Steady state loan → send → receive → drop performs zero heap
+//! allocations, counted by a counting global allocator.
+
+use icefloe_linux::prelude::*;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(ptr, layout, new) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn steady_state_allocates_nothing() {
+    let prefix = format!("a{}_", std::process::id() % 100_000);
+    {
+        let node = NodeBuilder::new().prefix(&prefix).unwrap().create().unwrap();
+        let service =
+            node.service_builder(&ServiceName::new("alloc").unwrap()).publish_subscribe::<[u8]>().create().unwrap();
+        let publisher = service.publisher_builder().initial_max_slice_len(4096).create().unwrap();
+        let subscriber = service.subscriber_builder().create().unwrap();
+        let fixed =
+            node.service_builder(&ServiceName::new("alloc2").unwrap()).publish_subscribe::<u64>().create().unwrap();
+        let p2 = fixed.publisher_builder().create().unwrap();
+        let s2 = fixed.subscriber_builder().create().unwrap();
+        // Warm up: connections are made on the first send and receive.
+        p2.send_copy(0).unwrap();
+        drop(s2.receive().unwrap());
+        publisher.send_slice_copy(&[0]).unwrap();
+        drop(subscriber.receive().unwrap());
+
+        let before = ALLOCATIONS.load(Ordering::SeqCst);
+        let mut checksum = 0u64;
+        for i in 0..10_000usize {
+            let sample = publisher.loan_slice_uninit(i % 4096).unwrap().write_from_fn(|k| (k + i) as u8);
+            assert_eq!(sample.send().unwrap(), 1);
+            let got = subscriber.receive().unwrap().unwrap();
+            checksum += got.len() as u64;
+            drop(got);
+            let s = p2.loan_uninit().unwrap().write_payload(i as u64);
+            s.send().unwrap();
+            checksum += *s2.receive().unwrap().unwrap();
+        }
+        let during = ALLOCATIONS.load(Ordering::SeqCst) - before;
+        assert!(checksum > 0);
+        assert_eq!(during, 0, "{during} heap allocations in 20,000 steady-state round trips");
+    }
+}
