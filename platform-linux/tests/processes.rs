@@ -130,6 +130,18 @@ fn child() {
             std::thread::sleep(Duration::from_secs(600));
             drop(loan);
         }
+        // Loops on node.wait until a termination request ends it.
+        "wait_loop" => {
+            say("ready", "");
+            let deadline = Instant::now() + WATCHDOG;
+            let err = loop {
+                if let Err(e) = node.wait(Duration::from_millis(10)) {
+                    break e;
+                }
+                assert!(Instant::now() < deadline, "watchdog: no termination request arrived");
+            };
+            say("ended", format!("{err:?}"));
+        }
         other => panic!("unknown role {other}"),
     }
 }
@@ -370,4 +382,25 @@ fn killed_publisher_service_can_be_created_again() {
         assert_eq!(shm_left(&prefix).len(), 2, "the dead publisher's data segment was not removed");
     }
     assert_clean(&prefix);
+}
+
+fn signal_ends_wait(signal: &str, expect: &str) {
+    let prefix = unique_prefix();
+    let mut p = Peer::spawn("child", "wait_loop", &prefix, &[]);
+    p.expect("ready");
+    let status = std::process::Command::new("kill").args([signal, &p.child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    assert_eq!(p.expect("ended"), expect);
+    assert!(p.wait(WATCHDOG), "the process did not end cleanly after {signal}");
+    assert_clean(&prefix);
+}
+
+#[test]
+fn sigint_ends_node_wait_with_interrupt() {
+    signal_ends_wait("-INT", "Interrupt");
+}
+
+#[test]
+fn sigterm_ends_node_wait_with_termination_request() {
+    signal_ends_wait("-TERM", "TerminationRequest");
 }

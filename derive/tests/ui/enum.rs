@@ -1,0 +1,8 @@
+#[derive(icefloe_core::ZeroCopySend)]
+#[repr(C)]
+enum Mode {
+    Idle,
+    Run,
+}
+
+fn main() {}

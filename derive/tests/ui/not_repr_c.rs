@@ -1,0 +1,6 @@
+#[derive(icefloe_core::ZeroCopySend)]
+struct NoRepr {
+    a: u32,
+}
+
+fn main() {}
