@@ -90,11 +90,8 @@ fn exercise(publisher: &Publisher<'_, u64>, subscriber: &Subscriber<'_, u64>, ro
         let _ = publisher.send_copy(i);
         let _ = publisher.loan_uninit().map(|s| s.write_payload(i));
         for _ in 0..3 {
-            match subscriber.receive() {
-                Ok(Some(s)) => {
-                    let _ = *s;
-                }
-                Ok(None) | Err(_) => {}
+            if let Ok(Some(s)) = subscriber.receive() {
+                let _ = *s;
             }
         }
         let _ = subscriber.has_samples();

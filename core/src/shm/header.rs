@@ -127,3 +127,30 @@ mod tests {
         assert_eq!(h.check(1, 100).0, HeaderCheck::BadMagicOrKind);
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::sync::Arc;
+
+    /// Whoever sees `Ready` also sees everything written before `publish`.
+    #[test]
+    fn ready_publishes_the_contents() {
+        loom::model(|| {
+            let m: Arc<std::vec::Vec<AtomicU32>> = Arc::new((0..HEADER_WORDS + 1).map(|_| AtomicU32::new(0)).collect());
+            let m2 = m.clone();
+            let creator = loom::thread::spawn(move || {
+                let h = Header::new(&m2).unwrap();
+                h.begin(LivenessId([1, 2, 3]));
+                m2[HEADER_WORDS].store(42, Ordering::Relaxed);
+                h.publish(1, 64);
+            });
+            let h = Header::new(&m).unwrap();
+            if h.check(1, 64).0 == HeaderCheck::Ready {
+                assert_eq!(m[HEADER_WORDS].load(Ordering::Relaxed), 42);
+            }
+            creator.join().unwrap();
+            assert_eq!(h.check(1, 64), (HeaderCheck::Ready, 64));
+        });
+    }
+}

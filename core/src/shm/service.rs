@@ -537,3 +537,41 @@ mod tests {
         assert_eq!(s.try_claim(), Some(1));
     }
 }
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::sync::Arc;
+
+    /// Two claimants race for one slot: exactly one wins, and a release
+    /// with a stale state word does nothing.
+    #[test]
+    fn one_claimant_wins() {
+        loom::model(|| {
+            let m: Arc<std::vec::Vec<AtomicU32>> = Arc::new((0..SLOT_WORDS).map(|_| AtomicU32::new(0)).collect());
+            let m2 = m.clone();
+            let other = loom::thread::spawn(move || {
+                let s = Slot { w: &m2 };
+                let g = s.try_claim();
+                if let Some(g) = g {
+                    s.set_field(1, 7);
+                    s.activate(g);
+                }
+                g.is_some()
+            });
+            let s = Slot { w: &m };
+            let mine = s.try_claim();
+            if let Some(g) = mine {
+                s.set_field(1, 9);
+                s.activate(g);
+            }
+            let theirs = other.join().unwrap();
+            assert!(mine.is_some() ^ theirs, "exactly one claimant must win");
+            let st = s.state();
+            assert_eq!(split_state(st), (1, status::ACTIVE));
+            assert_eq!(s.owner(), if theirs { 7 } else { 9 });
+            assert!(!s.release(join_state(2, status::ACTIVE)));
+            assert!(s.release(st));
+        });
+    }
+}
