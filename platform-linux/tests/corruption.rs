@@ -133,3 +133,22 @@ fn random_garbage_in_live_segments_never_crashes() {
         scrub(&prefix);
     }
 }
+
+#[test]
+fn stored_name_differing_from_the_requested_is_a_hash_collision() {
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let name = ServiceName::new("collide").unwrap();
+        let _service = node.service_builder(&name).publish_subscribe::<u64>().create().unwrap();
+        // Make the stored full name differ, as another name with the same
+        // hash would: the first byte of the name ("c") becomes "x".
+        let at = ServiceLayout::static_offset() + 10 * 4;
+        segment(&prefix, 's').write_all_at(b"x", at as u64).unwrap();
+        assert_eq!(
+            node.service_builder(&name).publish_subscribe::<u64>().open().err(),
+            Some(icefloe_linux::ServiceOpenError::HashCollision)
+        );
+    }
+    assert_clean(&prefix);
+}

@@ -236,3 +236,49 @@ fn open_or_create_and_last_one_out_removes() {
     drop(s2);
     assert_clean(&prefix);
 }
+
+#[test]
+fn footprints_match_the_segments_made() {
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let builder = node.service_builder(&name("fp")).publish_subscribe::<[u8; 100]>().max_publishers(3);
+        let fp = builder.footprint().unwrap();
+        let service = builder.create().unwrap();
+        assert_eq!(service.footprint(), fp);
+        let size_of = |kind: char| {
+            let n = shm_left(&prefix).into_iter().find(|n| n.ends_with(kind)).unwrap();
+            std::fs::metadata(format!("/dev/shm/{n}")).unwrap().len() as usize
+        };
+        assert_eq!(size_of('s'), fp.service_segment);
+        let pb = service.publisher_builder();
+        assert_eq!(pb.footprint().unwrap(), fp.default_publisher_data_segment);
+        let _publisher = pb.create().unwrap();
+        assert_eq!(size_of('d'), fp.default_publisher_data_segment);
+        assert_eq!(fp.worst_case_total, fp.service_segment + 3 * fp.default_publisher_data_segment);
+        // 34 chunks of at least 100 bytes each.
+        assert!(fp.default_publisher_data_segment > 34 * 100);
+    }
+    assert_clean(&prefix);
+}
+
+#[test]
+fn segments_are_owner_only_by_default_or_group_shared() {
+    use std::os::unix::fs::PermissionsExt;
+    for (perm, mode) in [
+        (icefloe_core::platform::Permissions::OwnerOnly, 0o600),
+        (icefloe_core::platform::Permissions::OwnerAndGroup, 0o660),
+    ] {
+        let prefix = unique_prefix();
+        {
+            let node = NodeBuilder::new().prefix(&prefix).unwrap().permissions(perm).create().unwrap();
+            let service = node.service_builder(&name("perm")).publish_subscribe::<u8>().create().unwrap();
+            let _p = service.publisher_builder().create().unwrap();
+            for n in shm_left(&prefix) {
+                let m = std::fs::metadata(format!("/dev/shm/{n}")).unwrap().permissions().mode() & 0o777;
+                assert_eq!(m, mode, "{n} has mode {m:o}");
+            }
+        }
+        assert_clean(&prefix);
+    }
+}

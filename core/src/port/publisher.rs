@@ -60,20 +60,10 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublisherBuilder<'s,
     }
 
     fn sizing(&self) -> Result<DataSizing, PublisherCreateError> {
-        let c = &self.service.core.config;
         if self.max_loaned == 0 || self.max_slice_len == 0 {
             return Err(PublisherCreateError::InvalidConfig);
         }
-        let per_conn = u64::from(c.subscriber_max_buffer_size) + u64::from(c.subscriber_max_borrowed_samples);
-        let chunks = u64::from(c.max_subscribers) * per_conn + u64::from(c.history_size) + u64::from(self.max_loaned);
-        Ok(DataSizing {
-            chunk_count: u32::try_from(chunks).map_err(|_| PublisherCreateError::DataSegmentTooLarge)?,
-            connections: c.max_subscribers,
-            history: c.history_size,
-            capacity: if T::IS_SLICE { self.max_slice_len } else { 1 },
-            elem: (c.payload.size, c.payload_alignment),
-            user_header: (c.user_header.size, c.user_header.align),
-        })
+        data_sizing(&self.service.core.config, self.max_loaned, if T::IS_SLICE { self.max_slice_len } else { 1 })
     }
 
     /// The size in bytes of the data segment this publisher would create:
@@ -132,6 +122,26 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublisherBuilder<'s,
         publisher.update_connections();
         Ok(publisher)
     }
+}
+
+/// The data segment of a publisher with `max_loaned` loans and chunks of
+/// `capacity` elements: `max_subscribers × (buffer + borrowed) + history +
+/// max_loaned` chunks, so that a loan never fails for want of a chunk.
+pub(crate) fn data_sizing(
+    c: &crate::shm::service::StaticConfig,
+    max_loaned: u32,
+    capacity: u32,
+) -> Result<DataSizing, PublisherCreateError> {
+    let per_conn = u64::from(c.subscriber_max_buffer_size) + u64::from(c.subscriber_max_borrowed_samples);
+    let chunks = u64::from(c.max_subscribers) * per_conn + u64::from(c.history_size) + u64::from(max_loaned);
+    Ok(DataSizing {
+        chunk_count: u32::try_from(chunks).map_err(|_| PublisherCreateError::DataSegmentTooLarge)?,
+        connections: c.max_subscribers,
+        history: c.history_size,
+        capacity,
+        elem: (c.payload.size, c.payload_alignment),
+        user_header: (c.user_header.size, c.user_header.align),
+    })
 }
 
 /// Counts of a publisher's chunks.

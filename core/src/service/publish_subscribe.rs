@@ -61,12 +61,35 @@ impl<'n, P: Platform, T: Payload + ?Sized> PublishSubscribeBuilder<'n, P, T, ()>
     }
 }
 
-/// The memory a service and its ports take, from QoS alone.
+/// The shared memory a service and its ports take, from QoS alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Footprint {
-    /// Bytes of the service segment.
+    /// Bytes of the service segment (tables and every connection's queues).
     pub service_segment: usize,
+    /// Bytes of one publisher's data segment with the default port settings
+    /// (2 loans; for slices, `initial_max_slice_len` 1). See
+    /// [`PublisherBuilder::footprint`](crate::PublisherBuilder::footprint)
+    /// for other settings.
+    pub default_publisher_data_segment: usize,
+    /// The service segment plus `max_publishers` default data segments:
+    /// the most the service takes with default publishers.
+    pub worst_case_total: usize,
+}
+
+impl Footprint {
+    fn of(cfg: &StaticConfig) -> Result<Self, ServiceCreateError> {
+        let service_segment = ServiceLayout::of(cfg).size;
+        let too_large = ServiceCreateError::InvalidQos("data segment size");
+        let sizing = crate::port::publisher::data_sizing(cfg, crate::port::publisher::DEFAULT_MAX_LOANED_SAMPLES, 1)
+            .map_err(|_| too_large)?;
+        let data = crate::shm::data::DataLayout::new(sizing).map_err(|_| too_large)?.size;
+        Ok(Self {
+            service_segment,
+            default_publisher_data_segment: data,
+            worst_case_total: service_segment + cfg.max_publishers as usize * data,
+        })
+    }
 }
 
 impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuilder<'n, P, T, H> {
@@ -168,9 +191,9 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
         Ok(cfg)
     }
 
-    /// The service segment's size for the configured QoS.
+    /// The shared memory the configured service takes, before creating it.
     pub fn footprint(&self) -> Result<Footprint, ServiceCreateError> {
-        Ok(Footprint { service_segment: ServiceLayout::of(&self.config()?).size })
+        Footprint::of(&self.config()?)
     }
 
     fn verify(&self, stored: &StaticConfig) -> Result<(), ServiceOpenError> {
@@ -287,8 +310,12 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribe<P, T, H
         self.core.cleanup_dead_nodes()
     }
 
-    /// The service segment's size in bytes.
+    /// The shared memory this service takes (see [`Footprint`]).
     pub fn footprint(&self) -> Footprint {
-        Footprint { service_segment: ServiceLayout::of(&self.core.config).size }
+        Footprint::of(&self.core.config).unwrap_or(Footprint {
+            service_segment: ServiceLayout::of(&self.core.config).size,
+            default_publisher_data_segment: 0,
+            worst_case_total: 0,
+        })
     }
 }
