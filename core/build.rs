@@ -16,11 +16,15 @@ fn main() {
     let out = env::var("OUT_DIR").expect("cargo sets OUT_DIR");
     let max_pub = setting("ICEFLOE_MAX_PUBLISHERS", 16, 1..=256);
     let max_sub = setting("ICEFLOE_MAX_SUBSCRIBERS", 64, 1..=4096);
+    let max_seg = setting("ICEFLOE_MAX_SEGMENTS_PER_PORT", 8, 2..=64);
     let code = format!(
         "/// Publisher slots a service may have (build-time: `ICEFLOE_MAX_PUBLISHERS`, default 16).\n\
          pub const MAX_PUBLISHERS: usize = {max_pub};\n\
          /// Subscriber slots a service may have (build-time: `ICEFLOE_MAX_SUBSCRIBERS`, default 64).\n\
-         pub const MAX_SUBSCRIBERS: usize = {max_sub};\n"
+         pub const MAX_SUBSCRIBERS: usize = {max_sub};\n\
+         /// Data segments one sending port may have alive at once while its slices grow\n\
+         /// (build-time: `ICEFLOE_MAX_SEGMENTS_PER_PORT`, default 8).\n\
+         pub const MAX_SEGMENTS_PER_PORT: usize = {max_seg};\n"
     );
     std::fs::write(format!("{out}/capacities.rs"), code).expect("OUT_DIR is writable");
 }

@@ -31,7 +31,10 @@ pub use platform::Platform;
 pub use port::publisher::{ChunkStats, Publisher, PublisherBuilder};
 pub use port::sample::{Sample, SampleMut, SampleMutUninit};
 pub use port::subscriber::{Subscriber, SubscriberBuilder};
-pub use port::{BackpressureStrategy, LoanError, PublisherCreateError, ReceiveError, SendError, SubscriberCreateError};
+pub use port::{
+    AllocationStrategy, BackpressureStrategy, LoanError, PublisherCreateError, ReceiveError, SendError,
+    SubscriberCreateError,
+};
 pub use service::publish_subscribe::{PublishSubscribe, PublishSubscribeBuilder};
 pub use service::{ServiceCreateError, ServiceOpenError, ServiceOpenOrCreateError};
 pub use zero_copy::{Payload, ZeroCopySend};

@@ -7,9 +7,9 @@ mod os;
 
 pub use icefloe_core;
 pub use icefloe_core::{
-    BackpressureStrategy, CleanupState, LoanError, NameError, NodeCreationError, NodeName, NodeWaitError, Payload,
-    PublisherCreateError, ReceiveError, SendError, ServiceCreateError, ServiceName, ServiceOpenError,
-    ServiceOpenOrCreateError, SubscriberCreateError, ZeroCopySend,
+    AllocationStrategy, BackpressureStrategy, CleanupState, LoanError, NameError, NodeCreationError, NodeName,
+    NodeWaitError, Payload, PublisherCreateError, ReceiveError, SendError, ServiceCreateError, ServiceName,
+    ServiceOpenError, ServiceOpenOrCreateError, SubscriberCreateError, ZeroCopySend,
 };
 pub use os::{Linux, LinuxShm};
 

@@ -4,6 +4,7 @@ mod common;
 
 use common::*;
 use icefloe_linux::prelude::*;
+use icefloe_linux::AllocationStrategy;
 use icefloe_linux::{ServiceCreateError, ServiceOpenError};
 
 fn node(prefix: &str) -> Node {
@@ -281,4 +282,127 @@ fn segments_are_owner_only_by_default_or_group_shared() {
         }
         assert_clean(&prefix);
     }
+}
+
+fn data_segments(prefix: &str) -> usize {
+    shm_left(prefix).iter().filter(|n| n.ends_with('d')).count()
+}
+
+#[test]
+fn slices_grow_by_power_of_two_up_to_the_ceiling() {
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let service = node.service_builder(&name("grow")).publish_subscribe::<[u8]>().create().unwrap();
+        let publisher = service
+            .publisher_builder()
+            .initial_max_slice_len(16)
+            .allocation_strategy(AllocationStrategy::PowerOfTwo)
+            .max_slice_len(1_000_000)
+            .create()
+            .unwrap();
+        let subscriber = service.subscriber_builder().create().unwrap();
+        let mut caps = vec![publisher.current_max_slice_len()];
+        // The flagship's sizes (counter², capped), every seventh counter to
+        // keep the debug-build test quick, and the cap itself.
+        for counter in (1..=1001usize).step_by(7).chain([1000]) {
+            let len = (counter * counter).min(1_000_000);
+            let sample = publisher.loan_slice_uninit(len).unwrap().write_from_fn(|i| ((i + counter) % 255) as u8);
+            assert_eq!(sample.send().unwrap(), 1);
+            let got = subscriber.receive().unwrap().unwrap();
+            assert_eq!(got.len(), len);
+            assert!(got.iter().enumerate().all(|(i, &b)| b == ((i + counter) % 255) as u8), "content at {len}");
+            if *caps.last().unwrap() != publisher.current_max_slice_len() {
+                caps.push(publisher.current_max_slice_len());
+            }
+        }
+        // Powers of two from 16, then the ceiling itself.
+        assert_eq!(caps[0], 16);
+        assert!(caps.windows(2).all(|w| w[0] < w[1]), "capacities must only grow: {caps:?}");
+        assert!(caps[..caps.len() - 1].iter().all(|c| c.is_power_of_two()), "{caps:?}");
+        assert_eq!(*caps.last().unwrap(), 1_000_000, "{caps:?}");
+        assert_eq!(publisher.number_of_growths(), caps.len() as u64 - 1);
+        assert_eq!(publisher.loan_slice_uninit(1_000_001).err(), Some(LoanError::ExceedsMaxLoanSize));
+        assert_eq!(publisher.chunk_stats().segments, 1, "retired segments linger");
+        assert_eq!(data_segments(&prefix), 1);
+    }
+    assert_clean(&prefix);
+}
+
+#[test]
+fn static_strategy_refuses_longer_loans_and_best_fit_grows_exactly() {
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let service =
+            node.service_builder(&name("grow")).publish_subscribe::<[u32]>().max_publishers(2).create().unwrap();
+        let fixed = service.publisher_builder().initial_max_slice_len(16).create().unwrap();
+        assert!(fixed.loan_slice_uninit(16).is_ok());
+        assert_eq!(fixed.loan_slice_uninit(17).err(), Some(LoanError::ExceedsMaxLoanSize));
+        let best = service
+            .publisher_builder()
+            .initial_max_slice_len(4)
+            .allocation_strategy(AllocationStrategy::BestFit)
+            .max_slice_len(100)
+            .create()
+            .unwrap();
+        drop(best.loan_slice_uninit(37).unwrap());
+        assert_eq!(best.current_max_slice_len(), 37);
+        assert_eq!(best.loan_slice_uninit(101).err(), Some(LoanError::ExceedsMaxLoanSize));
+        assert_eq!(best.current_max_slice_len(), 37);
+    }
+    assert_clean(&prefix);
+}
+
+#[test]
+fn samples_in_old_segments_stay_valid_until_returned() {
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let service = node.service_builder(&name("old")).publish_subscribe::<[u64]>().create().unwrap();
+        let publisher = service
+            .publisher_builder()
+            .initial_max_slice_len(1)
+            .allocation_strategy(AllocationStrategy::BestFit)
+            .create()
+            .unwrap();
+        let subscriber = service.subscriber_builder().create().unwrap();
+        publisher.send_slice_copy(&[7]).unwrap();
+        let held = subscriber.receive().unwrap().unwrap();
+        publisher.send_slice_copy(&[1, 2, 3]).unwrap(); // grows
+        assert_eq!(publisher.chunk_stats().segments, 2, "the old segment must stay while its sample is held");
+        assert_eq!(data_segments(&prefix), 2);
+        assert_eq!(&*subscriber.receive().unwrap().unwrap(), &[1, 2, 3]);
+        assert_eq!(&*held, &[7], "a held sample changed when the publisher grew");
+        drop(held);
+        assert_eq!(publisher.chunk_stats().segments, 1, "the old segment is retired once its chunk is back");
+        assert_eq!(data_segments(&prefix), 1);
+    }
+    assert_clean(&prefix);
+}
+
+#[test]
+fn ten_thousand_growths_keep_working() {
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let service = node.service_builder(&name("many")).publish_subscribe::<[u8]>().create().unwrap();
+        let publisher = service
+            .publisher_builder()
+            .allocation_strategy(AllocationStrategy::BestFit)
+            .max_slice_len(20_000)
+            .create()
+            .unwrap();
+        let subscriber = service.subscriber_builder().create().unwrap();
+        for len in 2..=10_001usize {
+            let s = publisher.loan_slice_uninit(len).unwrap().write_from_fn(|i| (i ^ len) as u8);
+            s.send().unwrap();
+            let got = subscriber.receive().unwrap().unwrap();
+            assert_eq!(got.len(), len);
+            assert_eq!(got[len - 1], ((len - 1) ^ len) as u8);
+        }
+        assert_eq!(publisher.number_of_growths(), 10_000);
+        assert!(publisher.chunk_stats().segments <= 2);
+    }
+    assert_clean(&prefix);
 }

@@ -130,6 +130,20 @@ fn child() {
             std::thread::sleep(Duration::from_secs(600));
             drop(loan);
         }
+        // Holds a loan in a first segment, grows into a second, waits to be killed.
+        "pub_grow_hold" => {
+            let service = node.service_builder(&svc()).publish_subscribe::<[u8]>().open_or_create().unwrap();
+            let publisher = service
+                .publisher_builder()
+                .allocation_strategy(icefloe_linux::AllocationStrategy::BestFit)
+                .create()
+                .unwrap();
+            let small = publisher.loan_slice_uninit(1).unwrap();
+            let big = publisher.loan_slice_uninit(1000).unwrap();
+            say("grown", publisher.chunk_stats().segments);
+            std::thread::sleep(Duration::from_secs(600));
+            drop((small, big));
+        }
         // Loops on node.wait until a termination request ends it.
         "wait_loop" => {
             say("ready", "");
@@ -308,8 +322,16 @@ fn slices_cross_processes_intact() {
         let node = node(&prefix);
         let service =
             node.service_builder(&svc()).publish_subscribe::<[u8]>().enable_safe_overflow(false).create().unwrap();
-        let publisher = service.publisher_builder().initial_max_slice_len(1 << 20).create().unwrap();
-        let lens = [0usize, 1, 7, 4096, 65_537, 1 << 20];
+        // The publisher starts small and grows as the slices do: the
+        // subscriber maps each new segment on first sight.
+        let publisher = service
+            .publisher_builder()
+            .initial_max_slice_len(1)
+            .allocation_strategy(icefloe_linux::AllocationStrategy::PowerOfTwo)
+            .max_slice_len(1 << 20)
+            .create()
+            .unwrap();
+        let lens = [0usize, 1, 7, 4096, 65_537, 3, 1 << 20, 100];
         let list = lens.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(",");
         let mut sub = Peer::spawn("child", "sub_slices", &prefix, &[("LENS", list)]);
         sub.expect("ready");
@@ -319,6 +341,7 @@ fn slices_cross_processes_intact() {
         }
         sub.expect("done");
         assert!(sub.wait(WATCHDOG));
+        assert!(publisher.number_of_growths() >= 4);
     }
     assert_clean(&prefix);
 }
@@ -403,4 +426,20 @@ fn sigint_ends_node_wait_with_interrupt() {
 #[test]
 fn sigterm_ends_node_wait_with_termination_request() {
     signal_ends_wait("-TERM", "TerminationRequest");
+}
+
+#[test]
+fn killed_growing_publisher_leaves_no_segment_behind() {
+    let prefix = unique_prefix();
+    {
+        let mut p = Peer::spawn("child", "pub_grow_hold", &prefix, &[]);
+        assert_eq!(p.expect("grown"), "2");
+        assert_eq!(shm_left(&prefix).len(), 3, "service and two data segments expected");
+        p.kill9();
+        p.reap();
+        let node = node(&prefix);
+        let cleaned = node.cleanup_dead_nodes();
+        assert_eq!(cleaned.cleanups, 1);
+    }
+    assert_clean(&prefix);
 }

@@ -106,3 +106,40 @@ pub enum BackpressureStrategy {
     /// Skip that subscriber for this sample.
     DiscardData,
 }
+
+/// How a slice port sizes a new data segment when a loan needs more than
+/// the current one holds (iceoryx2's names and meanings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum AllocationStrategy {
+    /// Never grow: a loan longer than `initial_max_slice_len` fails with
+    /// [`LoanError::ExceedsMaxLoanSize`]. The default.
+    #[default]
+    Static,
+    /// Grow to exactly the length asked for.
+    BestFit,
+    /// Grow to the next power of two at or above the length asked for.
+    PowerOfTwo,
+}
+
+/// The hard ceiling on a slice port's length, in elements, unless set with
+/// `max_slice_len`: 16 Mi elements. Growth never passes it.
+pub const DEFAULT_MAX_SLICE_LEN: u32 = 16 * 1024 * 1024;
+
+impl AllocationStrategy {
+    /// The capacity of the segment to create for a loan of `len` elements,
+    /// given the current capacity and the ceiling; `None` if it may not grow.
+    pub fn grow_to(self, current: u32, len: u32, max: u32) -> Option<u32> {
+        if len <= current {
+            return Some(current);
+        }
+        if len > max {
+            return None;
+        }
+        match self {
+            Self::Static => None,
+            Self::BestFit => Some(len),
+            Self::PowerOfTwo => Some(len.checked_next_power_of_two().unwrap_or(max).min(max)),
+        }
+    }
+}

@@ -18,6 +18,7 @@ use core::ops::{Deref, DerefMut};
 /// A chunk on loan from a publisher; returns it on drop unless sent.
 pub(crate) struct Loan<'a, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> {
     publisher: &'a Publisher<'a, P, T, H>,
+    segment: usize,
     index: u32,
     len: usize,
     header: *mut H,
@@ -26,20 +27,20 @@ pub(crate) struct Loan<'a, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> {
 }
 
 impl<'a, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Loan<'a, P, T, H> {
-    pub(crate) fn new(publisher: &'a Publisher<'a, P, T, H>, index: u32, len: usize) -> Self {
-        let (header, payload) = publisher.chunk_parts(index);
+    pub(crate) fn new(publisher: &'a Publisher<'a, P, T, H>, segment: usize, index: u32, len: usize) -> Self {
+        let (header, payload) = publisher.chunk_parts(segment, index);
         // SAFETY: `header` points into the loaned chunk, which this loan owns
         // exclusively, aligned for `H`; all-zero bytes are a valid value of
         // every `ZeroCopySend` type made of primitives.
         unsafe { core::ptr::write_bytes(header.cast::<u8>(), 0, core::mem::size_of::<H>()) };
-        Self { publisher, index, len, header, payload, live: true }
+        Self { publisher, segment, index, len, header, payload, live: true }
     }
 }
 
 impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Drop for Loan<'_, P, T, H> {
     fn drop(&mut self) {
         if self.live {
-            self.publisher.discard(self.index);
+            self.publisher.discard(self.segment, self.index);
         }
     }
 }
@@ -169,7 +170,7 @@ impl<'a, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> SampleMut<'a, P, T, 
     /// reached. No allocation; no system call.
     pub fn send(mut self) -> Result<usize, SendError> {
         self.loan.live = false;
-        self.loan.publisher.deliver(self.loan.index)
+        self.loan.publisher.deliver(self.loan.segment, self.loan.index)
     }
 }
 
@@ -190,6 +191,7 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> DerefMut for SampleMut<'
 pub struct Sample<'a, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> {
     pub(crate) subscriber: &'a Subscriber<'a, P, T, H>,
     pub(crate) connection: u32,
+    pub(crate) segment: u32,
     pub(crate) index: u32,
     pub(crate) len: usize,
     pub(crate) header: *const H,
@@ -227,7 +229,7 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Deref for Sample<'_, P, 
 
 impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Drop for Sample<'_, P, T, H> {
     fn drop(&mut self) {
-        self.subscriber.release(self.connection, self.index);
+        self.subscriber.release(self.connection, self.segment, self.index);
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::sample::Sample;
 use super::{ReceiveError, SubscriberCreateError};
-use crate::config::MAX_PUBLISHERS;
+use crate::config::{MAX_PUBLISHERS, MAX_SEGMENTS_PER_PORT};
 use crate::platform::{Access, Platform, SharedMemory};
 use crate::service::publish_subscribe::PublishSubscribe;
 use crate::service::{data_segment_name, ServiceCore};
@@ -51,15 +51,23 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> SubscriberBuilder<'s
     }
 }
 
+/// One mapped data segment of a publisher.
+struct Mapped<P: Platform> {
+    id: u32,
+    view: DataView,
+    _shm: P::Shm,
+    /// Samples of this segment the user holds.
+    borrowed: u32,
+}
+
 /// This subscriber's side of one connection (to one publisher slot).
 struct Conn<P: Platform> {
     /// Publisher generation read from (0 = not connected).
     reading: u16,
     departed: bool,
     corrupt: bool,
-    segment: u32,
-    shm: Option<P::Shm>,
-    view: Option<DataView>,
+    port_id: u64,
+    segs: [Option<Mapped<P>>; MAX_SEGMENTS_PER_PORT],
     tail_cache: u32,
     head_cache: u32,
     borrowed: u32,
@@ -71,9 +79,8 @@ impl<P: Platform> Default for Conn<P> {
             reading: 0,
             departed: false,
             corrupt: false,
-            segment: 0,
-            shm: None,
-            view: None,
+            port_id: 0,
+            segs: core::array::from_fn(|_| None),
             tail_cache: 0,
             head_cache: 0,
             borrowed: 0,
@@ -137,10 +144,12 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
                 if slot.owner() == NO_OWNER {
                     continue;
                 }
-                if let Some((shm, dv)) = self.map_segment(port_id, u32::from(g)) {
-                    *c = Conn { reading: g, segment: u32::from(g), shm: Some(shm), view: Some(dv), ..Conn::default() };
-                    conn.sub_word.store(conn_word(self.gen, g), Ordering::Release);
-                }
+                *c = Conn { reading: g, port_id, ..Conn::default() };
+                // Map the publisher's newest segment now, so that what it
+                // sends stays readable even if it leaves before we receive.
+                let newest = slot.field(crate::service::FIELD_NEXT_SEGMENT).wrapping_sub(1);
+                let _ = self.segment_slot(c, newest);
+                conn.sub_word.store(conn_word(self.gen, g), Ordering::Release);
             }
         }
         if released {
@@ -149,18 +158,16 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
     }
 
     fn release_conn(c: &mut Conn<P>, sub_word: &crate::sync::AtomicU32, gen: u16) {
-        c.view = None;
-        c.shm = None;
         *c = Conn::default();
         sub_word.store(conn_word(gen, 0), Ordering::Release);
     }
 
-    fn map_segment(&self, port_id: u64, segment: u32) -> Option<(P::Shm, DataView)> {
+    fn map_segment(&self, port_id: u64, segment: u32) -> Option<Mapped<P>> {
         let core = self.core;
-        let name = data_segment_name(&core.prefix, core.hash, port_id);
+        let name = data_segment_name(&core.prefix, core.hash, port_id, segment);
         let shm = P::shm_open(&name, Access::ReadOnly).ok()?;
-        // SAFETY: valid for its length while `shm` lives; the connection
-        // keeps both together and drops them together.
+        // SAFETY: valid for its length while `shm` lives; `Mapped` keeps both
+        // together and drops them together.
         let region = unsafe { Region::new(shm.as_ptr(), shm.len()) };
         let header = Header::new(region.try_words(0, crate::shm::header::HEADER_WORDS)?)?;
         if header.check(KIND_DATA, region.len()).0 != HeaderCheck::Ready {
@@ -179,7 +186,26 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
             return None;
         }
         let view = DataView::new(region, layout)?;
-        Some((shm, view))
+        Some(Mapped { id: segment, view, _shm: shm, borrowed: 0 })
+    }
+
+    /// The slot of the mapped segment `id` of connection `c`, mapping it on
+    /// first sight (and unmapping segments no sample holds to make room).
+    fn segment_slot(&self, c: &mut Conn<P>, id: u32) -> Option<usize> {
+        if let Some(i) = c.segs.iter().position(|m| m.as_ref().is_some_and(|m| m.id == id)) {
+            return Some(i);
+        }
+        let mapped = self.map_segment(c.port_id, id)?;
+        // Segments no sample holds are unmapped; the publisher sends into
+        // its newest one only, so older ones are rarely needed again.
+        for m in c.segs.iter_mut() {
+            if m.as_ref().is_some_and(|m| m.borrowed == 0) {
+                *m = None;
+            }
+        }
+        let free = c.segs.iter().position(Option::is_none)?;
+        c.segs[free] = Some(mapped);
+        Some(free)
     }
 
     /// Takes the oldest waiting sample, visiting publishers in turn.
@@ -214,13 +240,18 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
                     return Err(ReceiveError::ConnectionCorrupted);
                 }
             };
-            let Some(dv) = c.view.as_ref() else { continue };
-            let l = *dv.layout();
-            let Some(index) = l.chunk_index(RelPtr::from_u64(v), c.segment) else {
+            let r = RelPtr::from_u64(v);
+            let Some(slot) = self.segment_slot(c, r.segment) else {
+                c.corrupt = true;
+                return Err(ReceiveError::UnableToMapPublishersDataSegment);
+            };
+            let Some(m) = c.segs[slot].as_mut() else { continue };
+            let l = *m.view.layout();
+            let Some(index) = l.chunk_index(r, m.id) else {
                 c.corrupt = true;
                 return Err(ReceiveError::ConnectionCorrupted);
             };
-            let Some(header) = dv.chunk_header(index) else {
+            let Some(header) = m.view.chunk_header(index) else {
                 c.corrupt = true;
                 return Err(ReceiveError::ConnectionCorrupted);
             };
@@ -233,7 +264,8 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
                 }
                 return Err(ReceiveError::CorruptedSample);
             }
-            let Some(base) = dv.chunk_ptr(index) else { continue };
+            let Some(base) = m.view.chunk_ptr(index) else { continue };
+            m.borrowed += 1;
             c.borrowed += 1;
             self.borrowed.set(self.borrowed.get() + 1);
             self.next.set((p + 1) % n);
@@ -242,6 +274,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
             return Ok(Some(Sample {
                 subscriber: self,
                 connection: p,
+                segment: r.segment,
                 index,
                 len: len as usize,
                 header: header_ptr.cast_const().cast(),
@@ -253,18 +286,18 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
     }
 
     /// Returns a sample's chunk to its publisher.
-    pub(crate) fn release(&self, connection: u32, index: u32) {
+    pub(crate) fn release(&self, connection: u32, segment: u32, index: u32) {
         self.borrowed.set(self.borrowed.get().saturating_sub(1));
         let mut conns = self.conns.borrow_mut();
         let Some(c) = conns.get_mut(connection as usize) else { return };
         c.borrowed = c.borrowed.saturating_sub(1);
+        let Some(m) = c.segs.iter_mut().flatten().find(|m| m.id == segment) else { return };
+        m.borrowed = m.borrowed.saturating_sub(1);
+        let r = m.view.layout().chunk_ref(index, segment).to_u64();
         if c.corrupt {
             return;
         }
-        let (Some(conn), Some(dv)) = (self.core.view.connection(connection, self.slot), c.view.as_ref()) else {
-            return;
-        };
-        let r = dv.layout().chunk_ref(index, c.segment).to_u64();
+        let Some(conn) = self.core.view.connection(connection, self.slot) else { return };
         if conn.completion.push(r, &mut c.head_cache).is_err() {
             c.corrupt = true;
         }

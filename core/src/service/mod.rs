@@ -183,9 +183,28 @@ pub(crate) fn service_hash(pattern: u32, name: &ServiceName) -> u64 {
     hash64(&[&pattern.to_le_bytes(), name.as_str().as_bytes()])
 }
 
-/// The segment name of a port's data segment.
-pub(crate) fn data_segment_name(prefix: &Prefix, service_hash: u64, port_id: u64) -> ShmName {
-    segment_name(prefix, hash64(&[&service_hash.to_le_bytes(), &port_id.to_le_bytes()]), SegmentKind::Data)
+/// The segment name of data segment `segment` of a port.
+pub(crate) fn data_segment_name(prefix: &Prefix, service_hash: u64, port_id: u64, segment: u32) -> ShmName {
+    segment_name(
+        prefix,
+        hash64(&[&service_hash.to_le_bytes(), &port_id.to_le_bytes(), &segment.to_le_bytes()]),
+        SegmentKind::Data,
+    )
+}
+
+/// Port slot field: the id the port's next data segment will get.
+pub(crate) const FIELD_NEXT_SEGMENT: usize = 4;
+/// Port slot field: the id of the port's oldest data segment still alive.
+pub(crate) const FIELD_OLDEST_SEGMENT: usize = 5;
+
+/// Unlinks every data segment a (dead) port may still have: ids from its
+/// oldest live one up to its next one, as recorded in its slot.
+fn unlink_port_segments<P: Platform>(prefix: &Prefix, hash: u64, port_id: u64, oldest: u32, next: u32) {
+    let span = next.wrapping_sub(oldest) & 0xffff;
+    for k in 0..span {
+        let id = (oldest & 0xffff_0000) | (oldest.wrapping_add(k) & 0xffff);
+        let _ = P::shm_unlink(&data_segment_name(prefix, hash, port_id, id));
+    }
 }
 
 /// What a service handle holds, whatever its pattern: the mapping, the
@@ -394,15 +413,15 @@ impl<P: Platform> Drop for ServiceCore<P> {
 }
 
 /// Frees a port slot whose owner is `owner` (a dead node's slot index);
-/// returns the port id if this call freed it.
-fn reclaim_port(slot: crate::shm::service::Slot<'_>, owner: u32) -> Option<u64> {
+/// returns (port id, oldest segment, next segment) if this call freed it.
+fn reclaim_port(slot: crate::shm::service::Slot<'_>, owner: u32) -> Option<(u64, u32, u32)> {
     let st = slot.state();
     if split_state(st).1 == status::FREE || slot.owner() != owner {
         return None;
     }
-    let id = slot.port_id();
+    let found = (slot.port_id(), slot.field(FIELD_OLDEST_SEGMENT), slot.field(FIELD_NEXT_SEGMENT));
     slot.set_field(1, NO_OWNER);
-    slot.release(st).then_some(id)
+    slot.release(st).then_some(found)
 }
 
 /// Reclaims dead nodes of one service. Returns (nodes reclaimed, whether
@@ -424,8 +443,8 @@ fn cleanup_view<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &Shm
         }
         let mut i = 0;
         while let Some(p) = view.publisher(i) {
-            if let Some(port_id) = reclaim_port(p, n) {
-                let _ = P::shm_unlink(&data_segment_name(prefix, hash, port_id));
+            if let Some((port_id, oldest, next)) = reclaim_port(p, n) {
+                unlink_port_segments::<P>(prefix, hash, port_id, oldest, next);
             }
             i += 1;
         }
@@ -469,7 +488,8 @@ fn try_destroy<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &ShmN
     let mut i = 0;
     while let Some(p) = view.publisher(i) {
         if split_state(p.state()).1 != status::FREE {
-            let _ = P::shm_unlink(&data_segment_name(prefix, hash, p.port_id()));
+            let (oldest, next) = (p.field(FIELD_OLDEST_SEGMENT), p.field(FIELD_NEXT_SEGMENT));
+            unlink_port_segments::<P>(prefix, hash, p.port_id(), oldest, next);
         }
         i += 1;
     }

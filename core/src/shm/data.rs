@@ -60,7 +60,7 @@ pub struct DataLayout {
     pub pool_off: usize,
     /// Reference counts, one word per chunk.
     pub refs_off: usize,
-    /// History ring: count, next, then indices.
+    /// History ring: count, next, then references (two words each).
     pub history_off: usize,
     /// Per-connection publisher state.
     pub conns_off: usize,
@@ -119,7 +119,7 @@ impl DataLayout {
         let info_off = b.words(INFO_WORDS);
         let pool_off = b.words(pool_words(s.chunk_count));
         let refs_off = b.words(s.chunk_count as usize);
-        let history_off = b.words(2 + s.history as usize);
+        let history_off = b.words(2 + 2 * s.history as usize);
         let conn_words = align_up(CONN_FIXED_WORDS + pool_words(s.chunk_count), 16);
         let conns_off = b.words(conn_words * s.connections as usize);
         let chunks_start = align_up(b.size(), chunk_align as usize) as u64;
@@ -346,9 +346,10 @@ impl DataView {
         (i < self.layout.chunk_count).then(|| &self.region.words(self.layout.refs_off + i as usize * 4, 1)[0])
     }
 
-    /// The history ring words: count, next, then `history` indices.
+    /// The history ring words: count, next, then `history` chunk
+    /// references of two words each (they may name older segments).
     pub fn history(&self) -> &[AtomicU32] {
-        self.region.words(self.layout.history_off, 2 + self.layout.history as usize)
+        self.region.words(self.layout.history_off, 2 + 2 * self.layout.history as usize)
     }
 
     /// The publisher's state for connection `s`.
