@@ -406,3 +406,60 @@ fn ten_thousand_growths_keep_working() {
     }
     assert_clean(&prefix);
 }
+
+#[test]
+fn preallocation_can_be_reduced() {
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let service = node.service_builder(&name("pre")).publish_subscribe::<[u8; 4096]>().create().unwrap();
+        let full = service.publisher_builder().footprint().unwrap();
+        let publisher = service.publisher_builder().override_sample_preallocation(|worst| {
+            assert_eq!(worst, 8 * (2 + 2) + 2);
+            3
+        });
+        assert!(publisher.footprint().unwrap() < full / 5);
+        let publisher = publisher.create().unwrap();
+        assert_eq!(publisher.chunk_stats().total, 3);
+        let subscriber = service.subscriber_builder().create().unwrap();
+        publisher.send_copy([1; 4096]).unwrap();
+        publisher.send_copy([2; 4096]).unwrap();
+        let (a, b) = (subscriber.receive().unwrap().unwrap(), subscriber.receive().unwrap().unwrap());
+        assert_eq!((a[0], b[0]), (1, 2));
+        let loan = publisher.loan_uninit().unwrap();
+        // Two held by the subscriber, one on loan: the reduced pool is empty.
+        assert_eq!(publisher.loan_uninit().err(), Some(LoanError::OutOfMemory));
+        drop((loan, a, b));
+        assert_eq!(publisher.chunk_stats().free, 3);
+        // Clamped to at least one chunk.
+        let tiny = service.publisher_builder().override_sample_preallocation(|_| 0);
+        assert_eq!(tiny.create().unwrap().chunk_stats().total, 1);
+    }
+    assert_clean(&prefix);
+}
+
+#[test]
+fn service_max_slice_len_bounds_every_publisher() {
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let n = name("ceiling");
+        let service = node.service_builder(&n).publish_subscribe::<[u8]>().max_slice_len(1000).create().unwrap();
+        assert_eq!(service.static_config().max_slice_len, 1000);
+        let publisher = service
+            .publisher_builder()
+            .allocation_strategy(AllocationStrategy::PowerOfTwo)
+            .max_slice_len(1_000_000)
+            .create()
+            .unwrap();
+        assert_eq!(publisher.max_slice_len(), 1000);
+        assert!(publisher.loan_slice_uninit(1000).is_ok());
+        assert_eq!(publisher.loan_slice_uninit(1001).err(), Some(LoanError::ExceedsMaxLoanSize));
+        assert_eq!(
+            node.service_builder(&n).publish_subscribe::<[u8]>().max_slice_len(1001).open().err(),
+            Some(icefloe_linux::ServiceOpenError::DoesNotSupportRequestedMaxSliceLen)
+        );
+        assert!(node.service_builder(&n).publish_subscribe::<[u8]>().max_slice_len(999).open().is_ok());
+    }
+    assert_clean(&prefix);
+}

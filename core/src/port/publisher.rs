@@ -1,9 +1,7 @@
 //! The publisher: owns a data segment, loans chunks, sends references.
 
 use super::sample::{Loan, SampleMut, SampleMutUninit};
-use super::{
-    AllocationStrategy, BackpressureStrategy, LoanError, PublisherCreateError, SendError, DEFAULT_MAX_SLICE_LEN,
-};
+use super::{AllocationStrategy, BackpressureStrategy, LoanError, PublisherCreateError, SendError};
 use crate::config::{MAX_SEGMENTS_PER_PORT, MAX_SUBSCRIBERS};
 use crate::name::ShmName;
 use crate::platform::{Platform, SharedMemory, ShmError};
@@ -32,6 +30,7 @@ pub struct PublisherBuilder<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySen
     initial_max_slice_len: u32,
     max_slice_len: u32,
     strategy: AllocationStrategy,
+    preallocation: Option<u32>,
 }
 
 impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublisherBuilder<'s, P, T, H> {
@@ -41,8 +40,9 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublisherBuilder<'s,
             max_loaned: DEFAULT_MAX_LOANED_SAMPLES,
             backpressure: BackpressureStrategy::default(),
             initial_max_slice_len: 1,
-            max_slice_len: DEFAULT_MAX_SLICE_LEN,
+            max_slice_len: service.core.config.max_slice_len,
             strategy: AllocationStrategy::Static,
+            preallocation: None,
         }
     }
 
@@ -75,10 +75,21 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublisherBuilder<'s,
     }
 
     /// For slice payloads: the hard ceiling growth never passes, in elements
-    /// (default [`DEFAULT_MAX_SLICE_LEN`]). A longer loan fails with
+    /// (default and upper bound: the service's `max_slice_len`, itself by
+    /// default [`DEFAULT_MAX_SLICE_LEN`](super::DEFAULT_MAX_SLICE_LEN)). A longer loan fails with
     /// [`LoanError::ExceedsMaxLoanSize`] whatever the strategy.
     pub fn max_slice_len(mut self, n: u32) -> Self {
-        self.max_slice_len = n;
+        self.max_slice_len = n.min(self.service.core.config.max_slice_len);
+        self
+    }
+
+    /// Sizes the pool with fewer chunks than the worst case the QoS implies
+    /// (`f` gets the worst case and returns the count, clamped to
+    /// `1..=worst`). Saves memory on small targets; a loan may then fail
+    /// with [`LoanError::OutOfMemory`] while receivers hold many samples.
+    pub fn override_sample_preallocation(mut self, f: impl FnOnce(u32) -> u32) -> Self {
+        let worst = data_sizing(&self.service.core.config, self.max_loaned, 1).map_or(1, |s| s.chunk_count);
+        self.preallocation = Some(f(worst).clamp(1, worst));
         self
     }
 
@@ -94,7 +105,11 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublisherBuilder<'s,
         if self.max_loaned == 0 || self.initial_max_slice_len == 0 || self.max_slice_len == 0 {
             return Err(PublisherCreateError::InvalidConfig);
         }
-        data_sizing(&self.service.core.config, self.max_loaned, capacity)
+        let mut sizing = data_sizing(&self.service.core.config, self.max_loaned, capacity)?;
+        if let Some(n) = self.preallocation {
+            sizing.chunk_count = n.min(sizing.chunk_count);
+        }
+        Ok(sizing)
     }
 
     /// The size in bytes of the data segment this publisher creates first:
@@ -159,6 +174,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublisherBuilder<'s,
             strategy: if T::IS_SLICE { self.strategy } else { AllocationStrategy::Static },
             max_slice_len: if T::IS_SLICE { self.max_slice_len.max(capacity) } else { 1 },
             max_chunks_cfg: self.max_loaned,
+            preallocation: self.preallocation,
             seen_epoch: Cell::new(core.view.epoch().load(Ordering::Acquire).wrapping_sub(1)),
             hint: Cell::new(0),
             growths: Cell::new(0),
@@ -267,6 +283,7 @@ pub struct Publisher<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> {
     strategy: AllocationStrategy,
     max_slice_len: u32,
     max_chunks_cfg: u32,
+    preallocation: Option<u32>,
     seen_epoch: Cell<u32>,
     hint: Cell<usize>,
     growths: Cell<u64>,
@@ -481,8 +498,11 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Publisher<'s, P, T, 
         self.retire_unused();
         let mut segs = self.segs.borrow_mut();
         let free = segs.iter().position(Option::is_none).ok_or(LoanError::OutOfMemory)?;
-        let sizing =
+        let mut sizing =
             data_sizing(&self.core.config, self.max_chunks_cfg, capacity).map_err(|_| LoanError::OutOfMemory)?;
+        if let Some(n) = self.preallocation {
+            sizing.chunk_count = n.min(sizing.chunk_count);
+        }
         let layout = DataLayout::new(sizing).map_err(|_| LoanError::ExceedsMaxLoanSize)?;
         let id = self.next_id.get();
         let seg = Segment::<P>::create(self.core, self.port_id, id, layout).map_err(|_| LoanError::OutOfMemory)?;

@@ -94,6 +94,8 @@ pub enum ServiceOpenError {
     DoesNotSupportRequestedMinBufferSize,
     /// The service lets subscribers borrow fewer samples than requested.
     DoesNotSupportRequestedMinSubscriberBorrowedSamples,
+    /// The service's slice ceiling (`max_slice_len`) is below the one requested.
+    DoesNotSupportRequestedMaxSliceLen,
     /// Every node slot of the service is taken.
     ExceedsMaxNumberOfNodes,
     /// The service's last user is removing it; retry.

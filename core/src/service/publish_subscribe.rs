@@ -40,6 +40,7 @@ pub struct PublishSubscribeBuilder<'n, P: Platform, T: Payload + ?Sized, H: Zero
     max_borrowed: Option<u32>,
     safe_overflow: Option<bool>,
     payload_alignment: Option<u32>,
+    max_slice_len: Option<u32>,
     _t: crate::zero_copy::TypeMarker<T, H>,
 }
 
@@ -56,6 +57,7 @@ impl<'n, P: Platform, T: Payload + ?Sized> PublishSubscribeBuilder<'n, P, T, ()>
             max_borrowed: None,
             safe_overflow: None,
             payload_alignment: None,
+            max_slice_len: None,
             _t: PhantomData,
         }
     }
@@ -135,6 +137,15 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
         self.payload_alignment = Some(align);
         self
     }
+    /// For slice payloads: the longest slice, in elements, that any publisher
+    /// of the service may send; a publisher's own `max_slice_len` cannot
+    /// exceed it (default [`DEFAULT_MAX_SLICE_LEN`](crate::port::DEFAULT_MAX_SLICE_LEN)).
+    /// On open, the service's must be at least this.
+    pub fn max_slice_len(mut self, n: u32) -> Self {
+        self.max_slice_len = Some(n);
+        self
+    }
+
     /// A user header of type `H2` in every sample (default `()`).
     pub fn user_header<H2: ZeroCopySend>(self) -> PublishSubscribeBuilder<'n, P, T, H2> {
         PublishSubscribeBuilder {
@@ -148,6 +159,7 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
             max_borrowed: self.max_borrowed,
             safe_overflow: self.safe_overflow,
             payload_alignment: self.payload_alignment,
+            max_slice_len: self.max_slice_len,
             _t: PhantomData,
         }
     }
@@ -168,6 +180,11 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
             payload_alignment: self.payload_alignment.unwrap_or(payload.align).max(payload.align),
             payload,
             user_header,
+            max_slice_len: if T::IS_SLICE {
+                self.max_slice_len.unwrap_or(crate::port::DEFAULT_MAX_SLICE_LEN)
+            } else {
+                1
+            },
         };
         let q = 1..=MAX_QUEUE_CAPACITY;
         if cfg.max_publishers as usize > crate::config::MAX_PUBLISHERS {
@@ -184,6 +201,7 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
             (q.contains(&cfg.subscriber_max_buffer_size), "subscriber_max_buffer_size"),
             (q.contains(&cfg.subscriber_max_borrowed_samples), "subscriber_max_borrowed_samples"),
             (cfg.payload_alignment.is_power_of_two() && cfg.payload_alignment <= 4096, "payload_alignment"),
+            (cfg.max_slice_len >= 1, "max_slice_len"),
         ];
         if let Some((_, field)) = checks.iter().find(|(ok, _)| !ok) {
             return Err(ServiceCreateError::InvalidQos(field));
@@ -220,6 +238,9 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
             Some(w) if w > have => Err(e),
             _ => Ok(()),
         };
+        if T::IS_SLICE {
+            at_least(self.max_slice_len, stored.max_slice_len, E::DoesNotSupportRequestedMaxSliceLen)?;
+        }
         at_least(self.max_publishers, stored.max_publishers, E::DoesNotSupportRequestedAmountOfPublishers)?;
         at_least(self.max_subscribers, stored.max_subscribers, E::DoesNotSupportRequestedAmountOfSubscribers)?;
         at_least(self.max_nodes, stored.max_nodes, E::DoesNotSupportRequestedAmountOfNodes)?;

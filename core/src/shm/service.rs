@@ -37,7 +37,8 @@ const S_NAME_LEN: usize = 9;
 const S_NAME: usize = 10;
 const S_PAYLOAD: usize = S_NAME + 64;
 const S_USER_HEADER: usize = S_PAYLOAD + TYPE_WORDS;
-const STATIC_WORDS: usize = S_USER_HEADER + TYPE_WORDS;
+const S_MAX_SLICE: usize = S_USER_HEADER + TYPE_WORDS;
+const STATIC_WORDS: usize = S_MAX_SLICE + 1;
 
 const FLAG_SAFE_OVERFLOW: u32 = 1;
 
@@ -68,6 +69,9 @@ pub struct StaticConfig {
     pub payload: TypeDetail,
     /// The user header type.
     pub user_header: TypeDetail,
+    /// For slice payloads: the longest slice any port of the service may
+    /// send, in elements (1 for fixed-size payloads).
+    pub max_slice_len: u32,
 }
 
 /// The static config read back from a segment makes no sense.
@@ -90,6 +94,7 @@ impl StaticConfig {
             && self.payload.align.is_power_of_two()
             && self.user_header.align.is_power_of_two()
             && self.user_header.align <= 4096
+            && self.max_slice_len >= 1
     }
 
     fn write_type(w: &[AtomicU32], t: &TypeDetail) {
@@ -137,7 +142,8 @@ impl StaticConfig {
         }
         store_bytes(&words[S_NAME..S_PAYLOAD], self.name.as_str().as_bytes());
         Self::write_type(&words[S_PAYLOAD..S_USER_HEADER], &self.payload);
-        Self::write_type(&words[S_USER_HEADER..STATIC_WORDS], &self.user_header);
+        Self::write_type(&words[S_USER_HEADER..S_MAX_SLICE], &self.user_header);
+        words[S_MAX_SLICE].store(self.max_slice_len, Ordering::Relaxed);
     }
 
     /// Reads and validates a config.
@@ -165,7 +171,8 @@ impl StaticConfig {
             enable_safe_overflow: r(S_FLAGS) & FLAG_SAFE_OVERFLOW != 0,
             payload_alignment: r(S_PAYLOAD_ALIGN),
             payload: Self::read_type(&words[S_PAYLOAD..S_USER_HEADER])?,
-            user_header: Self::read_type(&words[S_USER_HEADER..STATIC_WORDS])?,
+            user_header: Self::read_type(&words[S_USER_HEADER..S_MAX_SLICE])?,
+            max_slice_len: r(S_MAX_SLICE),
         };
         if cfg.is_valid() {
             Ok(cfg)
@@ -494,6 +501,7 @@ mod tests {
             payload_alignment: 8,
             payload: TypeDetail::of::<u64>().unwrap(),
             user_header: TypeDetail::of::<()>().unwrap(),
+            max_slice_len: 1,
         }
     }
 
