@@ -12,6 +12,9 @@ pub mod node;
 pub mod platform;
 #[allow(unsafe_code)]
 pub mod port;
+#[cfg(feature = "postcard")]
+#[allow(unsafe_code)]
+pub mod serialize;
 #[allow(unsafe_code)]
 pub mod service;
 #[allow(unsafe_code)]

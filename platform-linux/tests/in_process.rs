@@ -463,3 +463,47 @@ fn service_max_slice_len_bounds_every_publisher() {
     }
     assert_clean(&prefix);
 }
+
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+enum Command<'a> {
+    Stop,
+    Move { name: &'a str, path: Vec<(i32, i32)> },
+}
+
+#[test]
+fn serde_values_travel_through_byte_slices() {
+    use icefloe_linux::icefloe_core::serialize::{encoded_len, DecodeError, SerializeSendError};
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let service =
+            node.service_builder(&name("serde")).publish_subscribe::<[u8]>().max_publishers(2).create().unwrap();
+        let publisher = service
+            .publisher_builder()
+            .initial_max_slice_len(8)
+            .allocation_strategy(AllocationStrategy::PowerOfTwo)
+            .max_slice_len(4096)
+            .create()
+            .unwrap();
+        let subscriber = service.subscriber_builder().create().unwrap();
+        let path: Vec<(i32, i32)> = (0..100).map(|i| (i, -i)).collect();
+        let sent = Command::Move { name: "arm/left", path };
+        assert_eq!(publisher.send_serialized(&sent).unwrap(), 1);
+        let sample = subscriber.receive().unwrap().unwrap();
+        assert_eq!(sample.len(), encoded_len(&sent).unwrap(), "the slice is exactly the encoding");
+        assert_eq!(sample.deserialize::<Command<'_>>().unwrap(), sent);
+        drop(sample);
+        publisher.send_serialized(&Command::Stop).unwrap();
+        assert_eq!(subscriber.receive().unwrap().unwrap().deserialize::<Command<'_>>().unwrap(), Command::Stop);
+        // Too large for the ceiling.
+        let huge = vec![7u8; 5000];
+        assert_eq!(publisher.send_serialized(&huge).err(), Some(SerializeSendError::TooLarge { len: 5002 }));
+        // Too large for a Static publisher's slices.
+        let fixed = service.publisher_builder().initial_max_slice_len(4).create().unwrap();
+        assert!(matches!(fixed.send_serialized(&sent), Err(SerializeSendError::TooLarge { .. })));
+        // Bytes that are no encoding of the type.
+        fixed.send_slice_copy(&[9, 0xff, 0xff]).unwrap();
+        assert_eq!(subscriber.receive().unwrap().unwrap().deserialize::<Command<'_>>().err(), Some(DecodeError));
+    }
+    assert_clean(&prefix);
+}

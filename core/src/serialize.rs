@@ -1,0 +1,135 @@
+//! Serde values through loaned byte slices (feature `postcard`).
+//!
+//! [`Publisher::send_serialized`](crate::Publisher::send_serialized) measures
+//! the value's postcard encoding, loans a `[u8]` slice of exactly that
+//! length, and encodes straight into the shared memory: no intermediate
+//! buffer, no allocation. [`Sample::deserialize`](crate::Sample::deserialize)
+//! decodes on receipt (borrowing from the sample for `&str` and `&[u8]`
+//! fields). Works on a service of `[u8]` payloads; the encoded length obeys
+//! the publisher's slice ceiling and allocation strategy like any loan.
+
+use crate::platform::Platform;
+use crate::port::publisher::Publisher;
+use crate::port::sample::Sample;
+use crate::port::{LoanError, SendError};
+use crate::zero_copy::ZeroCopySend;
+use core::fmt;
+use core::mem::MaybeUninit;
+use postcard::ser_flavors::Flavor;
+use serde::{Deserialize, Serialize};
+
+/// Why a value could not be sent serialized.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum SerializeSendError {
+    /// The encoding is longer than the publisher may loan (its
+    /// `max_slice_len`, or its current length under `Static`); `len` bytes.
+    TooLarge {
+        /// The encoded length.
+        len: usize,
+    },
+    /// Loaning the slice failed.
+    Loan(LoanError),
+    /// The value cannot be encoded by postcard (for example, a map of
+    /// unknown length).
+    Encode,
+    /// Sending failed.
+    Send(SendError),
+}
+
+/// The bytes of a sample are not a postcard encoding of the requested type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct DecodeError;
+
+impl fmt::Display for SerializeSendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge { len } => write!(f, "encoded value of {len} bytes exceeds the slice ceiling"),
+            Self::Loan(e) => write!(f, "loan failed: {e}"),
+            Self::Encode => f.write_str("value cannot be encoded with postcard"),
+            Self::Send(e) => write!(f, "send failed: {e}"),
+        }
+    }
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("sample bytes are not a valid postcard encoding of the requested type")
+    }
+}
+
+impl core::error::Error for SerializeSendError {}
+impl core::error::Error for DecodeError {}
+
+/// Counts bytes without writing them.
+struct Count(usize);
+
+impl Flavor for Count {
+    type Output = usize;
+    fn try_push(&mut self, _: u8) -> postcard::Result<()> {
+        self.0 += 1;
+        Ok(())
+    }
+    fn try_extend(&mut self, data: &[u8]) -> postcard::Result<()> {
+        self.0 += data.len();
+        Ok(())
+    }
+    fn finalize(self) -> postcard::Result<usize> {
+        Ok(self.0)
+    }
+}
+
+/// Writes into uninitialized memory, refusing to run past its end.
+struct Fill<'a> {
+    buf: &'a mut [MaybeUninit<u8>],
+    at: usize,
+}
+
+impl Flavor for Fill<'_> {
+    type Output = usize;
+    fn try_push(&mut self, b: u8) -> postcard::Result<()> {
+        let slot = self.buf.get_mut(self.at).ok_or(postcard::Error::SerializeBufferFull)?;
+        slot.write(b);
+        self.at += 1;
+        Ok(())
+    }
+    fn finalize(self) -> postcard::Result<usize> {
+        Ok(self.at)
+    }
+}
+
+/// The length of `value`'s postcard encoding.
+pub fn encoded_len<V: Serialize + ?Sized>(value: &V) -> Result<usize, SerializeSendError> {
+    postcard::serialize_with_flavor(value, Count(0)).map_err(|_| SerializeSendError::Encode)
+}
+
+impl<P: Platform, H: ZeroCopySend> Publisher<'_, P, [u8], H> {
+    /// Encodes `value` with postcard directly into a loaned slice of exactly
+    /// its length and sends it. Two passes over the value (measure, write),
+    /// no copy, no allocation.
+    pub fn send_serialized<V: Serialize + ?Sized>(&self, value: &V) -> Result<usize, SerializeSendError> {
+        let len = encoded_len(value)?;
+        let mut loan = self.loan_slice_uninit(len).map_err(|e| match e {
+            LoanError::ExceedsMaxLoanSize => SerializeSendError::TooLarge { len },
+            other => SerializeSendError::Loan(other),
+        })?;
+        let written = postcard::serialize_with_flavor(value, Fill { buf: loan.payload_mut(), at: 0 })
+            .map_err(|_| SerializeSendError::Encode)?;
+        if written != len {
+            // A `Serialize` impl that encodes differently twice.
+            return Err(SerializeSendError::Encode);
+        }
+        // SAFETY: the flavor wrote every one of the `len` bytes (checked
+        // just above: it writes sequentially from 0 and wrote `len`).
+        let sample = unsafe { loan.assume_init() };
+        sample.send().map_err(SerializeSendError::Send)
+    }
+}
+
+impl<'a, P: Platform, H: ZeroCopySend> Sample<'a, P, [u8], H> {
+    /// Decodes the sample's bytes as a postcard-encoded `V`.
+    pub fn deserialize<'s, V: Deserialize<'s>>(&'s self) -> Result<V, DecodeError> {
+        postcard::from_bytes(self.payload()).map_err(|_| DecodeError)
+    }
+}
