@@ -42,7 +42,7 @@ fn child() {
                 assert!(s.iter().all(|&v| v == seq), "torn sample");
                 assert!(seq > last, "sequence went back: {seq} after {last}");
                 last = seq;
-                if seq % 3 == 0 && held.len() < 1 {
+                if seq % 3 == 0 && held.is_empty() {
                     held.push(s);
                 } else {
                     held.clear();
