@@ -144,7 +144,9 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublisherBuilder<'s,
             .ok_or(PublisherCreateError::ExceedsMaxSupportedPublishers)?;
         let slot = core.view.publisher(slot_index).ok_or(PublisherCreateError::ExceedsMaxSupportedPublishers)?;
         let port_id = crate::node::unique_id::<P>(core.liveness, core.node_id ^ u64::from(slot_index));
-        let first_id = u32::from(gen) << 16;
+        // Segment ids count up from a value unique to this port (a full
+        // 32-bit counter: it does not come round in any port's life).
+        let first_id = (port_id as u32) ^ ((port_id >> 32) as u32);
         let segment = match Segment::<P>::create(core, port_id, first_id, layout) {
             Ok(s) => s,
             Err(e) => {
@@ -483,8 +485,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Publisher<'s, P, T, 
     /// that a cleaner can unlink them all if this process dies.
     fn record_segment_range(&self, segs: &Segs<P>) {
         let next = self.next_id.get();
-        let oldest =
-            segs.iter().flatten().map(|s| s.id).max_by_key(|id| next.wrapping_sub(*id) & 0xffff).unwrap_or(next);
+        let oldest = segs.iter().flatten().map(|s| s.id).max_by_key(|id| next.wrapping_sub(*id)).unwrap_or(next);
         if let Some(slot) = self.core.view.publisher(self.slot) {
             // Oldest first: a cleaner reading a torn pair errs towards more.
             slot.set_field(crate::service::FIELD_OLDEST_SEGMENT, oldest);
@@ -515,7 +516,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Publisher<'s, P, T, 
         }
         segs[free] = Some(seg);
         self.current.set(free);
-        self.next_id.set((id & 0xffff_0000) | (id.wrapping_add(1) & 0xffff));
+        self.next_id.set(id.wrapping_add(1));
         self.record_segment_range(&segs);
         self.growths.set(self.growths.get() + 1);
         self.hint.set(0);

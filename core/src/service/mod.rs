@@ -202,9 +202,11 @@ pub(crate) const FIELD_OLDEST_SEGMENT: usize = 5;
 /// Unlinks every data segment a (dead) port may still have: ids from its
 /// oldest live one up to its next one, as recorded in its slot.
 fn unlink_port_segments<P: Platform>(prefix: &Prefix, hash: u64, port_id: u64, oldest: u32, next: u32) {
-    let span = next.wrapping_sub(oldest) & 0xffff;
+    // Bounded, so that a garbage range cannot stall the cleaner: a segment
+    // left more than 4096 growths behind when its port died is not found.
+    let span = next.wrapping_sub(oldest).min(1 << 12);
     for k in 0..span {
-        let id = (oldest & 0xffff_0000) | (oldest.wrapping_add(k) & 0xffff);
+        let id = oldest.wrapping_add(k);
         let _ = P::shm_unlink(&data_segment_name(prefix, hash, port_id, id));
     }
 }
