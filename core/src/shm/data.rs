@@ -384,7 +384,8 @@ fn unreachable_pool<'a>() -> Pool<'a> {
     Pool::new(&[], 0).expect("an empty pool needs no words")
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(test)]
+#[cfg(not(loom))]
 mod tests {
     use super::*;
 
