@@ -9,8 +9,9 @@ use crate::sync::{load_u64, store_u64, AtomicU32, Ordering};
 /// Bytes of the header at the start of every chunk.
 pub const CHUNK_HEADER_SIZE: usize = 16;
 const INFO_WORDS: usize = 16;
-/// Words of publisher-side state per connection before its bitset.
-const CONN_FIXED_WORDS: usize = 8;
+/// Words of publisher-side state per connection before its bitset
+/// (the in-flight count, padding).
+const CONN_FIXED_WORDS: usize = 2;
 
 /// The most chunks one data segment may hold.
 pub const MAX_CHUNKS: u32 = 1 << 24;
@@ -199,44 +200,12 @@ pub struct PubConn<'a> {
 }
 
 impl PubConn<'_> {
-    /// The subscriber generation this connection was set up for (0 = none).
-    pub fn connected(&self) -> u16 {
-        self.w[0].load(Ordering::Relaxed) as u16
-    }
-    /// Records the connected subscriber generation.
-    pub fn set_connected(&self, g: u16) {
-        self.w[0].store(u32::from(g), Ordering::Relaxed);
-    }
-    /// Chunks out on this connection.
+    /// Chunks of this segment out on this connection.
     pub fn in_flight(&self) -> u32 {
-        self.w[1].load(Ordering::Relaxed)
+        self.w[0].load(Ordering::Relaxed)
     }
     fn set_in_flight(&self, n: u32) {
-        self.w[1].store(n, Ordering::Relaxed);
-    }
-    /// The cached submission `head` (for [`Queue::push`](super::queue::Queue::push)).
-    pub fn head_cache(&self) -> u32 {
-        self.w[2].load(Ordering::Relaxed)
-    }
-    /// Stores the cached submission `head`.
-    pub fn set_head_cache(&self, v: u32) {
-        self.w[2].store(v, Ordering::Relaxed);
-    }
-    /// The cached completion `tail`.
-    pub fn tail_cache(&self) -> u32 {
-        self.w[3].load(Ordering::Relaxed)
-    }
-    /// Stores the cached completion `tail`.
-    pub fn set_tail_cache(&self, v: u32) {
-        self.w[3].store(v, Ordering::Relaxed);
-    }
-    /// Whether the peer was caught writing garbage.
-    pub fn is_corrupt(&self) -> bool {
-        self.w[4].load(Ordering::Relaxed) != 0
-    }
-    /// Marks the connection corrupt (nothing more is sent on it).
-    pub fn set_corrupt(&self, v: bool) {
-        self.w[4].store(u32::from(v), Ordering::Relaxed);
+        self.w[0].store(n, Ordering::Relaxed);
     }
     /// Records chunk `i` as out on this connection; false if it already was.
     pub fn mark_out(&self, i: u32) -> bool {
