@@ -7,6 +7,7 @@
 
 pub mod publisher;
 pub mod sample;
+pub(crate) mod sender;
 pub mod subscriber;
 
 use crate::platform::ShmError;

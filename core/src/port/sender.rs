@@ -1,0 +1,526 @@
+//! What every sending port shares (publishers now; clients and servers
+//! next): its data segments and their growth, chunk loans, reference counts,
+//! the per-connection record of chunks out, and taking chunks back.
+//!
+//! A pattern's port owns a [`Sender`] and decides whom to deliver to and
+//! how connections are made; the sender does the bookkeeping.
+
+use super::{AllocationStrategy, LoanError};
+use crate::config::{MAX_SEGMENTS_PER_PORT, MAX_SUBSCRIBERS};
+use crate::name::ShmName;
+use crate::platform::{Platform, SharedMemory, ShmError};
+use crate::service::{data_segment_name, ServiceCore, FIELD_NEXT_SEGMENT, FIELD_OLDEST_SEGMENT};
+use crate::shm::data::{DataIdentity, DataLayout, DataSizing, DataView};
+use crate::shm::header::Header;
+use crate::shm::queue::{PushError, Queue};
+use crate::shm::relptr::RelPtr;
+use crate::shm::service::{ServiceView, Slot, KIND_DATA};
+use crate::shm::Region;
+use crate::sync::{AtomicU32, Ordering};
+use core::cell::{Cell, RefCell};
+
+/// The most connections one sender serves.
+pub(crate) const MAX_CONNECTIONS: usize = MAX_SUBSCRIBERS;
+
+/// One data segment of a sending port; unlinked when dropped (subscribers keep
+/// their own mappings of what they still hold).
+pub(crate) struct Segment<P: Platform> {
+    pub(crate) id: u32,
+    pub(crate) view: DataView,
+    _shm: P::Shm,
+    name: ShmName,
+}
+
+impl<P: Platform> Segment<P> {
+    fn create(core: &ServiceCore<P>, port_id: u64, id: u32, layout: DataLayout) -> Result<Self, ShmError> {
+        let name = data_segment_name(&core.prefix, core.hash, port_id, id);
+        let shm = P::shm_create(&name, layout.size, core.permissions)?;
+        // SAFETY: the mapping is valid for its length while `shm` lives; the
+        // segment owns both and they are dropped together.
+        let region = unsafe { Region::new(shm.as_ptr(), shm.len()) };
+        let fail = |e| {
+            let _ = P::shm_unlink(&name);
+            e
+        };
+        let view = DataView::new(region, layout).ok_or_else(|| fail(ShmError::InvalidSize))?;
+        let header = Header::new(region.words(0, crate::shm::header::HEADER_WORDS))
+            .ok_or_else(|| fail(ShmError::InvalidSize))?;
+        header.begin(core.liveness);
+        view.write_info(DataIdentity { service_hash: core.hash, port_id, segment: id });
+        header.publish(KIND_DATA, layout.size as u64);
+        Ok(Self { id, view, _shm: shm, name })
+    }
+}
+
+impl<P: Platform> Drop for Segment<P> {
+    fn drop(&mut self) {
+        let _ = P::shm_unlink(&self.name);
+    }
+}
+
+/// The sender's process-local state of one connection.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ConnLocal {
+    /// Peer generation connected to (0 = none).
+    pub(crate) connected: u16,
+    pub(crate) corrupt: bool,
+    /// Chunks out on this connection, over all segments.
+    pub(crate) in_flight: u32,
+    pub(crate) head_cache: u32,
+    pub(crate) tail_cache: u32,
+}
+
+pub(crate) type Segs<P> = [Option<Segment<P>>; MAX_SEGMENTS_PER_PORT];
+
+pub(crate) fn seg_of<P: Platform>(segs: &Segs<P>, id: u32) -> Option<&Segment<P>> {
+    segs.iter().flatten().find(|s| s.id == id)
+}
+
+pub(crate) fn add_ref<P: Platform>(seg: &Segment<P>, index: u32) {
+    if let Some(rc) = seg.view.refcount(index) {
+        rc.store(rc.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+    }
+}
+
+/// Drops one reference to a chunk; frees it at zero.
+pub(crate) fn unref<P: Platform>(seg: &Segment<P>, index: u32) {
+    if let Some(rc) = seg.view.refcount(index) {
+        let n = rc.load(Ordering::Relaxed);
+        if n <= 1 {
+            rc.store(0, Ordering::Relaxed);
+            let _ = seg.view.pool().release(index);
+        } else {
+            rc.store(n - 1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// A reference came back on connection `s`: checks it names a chunk that
+/// was out there, and drops that reference. False for a peer's lie.
+pub(crate) fn take_back<P: Platform>(segs: &Segs<P>, s: u32, v: u64) -> bool {
+    let r = RelPtr::from_u64(v);
+    let Some(seg) = seg_of(segs, r.segment) else { return false };
+    let Some(index) = seg.view.layout().chunk_index(r, seg.id) else { return false };
+    match seg.view.conn(s) {
+        Some(pc) if pc.mark_back(index) => {
+            unref(seg, index);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Where a sender finds its own port slot (to record its segment range) and
+/// the completion queue of each of its connections.
+pub(crate) struct Wiring {
+    /// The sender's port slot in the service segment.
+    pub(crate) slot_of: for<'a> fn(&'a ServiceView, u32) -> Option<Slot<'a>>,
+    /// The completion queue of connection `c` of port slot `p`.
+    pub(crate) completion_of: for<'a> fn(&'a ServiceView, u32, u32) -> Option<Queue<'a>>,
+    /// The sender's slot index.
+    pub(crate) slot: u32,
+    /// Connections served.
+    pub(crate) connections: u32,
+}
+
+/// A chunk being sent: its segment, index and packed reference.
+pub(crate) struct Chunk<'a, P: Platform> {
+    pub(crate) seg: &'a Segment<P>,
+    pub(crate) index: u32,
+    pub(crate) r: u64,
+}
+
+impl<P: Platform> Clone for Chunk<'_, P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<P: Platform> Copy for Chunk<'_, P> {}
+
+/// Outcome of offering a chunk to one connection's submission queue.
+pub(crate) enum Offer {
+    /// Queued.
+    Pushed,
+    /// The queue is full (no safe overflow).
+    Full,
+    /// The queue or a returned reference was garbage; the connection is marked.
+    Corrupt,
+}
+
+/// The sending half of a port. See the module docs.
+pub(crate) struct Sender<'s, P: Platform> {
+    pub(crate) core: &'s ServiceCore<P>,
+    pub(crate) port_id: u64,
+    wiring: Wiring,
+    base: DataSizing,
+    pub(crate) segs: RefCell<Segs<P>>,
+    current: Cell<usize>,
+    next_id: Cell<u32>,
+    growths: Cell<u64>,
+    pub(crate) conns: RefCell<[ConnLocal; MAX_CONNECTIONS]>,
+    max_loaned: u32,
+    loaned: Cell<u32>,
+    strategy: AllocationStrategy,
+    max_slice_len: u32,
+    hint: Cell<usize>,
+}
+
+impl<'s, P: Platform> Sender<'s, P> {
+    /// Creates the first data segment (sized by `base`) and records its id
+    /// range in the port slot.
+    pub(crate) fn create(
+        core: &'s ServiceCore<P>,
+        port_id: u64,
+        wiring: Wiring,
+        base: DataSizing,
+        max_loaned: u32,
+        strategy: AllocationStrategy,
+        max_slice_len: u32,
+    ) -> Result<Self, ShmError> {
+        let layout = DataLayout::new(base).map_err(|_| ShmError::InvalidSize)?;
+        // Segment ids count up from a value unique to this port (a full
+        // 32-bit counter: it does not come round in any port's life).
+        let first_id = (port_id as u32) ^ ((port_id >> 32) as u32);
+        let first = Segment::<P>::create(core, port_id, first_id, layout)?;
+        let mut segs: Segs<P> = core::array::from_fn(|_| None);
+        segs[0] = Some(first);
+        let sender = Self {
+            core,
+            port_id,
+            wiring,
+            base,
+            segs: RefCell::new(segs),
+            current: Cell::new(0),
+            next_id: Cell::new(first_id.wrapping_add(1)),
+            growths: Cell::new(0),
+            conns: RefCell::new([ConnLocal::default(); MAX_CONNECTIONS]),
+            max_loaned,
+            loaned: Cell::new(0),
+            strategy,
+            max_slice_len,
+            hint: Cell::new(0),
+        };
+        sender.record_segment_range(&sender.segs.borrow());
+        Ok(sender)
+    }
+
+    /// Connections served (bounded by [`MAX_CONNECTIONS`]).
+    pub(crate) fn connections(&self) -> u32 {
+        self.wiring.connections.min(MAX_CONNECTIONS as u32)
+    }
+
+    /// Loans that may be out at once.
+    pub(crate) fn max_loaned(&self) -> u32 {
+        self.max_loaned
+    }
+
+    /// The slice length the current segment holds.
+    pub(crate) fn current_capacity(&self) -> u32 {
+        let segs = self.segs.borrow();
+        segs[self.current.get()].as_ref().map_or(0, |s| s.view.layout().capacity)
+    }
+
+    /// The hard ceiling on a loan's length.
+    pub(crate) fn max_slice_len(&self) -> u32 {
+        self.max_slice_len
+    }
+
+    /// How many times the data segment grew.
+    pub(crate) fn growths(&self) -> u64 {
+        self.growths.get()
+    }
+
+    /// Bytes of the live data segments.
+    pub(crate) fn footprint(&self) -> usize {
+        self.segs.borrow().iter().flatten().map(|s| s.view.layout().size).sum()
+    }
+
+    /// (total chunks, free chunks, live segments), after taking back
+    /// everything returned and retiring unused segments.
+    pub(crate) fn stats(&self) -> (u32, u32, u32) {
+        self.reclaim_all();
+        self.retire_unused();
+        let segs = self.segs.borrow();
+        let live = segs.iter().flatten();
+        (
+            live.clone().map(|s| s.view.pool().capacity()).sum(),
+            live.clone().map(|s| s.view.pool().free_count()).sum(),
+            live.count() as u32,
+        )
+    }
+
+    /// The history ring of the current segment, if the port keeps history.
+    pub(crate) fn history<'a>(&self, segs: &'a Segs<P>) -> Option<&'a [AtomicU32]> {
+        if self.base.history == 0 {
+            return None;
+        }
+        segs[self.current.get()].as_ref().map(|s| s.view.history())
+    }
+
+    /// Takes back what the receiver of connection `c` returned.
+    pub(crate) fn reclaim(&self, segs: &Segs<P>, c: u32, local: &mut ConnLocal) {
+        if local.corrupt {
+            return;
+        }
+        let Some(completion) = (self.wiring.completion_of)(&self.core.view, self.wiring.slot, c) else { return };
+        loop {
+            match completion.pop(&mut local.tail_cache, false) {
+                Ok(Some(v)) => {
+                    if !take_back(segs, c, v) {
+                        local.corrupt = true;
+                        break;
+                    }
+                    local.in_flight = local.in_flight.saturating_sub(1);
+                }
+                Ok(None) => break,
+                Err(_) => {
+                    local.corrupt = true;
+                    break;
+                }
+            }
+        }
+    }
+
+    /// Takes back what every connected receiver returned.
+    pub(crate) fn reclaim_all(&self) {
+        let segs = self.segs.borrow();
+        let mut conns = self.conns.borrow_mut();
+        for c in 0..self.connections() {
+            let local = &mut conns[c as usize];
+            if local.connected != 0 {
+                self.reclaim(&segs, c, local);
+            }
+        }
+    }
+
+    /// Takes back every chunk out on connection `c` (its receiver is gone)
+    /// and forgets the connection.
+    pub(crate) fn disconnect(&self, segs: &Segs<P>, c: u32, local: &mut ConnLocal) {
+        for seg in segs.iter().flatten() {
+            if let Some(pc) = seg.view.conn(c) {
+                pc.drain_out(|i| unref(seg, i));
+            }
+        }
+        *local = ConnLocal::default();
+    }
+
+    /// Starts connection `c` afresh, connected to receiver generation `g`.
+    pub(crate) fn connect(&self, segs: &Segs<P>, c: u32, local: &mut ConnLocal, g: u16) {
+        for seg in segs.iter().flatten() {
+            if let Some(pc) = seg.view.conn(c) {
+                pc.reset();
+            }
+        }
+        *local = ConnLocal { connected: g, ..ConnLocal::default() };
+    }
+
+    /// Drops old segments none of whose chunks are out any more.
+    pub(crate) fn retire_unused(&self) {
+        let mut segs = self.segs.borrow_mut();
+        let current = self.current.get();
+        let mut retired = false;
+        for (i, seg) in segs.iter_mut().enumerate() {
+            if i != current && seg.as_ref().is_some_and(|s| s.view.pool().free_count() == s.view.pool().capacity()) {
+                *seg = None;
+                retired = true;
+            }
+        }
+        if retired {
+            self.record_segment_range(&segs);
+        }
+    }
+
+    /// Writes the range of possibly live segment ids into the port slot, so
+    /// that a cleaner can unlink them all if this process dies.
+    fn record_segment_range(&self, segs: &Segs<P>) {
+        let next = self.next_id.get();
+        let oldest = segs.iter().flatten().map(|s| s.id).max_by_key(|id| next.wrapping_sub(*id)).unwrap_or(next);
+        if let Some(slot) = (self.wiring.slot_of)(&self.core.view, self.wiring.slot) {
+            slot.set_field(FIELD_OLDEST_SEGMENT, oldest);
+            slot.set_field(FIELD_NEXT_SEGMENT, next);
+        }
+    }
+
+    /// Creates a segment of `capacity` elements and makes it current.
+    fn grow(&self, capacity: u32) -> Result<(), LoanError> {
+        self.reclaim_all();
+        self.retire_unused();
+        let mut segs = self.segs.borrow_mut();
+        let free = segs.iter().position(Option::is_none).ok_or(LoanError::OutOfMemory)?;
+        let layout =
+            DataLayout::new(DataSizing { capacity, ..self.base }).map_err(|_| LoanError::ExceedsMaxLoanSize)?;
+        let id = self.next_id.get();
+        let seg = Segment::<P>::create(self.core, self.port_id, id, layout).map_err(|_| LoanError::OutOfMemory)?;
+        // The history ring moves to the new segment (its references keep
+        // naming the chunks where they are).
+        if let Some(old) = segs[self.current.get()].as_ref() {
+            for (dst, src) in seg.view.history().iter().zip(old.view.history()) {
+                dst.store(src.load(Ordering::Relaxed), Ordering::Relaxed);
+            }
+        }
+        segs[free] = Some(seg);
+        self.current.set(free);
+        self.next_id.set(id.wrapping_add(1));
+        self.record_segment_range(&segs);
+        self.growths.set(self.growths.get() + 1);
+        self.hint.set(0);
+        Ok(())
+    }
+
+    /// Takes a chunk for a payload of `len` elements, growing if the
+    /// strategy allows: (segment slot, chunk index). The chunk header is
+    /// written (length, origin).
+    pub(crate) fn allocate(&self, len: usize) -> Result<(usize, u32), LoanError> {
+        let len32 = u32::try_from(len).map_err(|_| LoanError::ExceedsMaxLoanSize)?;
+        if len32 > self.max_slice_len {
+            return Err(LoanError::ExceedsMaxLoanSize);
+        }
+        if self.loaned.get() >= self.max_loaned {
+            return Err(LoanError::ExceedsMaxLoans);
+        }
+        let cap = self.current_capacity();
+        if len32 > cap {
+            let target = self.strategy.grow_to(cap, len32, self.max_slice_len).ok_or(LoanError::ExceedsMaxLoanSize)?;
+            self.grow(target)?;
+        }
+        let slot = self.current.get();
+        let index = {
+            let segs = self.segs.borrow();
+            let seg = segs[slot].as_ref().ok_or(LoanError::OutOfMemory)?;
+            seg.view.pool().allocate(self.hint.get())
+        };
+        let index = match index {
+            Some(i) => i,
+            None => {
+                self.reclaim_all();
+                let segs = self.segs.borrow();
+                let seg = segs[slot].as_ref().ok_or(LoanError::OutOfMemory)?;
+                seg.view.pool().allocate(0).ok_or(LoanError::OutOfMemory)?
+            }
+        };
+        self.hint.set((index / 32) as usize);
+        let segs = self.segs.borrow();
+        if let Some(seg) = segs[slot].as_ref() {
+            if let Some(rc) = seg.view.refcount(index) {
+                rc.store(0, Ordering::Relaxed);
+            }
+            if let Some(h) = seg.view.chunk_header(index) {
+                h.set(len32, self.port_id);
+            }
+        }
+        self.loaned.set(self.loaned.get() + 1);
+        Ok((slot, index))
+    }
+
+    /// The chunk's first byte and the user-header and payload offsets in it.
+    pub(crate) fn chunk(&self, slot: usize, index: u32) -> Option<(*mut u8, usize, usize)> {
+        let segs = self.segs.borrow();
+        let seg = segs.get(slot)?.as_ref()?;
+        let l = seg.view.layout();
+        Some((seg.view.chunk_ptr(index)?, l.user_header_off, l.payload_off))
+    }
+
+    /// Gives back an unsent loan.
+    pub(crate) fn discard(&self, slot: usize, index: u32) {
+        if let Some(seg) = self.segs.borrow().get(slot).and_then(Option::as_ref) {
+            let _ = seg.view.pool().release(index);
+        }
+        self.loaned.set(self.loaned.get().saturating_sub(1));
+    }
+
+    /// A loan is being sent: it no longer counts against `max_loaned`.
+    pub(crate) fn loan_sent(&self) {
+        self.loaned.set(self.loaned.get().saturating_sub(1));
+    }
+
+    /// Offers `chunk` to connection `c`'s
+    /// submission queue; records it as out there when queued. Under safe
+    /// overflow a displaced chunk is taken back at once.
+    pub(crate) fn offer(
+        &self,
+        segs: &Segs<P>,
+        chunk: Chunk<'_, P>,
+        c: u32,
+        local: &mut ConnLocal,
+        submission: &Queue<'_>,
+        overflow: bool,
+    ) -> Offer {
+        let Chunk { seg, index, r } = chunk;
+        let pushed = if overflow {
+            match submission.push_overflowing(r, &mut local.head_cache) {
+                Ok(displaced) => {
+                    if let Some(d) = displaced {
+                        if take_back(segs, c, d) {
+                            local.in_flight = local.in_flight.saturating_sub(1);
+                        } else {
+                            local.corrupt = true;
+                        }
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            }
+        } else {
+            submission.push(r, &mut local.head_cache)
+        };
+        match pushed {
+            Ok(()) => {
+                if seg.view.conn(c).is_some_and(|pc| pc.mark_out(index)) {
+                    local.in_flight += 1;
+                }
+                Offer::Pushed
+            }
+            Err(PushError::Full(_)) => Offer::Full,
+            Err(PushError::Corrupt(_)) => {
+                local.corrupt = true;
+                Offer::Corrupt
+            }
+        }
+    }
+
+    /// After offering: the chunk is referenced `refs` times (connections and
+    /// history); freed at once if by none.
+    pub(crate) fn commit(&self, seg: &Segment<P>, index: u32, refs: u32) {
+        if let Some(rc) = seg.view.refcount(index) {
+            rc.store(refs, Ordering::Relaxed);
+        }
+        if refs == 0 {
+            let _ = seg.view.pool().release(index);
+        }
+    }
+
+    /// Puts reference `r` into the history ring (evicting the oldest);
+    /// returns whether it holds a reference now.
+    pub(crate) fn remember(&self, segs: &Segs<P>, r: u64) -> bool {
+        let Some(hist) = self.history(segs) else { return false };
+        let depth = self.base.history;
+        let count = hist[0].load(Ordering::Relaxed).min(depth);
+        let next = (hist[1].load(Ordering::Relaxed) % depth) as usize;
+        if count == depth {
+            let old = RelPtr::from_u64(crate::sync::load_u64(&hist[2 + 2 * next], &hist[3 + 2 * next]));
+            if let Some(os) = seg_of(segs, old.segment) {
+                if let Some(i) = os.view.layout().chunk_index(old, os.id) {
+                    unref(os, i);
+                }
+            }
+        } else {
+            hist[0].store(count + 1, Ordering::Relaxed);
+        }
+        crate::sync::store_u64(&hist[2 + 2 * next], &hist[3 + 2 * next], r);
+        hist[1].store(((next + 1) % depth as usize) as u32, Ordering::Relaxed);
+        true
+    }
+
+    /// The history ring's references, oldest first (at most `limit`, the newest).
+    pub(crate) fn remembered(&self, segs: &Segs<P>, limit: u32, mut f: impl FnMut(u64)) {
+        let Some(hist) = self.history(segs) else { return };
+        let depth = self.base.history;
+        let count = hist[0].load(Ordering::Relaxed).min(depth);
+        let next = hist[1].load(Ordering::Relaxed) % depth;
+        for k in count.saturating_sub(limit)..count {
+            let pos = ((next + depth - count + k) % depth) as usize;
+            f(crate::sync::load_u64(&hist[2 + 2 * pos], &hist[3 + 2 * pos]));
+        }
+    }
+}
