@@ -6,6 +6,7 @@
 //! counters and, when ports come or go, the port tables.
 
 pub mod publisher;
+pub(crate) mod receiver;
 pub mod sample;
 pub(crate) mod sender;
 pub mod subscriber;

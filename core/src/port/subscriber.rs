@@ -1,17 +1,14 @@
 //! The subscriber: maps publishers' data segments read-only and receives
 //! references to their chunks.
 
+use super::receiver::{Expect, RecvConn};
 use super::sample::Sample;
 use super::{ReceiveError, SubscriberCreateError};
-use crate::config::{MAX_PUBLISHERS, MAX_SEGMENTS_PER_PORT};
-use crate::platform::{Access, Platform, SharedMemory};
+use crate::config::MAX_PUBLISHERS;
+use crate::platform::Platform;
 use crate::service::publish_subscribe::PublishSubscribe;
-use crate::service::{data_segment_name, ServiceCore};
-use crate::shm::data::{DataIdentity, DataLayout, DataView};
-use crate::shm::header::{Header, HeaderCheck};
-use crate::shm::relptr::RelPtr;
-use crate::shm::service::{conn_word, split_state, status, KIND_DATA, NO_OWNER};
-use crate::shm::Region;
+use crate::service::ServiceCore;
+use crate::shm::service::{conn_word, split_state, status, NO_OWNER};
 use crate::sync::Ordering;
 use crate::zero_copy::{Payload, ZeroCopySend};
 use core::cell::{Cell, RefCell};
@@ -42,7 +39,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> SubscriberBuilder<'s
             core,
             slot: slot_index,
             gen,
-            conns: RefCell::new(core::array::from_fn(|_| Conn::default())),
+            conns: RefCell::new(core::array::from_fn(|_| RecvConn::default())),
             seen_epoch: Cell::new(core.view.epoch().load(Ordering::Acquire).wrapping_sub(1)),
             borrowed: Cell::new(0),
             next: Cell::new(0),
@@ -51,49 +48,12 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> SubscriberBuilder<'s
     }
 }
 
-/// One mapped data segment of a publisher.
-struct Mapped<P: Platform> {
-    id: u32,
-    view: DataView,
-    _shm: P::Shm,
-    /// Samples of this segment the user holds.
-    borrowed: u32,
-}
-
-/// This subscriber's side of one connection (to one publisher slot).
-struct Conn<P: Platform> {
-    /// Publisher generation read from (0 = not connected).
-    reading: u16,
-    departed: bool,
-    corrupt: bool,
-    port_id: u64,
-    segs: [Option<Mapped<P>>; MAX_SEGMENTS_PER_PORT],
-    tail_cache: u32,
-    head_cache: u32,
-    borrowed: u32,
-}
-
-impl<P: Platform> Default for Conn<P> {
-    fn default() -> Self {
-        Self {
-            reading: 0,
-            departed: false,
-            corrupt: false,
-            port_id: 0,
-            segs: core::array::from_fn(|_| None),
-            tail_cache: 0,
-            head_cache: 0,
-            borrowed: 0,
-        }
-    }
-}
-
 /// Receives samples of `T` from every publisher of a service. Not `Sync`.
 pub struct Subscriber<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> {
     core: &'s ServiceCore<P>,
     slot: u32,
     gen: u16,
-    conns: RefCell<[Conn<P>; MAX_PUBLISHERS]>,
+    conns: RefCell<[RecvConn<P>; MAX_PUBLISHERS]>,
     seen_epoch: Cell<u32>,
     borrowed: Cell<u32>,
     next: Cell<u32>,
@@ -144,11 +104,11 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
                 if slot.owner() == NO_OWNER {
                     continue;
                 }
-                *c = Conn { reading: g, port_id, ..Conn::default() };
+                *c = RecvConn::connected(g, port_id);
                 // Map the publisher's newest segment now, so that what it
                 // sends stays readable even if it leaves before we receive.
                 let newest = slot.field(crate::service::FIELD_NEXT_SEGMENT).wrapping_sub(1);
-                let _ = self.segment_slot(c, newest);
+                c.premap(self.core, newest, self.expect());
                 conn.sub_word.store(conn_word(self.gen, g), Ordering::Release);
             }
         }
@@ -157,55 +117,14 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
         }
     }
 
-    fn release_conn(c: &mut Conn<P>, sub_word: &crate::sync::AtomicU32, gen: u16) {
-        *c = Conn::default();
+    fn release_conn(c: &mut RecvConn<P>, sub_word: &crate::sync::AtomicU32, gen: u16) {
+        *c = RecvConn::default();
         sub_word.store(conn_word(gen, 0), Ordering::Release);
     }
 
-    fn map_segment(&self, port_id: u64, segment: u32) -> Option<Mapped<P>> {
-        let core = self.core;
-        let name = data_segment_name(&core.prefix, core.hash, port_id, segment);
-        let shm = P::shm_open(&name, Access::ReadOnly).ok()?;
-        // SAFETY: valid for its length while `shm` lives; `Mapped` keeps both
-        // together and drops them together.
-        let region = unsafe { Region::new(shm.as_ptr(), shm.len()) };
-        let header = Header::new(region.try_words(0, crate::shm::header::HEADER_WORDS)?)?;
-        if header.check(KIND_DATA, region.len()).0 != HeaderCheck::Ready {
-            return None;
-        }
-        let c = &core.config;
-        let layout: DataLayout = DataView::read_layout(
-            &region,
-            DataIdentity { service_hash: core.hash, port_id, segment },
-            (c.payload.size, c.payload_alignment, c.user_header.size, c.user_header.align),
-        )?;
-        if layout.connections != c.max_subscribers
-            || layout.history != c.history_size
-            || (!T::IS_SLICE && layout.capacity != 1)
-        {
-            return None;
-        }
-        let view = DataView::new(region, layout)?;
-        Some(Mapped { id: segment, view, _shm: shm, borrowed: 0 })
-    }
-
-    /// The slot of the mapped segment `id` of connection `c`, mapping it on
-    /// first sight (and unmapping segments no sample holds to make room).
-    fn segment_slot(&self, c: &mut Conn<P>, id: u32) -> Option<usize> {
-        if let Some(i) = c.segs.iter().position(|m| m.as_ref().is_some_and(|m| m.id == id)) {
-            return Some(i);
-        }
-        let mapped = self.map_segment(c.port_id, id)?;
-        // Segments no sample holds are unmapped; the publisher sends into
-        // its newest one only, so older ones are rarely needed again.
-        for m in c.segs.iter_mut() {
-            if m.as_ref().is_some_and(|m| m.borrowed == 0) {
-                *m = None;
-            }
-        }
-        let free = c.segs.iter().position(Option::is_none)?;
-        c.segs[free] = Some(mapped);
-        Some(free)
+    fn expect(&self) -> Expect {
+        let c = &self.core.config;
+        Expect { connections: c.max_subscribers, history: c.history_size, fixed: !T::IS_SLICE }
     }
 
     /// Takes the oldest waiting sample, visiting publishers in turn.
@@ -240,46 +159,18 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
                     return Err(ReceiveError::ConnectionCorrupted);
                 }
             };
-            let r = RelPtr::from_u64(v);
-            let Some(slot) = self.segment_slot(c, r.segment) else {
-                c.corrupt = true;
-                return Err(ReceiveError::UnableToMapPublishersDataSegment);
-            };
-            let Some(m) = c.segs[slot].as_mut() else { continue };
-            let l = *m.view.layout();
-            let Some(index) = l.chunk_index(r, m.id) else {
-                c.corrupt = true;
-                return Err(ReceiveError::ConnectionCorrupted);
-            };
-            let Some(header) = m.view.chunk_header(index) else {
-                c.corrupt = true;
-                return Err(ReceiveError::ConnectionCorrupted);
-            };
-            let len = header.len();
-            let origin = header.origin();
-            let ok_len = if T::IS_SLICE { len <= l.capacity } else { len == 1 };
-            if !ok_len {
-                if conn.completion.push(v, &mut c.head_cache).is_err() {
-                    c.corrupt = true;
-                }
-                return Err(ReceiveError::CorruptedSample);
-            }
-            let Some(base) = m.view.chunk_ptr(index) else { continue };
-            m.borrowed += 1;
-            c.borrowed += 1;
+            let got = c.accept(self.core, v, self.expect(), &conn.completion)?;
             self.borrowed.set(self.borrowed.get() + 1);
             self.next.set((p + 1) % n);
-            // SAFETY: both offsets lie within the validated chunk.
-            let (header_ptr, payload_ptr) = unsafe { (base.add(l.user_header_off), base.add(l.payload_off)) };
             return Ok(Some(Sample {
                 subscriber: self,
                 connection: p,
-                segment: r.segment,
-                index,
-                len: len as usize,
-                header: header_ptr.cast_const().cast(),
-                payload: payload_ptr.cast_const().cast(),
-                origin,
+                segment: got.segment,
+                index: got.index,
+                len: got.len,
+                header: got.header.cast(),
+                payload: got.payload.cast(),
+                origin: got.origin,
             }));
         }
         Ok(None)
@@ -290,17 +181,8 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
         self.borrowed.set(self.borrowed.get().saturating_sub(1));
         let mut conns = self.conns.borrow_mut();
         let Some(c) = conns.get_mut(connection as usize) else { return };
-        c.borrowed = c.borrowed.saturating_sub(1);
-        let Some(m) = c.segs.iter_mut().flatten().find(|m| m.id == segment) else { return };
-        m.borrowed = m.borrowed.saturating_sub(1);
-        let r = m.view.layout().chunk_ref(index, segment).to_u64();
-        if c.corrupt {
-            return;
-        }
-        let Some(conn) = self.core.view.connection(connection, self.slot) else { return };
-        if conn.completion.push(r, &mut c.head_cache).is_err() {
-            c.corrupt = true;
-        }
+        let conn = self.core.view.connection(connection, self.slot);
+        c.give_back(segment, index, conn.as_ref().map(|c| &c.completion));
     }
 }
 

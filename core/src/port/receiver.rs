@@ -1,0 +1,189 @@
+//! What every receiving port shares (subscribers now; clients and servers
+//! next): mapping a sender's data segments read-only on first sight,
+//! checking each reference and length before handing out a chunk, and
+//! returning chunks through the completion queue.
+
+use super::ReceiveError;
+use crate::config::MAX_SEGMENTS_PER_PORT;
+use crate::platform::{Access, Platform, SharedMemory};
+use crate::service::{data_segment_name, ServiceCore};
+use crate::shm::data::{DataIdentity, DataView};
+use crate::shm::header::{Header, HeaderCheck};
+use crate::shm::queue::Queue;
+use crate::shm::relptr::RelPtr;
+use crate::shm::service::KIND_DATA;
+use crate::shm::Region;
+
+/// What a receiver requires of a sender's data segments.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Expect {
+    /// The sender's connection count.
+    pub(crate) connections: u32,
+    /// The sender's history depth.
+    pub(crate) history: u32,
+    /// Fixed-size payloads: exactly one element per chunk.
+    pub(crate) fixed: bool,
+}
+
+/// One mapped data segment of a sender.
+pub(crate) struct Mapped<P: Platform> {
+    id: u32,
+    view: DataView,
+    _shm: P::Shm,
+    /// Chunks of this segment the user holds.
+    borrowed: u32,
+}
+
+/// A chunk handed to the user: where it is and what it says.
+pub(crate) struct Received {
+    pub(crate) segment: u32,
+    pub(crate) index: u32,
+    pub(crate) len: usize,
+    pub(crate) origin: u64,
+    pub(crate) header: *const u8,
+    pub(crate) payload: *const u8,
+}
+
+/// A receiver's side of one connection (to one sender slot).
+pub(crate) struct RecvConn<P: Platform> {
+    /// Sender generation read from (0 = not connected).
+    pub(crate) reading: u16,
+    /// The sender left; read what is queued, then let go.
+    pub(crate) departed: bool,
+    /// The sender's memory was caught lying; the connection is skipped.
+    pub(crate) corrupt: bool,
+    port_id: u64,
+    segs: [Option<Mapped<P>>; MAX_SEGMENTS_PER_PORT],
+    pub(crate) tail_cache: u32,
+    head_cache: u32,
+    /// Chunks of this connection the user holds.
+    pub(crate) borrowed: u32,
+}
+
+impl<P: Platform> Default for RecvConn<P> {
+    fn default() -> Self {
+        Self {
+            reading: 0,
+            departed: false,
+            corrupt: false,
+            port_id: 0,
+            segs: core::array::from_fn(|_| None),
+            tail_cache: 0,
+            head_cache: 0,
+            borrowed: 0,
+        }
+    }
+}
+
+fn map_segment<P: Platform>(core: &ServiceCore<P>, port_id: u64, segment: u32, expect: Expect) -> Option<Mapped<P>> {
+    let name = data_segment_name(&core.prefix, core.hash, port_id, segment);
+    let shm = P::shm_open(&name, Access::ReadOnly).ok()?;
+    // SAFETY: valid for its length while `shm` lives; `Mapped` keeps both
+    // together and drops them together.
+    let region = unsafe { Region::new(shm.as_ptr(), shm.len()) };
+    let header = Header::new(region.try_words(0, crate::shm::header::HEADER_WORDS)?)?;
+    if header.check(KIND_DATA, region.len()).0 != HeaderCheck::Ready {
+        return None;
+    }
+    let c = &core.config;
+    let layout = DataView::read_layout(
+        &region,
+        DataIdentity { service_hash: core.hash, port_id, segment },
+        (c.payload.size, c.payload_alignment, c.user_header.size, c.user_header.align),
+    )?;
+    if layout.connections != expect.connections
+        || layout.history != expect.history
+        || (expect.fixed && layout.capacity != 1)
+    {
+        return None;
+    }
+    let view = DataView::new(region, layout)?;
+    Some(Mapped { id: segment, view, _shm: shm, borrowed: 0 })
+}
+
+impl<P: Platform> RecvConn<P> {
+    /// A fresh connection to sender incarnation `generation` of port `port_id`.
+    pub(crate) fn connected(generation: u16, port_id: u64) -> Self {
+        Self { reading: generation, port_id, ..Self::default() }
+    }
+
+    /// Maps segment `id` now if it is not mapped (best effort).
+    pub(crate) fn premap(&mut self, core: &ServiceCore<P>, id: u32, expect: Expect) {
+        let _ = self.segment_slot(core, id, expect);
+    }
+
+    /// The slot of mapped segment `id`, mapping it on first sight (and
+    /// unmapping segments no chunk is held from, to make room).
+    fn segment_slot(&mut self, core: &ServiceCore<P>, id: u32, expect: Expect) -> Option<usize> {
+        if let Some(i) = self.segs.iter().position(|m| m.as_ref().is_some_and(|m| m.id == id)) {
+            return Some(i);
+        }
+        let mapped = map_segment(core, self.port_id, id, expect)?;
+        // The sender sends from its newest segment only, so older ones are
+        // rarely needed again.
+        for m in self.segs.iter_mut() {
+            if m.as_ref().is_some_and(|m| m.borrowed == 0) {
+                *m = None;
+            }
+        }
+        let free = self.segs.iter().position(Option::is_none)?;
+        self.segs[free] = Some(mapped);
+        Some(free)
+    }
+
+    /// Checks a reference taken from the submission queue and hands out its
+    /// chunk; a chunk whose length is impossible goes straight back.
+    pub(crate) fn accept(
+        &mut self,
+        core: &ServiceCore<P>,
+        v: u64,
+        expect: Expect,
+        completion: &Queue<'_>,
+    ) -> Result<Received, ReceiveError> {
+        let r = RelPtr::from_u64(v);
+        let Some(slot) = self.segment_slot(core, r.segment, expect) else {
+            self.corrupt = true;
+            return Err(ReceiveError::UnableToMapPublishersDataSegment);
+        };
+        let Some(m) = self.segs[slot].as_mut() else { return Err(ReceiveError::ConnectionCorrupted) };
+        let l = *m.view.layout();
+        let Some(index) = l.chunk_index(r, m.id) else {
+            self.corrupt = true;
+            return Err(ReceiveError::ConnectionCorrupted);
+        };
+        let (Some(header), Some(base)) = (m.view.chunk_header(index), m.view.chunk_ptr(index)) else {
+            self.corrupt = true;
+            return Err(ReceiveError::ConnectionCorrupted);
+        };
+        let len = header.len();
+        let origin = header.origin();
+        let ok_len = if expect.fixed { len == 1 } else { len <= l.capacity };
+        if !ok_len {
+            if completion.push(v, &mut self.head_cache).is_err() {
+                self.corrupt = true;
+            }
+            return Err(ReceiveError::CorruptedSample);
+        }
+        m.borrowed += 1;
+        self.borrowed += 1;
+        // SAFETY: both offsets lie within the validated chunk, which lies
+        // within the mapping.
+        let (header, payload) = unsafe { (base.add(l.user_header_off), base.add(l.payload_off)) };
+        Ok(Received { segment: r.segment, index, len: len as usize, origin, header, payload })
+    }
+
+    /// Returns a chunk the user let go of.
+    pub(crate) fn give_back(&mut self, segment: u32, index: u32, completion: Option<&Queue<'_>>) {
+        self.borrowed = self.borrowed.saturating_sub(1);
+        let Some(m) = self.segs.iter_mut().flatten().find(|m| m.id == segment) else { return };
+        m.borrowed = m.borrowed.saturating_sub(1);
+        let r = m.view.layout().chunk_ref(index, segment).to_u64();
+        if self.corrupt {
+            return;
+        }
+        let Some(completion) = completion else { return };
+        if completion.push(r, &mut self.head_cache).is_err() {
+            self.corrupt = true;
+        }
+    }
+}
