@@ -152,3 +152,29 @@ fn stored_name_differing_from_the_requested_is_a_hash_collision() {
     }
     assert_clean(&prefix);
 }
+
+#[test]
+fn creator_killed_before_sizing_its_segment_is_recovered_from() {
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let name = ServiceName::new("half-made").unwrap();
+        let seg = {
+            let _s = node.service_builder(&name).publish_subscribe::<u64>().create().unwrap();
+            shm_left(&prefix).pop().unwrap()
+        };
+        assert_clean(&prefix);
+        // What a creator killed between shm_open and ftruncate leaves.
+        std::fs::File::create(format!("/dev/shm/{seg}")).unwrap();
+        assert_eq!(
+            node.service_builder(&name).publish_subscribe::<u64>().open().err(),
+            Some(icefloe_linux::ServiceOpenError::DoesNotExist)
+        );
+        let service = node.service_builder(&name).publish_subscribe::<u64>().create().expect("stale leftover replaced");
+        let publisher = service.publisher_builder().create().unwrap();
+        let subscriber = service.subscriber_builder().create().unwrap();
+        publisher.send_copy(3).unwrap();
+        assert_eq!(*subscriber.receive().unwrap().unwrap(), 3);
+    }
+    assert_clean(&prefix);
+}

@@ -245,13 +245,27 @@ enum Existing<P: Platform> {
 }
 
 fn open_existing<P: Platform>(name: &ShmName) -> Result<Existing<P>, ServiceOpenError> {
-    let shm = P::shm_open(name, Access::ReadWrite).map_err(open_error)?;
+    let start = P::now();
+    let timeout = Duration::from_millis(crate::config::CREATION_TIMEOUT_MS);
+    // A segment of size zero or smaller than a header: its creator has not
+    // sized it yet (or died before it could).
+    let shm = loop {
+        match P::shm_open(name, Access::ReadWrite) {
+            Ok(shm) if shm.len() >= crate::shm::header::HEADER_WORDS * 4 => break shm,
+            Ok(_) | Err(ShmError::InvalidSize) => {
+                if P::now().saturating_sub(start) > timeout {
+                    return Ok(Existing::Stale);
+                }
+                let _ = P::sleep(Duration::from_millis(1));
+            }
+            Err(e) => return Err(open_error(e)),
+        }
+    };
     let region = region_of(&shm);
     let header = Header::new(
         region.try_words(0, crate::shm::header::HEADER_WORDS).ok_or(ServiceOpenError::ServiceInCorruptedState)?,
     )
     .ok_or(ServiceOpenError::ServiceInCorruptedState)?;
-    let start = P::now();
     loop {
         match header.check(KIND_SERVICE, region.len()).0 {
             HeaderCheck::Ready => break,
@@ -259,7 +273,7 @@ fn open_existing<P: Platform>(name: &ShmName) -> Result<Existing<P>, ServiceOpen
                 if creator.0 != [0; 3] && P::liveness_check(creator) == Liveness::Dead {
                     return Ok(Existing::Stale);
                 }
-                if P::now().saturating_sub(start) > Duration::from_millis(crate::config::CREATION_TIMEOUT_MS) {
+                if P::now().saturating_sub(start) > timeout {
                     return Ok(if creator.0 == [0; 3] { Existing::Stale } else { Existing::Hanging });
                 }
                 let _ = P::sleep(Duration::from_millis(1));
