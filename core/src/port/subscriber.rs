@@ -70,7 +70,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
     pub fn has_samples(&self) -> bool {
         self.update_connections();
         let conns = self.conns.borrow();
-        (0..self.core.config.max_publishers).any(|p| {
+        (0..self.core.config.max_publishers.min(MAX_PUBLISHERS as u32)).any(|p| {
             let c = &conns[p as usize];
             c.reading != 0
                 && !c.corrupt

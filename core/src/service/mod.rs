@@ -98,6 +98,10 @@ pub enum ServiceOpenError {
     DoesNotSupportRequestedMaxSliceLen,
     /// Every node slot of the service is taken.
     ExceedsMaxNumberOfNodes,
+    /// The service has more publisher or subscriber slots than this build
+    /// can serve (`ICEFLOE_MAX_PUBLISHERS`, `ICEFLOE_MAX_SUBSCRIBERS`): a
+    /// peer built with larger capacities made it.
+    ExceedsBuildLimit,
     /// The service's last user is removing it; retry.
     IsMarkedForDestruction,
     /// The service's creator has not finished within the creation timeout.

@@ -216,6 +216,11 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
 
     fn verify(&self, stored: &StaticConfig) -> Result<(), ServiceOpenError> {
         use ServiceOpenError as E;
+        if stored.max_publishers as usize > crate::config::MAX_PUBLISHERS
+            || stored.max_subscribers as usize > crate::config::MAX_SUBSCRIBERS
+        {
+            return Err(E::ExceedsBuildLimit);
+        }
         let want_payload = TypeDetail::of_payload::<T>().map_err(|_| E::IncompatiblePayloadType)?;
         let want_header = TypeDetail::of::<H>().map_err(|_| E::IncompatibleUserHeader)?;
         if stored.payload.name != want_payload.name || stored.payload.variant != want_payload.variant {

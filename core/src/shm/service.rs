@@ -82,8 +82,11 @@ impl StaticConfig {
     /// Checks the ranges that keep layout arithmetic safe.
     pub fn is_valid(&self) -> bool {
         let q = 1..=MAX_QUEUE_CAPACITY;
-        (1..=crate::config::MAX_PUBLISHERS as u32).contains(&self.max_publishers)
-            && (1..=crate::config::MAX_SUBSCRIBERS as u32).contains(&self.max_subscribers)
+        // The largest any build may be configured with (see build.rs): a
+        // service from a larger build than ours is valid, just not ours to
+        // serve (`ServiceOpenError::ExceedsBuildLimit`).
+        (1..=256).contains(&self.max_publishers)
+            && (1..=4096).contains(&self.max_subscribers)
             && (1..=MAX_NODES_LIMIT).contains(&self.max_nodes)
             && self.history_size <= MAX_QUEUE_CAPACITY
             && q.contains(&self.subscriber_max_buffer_size)
