@@ -29,10 +29,17 @@
 //! *gp*". Only the publisher resets the queues, and only while no subscriber
 //! of the current generation reads them, so that each index keeps one writer.
 //!
-//! # A data segment (`<prefix><hash of service and port id>d`)
+//! # A data segment (`<prefix><hash of service, port id, segment id>d`)
 //!
-//! One per publisher, written by it alone and mapped read-only by
-//! subscribers: header, layout info (service hash, port id, chunk count,
+//! One or more per sending port, written by it alone and mapped read-only
+//! by receivers. A port starts with one; a slice port whose loan outgrows it
+//! (strategy `BestFit` or `PowerOfTwo`) creates the next with a new segment
+//! id (a 32-bit counter per port) and sends from that one only; an old
+//! segment is unlinked once none of its chunks is out (loaned, queued,
+//! borrowed or in the history). Receivers map a segment the first time a
+//! reference names it. The port slot records the range of ids that may be
+//! alive (oldest, next) so that a cleaner can unlink them all if the port's
+//! process dies. Each segment holds: header, layout info (service hash, port id, chunk count,
 //! stride, offsets), the publisher's bookkeeping (pool bitmap, per-chunk
 //! reference counts, history ring, per-connection in-flight bitsets and
 //! cached queue counters), then the chunks. A chunk is a 16-byte
