@@ -2,8 +2,9 @@
 //! references) in shared memory.
 //!
 //! Layout, in 32-bit words: `head` (written by the consumer) alone on the
-//! first 64-byte line, `tail` (written by the producer) alone on the second,
-//! then two words per entry. `head` and `tail` are free-running counters;
+//! first 64-byte line, then `tail` (written by the producer) followed at once
+//! by two words per entry, so that a consumer reading a short queue finds
+//! the counter and the entries on one line. `head` and `tail` are free-running counters;
 //! `tail - head` (wrapping) is the length, and a length above the capacity
 //! means the memory is corrupt, which every operation reports instead of
 //! trusting it.
@@ -30,7 +31,9 @@ use crate::sync::{AtomicU32, Ordering};
 
 const HEAD: usize = 0;
 const TAIL: usize = 16;
-const SLOTS: usize = 32;
+// The entries follow `tail` on its own line: the consumer finds the counter
+// and the first entries in one cache-line transfer.
+const SLOTS: usize = 17;
 
 /// The queue's memory says something impossible (a length above capacity).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

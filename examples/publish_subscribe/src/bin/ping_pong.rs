@@ -5,13 +5,28 @@
 //! `cargo run --release -p example-publish-subscribe --bin ping_pong [rounds]`
 //!
 //! Prints, per round and overall, the median and p99 round trip of each and
-//! their ratio. A quick check, not the benchmark suite (issue 6).
+//! their ratio. Each side is pinned to its own core (0 and 1), for both the
+//! floor and icefloe, so that both cross the same pair of cores. A quick
+//! check, not the benchmark suite (issue 6).
 
 use icefloe_linux::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 const N: u64 = 50_000;
+
+/// Pins the calling thread to one CPU (best effort: a machine with one CPU,
+/// or a refused call, leaves it where it is).
+fn pin(cpu: usize) {
+    // SAFETY: `set` is a plain bit set on the stack, initialized by
+    // CPU_ZERO before use; sched_setaffinity(0, …) affects only this thread.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_ZERO(&mut set);
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
 
 fn percentiles(mut v: Vec<u64>) -> (u64, u64) {
     v.sort_unstable();
@@ -25,6 +40,7 @@ fn atomic_floor() -> (u64, u64) {
     let (a, b) = (Line(AtomicU64::new(0)), Line(AtomicU64::new(0)));
     std::thread::scope(|s| {
         s.spawn(|| {
+            pin(1);
             for k in 1..=N {
                 while a.0.load(Ordering::Acquire) != k {
                     std::hint::spin_loop();
@@ -57,6 +73,7 @@ fn services(node: &Node) -> (PublishSubscribe<u64>, PublishSubscribe<u64>) {
 
 /// The echoing process: returns every ping as a pong until told to stop.
 fn echo(prefix: &str) {
+    pin(1);
     let node = NodeBuilder::new().prefix(prefix).unwrap().create().unwrap();
     let (ping, pong) = services(&node);
     let sub = ping.subscriber_builder().create().unwrap();
@@ -80,6 +97,7 @@ fn main() {
         return;
     }
     let rounds: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(3);
+    pin(0);
     let prefix = format!("pp{}_", std::process::id() % 100_000);
     let node = NodeBuilder::new().prefix(&prefix).unwrap().create().unwrap();
     let (ping, pong) = services(&node);
