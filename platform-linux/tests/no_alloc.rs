@@ -8,10 +8,22 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 struct Counting;
 static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
+thread_local! {
+    /// Set on the thread under test only: the test harness's own threads
+    /// (its main thread waiting for results) allocate on their own schedule.
+    static COUNTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn count() {
+    if COUNTING.try_with(|c| c.get()).unwrap_or(false) {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
 // SAFETY: forwards to the system allocator unchanged; only counts.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        count();
         // SAFETY: same contract as ours.
         unsafe { System.alloc(layout) }
     }
@@ -20,7 +32,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        count();
         // SAFETY: same contract as ours.
         unsafe { System.realloc(ptr, layout, new) }
     }
@@ -48,6 +60,11 @@ fn steady_state_allocates_nothing() {
         publisher.send_slice_copy(&[0]).unwrap();
         drop(subscriber.receive().unwrap());
 
+        // The counter sees this thread's allocations: prove it does.
+        COUNTING.with(|c| c.set(true));
+        let probe = ALLOCATIONS.load(Ordering::SeqCst);
+        drop(std::hint::black_box(vec![1u8; 16]));
+        assert_eq!(ALLOCATIONS.load(Ordering::SeqCst), probe + 1, "the counting allocator does not count");
         let before = ALLOCATIONS.load(Ordering::SeqCst);
         let mut checksum = 0u64;
         for i in 0..10_000usize {
@@ -61,6 +78,7 @@ fn steady_state_allocates_nothing() {
             checksum += *s2.receive().unwrap().unwrap();
         }
         let during = ALLOCATIONS.load(Ordering::SeqCst) - before;
+        COUNTING.with(|c| c.set(false));
         assert!(checksum > 0);
         assert_eq!(during, 0, "{during} heap allocations in 20,000 steady-state round trips");
     }
