@@ -4,12 +4,13 @@ use super::sample::{Loan, SampleMut, SampleMutUninit};
 use super::sender::{add_ref, seg_of, Chunk, Offer, Sender, Wiring};
 use super::{AllocationStrategy, BackpressureStrategy, LoanError, PublisherCreateError, SendError};
 use crate::config::MAX_SEGMENTS_PER_PORT;
+use crate::config::MAX_SUBSCRIBERS;
 use crate::platform::Platform;
 use crate::service::publish_subscribe::PublishSubscribe;
 use crate::service::ServiceCore;
 use crate::shm::data::{DataLayout, DataSizing};
 use crate::shm::relptr::RelPtr;
-use crate::shm::service::{conn_word, split_state, status};
+use crate::shm::service::{conn_word, split_state, status, ConnView};
 use crate::sync::Ordering;
 use crate::zero_copy::{Payload, ZeroCopySend};
 use core::cell::Cell;
@@ -160,11 +161,15 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublisherBuilder<'s,
         slot.set_port(core.node_slot, port_id);
         slot.activate(gen);
         core.view.bump_epoch();
+        let links = core::array::from_fn(|s| {
+            (s < core.config.max_subscribers as usize).then(|| core.view.connection(slot_index, s as u32)).flatten()
+        });
         let publisher = Publisher {
             core,
             slot: slot_index,
             gen,
             sender,
+            links,
             backpressure: self.backpressure,
             seen_epoch: Cell::new(core.view.epoch().load(Ordering::Acquire).wrapping_sub(1)),
             _t: PhantomData,
@@ -214,6 +219,8 @@ pub struct Publisher<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> {
     slot: u32,
     gen: u16,
     sender: Sender<'s, P>,
+    /// The connections to each subscriber slot, located once.
+    links: [Option<ConnView<'s>>; MAX_SUBSCRIBERS],
     backpressure: BackpressureStrategy,
     seen_epoch: Cell<u32>,
     _t: crate::zero_copy::TypeMarker<T, H>,
@@ -273,7 +280,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Publisher<'s, P, T, 
         let mut conns = self.sender.conns.borrow_mut();
         let mut changed = false;
         for s in 0..self.sender.connections() {
-            let (Some(sub), Some(conn)) = (view.subscriber(s), view.connection(self.slot, s)) else { continue };
+            let (Some(sub), Some(conn)) = (view.subscriber(s), self.links[s as usize]) else { continue };
             let local = &mut conns[s as usize];
             let (g, st) = split_state(sub.state());
             let active = st == status::ACTIVE;
@@ -355,7 +362,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Publisher<'s, P, T, 
             if local.connected == 0 || local.corrupt {
                 continue;
             }
-            let Some(conn) = view.connection(self.slot, s) else { continue };
+            let Some(conn) = self.links[s as usize] else { continue };
             if local.in_flight >= cfg.subscriber_max_buffer_size {
                 self.sender.reclaim(&segs, s, local);
             }

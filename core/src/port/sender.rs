@@ -153,6 +153,8 @@ pub(crate) struct Sender<'s, P: Platform> {
     pub(crate) core: &'s ServiceCore<P>,
     pub(crate) port_id: u64,
     wiring: Wiring,
+    /// Each connection's completion queue, located once.
+    completions: [Option<Queue<'s>>; MAX_CONNECTIONS],
     base: DataSizing,
     pub(crate) segs: RefCell<Segs<P>>,
     current: Cell<usize>,
@@ -185,9 +187,15 @@ impl<'s, P: Platform> Sender<'s, P> {
         let first = Segment::<P>::create(core, port_id, first_id, layout)?;
         let mut segs: Segs<P> = core::array::from_fn(|_| None);
         segs[0] = Some(first);
+        let completions = core::array::from_fn(|c| {
+            (c < wiring.connections as usize)
+                .then(|| (wiring.completion_of)(&core.view, wiring.slot, c as u32))
+                .flatten()
+        });
         let sender = Self {
             core,
             port_id,
+            completions,
             wiring,
             base,
             segs: RefCell::new(segs),
@@ -263,7 +271,7 @@ impl<'s, P: Platform> Sender<'s, P> {
         if local.corrupt {
             return;
         }
-        let Some(completion) = (self.wiring.completion_of)(&self.core.view, self.wiring.slot, c) else { return };
+        let Some(completion) = self.completions.get(c as usize).copied().flatten() else { return };
         loop {
             match completion.pop(&mut local.tail_cache, false) {
                 Ok(Some(v)) => {

@@ -8,7 +8,7 @@ use crate::config::MAX_PUBLISHERS;
 use crate::platform::Platform;
 use crate::service::publish_subscribe::PublishSubscribe;
 use crate::service::ServiceCore;
-use crate::shm::service::{conn_word, split_state, status, NO_OWNER};
+use crate::shm::service::{conn_word, split_state, status, ConnView, NO_OWNER};
 use crate::sync::Ordering;
 use crate::zero_copy::{Payload, ZeroCopySend};
 use core::cell::{Cell, RefCell};
@@ -40,6 +40,9 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> SubscriberBuilder<'s
             slot: slot_index,
             gen,
             conns: RefCell::new(core::array::from_fn(|_| RecvConn::default())),
+            links: core::array::from_fn(|p| {
+                (p < core.config.max_publishers as usize).then(|| core.view.connection(p as u32, slot_index)).flatten()
+            }),
             seen_epoch: Cell::new(core.view.epoch().load(Ordering::Acquire).wrapping_sub(1)),
             borrowed: Cell::new(0),
             next: Cell::new(0),
@@ -54,6 +57,8 @@ pub struct Subscriber<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> {
     slot: u32,
     gen: u16,
     conns: RefCell<[RecvConn<P>; MAX_PUBLISHERS]>,
+    /// The connections from each publisher slot, located once.
+    links: [Option<ConnView<'s>>; MAX_PUBLISHERS],
     seen_epoch: Cell<u32>,
     borrowed: Cell<u32>,
     next: Cell<u32>,
@@ -72,9 +77,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
         let conns = self.conns.borrow();
         (0..self.core.config.max_publishers.min(MAX_PUBLISHERS as u32)).any(|p| {
             let c = &conns[p as usize];
-            c.reading != 0
-                && !c.corrupt
-                && self.core.view.connection(p, self.slot).is_some_and(|conn| !conn.submission.is_empty())
+            c.reading != 0 && !c.corrupt && self.links[p as usize].is_some_and(|conn| !conn.submission.is_empty())
         })
     }
 
@@ -88,7 +91,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
         let mut conns = self.conns.borrow_mut();
         let mut released = false;
         for p in 0..self.core.config.max_publishers.min(MAX_PUBLISHERS as u32) {
-            let (Some(slot), Some(conn)) = (view.publisher(p), view.connection(p, self.slot)) else { continue };
+            let (Some(slot), Some(conn)) = (view.publisher(p), self.links[p as usize]) else { continue };
             let c = &mut conns[p as usize];
             let (g, st) = split_state(slot.state());
             let active = st == status::ACTIVE;
@@ -143,7 +146,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
             if c.reading == 0 || c.corrupt {
                 continue;
             }
-            let Some(conn) = self.core.view.connection(p, self.slot) else { continue };
+            let Some(conn) = self.links[p as usize] else { continue };
             let popped = conn.submission.pop(&mut c.tail_cache, overflow);
             let v = match popped {
                 Ok(Some(v)) => v,
@@ -181,7 +184,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
         self.borrowed.set(self.borrowed.get().saturating_sub(1));
         let mut conns = self.conns.borrow_mut();
         let Some(c) = conns.get_mut(connection as usize) else { return };
-        let conn = self.core.view.connection(connection, self.slot);
+        let conn = self.links.get(connection as usize).copied().flatten();
         c.give_back(segment, index, conn.as_ref().map(|c| &c.completion));
     }
 }

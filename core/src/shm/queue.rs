@@ -51,6 +51,7 @@ pub enum PushError {
 }
 
 /// A view of a queue living in shared memory.
+#[derive(Clone, Copy)]
 pub struct Queue<'a> {
     head: &'a AtomicU32,
     tail: &'a AtomicU32,

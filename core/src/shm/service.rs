@@ -389,6 +389,7 @@ pub struct ServiceView {
 }
 
 /// One connection between publisher slot `p` and subscriber slot `s`.
+#[derive(Clone, Copy)]
 pub struct ConnView<'a> {
     /// Written by the publisher: (its generation ‹16›, subscriber generation it reset the connection for ‹16›).
     pub pub_word: &'a AtomicU32,
