@@ -142,8 +142,9 @@ pub trait SharedMemory {
 
 /// What an operating system provides to icefloe. See the module docs.
 pub trait Platform: Sized + 'static {
-    /// A mapping of a shared-memory segment.
-    type Shm: SharedMemory;
+    /// A mapping of a shared-memory segment. `Send + Sync`: a mapping
+    /// belongs to the process, not to a thread.
+    type Shm: SharedMemory + Send + Sync;
 
     /// Creates a new segment of `size` bytes, zero-filled, failing with
     /// [`ShmError::AlreadyExists`] if the name is taken.

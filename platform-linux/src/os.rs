@@ -23,6 +23,12 @@ pub struct LinuxShm {
     len: usize,
 }
 
+// SAFETY: a mapping is process-wide: any thread may use or unmap it, and
+// the memory behind it is only accessed through the core's atomic views.
+unsafe impl Send for LinuxShm {}
+// SAFETY: as above; `&LinuxShm` only hands out the pointer and length.
+unsafe impl Sync for LinuxShm {}
+
 impl SharedMemory for LinuxShm {
     fn as_ptr(&self) -> *mut u8 {
         self.ptr

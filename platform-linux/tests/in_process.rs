@@ -507,3 +507,45 @@ fn serde_values_travel_through_byte_slices() {
     }
     assert_clean(&prefix);
 }
+
+#[test]
+fn ports_move_to_other_threads_and_services_are_shared() {
+    fn is_send<T: Send>(_: &T) {}
+    fn is_sync<T: Sync>(_: &T) {}
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let service = node.service_builder(&name("threads")).publish_subscribe::<u64>().create().unwrap();
+        is_sync(&service);
+        let publisher = service.publisher_builder().create().unwrap();
+        let subscriber = service.subscriber_builder().create().unwrap();
+        is_send(&publisher);
+        is_send(&subscriber);
+        let service = &service;
+        std::thread::scope(|s| {
+            let receiver = s.spawn(move || {
+                let mut got = Vec::new();
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+                while got.len() < 100 {
+                    assert!(std::time::Instant::now() < deadline, "watchdog");
+                    if let Some(v) = subscriber.receive().unwrap() {
+                        got.push(*v);
+                    }
+                }
+                got
+            });
+            s.spawn(move || {
+                // A second subscriber made in this thread from the shared service.
+                let late = service.subscriber_builder().create().unwrap();
+                drop(late);
+                for i in 0..100u64 {
+                    while publisher.send_copy(i).is_err() {}
+                    std::thread::sleep(std::time::Duration::from_micros(200));
+                }
+            });
+            let got = receiver.join().unwrap();
+            assert_eq!(got, (0..100).collect::<Vec<_>>());
+        });
+    }
+    assert_clean(&prefix);
+}

@@ -98,6 +98,17 @@ pub struct Region {
     len: usize,
 }
 
+// SAFETY: a region is a view of a shared mapping that other processes
+// change concurrently anyway: every access through it is atomic (words) or
+// to chunk bytes whose exclusive use the protocol hands from one party to
+// the next with release/acquire. Handing the view to, or sharing it with,
+// another thread of the same process adds nothing a peer process does not
+// already do. The pointer stays valid as long as its owner keeps the
+// mapping, which `Region::new`'s contract ties to every use.
+unsafe impl Send for Region {}
+// SAFETY: as above.
+unsafe impl Sync for Region {}
+
 impl Region {
     /// A region over a mapping.
     ///
