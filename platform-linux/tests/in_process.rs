@@ -549,3 +549,36 @@ fn ports_move_to_other_threads_and_services_are_shared() {
     }
     assert_clean(&prefix);
 }
+
+#[test]
+fn a_restarted_publisher_reaches_a_subscriber_still_holding_old_samples() {
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let service = node
+            .service_builder(&name("restart"))
+            .publish_subscribe::<u64>()
+            .max_publishers(1)
+            .subscriber_max_buffer_size(4)
+            .create()
+            .unwrap();
+        let subscriber = service.subscriber_builder().create().unwrap();
+        let first = service.publisher_builder().create().unwrap();
+        first.send_copy(1).unwrap();
+        first.send_copy(2).unwrap();
+        let held = subscriber.receive().unwrap().unwrap();
+        drop(first); // its slot is free; sample 2 is still queued, sample 1 held
+        let second = service.publisher_builder().create().expect("the slot is free again");
+        // The subscriber still reads the old publisher's queue: no connection yet.
+        assert_eq!(second.send_copy(10).unwrap(), 0);
+        assert_eq!(*held, 1, "a held sample of a departed publisher stays readable");
+        assert_eq!(*subscriber.receive().unwrap().unwrap(), 2, "queued samples of a departed publisher arrive");
+        drop(held);
+        // Drained: the subscriber lets go, and the new publisher connects.
+        assert!(subscriber.receive().unwrap().is_none());
+        assert_eq!(second.send_copy(11).unwrap(), 1);
+        assert_eq!(*subscriber.receive().unwrap().unwrap(), 11);
+        assert_eq!(second.chunk_stats().free, second.chunk_stats().total);
+    }
+    assert_clean(&prefix);
+}
