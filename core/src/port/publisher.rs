@@ -172,6 +172,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublisherBuilder<'s,
             links,
             backpressure: self.backpressure,
             seen_epoch: Cell::new(core.view.epoch().load(Ordering::Acquire).wrapping_sub(1)),
+            connected: Cell::new(0),
             _t: PhantomData,
         };
         publisher.update_connections();
@@ -223,6 +224,8 @@ pub struct Publisher<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> {
     links: [Option<ConnView<'s>>; MAX_SUBSCRIBERS],
     backpressure: BackpressureStrategy,
     seen_epoch: Cell<u32>,
+    /// Connected subscribers (so that a send stops looking after the last).
+    connected: Cell<u32>,
     _t: crate::zero_copy::TypeMarker<T, H>,
 }
 
@@ -316,6 +319,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Publisher<'s, P, T, 
                 changed = true;
             }
         }
+        self.connected.set(conns.iter().filter(|c| c.connected != 0).count() as u32);
         if changed {
             view.bump_epoch();
         }
@@ -357,9 +361,17 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Publisher<'s, P, T, 
         let mut delivered = 0u32;
         let mut corrupted = false;
         let mut conns = self.sender.conns.borrow_mut();
+        let mut remaining = self.connected.get();
         for s in 0..self.sender.connections() {
+            if remaining == 0 {
+                break;
+            }
             let local = &mut conns[s as usize];
-            if local.connected == 0 || local.corrupt {
+            if local.connected == 0 {
+                continue;
+            }
+            remaining -= 1;
+            if local.corrupt {
                 continue;
             }
             let Some(conn) = self.links[s as usize] else { continue };

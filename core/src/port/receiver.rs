@@ -146,7 +146,8 @@ impl<P: Platform> RecvConn<P> {
             return Err(ReceiveError::UnableToMapPublishersDataSegment);
         };
         let Some(m) = self.segs[slot].as_mut() else { return Err(ReceiveError::ConnectionCorrupted) };
-        let l = *m.view.layout();
+        let l = m.view.layout();
+        let (capacity, uh_off, payload_off) = (l.capacity, l.user_header_off, l.payload_off);
         let Some(index) = l.chunk_index(r, m.id) else {
             self.corrupt = true;
             return Err(ReceiveError::ConnectionCorrupted);
@@ -157,7 +158,7 @@ impl<P: Platform> RecvConn<P> {
         };
         let len = header.len();
         let origin = header.origin();
-        let ok_len = if expect.fixed { len == 1 } else { len <= l.capacity };
+        let ok_len = if expect.fixed { len == 1 } else { len <= capacity };
         if !ok_len {
             if completion.push(v, &mut self.head_cache).is_err() {
                 self.corrupt = true;
@@ -168,7 +169,7 @@ impl<P: Platform> RecvConn<P> {
         self.borrowed += 1;
         // SAFETY: both offsets lie within the validated chunk, which lies
         // within the mapping.
-        let (header, payload) = unsafe { (base.add(l.user_header_off), base.add(l.payload_off)) };
+        let (header, payload) = unsafe { (base.add(uh_off), base.add(payload_off)) };
         Ok(Received { segment: r.segment, index, len: len as usize, origin, header, payload })
     }
 

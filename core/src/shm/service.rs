@@ -410,7 +410,10 @@ impl ServiceView {
     /// A view over `region` for `cfg`; `None` if the region is too small.
     pub fn new(region: Region, cfg: &StaticConfig) -> Option<Self> {
         let layout = ServiceLayout::of(cfg);
-        (region.len() >= layout.size).then_some(Self {
+        if region.len() < layout.size {
+            return None;
+        }
+        Some(Self {
             region,
             layout,
             max_pub: cfg.max_publishers,
@@ -437,9 +440,12 @@ impl ServiceView {
     }
 
     /// Incremented whenever a port or connection changes; ports rescan when
-    /// it moves.
+    /// it moves. (Read on every loan, send and receive: located once.)
     pub fn epoch(&self) -> &AtomicU32 {
-        &self.region.words(self.layout.epoch_off, 1)[0]
+        // SAFETY: `new` checked that the whole layout, this word included,
+        // lies within the region; the offset is 64-byte aligned; the region
+        // is valid while `self` lives and its words are only used atomically.
+        unsafe { &*self.region.base().add(self.layout.epoch_off).cast::<AtomicU32>() }
     }
 
     fn slot(&self, base: usize, i: u32, n: u32) -> Option<Slot<'_>> {
