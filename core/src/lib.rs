@@ -6,6 +6,9 @@
 #[cfg(test)]
 extern crate std;
 
+#[cfg(not(loom))]
+#[allow(unsafe_code)]
+pub mod arena;
 pub mod config;
 pub mod name;
 pub mod node;
@@ -23,7 +26,7 @@ pub mod sync;
 #[allow(unsafe_code)]
 pub mod zero_copy;
 
-#[cfg(feature = "conformance")]
+#[cfg(all(any(test, feature = "conformance"), not(loom)))]
 #[allow(unsafe_code)]
 pub mod conformance;
 
