@@ -279,7 +279,7 @@ macro_rules! bare_metal_platform {
             ) -> $crate::platform::WaitOutcome {
                 let start = Self::now();
                 loop {
-                    if word.load(core::sync::atomic::Ordering::Acquire) != expected {
+                    if word.load($crate::sync::Ordering::Acquire) != expected {
                         return $crate::platform::WaitOutcome::Woken;
                     }
                     if timeout.is_some_and(|t| Self::now().saturating_sub(start) >= t) {
