@@ -20,7 +20,6 @@ use crate::shm::service::{
 use crate::shm::Region;
 use crate::sync::Ordering;
 use core::fmt;
-use core::marker::PhantomData;
 use core::time::Duration;
 
 /// Starts building a service of some messaging pattern.
@@ -228,7 +227,6 @@ pub(crate) struct ServiceCore<P: Platform> {
     pub(crate) permissions: crate::platform::Permissions,
     pub(crate) liveness: crate::platform::LivenessId,
     pub(crate) node_id: u64,
-    _p: PhantomData<P>,
 }
 
 fn region_of<S: SharedMemory>(shm: &S) -> Region {
@@ -412,7 +410,6 @@ impl<P: Platform> ServiceCore<P> {
             permissions: node.permissions(),
             liveness: node.liveness(),
             node_id: node.id(),
-            _p: PhantomData,
         }
     }
 
@@ -449,11 +446,8 @@ fn reclaim_port(slot: crate::shm::service::Slot<'_>, owner: u32) -> Option<(u64,
 /// Reclaims dead nodes of one service. Returns (nodes reclaimed, whether
 /// the service was destroyed because nobody was left).
 fn cleanup_view<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &ShmName, hash: u64) -> (u32, bool) {
-    let l = view.layout();
-    let _ = l;
     let mut cleaned = 0;
-    let max_nodes = (0..).take_while(|&i| view.node(i).is_some()).count() as u32;
-    for n in 0..max_nodes {
+    for n in 0..view.node_count() {
         let Some(slot) = view.node(n) else { continue };
         let st = slot.state();
         if split_state(st).1 == status::FREE {
@@ -463,17 +457,13 @@ fn cleanup_view<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &Shm
         if id.0 == [0; 3] || P::liveness_check(id) != Liveness::Dead {
             continue;
         }
-        let mut i = 0;
-        while let Some(p) = view.publisher(i) {
+        for p in (0..view.publisher_count()).filter_map(|i| view.publisher(i)) {
             if let Some((port_id, oldest, next)) = reclaim_port(p, n) {
                 unlink_port_segments::<P>(prefix, hash, port_id, oldest, next);
             }
-            i += 1;
         }
-        let mut i = 0;
-        while let Some(s) = view.subscriber(i) {
+        for s in (0..view.subscriber_count()).filter_map(|i| view.subscriber(i)) {
             reclaim_port(s, n);
-            i += 1;
         }
         view.bump_epoch();
         if slot.release(st) {
@@ -486,16 +476,8 @@ fn cleanup_view<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &Shm
 /// If no node uses the service any more, removes it. Returns true if it was
 /// removed by this call.
 fn try_destroy<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &ShmName, hash: u64) -> bool {
-    let any_node = || {
-        let mut i = 0;
-        while let Some(n) = view.node(i) {
-            if split_state(n.state()).1 != status::FREE {
-                return true;
-            }
-            i += 1;
-        }
-        false
-    };
+    let any_node =
+        || (0..view.node_count()).filter_map(|i| view.node(i)).any(|n| split_state(n.state()).1 != status::FREE);
     if any_node() {
         return false;
     }
@@ -507,13 +489,11 @@ fn try_destroy<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &ShmN
         return false;
     }
     // Publisher slots left behind by a crash during claiming.
-    let mut i = 0;
-    while let Some(p) = view.publisher(i) {
+    for p in (0..view.publisher_count()).filter_map(|i| view.publisher(i)) {
         if split_state(p.state()).1 != status::FREE {
             let (oldest, next) = (p.field(FIELD_OLDEST_SEGMENT), p.field(FIELD_NEXT_SEGMENT));
             unlink_port_segments::<P>(prefix, hash, p.port_id(), oldest, next);
         }
-        i += 1;
     }
     let _ = P::shm_unlink(shm_name);
     true

@@ -53,8 +53,6 @@ pub struct DataLayout {
     pub history: u32,
     /// Payload capacity of each chunk, in elements.
     pub capacity: u32,
-    /// Size of one payload element.
-    pub elem_size: u32,
     /// Offset of the layout info.
     pub info_off: usize,
     /// Pool bitmap.
@@ -136,7 +134,6 @@ impl DataLayout {
             connections: s.connections,
             history: s.history,
             capacity: s.capacity,
-            elem_size: s.elem.0,
             info_off,
             pool_off,
             refs_off,
@@ -159,10 +156,10 @@ impl DataLayout {
     /// The chunk index a reference points at, after checking that it names
     /// `segment` and the start of a chunk in bounds.
     pub fn chunk_index(&self, r: RelPtr, segment: u32) -> Option<u32> {
-        if r.segment != segment {
-            return None;
-        }
-        let off = (r.offset as usize).checked_sub(self.chunks_off)?;
+        // Segment, bounds and alignment as for any reference; then it must
+        // start a chunk.
+        let off = r.resolve(segment, self.size, self.stride, 64).ok()?;
+        let off = off.checked_sub(self.chunks_off)?;
         if off % self.stride != 0 {
             return None;
         }
@@ -256,11 +253,6 @@ impl DataView {
     /// The layout.
     pub fn layout(&self) -> &DataLayout {
         &self.layout
-    }
-
-    /// The region.
-    pub fn region(&self) -> &Region {
-        &self.region
     }
 
     /// Writes the identity and layout info (creator).

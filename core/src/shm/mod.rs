@@ -156,11 +156,6 @@ impl Region {
     pub fn words(&self, off: usize, count: usize) -> &[AtomicU32] {
         self.try_words(off, count).unwrap_or(&[])
     }
-
-    /// One word at `off` (see [`words`](Self::words)).
-    pub fn word(&self, off: usize) -> Option<&AtomicU32> {
-        self.try_words(off, 1).map(|w| &w[0])
-    }
 }
 
 /// Random garbage thrown at every parser of shared memory: none may panic,

@@ -429,9 +429,19 @@ impl ServiceView {
         &self.layout
     }
 
-    /// The region.
-    pub fn region(&self) -> &Region {
-        &self.region
+    /// Node slots.
+    pub fn node_count(&self) -> u32 {
+        self.max_nodes
+    }
+
+    /// Publisher slots.
+    pub fn publisher_count(&self) -> u32 {
+        self.max_pub
+    }
+
+    /// Subscriber slots.
+    pub fn subscriber_count(&self) -> u32 {
+        self.max_sub
     }
 
     /// Service state word: 0 open, [`DESTROYING`] while the last user leaves.
