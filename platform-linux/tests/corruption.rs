@@ -11,10 +11,6 @@ use icefloe_core::shm::service::ServiceLayout;
 use icefloe_linux::prelude::*;
 use std::os::unix::fs::FileExt;
 
-fn node(prefix: &str) -> Node {
-    NodeBuilder::new().prefix(prefix).unwrap().create().unwrap()
-}
-
 fn segment(prefix: &str, kind: char) -> std::fs::File {
     let name = shm_left(prefix).into_iter().find(|n| n.ends_with(kind)).expect("segment exists");
     std::fs::OpenOptions::new().read(true).write(true).open(format!("/dev/shm/{name}")).unwrap()

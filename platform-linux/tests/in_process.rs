@@ -7,10 +7,6 @@ use icefloe_linux::prelude::*;
 use icefloe_linux::AllocationStrategy;
 use icefloe_linux::{ServiceCreateError, ServiceOpenError};
 
-fn node(prefix: &str) -> Node {
-    NodeBuilder::new().prefix(prefix).unwrap().create().unwrap()
-}
-
 fn name(s: &str) -> ServiceName {
     ServiceName::new(s).unwrap()
 }

@@ -12,10 +12,6 @@ use std::time::{Duration, Instant};
 
 const WATCHDOG: Duration = Duration::from_secs(60);
 
-fn node(prefix: &str) -> Node {
-    NodeBuilder::new().prefix(prefix).unwrap().create().unwrap()
-}
-
 fn svc() -> ServiceName {
     ServiceName::new("proc/test").unwrap()
 }

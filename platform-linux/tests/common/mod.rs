@@ -13,6 +13,11 @@ pub fn unique_prefix() -> String {
     format!("t{}_{}_", std::process::id() % 100_000, N.fetch_add(1, Ordering::Relaxed))
 }
 
+/// A node that sees only segments under `prefix`.
+pub fn node(prefix: &str) -> icefloe_linux::Node {
+    icefloe_linux::NodeBuilder::new().prefix(prefix).unwrap().create().unwrap()
+}
+
 /// Names in /dev/shm starting with `prefix`.
 pub fn shm_left(prefix: &str) -> Vec<String> {
     std::fs::read_dir("/dev/shm")
