@@ -17,6 +17,7 @@ fn main() {
     let max_pub = setting("ICEFLOE_MAX_PUBLISHERS", 16, 1..=256);
     let max_sub = setting("ICEFLOE_MAX_SUBSCRIBERS", 64, 1..=4096);
     let max_seg = setting("ICEFLOE_MAX_SEGMENTS_PER_PORT", 8, 2..=64);
+    let max_active = setting("ICEFLOE_MAX_ACTIVE_REQUESTS", 16, 1..=256);
     let code = format!(
         "/// Publisher slots a service may have (build-time: `ICEFLOE_MAX_PUBLISHERS`, default 16).\n\
          pub const MAX_PUBLISHERS: usize = {max_pub};\n\
@@ -24,7 +25,10 @@ fn main() {
          pub const MAX_SUBSCRIBERS: usize = {max_sub};\n\
          /// Data segments one sending port may have alive at once while its slices grow\n\
          /// (build-time: `ICEFLOE_MAX_SEGMENTS_PER_PORT`, default 8).\n\
-         pub const MAX_SEGMENTS_PER_PORT: usize = {max_seg};\n"
+         pub const MAX_SEGMENTS_PER_PORT: usize = {max_seg};\n\
+         /// Requests one client may have pending at once, the most any request-response service\n\
+         /// may set as `max_active_requests_per_client` (build-time: `ICEFLOE_MAX_ACTIVE_REQUESTS`, default 16).\n\
+         pub const MAX_ACTIVE_REQUESTS: usize = {max_active};\n"
     );
     std::fs::write(format!("{out}/capacities.rs"), code).expect("OUT_DIR is writable");
 }

@@ -1,6 +1,7 @@
 //! The publisher: owns a data segment, loans chunks, sends references.
 
-use super::sample::{Loan, SampleMut, SampleMutUninit};
+use super::receiver::Link;
+use super::sample::{ChunkMutUninit, Loan, SampleMut, SampleMutUninit};
 use super::sender::{add_ref, seg_of, Chunk, Offer, Sender, Wiring};
 use super::{AllocationStrategy, BackpressureStrategy, LoanError, PublisherCreateError, SendError};
 use crate::config::MAX_SEGMENTS_PER_PORT;
@@ -10,7 +11,7 @@ use crate::service::publish_subscribe::PublishSubscribe;
 use crate::service::ServiceCore;
 use crate::shm::data::{DataLayout, DataSizing};
 use crate::shm::relptr::RelPtr;
-use crate::shm::service::{conn_word, split_state, status, ConnView};
+use crate::shm::service::{split_state, status, ConnView};
 use crate::sync::Ordering;
 use crate::zero_copy::{Payload, ZeroCopySend};
 use core::cell::Cell;
@@ -285,23 +286,12 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Publisher<'s, P, T, 
         for s in 0..self.sender.connections() {
             let (Some(sub), Some(conn)) = (view.subscriber(s), self.links[s as usize]) else { continue };
             let local = &mut conns[s as usize];
-            let (g, st) = split_state(sub.state());
-            let active = st == status::ACTIVE;
-            if local.connected != 0 && (!active || g != local.connected) {
-                self.sender.disconnect(&segs, s, local);
-                conn.pub_word.store(0, Ordering::Release);
-            }
-            if active && local.connected == 0 {
-                let (sg, pg) = split_gens(conn.sub_word.load(Ordering::Acquire));
-                if sg == g && pg != 0 {
-                    // That subscriber still reads from an earlier publisher
-                    // in this slot; connect once it lets go.
-                    continue;
-                }
+            let reset = || {
                 conn.submission.reset();
                 conn.completion.reset();
-                self.sender.connect(&segs, s, local, g);
-                conn.pub_word.store(conn_word(self.gen, g), Ordering::Release);
+            };
+            let words = (conn.pub_word, conn.sub_word);
+            if self.sender.sync_link(&segs, s, local, sub, words, self.gen, reset) == Link::Connected {
                 // Late joiners get the history, as much as their queue holds.
                 self.sender.remembered(&segs, conn.submission.capacity(), |r| {
                     let rp = RelPtr::from_u64(r);
@@ -309,8 +299,8 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Publisher<'s, P, T, 
                     let Some(index) = seg.view.layout().chunk_index(rp, seg.id) else { return };
                     if seg.view.pool().is_allocated(index)
                         && matches!(
-                            self.sender.offer(&segs, Chunk { seg, index, r }, s, local, &conn.submission, false),
-                            Offer::Pushed
+                            self.sender.offer(&segs, Chunk { seg, index, r }, s, local, &conn.submission, None, false),
+                            Offer::Pushed(_)
                         )
                     {
                         add_ref(seg, index);
@@ -381,8 +371,8 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Publisher<'s, P, T, 
             let mut spins = 0u32;
             loop {
                 let chunk = Chunk { seg, index, r };
-                match self.sender.offer(&segs, chunk, s, local, &conn.submission, cfg.enable_safe_overflow) {
-                    Offer::Pushed => {
+                match self.sender.offer(&segs, chunk, s, local, &conn.submission, None, cfg.enable_safe_overflow) {
+                    Offer::Pushed(_) => {
                         delivered += 1;
                         break;
                     }
@@ -421,16 +411,12 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Publisher<'s, P, T, 
     }
 }
 
-fn split_gens(w: u32) -> (u16, u16) {
-    ((w >> 16) as u16, w as u16)
-}
-
 impl<'s, P: Platform, T: ZeroCopySend, H: ZeroCopySend> Publisher<'s, P, T, H> {
     /// Loans an uninitialized sample (the chunk is not zeroed; the user
     /// header is). No allocation, no system call.
     pub fn loan_uninit(&self) -> Result<SampleMutUninit<'_, P, T, H>, LoanError> {
         let (slot, index) = self.allocate(1)?;
-        Ok(SampleMutUninit::new(Loan::new(self, slot, index, 1)))
+        Ok(ChunkMutUninit::new(Loan::new(self, slot, index, 1)))
     }
 
     /// Loans a sample initialized with `T::default()`.
@@ -455,7 +441,7 @@ impl<'s, P: Platform, E: ZeroCopySend, H: ZeroCopySend> Publisher<'s, P, [E], H>
     /// [`LoanError::ExceedsMaxLoanSize`].
     pub fn loan_slice_uninit(&self, len: usize) -> Result<SampleMutUninit<'_, P, [E], H>, LoanError> {
         let (slot, index) = self.allocate(len)?;
-        Ok(SampleMutUninit::new(Loan::new(self, slot, index, len)))
+        Ok(ChunkMutUninit::new(Loan::new(self, slot, index, len)))
     }
 
     /// Loans a slice of `len` elements, each `E::default()`.

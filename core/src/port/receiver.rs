@@ -11,8 +11,20 @@ use crate::shm::data::{DataIdentity, DataView};
 use crate::shm::header::{Header, HeaderCheck};
 use crate::shm::queue::Queue;
 use crate::shm::relptr::RelPtr;
-use crate::shm::service::KIND_DATA;
+use crate::shm::service::{conn_word, split_state, status, Slot, KIND_DATA, NO_OWNER};
 use crate::shm::Region;
+use crate::sync::{AtomicU32, Ordering};
+
+/// What a connection update did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Link {
+    /// Nothing.
+    Unchanged,
+    /// Connected now.
+    Connected,
+    /// Let go of a departed sender.
+    Released,
+}
 
 /// What a receiver requires of a sender's data segments.
 #[derive(Debug, Clone, Copy)]
@@ -23,6 +35,21 @@ pub(crate) struct Expect {
     pub(crate) history: u32,
     /// Fixed-size payloads: exactly one element per chunk.
     pub(crate) fixed: bool,
+    /// Payload size and alignment, user header size and alignment.
+    pub(crate) types: (u32, u32, u32, u32),
+}
+
+impl Expect {
+    /// What a subscriber (or a server, of requests) expects of a service's
+    /// senders: the service's payload and user header.
+    pub(crate) fn of_requests(c: &crate::shm::service::StaticConfig, fixed: bool) -> Self {
+        Self {
+            connections: c.max_subscribers,
+            history: c.history_size,
+            fixed,
+            types: (c.payload.size, c.payload_alignment, c.user_header.size, c.user_header.align),
+        }
+    }
 }
 
 /// One mapped data segment of a sender.
@@ -40,6 +67,7 @@ pub(crate) struct Received {
     pub(crate) index: u32,
     pub(crate) len: usize,
     pub(crate) origin: u64,
+    pub(crate) tag: u32,
     pub(crate) header: *const u8,
     pub(crate) payload: *const u8,
 }
@@ -85,12 +113,8 @@ fn map_segment<P: Platform>(core: &ServiceCore<P>, port_id: u64, segment: u32, e
     if header.check(KIND_DATA, region.len()).0 != HeaderCheck::Ready {
         return None;
     }
-    let c = &core.config;
-    let layout = DataView::read_layout(
-        &region,
-        DataIdentity { service_hash: core.hash, port_id, segment },
-        (c.payload.size, c.payload_alignment, c.user_header.size, c.user_header.align),
-    )?;
+    let layout =
+        DataView::read_layout(&region, DataIdentity { service_hash: core.hash, port_id, segment }, expect.types)?;
     if layout.connections != expect.connections
         || layout.history != expect.history
         || (expect.fixed && layout.capacity != 1)
@@ -105,6 +129,56 @@ impl<P: Platform> RecvConn<P> {
     /// A fresh connection to sender incarnation `generation` of port `port_id`.
     pub(crate) fn connected(generation: u16, port_id: u64) -> Self {
         Self { reading: generation, port_id, ..Self::default() }
+    }
+
+    /// Brings this side of a connection in line with the sender's slot and
+    /// words: notes a departed sender, lets go of it once nothing of it is
+    /// held or queued (`drained`), and connects to a sender that has reset
+    /// the connection for us (`own`: our generation). Returns true if it
+    /// connected or let go (the caller bumps the epoch for the latter).
+    pub(crate) fn sync(
+        &mut self,
+        core: &ServiceCore<P>,
+        sender: Slot<'_>,
+        words: (&AtomicU32, &AtomicU32),
+        own: u16,
+        drained: impl Fn() -> bool,
+        expect: Expect,
+    ) -> Link {
+        let (pub_word, sub_word) = words;
+        let (g, st) = split_state(sender.state());
+        let active = st == status::ACTIVE;
+        if self.reading != 0 && (!active || g != self.reading) {
+            self.departed = true;
+        }
+        if self.reading != 0 && self.departed && self.borrowed == 0 && (self.corrupt || drained()) {
+            *self = Self::default();
+            sub_word.store(conn_word(own, 0), Ordering::Release);
+            return Link::Released;
+        }
+        if self.reading == 0 && active && pub_word.load(Ordering::Acquire) == conn_word(g, own) {
+            if sender.owner() == NO_OWNER {
+                return Link::Unchanged;
+            }
+            *self = Self::connected(g, sender.port_id());
+            // Map the sender's newest segment now, so that what it sends
+            // stays readable even if it leaves before we receive.
+            let newest = sender.field(crate::service::FIELD_NEXT_SEGMENT).wrapping_sub(1);
+            self.premap(core, newest, expect);
+            sub_word.store(conn_word(own, g), Ordering::Release);
+            return Link::Connected;
+        }
+        Link::Unchanged
+    }
+
+    /// Lets go of a departed sender whose queue turned out empty.
+    pub(crate) fn release_if_drained(&mut self, sub_word: &AtomicU32, own: u16) -> bool {
+        if self.reading != 0 && self.departed && self.borrowed == 0 {
+            *self = Self::default();
+            sub_word.store(conn_word(own, 0), Ordering::Release);
+            return true;
+        }
+        false
     }
 
     /// Maps segment `id` now if it is not mapped (best effort).
@@ -158,6 +232,7 @@ impl<P: Platform> RecvConn<P> {
         };
         let len = header.len();
         let origin = header.origin();
+        let tag = header.tag();
         let ok_len = if expect.fixed { len == 1 } else { len <= capacity };
         if !ok_len {
             if completion.push(v, &mut self.head_cache).is_err() {
@@ -170,7 +245,7 @@ impl<P: Platform> RecvConn<P> {
         // SAFETY: both offsets lie within the validated chunk, which lies
         // within the mapping.
         let (header, payload) = unsafe { (base.add(uh_off), base.add(payload_off)) };
-        Ok(Received { segment: r.segment, index, len: len as usize, origin, header, payload })
+        Ok(Received { segment: r.segment, index, len: len as usize, origin, tag, header, payload })
     }
 
     /// Returns a chunk the user let go of.

@@ -1,9 +1,13 @@
-//! Loans and samples: what a publisher writes and a subscriber reads.
+//! Loans and samples: what a sending port writes and a receiving port reads.
 //!
-//! `loan_uninit` gives a [`SampleMutUninit`], which has no `send`: only after
-//! writing the payload (`write_payload`, `write_from_fn`, `write_from_slice`,
-//! or `unsafe assume_init`) does it become a [`SampleMut`] that can be sent.
-//! Dropping either without sending returns the chunk. A received [`Sample`]
+//! A loan is a [`ChunkMutUninit`] until its payload is written
+//! (`write_payload`, `write_from_fn`, `write_from_slice`, or `unsafe
+//! assume_init`); only then is it a [`ChunkMut`], which can be sent. The
+//! same two types serve every sending port, under the names users know:
+//! [`SampleMutUninit`] / [`SampleMut`] (publisher),
+//! [`RequestMutUninit`](crate::RequestMutUninit) / [`RequestMut`](crate::RequestMut) (client),
+//! [`ResponseMutUninit`](crate::ResponseMutUninit) / [`ResponseMut`](crate::ResponseMut) (active request).
+//! Dropping a loan without sending returns the chunk. A received [`Sample`]
 //! returns its chunk to the publisher when dropped.
 
 use super::publisher::Publisher;
@@ -12,52 +16,86 @@ use super::SendError;
 use crate::platform::Platform;
 use crate::zero_copy::{Payload, ZeroCopySend};
 use core::fmt;
+use core::marker::PhantomData;
 use core::mem::MaybeUninit;
 use core::ops::{Deref, DerefMut};
 
-/// A chunk on loan from a publisher; returns it on drop unless sent.
-pub(crate) struct Loan<'a, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> {
-    publisher: &'a Publisher<'a, P, T, H>,
-    segment: usize,
-    index: u32,
+pub(crate) mod sealed {
+    /// What a loan needs of the port it came from. Sealed: implemented for
+    /// references to icefloe's sending ports only.
+    pub trait Port: Copy {
+        /// The chunk's user header and payload.
+        fn parts(&self, slot: usize, index: u32) -> (*mut u8, *mut u8);
+        /// Gives back an unsent loan.
+        fn discard(&self, slot: usize, index: u32);
+    }
+}
+
+/// A port that lends chunks: a publisher, a client, or an active request
+/// (for its responses). Sealed.
+pub trait Lender: sealed::Port {}
+impl<L: sealed::Port> Lender for L {}
+
+/// A chunk on loan from a port; returns it on drop unless sent.
+pub(crate) struct Loan<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> {
+    pub(crate) port: L,
+    pub(crate) segment: usize,
+    pub(crate) index: u32,
     len: usize,
     header: *mut H,
     payload: *mut T::Element,
     live: bool,
 }
 
-impl<'a, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Loan<'a, P, T, H> {
-    pub(crate) fn new(publisher: &'a Publisher<'a, P, T, H>, segment: usize, index: u32, len: usize) -> Self {
-        let (header, payload) = publisher.chunk_parts(segment, index);
+impl<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> Loan<L, T, H> {
+    pub(crate) fn new(port: L, segment: usize, index: u32, len: usize) -> Self {
+        let (header, payload) = port.parts(segment, index);
+        let header = header.cast::<H>();
         // SAFETY: `header` points into the loaned chunk, which this loan owns
         // exclusively, aligned for `H`; all-zero bytes are a valid value of
         // every `ZeroCopySend` type made of primitives.
         unsafe { core::ptr::write_bytes(header.cast::<u8>(), 0, core::mem::size_of::<H>()) };
-        Self { publisher, segment, index, len, header, payload, live: true }
+        Self { port, segment, index, len, header, payload: payload.cast(), live: true }
+    }
+
+    /// Hands the chunk over: (port, segment slot, index).
+    pub(crate) fn take(mut self) -> (L, usize, u32) {
+        self.live = false;
+        (self.port, self.segment, self.index)
     }
 }
 
-impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Drop for Loan<'_, P, T, H> {
+impl<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> Drop for Loan<L, T, H> {
     fn drop(&mut self) {
         if self.live {
-            self.publisher.discard(self.segment, self.index);
+            self.port.discard(self.segment, self.index);
         }
     }
 }
 
-/// A loaned sample whose payload is not yet written. It cannot be sent.
-pub struct SampleMutUninit<'a, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> {
-    loan: Loan<'a, P, T, H>,
+/// A loaned chunk whose payload is not yet written. It cannot be sent.
+pub struct ChunkMutUninit<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> {
+    pub(crate) loan: Loan<L, T, H>,
 }
 
-/// A loaned sample whose payload is written: read, change, [`send`](Self::send).
-pub struct SampleMut<'a, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> {
-    loan: Loan<'a, P, T, H>,
+/// A loaned chunk whose payload is written: read, change, `send`.
+pub struct ChunkMut<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> {
+    pub(crate) loan: Loan<L, T, H>,
+    _t: PhantomData<*const T>,
 }
 
-impl<'a, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> SampleMutUninit<'a, P, T, H> {
-    pub(crate) fn new(loan: Loan<'a, P, T, H>) -> Self {
+/// A publisher's loaned sample, not yet written.
+pub type SampleMutUninit<'a, P, T, H = ()> = ChunkMutUninit<&'a Publisher<'a, P, T, H>, T, H>;
+/// A publisher's loaned sample, written: [`send`](ChunkMut::send) it.
+pub type SampleMut<'a, P, T, H = ()> = ChunkMut<&'a Publisher<'a, P, T, H>, T, H>;
+
+impl<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> ChunkMutUninit<L, T, H> {
+    pub(crate) fn new(loan: Loan<L, T, H>) -> Self {
         Self { loan }
+    }
+
+    fn filled(self) -> ChunkMut<L, T, H> {
+        ChunkMut { loan: self.loan, _t: PhantomData }
     }
 
     /// The user header (zeroed at loan).
@@ -78,12 +116,12 @@ impl<'a, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> SampleMutUninit<'a, 
     /// # Safety
     ///
     /// Every element of the payload must have been initialized.
-    pub unsafe fn assume_init(self) -> SampleMut<'a, P, T, H> {
-        SampleMut { loan: self.loan }
+    pub unsafe fn assume_init(self) -> ChunkMut<L, T, H> {
+        self.filled()
     }
 }
 
-impl<'a, P: Platform, T: ZeroCopySend, H: ZeroCopySend> SampleMutUninit<'a, P, T, H> {
+impl<L: Lender, T: ZeroCopySend, H: ZeroCopySend> ChunkMutUninit<L, T, H> {
     /// The payload's memory, to write in place.
     pub fn payload_mut(&mut self) -> &mut MaybeUninit<T> {
         // SAFETY: the payload slot lies in our exclusive chunk, aligned for T.
@@ -91,13 +129,13 @@ impl<'a, P: Platform, T: ZeroCopySend, H: ZeroCopySend> SampleMutUninit<'a, P, T
     }
 
     /// Writes the payload.
-    pub fn write_payload(mut self, value: T) -> SampleMut<'a, P, T, H> {
+    pub fn write_payload(mut self, value: T) -> ChunkMut<L, T, H> {
         self.payload_mut().write(value);
-        SampleMut { loan: self.loan }
+        self.filled()
     }
 }
 
-impl<'a, P: Platform, E: ZeroCopySend, H: ZeroCopySend> SampleMutUninit<'a, P, [E], H> {
+impl<L: Lender, E: ZeroCopySend, H: ZeroCopySend> ChunkMutUninit<L, [E], H> {
     /// The slice's memory, to write in place.
     pub fn payload_mut(&mut self) -> &mut [MaybeUninit<E>] {
         // SAFETY: the chunk holds at least `len` elements (checked at loan),
@@ -116,11 +154,11 @@ impl<'a, P: Platform, E: ZeroCopySend, H: ZeroCopySend> SampleMutUninit<'a, P, [
     }
 
     /// Writes element `i` as `f(i)` for every `i`.
-    pub fn write_from_fn(mut self, mut f: impl FnMut(usize) -> E) -> SampleMut<'a, P, [E], H> {
+    pub fn write_from_fn(mut self, mut f: impl FnMut(usize) -> E) -> ChunkMut<L, [E], H> {
         for (i, slot) in self.payload_mut().iter_mut().enumerate() {
             slot.write(f(i));
         }
-        SampleMut { loan: self.loan }
+        self.filled()
     }
 
     /// Copies `values` in.
@@ -128,7 +166,7 @@ impl<'a, P: Platform, E: ZeroCopySend, H: ZeroCopySend> SampleMutUninit<'a, P, [
     /// # Panics
     ///
     /// If `values.len()` differs from the loaned length.
-    pub fn write_from_slice(mut self, values: &[E]) -> SampleMut<'a, P, [E], H>
+    pub fn write_from_slice(mut self, values: &[E]) -> ChunkMut<L, [E], H>
     where
         E: Copy,
     {
@@ -136,11 +174,11 @@ impl<'a, P: Platform, E: ZeroCopySend, H: ZeroCopySend> SampleMutUninit<'a, P, [
         for (slot, v) in self.payload_mut().iter_mut().zip(values) {
             slot.write(*v);
         }
-        SampleMut { loan: self.loan }
+        self.filled()
     }
 }
 
-impl<'a, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> SampleMut<'a, P, T, H> {
+impl<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> ChunkMut<L, T, H> {
     /// The payload.
     pub fn payload(&self) -> &T {
         // SAFETY: the payload was initialized before this type was made; the
@@ -165,25 +203,37 @@ impl<'a, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> SampleMut<'a, P, T, 
         // SAFETY: as above, exclusive through `&mut self`.
         unsafe { &mut *self.loan.header }
     }
+}
 
+impl<'a, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> ChunkMut<&'a Publisher<'a, P, T, H>, T, H> {
     /// Sends the sample to every connected subscriber; returns how many it
     /// reached. No allocation; no system call.
-    pub fn send(mut self) -> Result<usize, SendError> {
-        self.loan.live = false;
-        self.loan.publisher.deliver(self.loan.segment, self.loan.index)
+    pub fn send(self) -> Result<usize, SendError> {
+        let (publisher, segment, index) = self.loan.take();
+        publisher.deliver(segment, index)
     }
 }
 
-impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Deref for SampleMut<'_, P, T, H> {
+impl<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> Deref for ChunkMut<L, T, H> {
     type Target = T;
     fn deref(&self) -> &T {
         self.payload()
     }
 }
 
-impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> DerefMut for SampleMut<'_, P, T, H> {
+impl<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> DerefMut for ChunkMut<L, T, H> {
     fn deref_mut(&mut self) -> &mut T {
         self.payload_mut()
+    }
+}
+
+impl<'a, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> sealed::Port for &'a Publisher<'a, P, T, H> {
+    fn parts(&self, slot: usize, index: u32) -> (*mut u8, *mut u8) {
+        let (h, p) = self.chunk_parts(slot, index);
+        (h.cast(), p.cast())
+    }
+    fn discard(&self, slot: usize, index: u32) {
+        Publisher::discard(self, slot, index);
     }
 }
 

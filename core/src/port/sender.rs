@@ -5,6 +5,7 @@
 //! A pattern's port owns a [`Sender`] and decides whom to deliver to and
 //! how connections are made; the sender does the bookkeeping.
 
+use super::receiver::Link;
 use super::{AllocationStrategy, LoanError};
 use crate::config::{MAX_SEGMENTS_PER_PORT, MAX_SUBSCRIBERS};
 use crate::name::ShmName;
@@ -14,7 +15,7 @@ use crate::shm::data::{DataIdentity, DataLayout, DataSizing, DataView};
 use crate::shm::header::Header;
 use crate::shm::queue::{PushError, Queue};
 use crate::shm::relptr::RelPtr;
-use crate::shm::service::{ServiceView, Slot, KIND_DATA};
+use crate::shm::service::{conn_word, split_state, status, ServiceView, Slot, KIND_DATA};
 use crate::shm::Region;
 use crate::sync::{AtomicU32, Ordering};
 use core::cell::{Cell, RefCell};
@@ -140,8 +141,9 @@ impl<P: Platform> Copy for Chunk<'_, P> {}
 
 /// Outcome of offering a chunk to one connection's submission queue.
 pub(crate) enum Offer {
-    /// Queued.
-    Pushed,
+    /// Queued; under safe overflow the chunk it displaced (already taken
+    /// back; its header is still readable until the next loan).
+    Pushed(Option<u64>),
     /// The queue is full (no safe overflow).
     Full,
     /// The queue or a returned reference was garbage; the connection is marked.
@@ -313,6 +315,45 @@ impl<'s, P: Platform> Sender<'s, P> {
         *local = ConnLocal::default();
     }
 
+    /// Brings connection `c` in line with its receiver's slot: lets go of a
+    /// receiver that left (taking back all it held) and connects to a new
+    /// one once it no longer reads from an earlier sender in our slot
+    /// (`reset` empties the connection's queues first). `own` is our
+    /// generation.
+    pub(crate) fn sync_link(
+        &self,
+        segs: &Segs<P>,
+        c: u32,
+        local: &mut ConnLocal,
+        receiver: Slot<'_>,
+        words: (&AtomicU32, &AtomicU32),
+        own: u16,
+        reset: impl FnOnce(),
+    ) -> Link {
+        let (pub_word, sub_word) = words;
+        let (g, st) = split_state(receiver.state());
+        let active = st == status::ACTIVE;
+        let mut link = Link::Unchanged;
+        if local.connected != 0 && (!active || g != local.connected) {
+            self.disconnect(segs, c, local);
+            pub_word.store(0, Ordering::Release);
+            link = Link::Released;
+        }
+        if active && local.connected == 0 {
+            let w = sub_word.load(Ordering::Acquire);
+            if (w >> 16) as u16 == g && w as u16 != 0 {
+                // That receiver still reads from an earlier sender in this
+                // slot; connect once it lets go.
+                return link;
+            }
+            reset();
+            self.connect(segs, c, local, g);
+            pub_word.store(conn_word(own, g), Ordering::Release);
+            link = Link::Connected;
+        }
+        link
+    }
+
     /// Starts connection `c` afresh, connected to receiver generation `g`.
     pub(crate) fn connect(&self, segs: &Segs<P>, c: u32, local: &mut ConnLocal, g: u16) {
         for seg in segs.iter().flatten() {
@@ -442,9 +483,10 @@ impl<'s, P: Platform> Sender<'s, P> {
         self.loaned.set(self.loaned.get().saturating_sub(1));
     }
 
-    /// Offers `chunk` to connection `c`'s
-    /// submission queue; records it as out there when queued. Under safe
-    /// overflow a displaced chunk is taken back at once.
+    /// Offers `chunk` to connection `c`'s submission queue (with its cached
+    /// `head`: the connection's own, or the one given for connections with
+    /// several submission queues); records it as out there when queued.
+    /// Under safe overflow a displaced chunk is taken back at once.
     pub(crate) fn offer(
         &self,
         segs: &Segs<P>,
@@ -452,11 +494,16 @@ impl<'s, P: Platform> Sender<'s, P> {
         c: u32,
         local: &mut ConnLocal,
         submission: &Queue<'_>,
+        head_cache: Option<&mut u32>,
         overflow: bool,
     ) -> Offer {
         let Chunk { seg, index, r } = chunk;
+        let cache = match head_cache {
+            Some(h) => h,
+            None => &mut local.head_cache,
+        };
         let pushed = if overflow {
-            match submission.push_overflowing(r, &mut local.head_cache) {
+            match submission.push_overflowing(r, cache) {
                 Ok(displaced) => {
                     if let Some(d) = displaced {
                         if take_back(segs, c, d) {
@@ -465,19 +512,19 @@ impl<'s, P: Platform> Sender<'s, P> {
                             local.corrupt = true;
                         }
                     }
-                    Ok(())
+                    Ok(displaced)
                 }
                 Err(e) => Err(e),
             }
         } else {
-            submission.push(r, &mut local.head_cache)
+            submission.push(r, cache).map(|()| None)
         };
         match pushed {
-            Ok(()) => {
+            Ok(displaced) => {
                 if seg.view.conn(c).is_some_and(|pc| pc.mark_out(index)) {
                     local.in_flight += 1;
                 }
-                Offer::Pushed
+                Offer::Pushed(displaced)
             }
             Err(PushError::Full(_)) => Offer::Full,
             Err(PushError::Corrupt(_)) => {

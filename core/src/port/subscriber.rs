@@ -1,14 +1,14 @@
 //! The subscriber: maps publishers' data segments read-only and receives
 //! references to their chunks.
 
-use super::receiver::{Expect, RecvConn};
+use super::receiver::{Expect, Link, RecvConn};
 use super::sample::Sample;
 use super::{ReceiveError, SubscriberCreateError};
 use crate::config::MAX_PUBLISHERS;
 use crate::platform::Platform;
 use crate::service::publish_subscribe::PublishSubscribe;
 use crate::service::ServiceCore;
-use crate::shm::service::{conn_word, split_state, status, ConnView, NO_OWNER};
+use crate::shm::service::{split_state, ConnView, NO_OWNER};
 use crate::sync::Ordering;
 use crate::zero_copy::{Payload, ZeroCopySend};
 use core::cell::{Cell, RefCell};
@@ -92,27 +92,10 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
         let mut released = false;
         for p in 0..self.core.config.max_publishers.min(MAX_PUBLISHERS as u32) {
             let (Some(slot), Some(conn)) = (view.publisher(p), self.links[p as usize]) else { continue };
-            let c = &mut conns[p as usize];
-            let (g, st) = split_state(slot.state());
-            let active = st == status::ACTIVE;
-            if c.reading != 0 && (!active || g != c.reading) {
-                c.departed = true;
-            }
-            if c.reading != 0 && c.departed && c.borrowed == 0 && (c.corrupt || conn.submission.is_empty()) {
-                Self::release_conn(c, conn.sub_word, self.gen);
+            let words = (conn.pub_word, conn.sub_word);
+            let drained = || conn.submission.is_empty();
+            if conns[p as usize].sync(self.core, slot, words, self.gen, drained, self.expect()) == Link::Released {
                 released = true;
-            }
-            if c.reading == 0 && active && conn.pub_word.load(Ordering::Acquire) == conn_word(g, self.gen) {
-                let port_id = slot.port_id();
-                if slot.owner() == NO_OWNER {
-                    continue;
-                }
-                *c = RecvConn::connected(g, port_id);
-                // Map the publisher's newest segment now, so that what it
-                // sends stays readable even if it leaves before we receive.
-                let newest = slot.field(crate::service::FIELD_NEXT_SEGMENT).wrapping_sub(1);
-                c.premap(self.core, newest, self.expect());
-                conn.sub_word.store(conn_word(self.gen, g), Ordering::Release);
             }
         }
         if released {
@@ -120,14 +103,8 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
         }
     }
 
-    fn release_conn(c: &mut RecvConn<P>, sub_word: &crate::sync::AtomicU32, gen: u16) {
-        *c = RecvConn::default();
-        sub_word.store(conn_word(gen, 0), Ordering::Release);
-    }
-
     fn expect(&self) -> Expect {
-        let c = &self.core.config;
-        Expect { connections: c.max_subscribers, history: c.history_size, fixed: !T::IS_SLICE }
+        Expect::of_requests(&self.core.config, !T::IS_SLICE)
     }
 
     /// Takes the oldest waiting sample, visiting publishers in turn.
@@ -151,8 +128,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
             let v = match popped {
                 Ok(Some(v)) => v,
                 Ok(None) => {
-                    if c.departed && c.borrowed == 0 {
-                        Self::release_conn(c, conn.sub_word, self.gen);
+                    if c.release_if_drained(conn.sub_word, self.gen) {
                         self.core.view.bump_epoch();
                     }
                     continue;

@@ -185,6 +185,7 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
             } else {
                 1
             },
+            response: None,
         };
         let q = 1..=MAX_QUEUE_CAPACITY;
         if cfg.max_publishers as usize > crate::config::MAX_PUBLISHERS {

@@ -34,10 +34,20 @@ impl ChunkHeader<'_> {
     pub fn origin(&self) -> u64 {
         load_u64(&self.w[1], &self.w[2])
     }
-    /// Writes the header.
+    /// Request-response: the request's channel and sequence (see
+    /// [`port::request`](crate::port)); 0 for publish-subscribe.
+    pub fn tag(&self) -> u32 {
+        self.w[3].load(Ordering::Relaxed)
+    }
+    /// Writes the header (tag 0).
     pub fn set(&self, len: u32, origin: u64) {
         self.w[0].store(len, Ordering::Relaxed);
         store_u64(&self.w[1], &self.w[2], origin);
+        self.w[3].store(0, Ordering::Relaxed);
+    }
+    /// Writes the tag.
+    pub fn set_tag(&self, tag: u32) {
+        self.w[3].store(tag, Ordering::Relaxed);
     }
 }
 

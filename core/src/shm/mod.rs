@@ -43,7 +43,7 @@
 //! stride, offsets), the publisher's bookkeeping (pool bitmap, per-chunk
 //! reference counts, history ring, per-connection in-flight bitsets and
 //! cached queue counters), then the chunks. A chunk is a 16-byte
-//! [`ChunkHeader`](data::ChunkHeader) (element count, origin), the user
+//! [`ChunkHeader`](data::ChunkHeader) (element count, origin, request tag), the user
 //! header, then the payload, each aligned as its type requires; the stride is
 //! a multiple of 64 bytes.
 //!

@@ -15,6 +15,8 @@ pub const KIND_SERVICE: u32 = 1;
 pub const KIND_DATA: u32 = 2;
 /// Messaging pattern: publish-subscribe.
 pub const PATTERN_PUBLISH_SUBSCRIBE: u32 = 1;
+/// Messaging pattern: request-response.
+pub const PATTERN_REQUEST_RESPONSE: u32 = 2;
 
 /// Upper bounds on shared sizes, so that every layout computation stays far
 /// from overflow on 32-bit targets too.
@@ -38,11 +40,36 @@ const S_NAME: usize = 10;
 const S_PAYLOAD: usize = S_NAME + 64;
 const S_USER_HEADER: usize = S_PAYLOAD + TYPE_WORDS;
 const S_MAX_SLICE: usize = S_USER_HEADER + TYPE_WORDS;
-const STATIC_WORDS: usize = S_MAX_SLICE + 1;
+// The response side of a request-response service (zero for other patterns).
+const R_PRESENT: usize = S_MAX_SLICE + 1;
+const R_FLAGS: usize = R_PRESENT + 1;
+const R_ALIGN: usize = R_PRESENT + 2;
+const R_MAX_SLICE: usize = R_PRESENT + 3;
+const R_ACTIVE: usize = R_PRESENT + 4;
+const R_LOANED: usize = R_PRESENT + 5;
+const R_BUFFER: usize = R_PRESENT + 6;
+const R_BORROWED: usize = R_PRESENT + 7;
+const R_PAYLOAD: usize = R_PRESENT + 8;
+const R_USER_HEADER: usize = R_PAYLOAD + TYPE_WORDS;
+const STATIC_WORDS: usize = R_USER_HEADER + TYPE_WORDS;
 
 const FLAG_SAFE_OVERFLOW: u32 = 1;
+const FLAG_FIRE_AND_FORGET: u32 = 2;
+
+/// The most requests one client may have pending at once, in any build.
+pub const MAX_ACTIVE_REQUESTS_LIMIT: u32 = 256;
 
 /// A service's fixed configuration, as stored in its segment.
+///
+/// For request-response the fields read with the request direction in mind:
+/// clients are the "publishers" of requests and servers their
+/// "subscribers": `max_publishers` is `max_clients`, `max_subscribers` is
+/// `max_servers`, the request queue per client at each server
+/// (`subscriber_max_buffer_size`) and the requests a server may hold from one
+/// client (`subscriber_max_borrowed_samples`) are both
+/// `max_active_requests_per_client`, `enable_safe_overflow` is the one for
+/// requests, and `payload`, `user_header`, `max_slice_len` describe the
+/// request. [`response`](Self::response) holds the rest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StaticConfig {
     /// The service's full name.
@@ -72,6 +99,61 @@ pub struct StaticConfig {
     /// For slice payloads: the longest slice any port of the service may
     /// send, in elements (1 for fixed-size payloads).
     pub max_slice_len: u32,
+    /// Request-response only: the response side.
+    pub response: Option<ResponseConfig>,
+}
+
+/// The response side of a request-response service (iceoryx2's names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseConfig {
+    /// The response payload type.
+    pub payload: TypeDetail,
+    /// The response user header type.
+    pub user_header: TypeDetail,
+    /// Response payload alignment (at least the type's).
+    pub payload_alignment: u32,
+    /// For slice responses: the longest slice any server may send.
+    pub max_slice_len: u32,
+    /// Requests a client may have pending (live `PendingResponse`s) at once;
+    /// also the number of response channels per client and server.
+    pub max_active_requests_per_client: u32,
+    /// Request loans a client may have out at once.
+    pub max_loaned_requests: u32,
+    /// Responses queued per pending response and server.
+    pub max_response_buffer_size: u32,
+    /// Responses a client may hold at once per pending response.
+    pub max_borrowed_responses_per_pending_response: u32,
+    /// Whether a full response queue drops its oldest response.
+    pub enable_safe_overflow: bool,
+    /// Whether servers still receive requests whose client stopped
+    /// listening (dropped its `PendingResponse`) before they were taken.
+    pub enable_fire_and_forget: bool,
+}
+
+impl ResponseConfig {
+    fn is_valid(&self) -> bool {
+        let q = 1..=MAX_QUEUE_CAPACITY;
+        (1..=MAX_ACTIVE_REQUESTS_LIMIT).contains(&self.max_active_requests_per_client)
+            && q.contains(&self.max_loaned_requests)
+            && q.contains(&self.max_response_buffer_size)
+            && q.contains(&self.max_borrowed_responses_per_pending_response)
+            && self.payload_alignment.is_power_of_two()
+            && self.payload_alignment <= 4096
+            && self.payload_alignment >= self.payload.align
+            && self.payload.align.is_power_of_two()
+            && self.user_header.align.is_power_of_two()
+            && self.user_header.align <= 4096
+            && self.max_slice_len >= 1
+    }
+
+    /// The capacity of a response connection's completion queue: every
+    /// response that can be out on it (queued and borrowed on every
+    /// channel), plus one.
+    pub fn completion_capacity(&self) -> u32 {
+        self.max_active_requests_per_client
+            * (self.max_response_buffer_size + self.max_borrowed_responses_per_pending_response)
+            + 1
+    }
 }
 
 /// The static config read back from a segment makes no sense.
@@ -98,6 +180,16 @@ impl StaticConfig {
             && self.user_header.align.is_power_of_two()
             && self.user_header.align <= 4096
             && self.max_slice_len >= 1
+            && match (&self.response, self.pattern) {
+                (None, PATTERN_PUBLISH_SUBSCRIBE) => true,
+                (Some(r), PATTERN_REQUEST_RESPONSE) => {
+                    r.is_valid()
+                        && self.history_size == 0
+                        && self.subscriber_max_buffer_size == r.max_active_requests_per_client
+                        && self.subscriber_max_borrowed_samples == r.max_active_requests_per_client
+                }
+                _ => false,
+            }
     }
 
     fn write_type(w: &[AtomicU32], t: &TypeDetail) {
@@ -147,6 +239,25 @@ impl StaticConfig {
         Self::write_type(&words[S_PAYLOAD..S_USER_HEADER], &self.payload);
         Self::write_type(&words[S_USER_HEADER..S_MAX_SLICE], &self.user_header);
         words[S_MAX_SLICE].store(self.max_slice_len, Ordering::Relaxed);
+        if let Some(r) = &self.response {
+            let flags = if r.enable_safe_overflow { FLAG_SAFE_OVERFLOW } else { 0 }
+                | if r.enable_fire_and_forget { FLAG_FIRE_AND_FORGET } else { 0 };
+            let v = [
+                1,
+                flags,
+                r.payload_alignment,
+                r.max_slice_len,
+                r.max_active_requests_per_client,
+                r.max_loaned_requests,
+                r.max_response_buffer_size,
+                r.max_borrowed_responses_per_pending_response,
+            ];
+            for (w, v) in words[R_PRESENT..R_PAYLOAD].iter().zip(v) {
+                w.store(v, Ordering::Relaxed);
+            }
+            Self::write_type(&words[R_PAYLOAD..R_USER_HEADER], &r.payload);
+            Self::write_type(&words[R_USER_HEADER..STATIC_WORDS], &r.user_header);
+        }
     }
 
     /// Reads and validates a config.
@@ -176,6 +287,22 @@ impl StaticConfig {
             payload: Self::read_type(&words[S_PAYLOAD..S_USER_HEADER])?,
             user_header: Self::read_type(&words[S_USER_HEADER..S_MAX_SLICE])?,
             max_slice_len: r(S_MAX_SLICE),
+            response: match r(R_PRESENT) {
+                0 => None,
+                1 => Some(ResponseConfig {
+                    payload: Self::read_type(&words[R_PAYLOAD..R_USER_HEADER])?,
+                    user_header: Self::read_type(&words[R_USER_HEADER..STATIC_WORDS])?,
+                    payload_alignment: r(R_ALIGN),
+                    max_slice_len: r(R_MAX_SLICE),
+                    max_active_requests_per_client: r(R_ACTIVE),
+                    max_loaned_requests: r(R_LOANED),
+                    max_response_buffer_size: r(R_BUFFER),
+                    max_borrowed_responses_per_pending_response: r(R_BORROWED),
+                    enable_safe_overflow: r(R_FLAGS) & FLAG_SAFE_OVERFLOW != 0,
+                    enable_fire_and_forget: r(R_FLAGS) & FLAG_FIRE_AND_FORGET != 0,
+                }),
+                _ => return Err(ConfigCorrupt),
+            },
         };
         if cfg.is_valid() {
             Ok(cfg)
@@ -214,6 +341,22 @@ pub struct ServiceLayout {
     pub submission_off: usize,
     /// Completion queue offset within a connection.
     pub completion_off: usize,
+    /// Request-response: each client's listening words, one per channel.
+    pub channels_off: usize,
+    /// Request-response: words per client in the channel area.
+    pub channel_words: usize,
+    /// Request-response: the first response connection (server × client).
+    pub rconns_off: usize,
+    /// Bytes per response connection.
+    pub rconn_stride: usize,
+    /// Offset of the "stream ended" words within a response connection.
+    pub ended_off: usize,
+    /// Offset of channel 0's submission queue within a response connection.
+    pub rsub_off: usize,
+    /// Bytes per channel submission queue.
+    pub rsub_stride: usize,
+    /// Offset of the response completion queue within a response connection.
+    pub rcomp_off: usize,
     /// Total segment size.
     pub size: usize,
 }
@@ -235,6 +378,22 @@ impl ServiceLayout {
         let conn_stride = completion_off + Queue::words_for(cfg.completion_capacity()) * 4;
         let n = cfg.max_publishers as usize * cfg.max_subscribers as usize;
         let conns_off = b.add(n * conn_stride, 64);
+        // Request-response: per client a line (or more) of channel words;
+        // per server and client a response connection: server line,
+        // client line, ended words, one submission queue per channel, one
+        // completion queue.
+        let (k, rbuf, rcomp) = match &cfg.response {
+            Some(r) => (r.max_active_requests_per_client as usize, r.max_response_buffer_size, r.completion_capacity()),
+            None => (0, 0, 0),
+        };
+        let channel_words = super::align_up(k, 16);
+        let channels_off = b.add(cfg.max_publishers as usize * channel_words * 4 * usize::from(k > 0), 64);
+        let ended_off = 128;
+        let rsub_off = ended_off + channel_words * 4;
+        let rsub_stride = if k > 0 { Queue::words_for(rbuf) * 4 } else { 0 };
+        let rcomp_off = rsub_off + k * rsub_stride;
+        let rconn_stride = if k > 0 { rcomp_off + Queue::words_for(rcomp) * 4 } else { 0 };
+        let rconns_off = b.add(cfg.max_subscribers as usize * cfg.max_publishers as usize * rconn_stride, 64);
         Self {
             static_off,
             state_off,
@@ -246,6 +405,14 @@ impl ServiceLayout {
             conn_stride,
             submission_off,
             completion_off,
+            channels_off,
+            channel_words,
+            rconns_off,
+            rconn_stride,
+            ended_off,
+            rsub_off,
+            rsub_stride,
+            rcomp_off,
             size: b.size(),
         }
     }
@@ -386,6 +553,44 @@ pub struct ServiceView {
     max_nodes: u32,
     buffer: u32,
     completion: u32,
+    channels: u32,
+    rbuffer: u32,
+    rcompletion: u32,
+}
+
+/// Request-response: the response connection from server slot `s` to
+/// client slot `c`, with one submission queue per channel (pending request).
+#[derive(Clone, Copy)]
+pub struct ResponseConnView<'a> {
+    /// Written by the server: (its generation ‹16›, client generation it reset the connection for ‹16›).
+    pub pub_word: &'a AtomicU32,
+    /// Written by the client: (its generation ‹16›, server generation it reads from ‹16›, 0 = none).
+    pub sub_word: &'a AtomicU32,
+    /// Written by the server, one per channel: the tag of the last request
+    /// whose response stream it ended.
+    pub ended: &'a [AtomicU32],
+    /// Client → server: responses returned.
+    pub completion: Queue<'a>,
+    words: &'a [AtomicU32],
+    sub_at: usize,
+    sub_words: usize,
+    capacity: u32,
+}
+
+impl<'a> ResponseConnView<'a> {
+    /// Server → client: the response queue of channel `k`.
+    pub fn channel(&self, k: u32) -> Option<Queue<'a>> {
+        if k as usize >= self.ended.len() {
+            return None;
+        }
+        let at = self.sub_at + k as usize * self.sub_words;
+        Queue::new(self.words.get(at..at + self.sub_words)?, self.capacity)
+    }
+
+    /// Channels (the service's `max_active_requests_per_client`).
+    pub fn channels(&self) -> u32 {
+        self.ended.len() as u32
+    }
 }
 
 /// One connection between publisher slot `p` and subscriber slot `s`.
@@ -421,6 +626,9 @@ impl ServiceView {
             max_nodes: cfg.max_nodes,
             buffer: cfg.subscriber_max_buffer_size,
             completion: cfg.completion_capacity(),
+            channels: cfg.response.as_ref().map_or(0, |r| r.max_active_requests_per_client),
+            rbuffer: cfg.response.as_ref().map_or(0, |r| r.max_response_buffer_size),
+            rcompletion: cfg.response.as_ref().map_or(0, |r| r.completion_capacity()),
         })
     }
 
@@ -494,6 +702,39 @@ impl ServiceView {
         })
     }
 
+    /// Request-response: client slot `c`'s listening words, one per channel
+    /// (written by the client: the tag of the request it awaits responses
+    /// to on that channel, 0 when none).
+    pub fn listening(&self, c: u32) -> Option<&[AtomicU32]> {
+        if c >= self.max_pub || self.channels == 0 {
+            return None;
+        }
+        let off = self.layout.channels_off + c as usize * self.layout.channel_words * 4;
+        Some(self.region.words(off, self.channels as usize))
+    }
+
+    /// Request-response: the response connection from server slot `s` to
+    /// client slot `c`.
+    pub fn response_connection(&self, s: u32, c: u32) -> Option<ResponseConnView<'_>> {
+        if s >= self.max_sub || c >= self.max_pub || self.channels == 0 {
+            return None;
+        }
+        let l = &self.layout;
+        let base = l.rconns_off + (s as usize * self.max_pub as usize + c as usize) * l.rconn_stride;
+        let w = self.region.words(base, l.rconn_stride / 4);
+        let ended_at = l.ended_off / 4;
+        Some(ResponseConnView {
+            pub_word: w.first()?,
+            sub_word: w.get(16)?,
+            ended: w.get(ended_at..ended_at + self.channels as usize)?,
+            completion: Queue::new(w.get(l.rcomp_off / 4..)?, self.rcompletion)?,
+            words: w,
+            sub_at: l.rsub_off / 4,
+            sub_words: l.rsub_stride / 4,
+            capacity: self.rbuffer,
+        })
+    }
+
     /// Bumps the epoch so that every port rescans.
     pub fn bump_epoch(&self) {
         self.epoch().fetch_add(1, Ordering::SeqCst);
@@ -523,7 +764,67 @@ mod tests {
             payload: TypeDetail::of::<u64>().unwrap(),
             user_header: TypeDetail::of::<()>().unwrap(),
             max_slice_len: 1,
+            response: None,
         }
+    }
+
+    fn rr_cfg() -> StaticConfig {
+        StaticConfig {
+            pattern: PATTERN_REQUEST_RESPONSE,
+            history_size: 0,
+            subscriber_max_buffer_size: 3,
+            subscriber_max_borrowed_samples: 3,
+            response: Some(ResponseConfig {
+                payload: TypeDetail::of_payload::<[u8]>().unwrap(),
+                user_header: TypeDetail::of::<u32>().unwrap(),
+                payload_alignment: 1,
+                max_slice_len: 1000,
+                max_active_requests_per_client: 3,
+                max_loaned_requests: 2,
+                max_response_buffer_size: 2,
+                max_borrowed_responses_per_pending_response: 2,
+                enable_safe_overflow: false,
+                enable_fire_and_forget: true,
+            }),
+            ..cfg()
+        }
+    }
+
+    #[test]
+    fn request_response_config_round_trips() {
+        let c = rr_cfg();
+        let words: std::vec::Vec<AtomicU32> = (0..STATIC_WORDS).map(|_| AtomicU32::new(0)).collect();
+        c.write(&words);
+        assert_eq!(StaticConfig::read(&words), Ok(c));
+        // A response part on a publish-subscribe service is garbage.
+        words[S_PATTERN].store(PATTERN_PUBLISH_SUBSCRIBE, Ordering::Relaxed);
+        assert_eq!(StaticConfig::read(&words), Err(ConfigCorrupt));
+        words[S_PATTERN].store(PATTERN_REQUEST_RESPONSE, Ordering::Relaxed);
+        words[R_ACTIVE].store(MAX_ACTIVE_REQUESTS_LIMIT + 1, Ordering::Relaxed);
+        assert_eq!(StaticConfig::read(&words), Err(ConfigCorrupt));
+    }
+
+    #[test]
+    fn response_connections_lie_within_the_segment_and_apart() {
+        let c = rr_cfg();
+        let l = ServiceLayout::of(&c);
+        assert!(l.conns_off + 6 * l.conn_stride <= l.channels_off);
+        assert!(l.channels_off + 2 * 64 <= l.rconns_off);
+        assert_eq!(l.rconns_off + 6 * l.rconn_stride, l.size);
+        assert_eq!(l.rconn_stride % 64, 0);
+        let mem: std::vec::Vec<u64> = std::vec![0; l.size / 8];
+        // SAFETY: the vector is valid for `l.size` bytes, 8-aligned, and
+        // outlives the region; it is accessed only through atomics.
+        let region = unsafe { Region::new(mem.as_ptr() as *mut u8, l.size) };
+        let v = ServiceView::new(region, &c).unwrap();
+        let last = v.response_connection(2, 1).unwrap();
+        assert!(last.channel(2).is_some() && last.channel(3).is_none());
+        assert!(v.response_connection(3, 0).is_none() && v.response_connection(0, 2).is_none());
+        assert_eq!(v.listening(1).unwrap().len(), 3);
+        // Queues of neighbouring channels do not share words.
+        last.channel(0).unwrap().push(7, &mut 0).unwrap();
+        assert_eq!(last.channel(1).unwrap().len(), Ok(0));
+        assert_eq!(last.channel(0).unwrap().len(), Ok(1));
     }
 
     #[test]
