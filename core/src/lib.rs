@@ -34,13 +34,16 @@ pub use icefloe_derive::ZeroCopySend;
 pub use name::{NameError, NodeName, ServiceName};
 pub use node::{CleanupState, Node, NodeBuilder, NodeCreationError, NodeWaitError};
 pub use platform::Platform;
+pub use port::client::{Client, ClientBuilder, PendingResponse, RequestMut, RequestMutUninit, Response};
 pub use port::publisher::{ChunkStats, Publisher, PublisherBuilder};
-pub use port::sample::{Sample, SampleMut, SampleMutUninit};
+pub use port::sample::{ChunkMut, ChunkMutUninit, Sample, SampleMut, SampleMutUninit};
+pub use port::server::{ActiveRequest, ResponseMut, ResponseMutUninit, Server, ServerBuilder};
 pub use port::subscriber::{Subscriber, SubscriberBuilder};
 pub use port::{
-    AllocationStrategy, BackpressureStrategy, LoanError, PublisherCreateError, ReceiveError, SendError,
-    SubscriberCreateError,
+    AllocationStrategy, BackpressureStrategy, ClientCreateError, LoanError, PublisherCreateError, ReceiveError,
+    RequestSendError, SendError, ServerCreateError, SubscriberCreateError,
 };
 pub use service::publish_subscribe::{PublishSubscribe, PublishSubscribeBuilder};
+pub use service::request_response::{RequestResponse, RequestResponseBuilder, RequestResponseFootprint};
 pub use service::{ServiceCreateError, ServiceOpenError, ServiceOpenOrCreateError};
 pub use zero_copy::{Payload, ZeroCopySend};

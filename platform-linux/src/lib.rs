@@ -7,9 +7,10 @@ mod os;
 
 pub use icefloe_core;
 pub use icefloe_core::{
-    AllocationStrategy, BackpressureStrategy, CleanupState, LoanError, NameError, NodeCreationError, NodeName,
-    NodeWaitError, Payload, PublisherCreateError, ReceiveError, SendError, ServiceCreateError, ServiceName,
-    ServiceOpenError, ServiceOpenOrCreateError, SubscriberCreateError, ZeroCopySend,
+    AllocationStrategy, BackpressureStrategy, CleanupState, ClientCreateError, LoanError, NameError, NodeCreationError,
+    NodeName, NodeWaitError, Payload, PublisherCreateError, ReceiveError, RequestSendError, SendError,
+    ServerCreateError, ServiceCreateError, ServiceName, ServiceOpenError, ServiceOpenOrCreateError,
+    SubscriberCreateError, ZeroCopySend,
 };
 pub use os::{Linux, LinuxShm};
 
@@ -30,10 +31,37 @@ pub type SampleMut<'a, T, H = ()> = icefloe_core::SampleMut<'a, Linux, T, H>;
 /// A loaned sample not yet written.
 pub type SampleMutUninit<'a, T, H = ()> = icefloe_core::SampleMutUninit<'a, Linux, T, H>;
 
+/// A request-response service on Linux.
+pub type RequestResponse<Req, Res, ReqH = (), ResH = ()> = icefloe_core::RequestResponse<Linux, Req, Res, ReqH, ResH>;
+/// A client on Linux.
+pub type Client<'s, Req, Res, ReqH = (), ResH = ()> = icefloe_core::Client<'s, Linux, Req, Res, ReqH, ResH>;
+/// A server on Linux.
+pub type Server<'s, Req, Res, ReqH = (), ResH = ()> = icefloe_core::Server<'s, Linux, Req, Res, ReqH, ResH>;
+/// A sent request waiting for its responses.
+pub type PendingResponse<'a, Req, Res, ReqH = (), ResH = ()> =
+    icefloe_core::PendingResponse<'a, Linux, Req, Res, ReqH, ResH>;
+/// A received response.
+pub type Response<'a, Req, Res, ReqH = (), ResH = ()> = icefloe_core::Response<'a, Linux, Req, Res, ReqH, ResH>;
+/// A request a server took, to answer.
+pub type ActiveRequest<'a, Req, Res, ReqH = (), ResH = ()> =
+    icefloe_core::ActiveRequest<'a, Linux, Req, Res, ReqH, ResH>;
+/// A loaned request, written.
+pub type RequestMut<'a, Req, Res, ReqH = (), ResH = ()> = icefloe_core::RequestMut<'a, Linux, Req, Res, ReqH, ResH>;
+/// A loaned request not yet written.
+pub type RequestMutUninit<'a, Req, Res, ReqH = (), ResH = ()> =
+    icefloe_core::RequestMutUninit<'a, Linux, Req, Res, ReqH, ResH>;
+/// A loaned response, written.
+pub type ResponseMut<'a, 'r, Req, Res, ReqH = (), ResH = ()> =
+    icefloe_core::ResponseMut<'a, 'r, Linux, Req, Res, ReqH, ResH>;
+/// A loaned response not yet written.
+pub type ResponseMutUninit<'a, 'r, Req, Res, ReqH = (), ResH = ()> =
+    icefloe_core::ResponseMutUninit<'a, 'r, Linux, Req, Res, ReqH, ResH>;
+
 /// Everything an application needs, in one `use`.
 pub mod prelude {
     pub use crate::{
-        BackpressureStrategy, Linux, LoanError, Node, NodeBuilder, NodeName, NodeWaitError, PublishSubscribe,
-        Publisher, ReceiveError, Sample, SampleMut, SampleMutUninit, SendError, ServiceName, Subscriber, ZeroCopySend,
+        ActiveRequest, AllocationStrategy, BackpressureStrategy, Client, Linux, LoanError, Node, NodeBuilder, NodeName,
+        NodeWaitError, PendingResponse, PublishSubscribe, Publisher, ReceiveError, RequestResponse, RequestSendError,
+        Response, Sample, SampleMut, SampleMutUninit, SendError, Server, ServiceName, Subscriber, ZeroCopySend,
     };
 }

@@ -1,14 +1,16 @@
-//! Ports: publishers and subscribers, and the samples they loan, send,
-//! receive and return.
+//! Ports: publishers and subscribers, clients and servers, and the samples,
+//! requests and responses they loan, send, receive and return.
 //!
 //! All hot-path operations (`loan`, `send`, `receive`, dropping a sample)
 //! make no allocation and no system call; they touch the chunk, the queue
 //! counters and, when ports come or go, the port tables.
 
+pub mod client;
 pub mod publisher;
 pub(crate) mod receiver;
 pub mod sample;
 pub(crate) mod sender;
+pub mod server;
 pub mod subscriber;
 
 use crate::platform::ShmError;
@@ -18,7 +20,9 @@ use core::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum LoanError {
-    /// The publisher already has `max_loaned_samples` loans out.
+    /// The port already has as many loans out as it may (a publisher's
+    /// `max_loaned_samples`, a client's `max_loaned_requests`, an active
+    /// request's `max_loaned_responses_per_request`).
     ExceedsMaxLoans,
     /// Every chunk is in use (receivers hold them all).
     OutOfMemory,
@@ -44,7 +48,10 @@ pub enum SendError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum ReceiveError {
-    /// The subscriber already holds `subscriber_max_borrowed_samples` samples.
+    /// The receiver already holds as many as it may (a subscriber's
+    /// `subscriber_max_borrowed_samples`, a pending response's
+    /// `max_borrowed_responses_per_pending_response`, a server's
+    /// `max_active_requests_per_client` from every client with requests waiting).
     ExceedsMaxBorrows,
     /// A connection's memory is corrupt (a peer wrote garbage); it is marked
     /// and skipped from now on.
@@ -78,6 +85,57 @@ pub enum SubscriberCreateError {
     ExceedsMaxSupportedSubscribers,
 }
 
+/// Why a request could not be sent (the chunk is returned).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum RequestSendError {
+    /// The client already has `max_active_requests_per_client` pending
+    /// responses alive; drop one first.
+    ExceedsMaxActiveRequests,
+    /// Loaning or delivering failed.
+    Send(SendError),
+}
+
+impl From<SendError> for RequestSendError {
+    fn from(e: SendError) -> Self {
+        Self::Send(e)
+    }
+}
+
+impl From<LoanError> for RequestSendError {
+    fn from(e: LoanError) -> Self {
+        Self::Send(SendError::Loan(e))
+    }
+}
+
+/// Why a client could not be created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ClientCreateError {
+    /// Every client slot of the service is taken.
+    ExceedsMaxSupportedClients,
+    /// The slice length is zero.
+    InvalidConfig,
+    /// The data segment would exceed 4 GiB or 2²⁴ chunks.
+    DataSegmentTooLarge,
+    /// The OS refused the data segment.
+    UnableToCreateDataSegment(ShmError),
+}
+
+/// Why a server could not be created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ServerCreateError {
+    /// Every server slot of the service is taken.
+    ExceedsMaxSupportedServers,
+    /// `max_loaned_responses_per_request` or the slice length is zero.
+    InvalidConfig,
+    /// The data segment would exceed 4 GiB or 2²⁴ chunks.
+    DataSegmentTooLarge,
+    /// The OS refused the data segment.
+    UnableToCreateDataSegment(ShmError),
+}
+
 macro_rules! display_as_debug {
     ($($t:ty),*) => {$(
         impl fmt::Display for $t {
@@ -88,7 +146,16 @@ macro_rules! display_as_debug {
         impl core::error::Error for $t {}
     )*};
 }
-display_as_debug!(LoanError, SendError, ReceiveError, PublisherCreateError, SubscriberCreateError);
+display_as_debug!(
+    LoanError,
+    SendError,
+    ReceiveError,
+    PublisherCreateError,
+    SubscriberCreateError,
+    RequestSendError,
+    ClientCreateError,
+    ServerCreateError
+);
 
 impl From<LoanError> for SendError {
     fn from(e: LoanError) -> Self {
@@ -143,5 +210,47 @@ impl AllocationStrategy {
             Self::BestFit => Some(len),
             Self::PowerOfTwo => Some(len.checked_next_power_of_two().unwrap_or(max).min(max)),
         }
+    }
+}
+
+/// The slice settings every sending port's builder takes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SliceSettings {
+    pub(crate) initial_max_slice_len: u32,
+    pub(crate) max_slice_len: u32,
+    pub(crate) strategy: AllocationStrategy,
+    pub(crate) preallocation: Option<u32>,
+}
+
+impl SliceSettings {
+    pub(crate) fn new(ceiling: u32) -> Self {
+        Self {
+            initial_max_slice_len: 1,
+            max_slice_len: ceiling,
+            strategy: AllocationStrategy::Static,
+            preallocation: None,
+        }
+    }
+
+    /// The first segment's capacity in elements.
+    pub(crate) fn capacity(&self, is_slice: bool) -> u32 {
+        if is_slice {
+            self.initial_max_slice_len.min(self.max_slice_len.max(1))
+        } else {
+            1
+        }
+    }
+
+    /// (strategy, ceiling) as the sender uses them.
+    pub(crate) fn growth(&self, is_slice: bool) -> (AllocationStrategy, u32) {
+        if is_slice {
+            (self.strategy, self.max_slice_len.max(self.capacity(true)))
+        } else {
+            (AllocationStrategy::Static, 1)
+        }
+    }
+
+    pub(crate) fn valid(&self) -> bool {
+        self.initial_max_slice_len > 0 && self.max_slice_len > 0
     }
 }

@@ -16,7 +16,6 @@ use crate::sync::Ordering;
 use crate::zero_copy::{Payload, ZeroCopySend};
 use core::cell::Cell;
 use core::marker::PhantomData;
-use core::time::Duration;
 
 /// Default loans a publisher may have out at once: 2.
 pub const DEFAULT_MAX_LOANED_SAMPLES: u32 = 2;
@@ -368,35 +367,26 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Publisher<'s, P, T, 
             if local.in_flight >= cfg.subscriber_max_buffer_size {
                 self.sender.reclaim(&segs, s, local);
             }
-            let mut spins = 0u32;
-            loop {
-                let chunk = Chunk { seg, index, r };
-                match self.sender.offer(&segs, chunk, s, local, &conn.submission, None, cfg.enable_safe_overflow) {
-                    Offer::Pushed(_) => {
-                        delivered += 1;
-                        break;
-                    }
-                    Offer::Corrupt => break,
-                    Offer::Full if self.backpressure == BackpressureStrategy::DiscardData => break,
-                    Offer::Full => {
-                        // RetryUntilDelivered: take back what came back, and
-                        // give up on a subscriber that is gone.
-                        self.sender.reclaim(&segs, s, local);
-                        let alive = view
-                            .subscriber(s)
-                            .map(|sub| split_state(sub.state()))
-                            .is_some_and(|(g, st)| st == status::ACTIVE && g == local.connected);
-                        if !alive || local.corrupt {
-                            break;
-                        }
-                        spins = spins.saturating_add(1);
-                        if spins < 64 {
-                            core::hint::spin_loop();
-                        } else {
-                            let _ = P::sleep(Duration::from_micros(10));
-                        }
-                    }
-                }
+            let chunk = Chunk { seg, index, r };
+            let wanted = |local: &super::sender::ConnLocal| {
+                view.subscriber(s)
+                    .map(|sub| split_state(sub.state()))
+                    .is_some_and(|(g, st)| st == status::ACTIVE && g == local.connected)
+            };
+            let overflow = cfg.enable_safe_overflow;
+            let queue = &conn.submission;
+            if let Offer::Pushed(_) = self.sender.offer_with_backpressure(
+                &segs,
+                chunk,
+                s,
+                local,
+                queue,
+                None,
+                overflow,
+                self.backpressure,
+                wanted,
+            ) {
+                delivered += 1;
             }
             corrupted |= local.corrupt;
         }

@@ -320,6 +320,7 @@ impl<'s, P: Platform> Sender<'s, P> {
     /// one once it no longer reads from an earlier sender in our slot
     /// (`reset` empties the connection's queues first). `own` is our
     /// generation.
+    #[allow(clippy::too_many_arguments)] // the connection's parts, each needed
     pub(crate) fn sync_link(
         &self,
         segs: &Segs<P>,
@@ -487,6 +488,7 @@ impl<'s, P: Platform> Sender<'s, P> {
     /// `head`: the connection's own, or the one given for connections with
     /// several submission queues); records it as out there when queued.
     /// Under safe overflow a displaced chunk is taken back at once.
+    #[allow(clippy::too_many_arguments)] // the connection's parts, each needed
     pub(crate) fn offer(
         &self,
         segs: &Segs<P>,
@@ -530,6 +532,43 @@ impl<'s, P: Platform> Sender<'s, P> {
             Err(PushError::Corrupt(_)) => {
                 local.corrupt = true;
                 Offer::Corrupt
+            }
+        }
+    }
+
+    /// Offers `chunk` to connection `c` until it is queued or the
+    /// backpressure strategy gives up: with `RetryUntilDelivered`, a full
+    /// queue is retried (taking back what came back, spinning, then sleeping
+    /// briefly) for as long as `wanted` says the receiver is still there.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn offer_with_backpressure(
+        &self,
+        segs: &Segs<P>,
+        chunk: Chunk<'_, P>,
+        c: u32,
+        local: &mut ConnLocal,
+        submission: &Queue<'_>,
+        mut head_cache: Option<&mut u32>,
+        overflow: bool,
+        backpressure: super::BackpressureStrategy,
+        wanted: impl Fn(&ConnLocal) -> bool,
+    ) -> Offer {
+        let mut spins = 0u32;
+        loop {
+            match self.offer(segs, chunk, c, local, submission, head_cache.as_deref_mut(), overflow) {
+                Offer::Full if backpressure == super::BackpressureStrategy::RetryUntilDelivered => {
+                    self.reclaim(segs, c, local);
+                    if !wanted(local) || local.corrupt {
+                        return Offer::Full;
+                    }
+                    spins = spins.saturating_add(1);
+                    if spins < 64 {
+                        core::hint::spin_loop();
+                    } else {
+                        let _ = P::sleep(core::time::Duration::from_micros(10));
+                    }
+                }
+                other => return other,
             }
         }
     }

@@ -9,6 +9,7 @@
 //! types must match exactly; each mismatch has its own error.
 
 pub mod publish_subscribe;
+pub mod request_response;
 
 use crate::name::{hash64, segment_name, Prefix, SegmentKind, ServiceName, ShmName};
 use crate::node::Node;
@@ -40,6 +41,14 @@ impl<'n, P: Platform> ServiceBuilder<'n, P> {
     ) -> publish_subscribe::PublishSubscribeBuilder<'n, P, T, ()> {
         publish_subscribe::PublishSubscribeBuilder::new(self.node, self.name)
     }
+
+    /// Request-response with request payload `Req` and response payload
+    /// `Res`: each a [`ZeroCopySend`](crate::ZeroCopySend) type or a slice.
+    pub fn request_response<Req: crate::zero_copy::Payload + ?Sized, Res: crate::zero_copy::Payload + ?Sized>(
+        self,
+    ) -> request_response::RequestResponseBuilder<'n, P, Req, Res, (), ()> {
+        request_response::RequestResponseBuilder::new(self.node, self.name)
+    }
 }
 
 /// Why a service could not be created.
@@ -70,7 +79,8 @@ pub enum ServiceCreateError {
 pub enum ServiceOpenError {
     /// No service of that name and pattern exists.
     DoesNotExist,
-    /// The payload type's name or variant (fixed-size or slice) differs.
+    /// The payload (for request-response: request) type's name or variant
+    /// (fixed-size or slice) differs.
     IncompatiblePayloadType,
     /// The payload type's size differs.
     IncompatiblePayloadSize,
@@ -79,8 +89,36 @@ pub enum ServiceOpenError {
     IncompatiblePayloadAlignment,
     /// The user header type (name, size or alignment) differs.
     IncompatibleUserHeader,
-    /// The safe-overflow setting differs from the one requested.
+    /// The safe-overflow setting (for request-response: for requests)
+    /// differs from the one requested.
     IncompatibleOverflowBehavior,
+    /// Request-response: the response type's name or variant differs.
+    IncompatibleResponseType,
+    /// Request-response: the response type's size differs.
+    IncompatibleResponseSize,
+    /// Request-response: the response type's alignment differs, or the
+    /// service's response alignment is below the one requested.
+    IncompatibleResponseAlignment,
+    /// Request-response: the response user header type differs.
+    IncompatibleResponseUserHeader,
+    /// Request-response: safe overflow for responses differs.
+    IncompatibleOverflowBehaviorForResponses,
+    /// Request-response: the fire-and-forget setting differs.
+    IncompatibleFireAndForgetBehavior,
+    /// Request-response: fewer client slots than requested.
+    DoesNotSupportRequestedAmountOfClients,
+    /// Request-response: fewer server slots than requested.
+    DoesNotSupportRequestedAmountOfServers,
+    /// Request-response: fewer active requests per client than requested.
+    DoesNotSupportRequestedAmountOfActiveRequestsPerClient,
+    /// Request-response: fewer request loans per client than requested.
+    DoesNotSupportRequestedAmountOfClientRequestLoans,
+    /// Request-response: smaller response buffers than requested.
+    DoesNotSupportRequestedResponseBufferSize,
+    /// Request-response: fewer borrowed responses per pending response than requested.
+    DoesNotSupportRequestedAmountOfBorrowedResponsesPerPendingResponse,
+    /// Request-response: the response slice ceiling is below the one requested.
+    DoesNotSupportRequestedMaxResponseSliceLen,
     /// The service has fewer publisher slots than requested.
     DoesNotSupportRequestedAmountOfPublishers,
     /// The service has fewer subscriber slots than requested.
@@ -462,8 +500,11 @@ fn cleanup_view<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &Shm
                 unlink_port_segments::<P>(prefix, hash, port_id, oldest, next);
             }
         }
+        // Subscribers have no data segment (an empty range); servers do.
         for s in (0..view.subscriber_count()).filter_map(|i| view.subscriber(i)) {
-            reclaim_port(s, n);
+            if let Some((port_id, oldest, next)) = reclaim_port(s, n) {
+                unlink_port_segments::<P>(prefix, hash, port_id, oldest, next);
+            }
         }
         view.bump_epoch();
         if slot.release(st) {
@@ -488,8 +529,10 @@ fn try_destroy<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &ShmN
         view.state().store(0, Ordering::SeqCst);
         return false;
     }
-    // Publisher slots left behind by a crash during claiming.
-    for p in (0..view.publisher_count()).filter_map(|i| view.publisher(i)) {
+    // Sending-port slots (publishers, clients, servers) left behind by a
+    // crash during claiming.
+    let senders = (0..view.publisher_count()).filter_map(|i| view.publisher(i));
+    for p in senders.chain((0..view.subscriber_count()).filter_map(|i| view.subscriber(i))) {
         if split_state(p.state()).1 != status::FREE {
             let (oldest, next) = (p.field(FIELD_OLDEST_SEGMENT), p.field(FIELD_NEXT_SEGMENT));
             unlink_port_segments::<P>(prefix, hash, p.port_id(), oldest, next);

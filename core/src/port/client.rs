@@ -1,0 +1,838 @@
+//! The client: sends requests to every connected server and receives, per
+//! request, the stream of responses through a [`PendingResponse`].
+//!
+//! See [`request_response`](crate::service::request_response) for how
+//! channels and tags keep the streams of several pending requests apart.
+
+use super::receiver::{Expect, Link, RecvConn};
+use super::sample::{sealed, ChunkMut, ChunkMutUninit, Loan};
+use super::sender::{seg_of, Chunk, ConnLocal, Offer, Sender, Wiring};
+use super::{
+    AllocationStrategy, BackpressureStrategy, ClientCreateError, LoanError, ReceiveError, RequestSendError, SendError,
+    SliceSettings,
+};
+use crate::config::{MAX_ACTIVE_REQUESTS, MAX_PUBLISHERS, MAX_SEGMENTS_PER_PORT};
+use crate::platform::Platform;
+use crate::service::request_response::RequestResponse;
+use crate::service::ServiceCore;
+use crate::shm::data::{DataLayout, DataSizing};
+use crate::shm::relptr::RelPtr;
+use crate::shm::service::{split_state, status, ConnView, ResponseConfig, ResponseConnView, StaticConfig, NO_OWNER};
+use crate::sync::{AtomicU32, Ordering};
+use crate::zero_copy::{Payload, ZeroCopySend};
+use core::cell::{Cell, RefCell};
+use core::fmt;
+use core::marker::PhantomData;
+use core::ops::Deref;
+
+/// A request's tag: its channel in the top 8 bits, a sequence number
+/// (never 0) in the low 24.
+pub(crate) const fn make_tag(channel: u32, seq: u32) -> u32 {
+    (channel << 24) | (seq & 0xff_ffff)
+}
+
+/// The channel a tag names.
+pub(crate) const fn tag_channel(tag: u32) -> u32 {
+    tag >> 24
+}
+
+/// A client's data segment: `max_servers × 2 × max_active_requests_per_client
+/// + max_loaned_requests` chunks of `capacity` request elements.
+pub(crate) fn request_sizing(c: &StaticConfig, capacity: u32) -> Result<DataSizing, ClientCreateError> {
+    let loans = c.response.as_ref().map_or(1, |r| r.max_loaned_requests);
+    super::publisher::data_sizing(c, loans, capacity).map_err(|_| ClientCreateError::DataSegmentTooLarge)
+}
+
+type Service<P, Req, Res, ReqH, ResH> = RequestResponse<P, Req, Res, ReqH, ResH>;
+
+/// Configures a [`Client`].
+pub struct ClientBuilder<
+    's,
+    P: Platform,
+    Req: Payload + ?Sized,
+    Res: Payload + ?Sized,
+    ReqH: ZeroCopySend,
+    ResH: ZeroCopySend,
+> {
+    service: &'s Service<P, Req, Res, ReqH, ResH>,
+    slices: SliceSettings,
+    backpressure: BackpressureStrategy,
+}
+
+impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    ClientBuilder<'s, P, Req, Res, ReqH, ResH>
+{
+    pub(crate) fn new(service: &'s Service<P, Req, Res, ReqH, ResH>) -> Self {
+        Self {
+            service,
+            slices: SliceSettings::new(service.core.config.max_slice_len),
+            backpressure: BackpressureStrategy::default(),
+        }
+    }
+
+    /// What to do when a server's request queue is full and the service has
+    /// no safe overflow for requests (default
+    /// [`BackpressureStrategy::RetryUntilDelivered`]).
+    pub fn backpressure_strategy(mut self, s: BackpressureStrategy) -> Self {
+        self.backpressure = s;
+        self
+    }
+
+    /// For slice requests: the slice length the first data segment is sized
+    /// for (a hint, default 1). With [`AllocationStrategy::Static`] it is
+    /// also the longest loan.
+    pub fn initial_max_slice_len(mut self, n: u32) -> Self {
+        self.slices.initial_max_slice_len = n;
+        self
+    }
+
+    /// For slice requests: how the data segment grows when a loan needs more
+    /// (default [`AllocationStrategy::Static`]: it does not).
+    pub fn allocation_strategy(mut self, s: AllocationStrategy) -> Self {
+        self.slices.strategy = s;
+        self
+    }
+
+    /// For slice requests: the hard ceiling growth never passes, in elements
+    /// (default and upper bound: the service's `request_max_slice_len`).
+    pub fn max_slice_len(mut self, n: u32) -> Self {
+        self.slices.max_slice_len = n.min(self.service.core.config.max_slice_len);
+        self
+    }
+
+    /// Sizes the pool with fewer chunks than the worst case the QoS implies
+    /// (`f` gets the worst case and returns the count, clamped to `1..=worst`).
+    pub fn override_request_preallocation(mut self, f: impl FnOnce(u32) -> u32) -> Self {
+        let worst = request_sizing(&self.service.core.config, 1).map_or(1, |s| s.chunk_count);
+        self.slices.preallocation = Some(f(worst).clamp(1, worst));
+        self
+    }
+
+    fn sizing(&self, capacity: u32) -> Result<DataSizing, ClientCreateError> {
+        if !self.slices.valid() {
+            return Err(ClientCreateError::InvalidConfig);
+        }
+        let mut sizing = request_sizing(&self.service.core.config, capacity)?;
+        if let Some(n) = self.slices.preallocation {
+            sizing.chunk_count = n.min(sizing.chunk_count);
+        }
+        Ok(sizing)
+    }
+
+    /// The size in bytes of the data segment this client creates first.
+    pub fn footprint(&self) -> Result<usize, ClientCreateError> {
+        DataLayout::new(self.sizing(self.slices.capacity(Req::IS_SLICE))?)
+            .map(|l| l.size)
+            .map_err(|_| ClientCreateError::DataSegmentTooLarge)
+    }
+
+    /// The most shared memory this client can hold at once (up to
+    /// [`MAX_SEGMENTS_PER_PORT`] segments at `max_slice_len`); `None` past 4 GiB each.
+    pub fn worst_case_footprint(&self) -> Option<usize> {
+        if !Req::IS_SLICE || self.slices.strategy == AllocationStrategy::Static {
+            return self.footprint().ok();
+        }
+        let top = DataLayout::new(self.sizing(self.slices.max_slice_len).ok()?).ok()?.size;
+        top.checked_mul(MAX_SEGMENTS_PER_PORT)
+    }
+
+    /// Creates the client: takes a client slot and creates its first data
+    /// segment.
+    pub fn create(self) -> Result<Client<'s, P, Req, Res, ReqH, ResH>, ClientCreateError> {
+        let core = &self.service.core;
+        let response = self.service.response_config();
+        let capacity = self.slices.capacity(Req::IS_SLICE);
+        let base = self.sizing(capacity)?;
+        DataLayout::new(base).map_err(|_| ClientCreateError::DataSegmentTooLarge)?;
+        let (slot_index, gen) = (0..core.config.max_publishers)
+            .find_map(|i| Some((i, core.view.publisher(i)?.try_claim()?)))
+            .ok_or(ClientCreateError::ExceedsMaxSupportedClients)?;
+        let slot = core.view.publisher(slot_index).ok_or(ClientCreateError::ExceedsMaxSupportedClients)?;
+        let port_id = crate::node::unique_id::<P>(core.liveness, core.node_id ^ u64::from(slot_index));
+        let wiring = Wiring {
+            slot_of: |view, p| view.publisher(p),
+            completion_of: |view, p, s| view.connection(p, s).map(|c| c.completion),
+            slot: slot_index,
+            connections: core.config.max_subscribers,
+        };
+        let (strategy, ceiling) = self.slices.growth(Req::IS_SLICE);
+        let loans = response.max_loaned_requests;
+        let sender = match Sender::create(core, port_id, wiring, base, loans, strategy, ceiling) {
+            Ok(s) => s,
+            Err(e) => {
+                slot.release(slot.state());
+                return Err(ClientCreateError::UnableToCreateDataSegment(e));
+            }
+        };
+        let listening = core.view.listening(slot_index).unwrap_or(&[]);
+        for w in listening {
+            w.store(0, Ordering::Relaxed);
+        }
+        slot.set_port(core.node_slot, port_id);
+        slot.activate(gen);
+        core.view.bump_epoch();
+        let servers = core.config.max_subscribers.min(MAX_PUBLISHERS as u32) as usize;
+        let client = Client {
+            core,
+            response,
+            slot: slot_index,
+            gen,
+            sender,
+            links: core::array::from_fn(|s| {
+                (s < servers).then(|| core.view.connection(slot_index, s as u32)).flatten()
+            }),
+            rlinks: core::array::from_fn(|s| {
+                (s < servers).then(|| core.view.response_connection(s as u32, slot_index)).flatten()
+            }),
+            recv: RefCell::new(core::array::from_fn(|_| RecvConn::default())),
+            tails: RefCell::new([[0; MAX_ACTIVE_REQUESTS]; MAX_PUBLISHERS]),
+            channels: RefCell::new([Channel::default(); MAX_ACTIVE_REQUESTS]),
+            listening,
+            seq: Cell::new(0),
+            backpressure: self.backpressure,
+            seen_epoch: Cell::new(core.view.epoch().load(Ordering::Acquire).wrapping_sub(1)),
+            next: Cell::new(0),
+            _t: PhantomData,
+        };
+        client.update_connections();
+        Ok(client)
+    }
+}
+
+/// A client's record of one channel (one pending request).
+#[derive(Debug, Clone, Copy, Default)]
+struct Channel {
+    /// The pending request's tag; 0 when the channel is free.
+    tag: u32,
+    /// Per server slot: the generation of the server the request reached
+    /// (0 = not reached, or displaced from its queue unseen).
+    servers: [u16; MAX_PUBLISHERS],
+    /// Responses of this channel the user holds.
+    borrowed: u32,
+}
+
+/// Sends requests of `Req` and receives responses of `Res`. Not `Sync`.
+pub struct Client<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+{
+    core: &'s ServiceCore<P>,
+    response: &'s ResponseConfig,
+    slot: u32,
+    gen: u16,
+    sender: Sender<'s, P>,
+    /// Request connections to each server slot.
+    links: [Option<ConnView<'s>>; MAX_PUBLISHERS],
+    /// Response connections from each server slot.
+    rlinks: [Option<ResponseConnView<'s>>; MAX_PUBLISHERS],
+    recv: RefCell<[RecvConn<P>; MAX_PUBLISHERS]>,
+    /// Cached `tail` of each server's response queue per channel.
+    tails: RefCell<[[u32; MAX_ACTIVE_REQUESTS]; MAX_PUBLISHERS]>,
+    channels: RefCell<[Channel; MAX_ACTIVE_REQUESTS]>,
+    listening: &'s [AtomicU32],
+    seq: Cell<u32>,
+    backpressure: BackpressureStrategy,
+    seen_epoch: Cell<u32>,
+    next: Cell<u32>,
+    _t: PhantomData<(crate::zero_copy::TypeMarker<Req, ReqH>, crate::zero_copy::TypeMarker<Res, ResH>)>,
+}
+
+/// A loaned request, not yet written.
+pub type RequestMutUninit<'a, P, Req, Res, ReqH = (), ResH = ()> =
+    ChunkMutUninit<&'a Client<'a, P, Req, Res, ReqH, ResH>, Req, ReqH>;
+/// A loaned request, written: [`send`](ChunkMut::send) it to get its [`PendingResponse`].
+pub type RequestMut<'a, P, Req, Res, ReqH = (), ResH = ()> =
+    ChunkMut<&'a Client<'a, P, Req, Res, ReqH, ResH>, Req, ReqH>;
+
+impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    Client<'s, P, Req, Res, ReqH, ResH>
+{
+    /// This port's unique id (the `origin` servers see).
+    pub fn id(&self) -> u64 {
+        self.sender.port_id
+    }
+
+    /// For slice requests: the longest slice the current data segment holds.
+    pub fn current_max_slice_len(&self) -> u32 {
+        self.sender.current_capacity()
+    }
+
+    /// For slice requests: the hard ceiling on a loan's length (1 for fixed payloads).
+    pub fn max_slice_len(&self) -> u32 {
+        self.sender.max_slice_len()
+    }
+
+    /// How many times the data segment grew.
+    pub fn number_of_growths(&self) -> u64 {
+        self.sender.growths()
+    }
+
+    /// Bytes of the live data segments.
+    pub fn footprint(&self) -> usize {
+        self.sender.footprint()
+    }
+
+    /// Requests pending now (live [`PendingResponse`]s).
+    pub fn active_requests(&self) -> u32 {
+        self.channels.borrow().iter().filter(|c| c.tag != 0).count() as u32
+    }
+
+    /// Total and free request chunks and live segments, after taking back
+    /// what servers returned.
+    pub fn chunk_stats(&self) -> super::publisher::ChunkStats {
+        self.update_connections();
+        let (total, free, segments) = self.sender.stats();
+        super::publisher::ChunkStats { total, free, segments }
+    }
+
+    fn servers(&self) -> u32 {
+        self.core.config.max_subscribers.min(MAX_PUBLISHERS as u32)
+    }
+
+    fn channel_count(&self) -> u32 {
+        self.response.max_active_requests_per_client.min(MAX_ACTIVE_REQUESTS as u32)
+    }
+
+    fn expect(&self) -> Expect {
+        let r = self.response;
+        Expect {
+            connections: self.core.config.max_publishers,
+            history: 0,
+            fixed: !Res::IS_SLICE,
+            types: (r.payload.size, r.payload_alignment, r.user_header.size, r.user_header.align),
+        }
+    }
+
+    /// Connects to new servers and lets go of departed ones. Runs on every
+    /// loan, send and receive; one load when nothing changed.
+    pub fn update_connections(&self) {
+        let view = &self.core.view;
+        let epoch = view.epoch().load(Ordering::Acquire);
+        if epoch == self.seen_epoch.get() {
+            return;
+        }
+        self.seen_epoch.set(epoch);
+        let mut changed = false;
+        {
+            let segs = self.sender.segs.borrow();
+            let mut conns = self.sender.conns.borrow_mut();
+            for s in 0..self.servers() {
+                let (Some(server), Some(conn)) = (view.subscriber(s), self.links[s as usize]) else { continue };
+                let reset = || {
+                    conn.submission.reset();
+                    conn.completion.reset();
+                };
+                let words = (conn.pub_word, conn.sub_word);
+                let local = &mut conns[s as usize];
+                if self.sender.sync_link(&segs, s, local, server, words, self.gen, reset) == Link::Connected {
+                    changed = true;
+                }
+            }
+        }
+        let mut released = false;
+        for s in 0..self.servers() {
+            let (Some(server), Some(rconn)) = (view.subscriber(s), self.rlinks[s as usize]) else { continue };
+            if self.recv.borrow()[s as usize].departed {
+                self.drain_free_channels(s, &rconn);
+            }
+            let k = self.channel_count();
+            let drained = || (0..k).all(|c| rconn.channel(c).is_none_or(|q| q.is_empty()));
+            let words = (rconn.pub_word, rconn.sub_word);
+            let link =
+                self.recv.borrow_mut()[s as usize].sync(self.core, server, words, self.gen, drained, self.expect());
+            match link {
+                Link::Connected => self.tails.borrow_mut()[s as usize] = [0; MAX_ACTIVE_REQUESTS],
+                Link::Released => released = true,
+                Link::Unchanged => {}
+            }
+        }
+        if changed || released {
+            view.bump_epoch();
+        }
+    }
+
+    /// Returns, unread, every response queued from server `s` on channels
+    /// no pending request listens to.
+    fn drain_free_channels(&self, s: u32, rconn: &ResponseConnView<'_>) {
+        let free: [bool; MAX_ACTIVE_REQUESTS] = {
+            let ch = self.channels.borrow();
+            core::array::from_fn(|k| ch[k].tag == 0)
+        };
+        for k in 0..self.channel_count() {
+            if free[k as usize] {
+                self.drain_channel(s, k, rconn);
+            }
+        }
+    }
+
+    fn drain_channel(&self, s: u32, k: u32, rconn: &ResponseConnView<'_>) {
+        let Some(queue) = rconn.channel(k) else { return };
+        let mut recv = self.recv.borrow_mut();
+        let mut tails = self.tails.borrow_mut();
+        let c = &mut recv[s as usize];
+        if c.reading == 0 || c.corrupt {
+            return;
+        }
+        let expect = self.expect();
+        for _ in 0..queue.capacity() {
+            match queue.pop(&mut tails[s as usize][k as usize], self.response.enable_safe_overflow) {
+                Ok(Some(v)) => match c.accept(self.core, v, expect, &rconn.completion) {
+                    Ok(got) => c.give_back(got.segment, got.index, Some(&rconn.completion)),
+                    Err(_) => return,
+                },
+                Ok(None) => return,
+                Err(_) => {
+                    c.corrupt = true;
+                    return;
+                }
+            }
+        }
+    }
+
+    fn allocate(&self, len: usize) -> Result<(usize, u32), LoanError> {
+        self.update_connections();
+        self.sender.allocate(len)
+    }
+
+    /// Sends chunk `index` of segment `slot` as a request on a free channel.
+    fn dispatch(
+        &self,
+        slot: usize,
+        index: u32,
+    ) -> Result<PendingResponse<'_, P, Req, Res, ReqH, ResH>, RequestSendError> {
+        self.sender.loan_sent();
+        self.update_connections();
+        let segs = self.sender.segs.borrow();
+        let Some(seg) = segs.get(slot).and_then(Option::as_ref) else {
+            return Err(RequestSendError::Send(SendError::Loan(LoanError::OutOfMemory)));
+        };
+        let k = {
+            let ch = self.channels.borrow();
+            (0..self.channel_count()).find(|k| ch[*k as usize].tag == 0)
+        };
+        let Some(k) = k else {
+            self.sender.commit(seg, index, 0);
+            return Err(RequestSendError::ExceedsMaxActiveRequests);
+        };
+        let seq = match self.seq.get().wrapping_add(1) & 0xff_ffff {
+            0 => 1,
+            n => n,
+        };
+        self.seq.set(seq);
+        let tag = make_tag(k, seq);
+        if let Some(h) = seg.view.chunk_header(index) {
+            h.set_tag(tag);
+        }
+        // Listen before any server can see the request.
+        if let Some(w) = self.listening.get(k as usize) {
+            w.store(tag, Ordering::Release);
+        }
+        let view = &self.core.view;
+        let cfg = &self.core.config;
+        let r = seg.view.layout().chunk_ref(index, seg.id).to_u64();
+        let mut reached = [0u16; MAX_PUBLISHERS];
+        let mut delivered = 0u32;
+        let mut corrupted = false;
+        {
+            let mut conns = self.sender.conns.borrow_mut();
+            for s in 0..self.servers() {
+                let local: &mut ConnLocal = &mut conns[s as usize];
+                if local.connected == 0 || local.corrupt {
+                    continue;
+                }
+                let Some(conn) = self.links[s as usize] else { continue };
+                if local.in_flight >= cfg.subscriber_max_buffer_size {
+                    self.sender.reclaim(&segs, s, local);
+                }
+                let wanted = |local: &ConnLocal| {
+                    view.subscriber(s)
+                        .map(|srv| split_state(srv.state()))
+                        .is_some_and(|(g, st)| st == status::ACTIVE && g == local.connected)
+                };
+                let chunk = Chunk { seg, index, r };
+                let overflow = cfg.enable_safe_overflow;
+                let bp = self.backpressure;
+                match self.sender.offer_with_backpressure(
+                    &segs,
+                    chunk,
+                    s,
+                    local,
+                    &conn.submission,
+                    None,
+                    overflow,
+                    bp,
+                    wanted,
+                ) {
+                    Offer::Pushed(displaced) => {
+                        delivered += 1;
+                        reached[s as usize] = local.connected;
+                        if let Some(d) = displaced {
+                            self.forget_displaced(&segs, s, d);
+                        }
+                    }
+                    Offer::Full | Offer::Corrupt => {}
+                }
+                corrupted |= local.corrupt;
+            }
+        }
+        self.sender.commit(seg, index, delivered);
+        self.channels.borrow_mut()[k as usize] = Channel { tag, servers: reached, borrowed: 0 };
+        let pending = PendingResponse { client: self, channel: k, tag, servers: delivered };
+        if corrupted {
+            // The pending response is dropped here: the channel is freed.
+            drop(pending);
+            return Err(RequestSendError::Send(SendError::ConnectionCorrupted { delivered: delivered as usize }));
+        }
+        Ok(pending)
+    }
+
+    /// A request displaced from server `s`'s full queue (safe overflow) will
+    /// never be answered by that server: its pending response stops waiting
+    /// for it.
+    fn forget_displaced(&self, segs: &super::sender::Segs<P>, s: u32, d: u64) {
+        let rp = RelPtr::from_u64(d);
+        let Some(seg) = seg_of(segs, rp.segment) else { return };
+        let Some(i) = seg.view.layout().chunk_index(rp, seg.id) else { return };
+        let Some(tag) = seg.view.chunk_header(i).map(|h| h.tag()) else { return };
+        let mut ch = self.channels.borrow_mut();
+        if let Some(c) = ch.get_mut(tag_channel(tag) as usize) {
+            if c.tag == tag {
+                c.servers[s as usize] = 0;
+            }
+        }
+    }
+
+    fn close_channel(&self, k: u32) {
+        if let Some(w) = self.listening.get(k as usize) {
+            w.store(0, Ordering::Release);
+        }
+        if let Some(c) = self.channels.borrow_mut().get_mut(k as usize) {
+            *c = Channel::default();
+        }
+        for s in 0..self.servers() {
+            if let Some(rconn) = self.rlinks[s as usize] {
+                self.drain_channel(s, k, &rconn);
+            }
+        }
+    }
+
+    fn receive_on(&self, k: u32, tag: u32) -> Result<Option<(u32, super::receiver::Received)>, ReceiveError> {
+        if self.channels.borrow()[k as usize].borrowed >= self.response.max_borrowed_responses_per_pending_response {
+            return Err(ReceiveError::ExceedsMaxBorrows);
+        }
+        self.update_connections();
+        let n = self.servers();
+        let expect = self.expect();
+        let overflow = self.response.enable_safe_overflow;
+        let mut recv = self.recv.borrow_mut();
+        let mut tails = self.tails.borrow_mut();
+        for i in 0..n {
+            let s = (self.next.get() + i) % n;
+            let c = &mut recv[s as usize];
+            if c.reading == 0 || c.corrupt {
+                continue;
+            }
+            let Some(rconn) = self.rlinks[s as usize] else { continue };
+            let Some(queue) = rconn.channel(k) else { continue };
+            loop {
+                let v = match queue.pop(&mut tails[s as usize][k as usize], overflow) {
+                    Ok(Some(v)) => v,
+                    Ok(None) => break,
+                    Err(_) => {
+                        c.corrupt = true;
+                        return Err(ReceiveError::ConnectionCorrupted);
+                    }
+                };
+                let got = c.accept(self.core, v, expect, &rconn.completion)?;
+                if got.tag != tag {
+                    // Meant for an earlier request on this channel.
+                    c.give_back(got.segment, got.index, Some(&rconn.completion));
+                    continue;
+                }
+                self.channels.borrow_mut()[k as usize].borrowed += 1;
+                self.next.set((s + 1) % n);
+                return Ok(Some((s, got)));
+            }
+        }
+        Ok(None)
+    }
+
+    fn release_response(&self, k: u32, s: u32, segment: u32, index: u32) {
+        if let Some(c) = self.channels.borrow_mut().get_mut(k as usize) {
+            c.borrowed = c.borrowed.saturating_sub(1);
+        }
+        let mut recv = self.recv.borrow_mut();
+        let Some(c) = recv.get_mut(s as usize) else { return };
+        let rconn = self.rlinks.get(s as usize).copied().flatten();
+        c.give_back(segment, index, rconn.as_ref().map(|r| &r.completion));
+    }
+
+    fn is_connected(&self, k: u32, tag: u32) -> bool {
+        let ch = self.channels.borrow();
+        let Some(c) = ch.get(k as usize).filter(|c| c.tag == tag) else { return false };
+        (0..self.servers()).any(|s| {
+            let g = c.servers[s as usize];
+            g != 0
+                && self.core.view.subscriber(s).is_some_and(|srv| split_state(srv.state()) == (g, status::ACTIVE))
+                && self.rlinks[s as usize]
+                    .and_then(|r| r.ended.get(k as usize))
+                    .is_some_and(|e| e.load(Ordering::Acquire) != tag)
+        })
+    }
+
+    fn has_response(&self, k: u32) -> bool {
+        self.update_connections();
+        let recv = self.recv.borrow();
+        (0..self.servers()).any(|s| {
+            let c = &recv[s as usize];
+            c.reading != 0
+                && !c.corrupt
+                && self.rlinks[s as usize].and_then(|r| r.channel(k)).is_some_and(|q| !q.is_empty())
+        })
+    }
+}
+
+impl<'s, P: Platform, Req: ZeroCopySend, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    Client<'s, P, Req, Res, ReqH, ResH>
+{
+    /// Loans an uninitialized request (the user header is zeroed).
+    pub fn loan_uninit(&self) -> Result<RequestMutUninit<'_, P, Req, Res, ReqH, ResH>, LoanError> {
+        let (slot, index) = self.allocate(1)?;
+        Ok(ChunkMutUninit::new(Loan::new(self, slot, index, 1)))
+    }
+
+    /// Loans a request initialized with `Req::default()`.
+    pub fn loan(&self) -> Result<RequestMut<'_, P, Req, Res, ReqH, ResH>, LoanError>
+    where
+        Req: Default,
+    {
+        Ok(self.loan_uninit()?.write_payload(Req::default()))
+    }
+
+    /// Copies `value` into a loan and sends it.
+    pub fn send_copy(&self, value: Req) -> Result<PendingResponse<'_, P, Req, Res, ReqH, ResH>, RequestSendError> {
+        self.loan_uninit()?.write_payload(value).send()
+    }
+}
+
+impl<'s, P: Platform, E: ZeroCopySend, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    Client<'s, P, [E], Res, ReqH, ResH>
+{
+    /// Loans an uninitialized request slice of `len` elements, growing the
+    /// data segment if the strategy allows (see
+    /// [`Publisher::loan_slice_uninit`](crate::Publisher::loan_slice_uninit)).
+    pub fn loan_slice_uninit(&self, len: usize) -> Result<RequestMutUninit<'_, P, [E], Res, ReqH, ResH>, LoanError> {
+        let (slot, index) = self.allocate(len)?;
+        Ok(ChunkMutUninit::new(Loan::new(self, slot, index, len)))
+    }
+
+    /// Loans a request slice of `len` elements, each `E::default()`.
+    pub fn loan_slice(&self, len: usize) -> Result<RequestMut<'_, P, [E], Res, ReqH, ResH>, LoanError>
+    where
+        E: Default,
+    {
+        Ok(self.loan_slice_uninit(len)?.write_from_fn(|_| E::default()))
+    }
+
+    /// Copies `values` into a loan and sends it.
+    pub fn send_slice_copy(
+        &self,
+        values: &[E],
+    ) -> Result<PendingResponse<'_, P, [E], Res, ReqH, ResH>, RequestSendError>
+    where
+        E: Copy,
+    {
+        self.loan_slice_uninit(values.len())?.write_from_slice(values).send()
+    }
+}
+
+impl<'a, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend> sealed::Port
+    for &'a Client<'a, P, Req, Res, ReqH, ResH>
+{
+    fn parts(&self, slot: usize, index: u32) -> (*mut u8, *mut u8) {
+        let Some((base, uh, payload)) = self.sender.chunk(slot, index) else {
+            return (core::ptr::null_mut(), core::ptr::null_mut());
+        };
+        // SAFETY: both offsets lie within the chunk (the layout was computed
+        // for these types), which lies within a mapping that stays while the
+        // chunk is loaned.
+        unsafe { (base.add(uh), base.add(payload)) }
+    }
+    fn discard(&self, slot: usize, index: u32) {
+        self.sender.discard(slot, index);
+    }
+}
+
+impl<'a, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    ChunkMut<&'a Client<'a, P, Req, Res, ReqH, ResH>, Req, ReqH>
+{
+    /// Sends the request to every connected server and returns the
+    /// [`PendingResponse`] that receives its responses. Fails with
+    /// [`RequestSendError::ExceedsMaxActiveRequests`] when
+    /// `max_active_requests_per_client` pending responses are alive.
+    pub fn send(self) -> Result<PendingResponse<'a, P, Req, Res, ReqH, ResH>, RequestSendError> {
+        let (client, segment, index) = self.loan.take();
+        client.dispatch(segment, index)
+    }
+}
+
+impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend> Drop
+    for Client<'_, P, Req, Res, ReqH, ResH>
+{
+    fn drop(&mut self) {
+        for w in self.listening {
+            w.store(0, Ordering::Release);
+        }
+        let view = &self.core.view;
+        if let Some(slot) = view.publisher(self.slot) {
+            let st = slot.state();
+            if split_state(st).0 == self.gen {
+                slot.set_field(1, NO_OWNER);
+                slot.release(st);
+            }
+        }
+        view.bump_epoch();
+    }
+}
+
+/// One sent request, waiting for its stream of responses. Dropping it tells
+/// the servers that nobody listens any more (their `is_connected` turns
+/// false) and frees its channel.
+pub struct PendingResponse<
+    'a,
+    P: Platform,
+    Req: Payload + ?Sized,
+    Res: Payload + ?Sized,
+    ReqH: ZeroCopySend,
+    ResH: ZeroCopySend,
+> {
+    client: &'a Client<'a, P, Req, Res, ReqH, ResH>,
+    channel: u32,
+    tag: u32,
+    servers: u32,
+}
+
+impl<'a, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    PendingResponse<'a, P, Req, Res, ReqH, ResH>
+{
+    /// The next response to this request, from any server; `Ok(None)` when
+    /// none waits. Responses to other requests are never returned here.
+    #[allow(clippy::type_complexity)] // the port's own type parameters
+    pub fn receive(&self) -> Result<Option<Response<'_, P, Req, Res, ReqH, ResH>>, ReceiveError> {
+        let Some((server, got)) = self.client.receive_on(self.channel, self.tag)? else { return Ok(None) };
+        Ok(Some(Response {
+            pending: self,
+            server,
+            segment: got.segment,
+            index: got.index,
+            len: got.len,
+            header: got.header.cast(),
+            payload: got.payload.cast(),
+            origin: got.origin,
+        }))
+    }
+
+    /// Whether a response waits (a snapshot).
+    pub fn has_response(&self) -> bool {
+        self.client.has_response(self.channel)
+    }
+
+    /// Whether any server that received the request is still there and has
+    /// not ended its response stream: false once every such server dropped
+    /// its `ActiveRequest` or went away (more responses may still be queued:
+    /// drain them with [`receive`](Self::receive)).
+    pub fn is_connected(&self) -> bool {
+        self.client.is_connected(self.channel, self.tag)
+    }
+
+    /// How many servers the request reached.
+    pub fn number_of_server_connections(&self) -> usize {
+        self.servers as usize
+    }
+}
+
+impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend> Drop
+    for PendingResponse<'_, P, Req, Res, ReqH, ResH>
+{
+    fn drop(&mut self) {
+        self.client.close_channel(self.channel);
+    }
+}
+
+impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend> fmt::Debug
+    for PendingResponse<'_, P, Req, Res, ReqH, ResH>
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingResponse").field("channel", &self.channel).field("servers", &self.servers).finish()
+    }
+}
+
+/// A received response: reads the server's chunk in place; returns it on drop.
+pub struct Response<
+    'a,
+    P: Platform,
+    Req: Payload + ?Sized,
+    Res: Payload + ?Sized,
+    ReqH: ZeroCopySend,
+    ResH: ZeroCopySend,
+> {
+    pending: &'a PendingResponse<'a, P, Req, Res, ReqH, ResH>,
+    server: u32,
+    segment: u32,
+    index: u32,
+    len: usize,
+    header: *const ResH,
+    payload: *const Res::Element,
+    origin: u64,
+}
+
+impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    Response<'_, P, Req, Res, ReqH, ResH>
+{
+    /// The payload.
+    pub fn payload(&self) -> &Res {
+        // SAFETY: the client validated the chunk index and the length against
+        // the chunk's capacity; the mapping stays while any response of it
+        // is borrowed; the server no longer writes a sent chunk.
+        unsafe { Res::from_raw_parts(self.payload, self.len) }
+    }
+
+    /// The user header.
+    pub fn user_header(&self) -> &ResH {
+        // SAFETY: as for the payload; the header lies within the chunk.
+        unsafe { &*self.header }
+    }
+
+    /// The sending server's id.
+    pub fn origin(&self) -> u64 {
+        self.origin
+    }
+}
+
+impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend> Deref
+    for Response<'_, P, Req, Res, ReqH, ResH>
+{
+    type Target = Res;
+    fn deref(&self) -> &Res {
+        self.payload()
+    }
+}
+
+impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend> Drop
+    for Response<'_, P, Req, Res, ReqH, ResH>
+{
+    fn drop(&mut self) {
+        self.pending.client.release_response(self.pending.channel, self.server, self.segment, self.index);
+    }
+}
+
+impl<
+        P: Platform,
+        Req: Payload + ?Sized,
+        Res: Payload + ?Sized + fmt::Debug,
+        ReqH: ZeroCopySend,
+        ResH: ZeroCopySend,
+    > fmt::Debug for Response<'_, P, Req, Res, ReqH, ResH>
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Response").field("origin", &self.origin).field("payload", &self.payload()).finish()
+    }
+}

@@ -1,0 +1,673 @@
+//! The server: receives requests from every connected client as
+//! [`ActiveRequest`]s and sends each a stream of responses.
+
+use super::client::tag_channel;
+use super::receiver::{Expect, Link, RecvConn};
+use super::sample::{sealed, ChunkMut, ChunkMutUninit, Loan};
+use super::sender::{ConnLocal, Offer, Sender, Wiring};
+use super::{
+    AllocationStrategy, BackpressureStrategy, LoanError, ReceiveError, SendError, ServerCreateError, SliceSettings,
+};
+use crate::config::{MAX_ACTIVE_REQUESTS, MAX_PUBLISHERS, MAX_SEGMENTS_PER_PORT};
+use crate::platform::Platform;
+use crate::service::request_response::RequestResponse;
+use crate::service::ServiceCore;
+use crate::shm::data::{DataLayout, DataSizing};
+use crate::shm::service::{split_state, status, ConnView, ResponseConfig, ResponseConnView, StaticConfig, NO_OWNER};
+use crate::sync::Ordering;
+use crate::zero_copy::{Payload, ZeroCopySend};
+use core::cell::{Cell, RefCell};
+use core::fmt;
+use core::marker::PhantomData;
+use core::ops::Deref;
+
+/// Default response loans one active request may have out at once: 2.
+pub const DEFAULT_MAX_LOANED_RESPONSES_PER_REQUEST: u32 = 2;
+
+/// A server's data segment: per client and channel, the responses that can
+/// be queued, borrowed and loaned: `max_clients × max_active_requests_per_client
+/// × (max_response_buffer_size + max_borrowed_responses_per_pending_response
+/// + loans_per_request)` chunks of `capacity` response elements.
+pub(crate) fn response_sizing(
+    c: &StaticConfig,
+    loans_per_request: u32,
+    capacity: u32,
+) -> Result<DataSizing, ServerCreateError> {
+    let r = c.response.as_ref().ok_or(ServerCreateError::InvalidConfig)?;
+    let per_channel = u64::from(r.max_response_buffer_size)
+        + u64::from(r.max_borrowed_responses_per_pending_response)
+        + u64::from(loans_per_request);
+    let chunks = u64::from(c.max_publishers) * u64::from(r.max_active_requests_per_client) * per_channel;
+    Ok(DataSizing {
+        chunk_count: u32::try_from(chunks).map_err(|_| ServerCreateError::DataSegmentTooLarge)?,
+        connections: c.max_publishers,
+        history: 0,
+        capacity,
+        elem: (r.payload.size, r.payload_alignment),
+        user_header: (r.user_header.size, r.user_header.align),
+    })
+}
+
+type Service<P, Req, Res, ReqH, ResH> = RequestResponse<P, Req, Res, ReqH, ResH>;
+
+/// Configures a [`Server`].
+pub struct ServerBuilder<
+    's,
+    P: Platform,
+    Req: Payload + ?Sized,
+    Res: Payload + ?Sized,
+    ReqH: ZeroCopySend,
+    ResH: ZeroCopySend,
+> {
+    service: &'s Service<P, Req, Res, ReqH, ResH>,
+    slices: SliceSettings,
+    loans_per_request: u32,
+    backpressure: BackpressureStrategy,
+}
+
+impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    ServerBuilder<'s, P, Req, Res, ReqH, ResH>
+{
+    pub(crate) fn new(service: &'s Service<P, Req, Res, ReqH, ResH>) -> Self {
+        Self {
+            service,
+            slices: SliceSettings::new(service.response_config().max_slice_len),
+            loans_per_request: DEFAULT_MAX_LOANED_RESPONSES_PER_REQUEST,
+            backpressure: BackpressureStrategy::default(),
+        }
+    }
+
+    /// Response loans one active request may have out at once (default
+    /// [`DEFAULT_MAX_LOANED_RESPONSES_PER_REQUEST`]).
+    pub fn max_loaned_responses_per_request(mut self, n: u32) -> Self {
+        self.loans_per_request = n;
+        self
+    }
+
+    /// What to do when a pending response's queue is full and the service
+    /// has no safe overflow for responses (default
+    /// [`BackpressureStrategy::RetryUntilDelivered`], for as long as the
+    /// client listens).
+    pub fn backpressure_strategy(mut self, s: BackpressureStrategy) -> Self {
+        self.backpressure = s;
+        self
+    }
+
+    /// For slice responses: the slice length the first data segment is
+    /// sized for (a hint, default 1).
+    pub fn initial_max_slice_len(mut self, n: u32) -> Self {
+        self.slices.initial_max_slice_len = n;
+        self
+    }
+
+    /// For slice responses: how the data segment grows (default `Static`).
+    pub fn allocation_strategy(mut self, s: AllocationStrategy) -> Self {
+        self.slices.strategy = s;
+        self
+    }
+
+    /// For slice responses: the hard ceiling growth never passes (default
+    /// and upper bound: the service's `response_max_slice_len`).
+    pub fn max_slice_len(mut self, n: u32) -> Self {
+        self.slices.max_slice_len = n.min(self.service.response_config().max_slice_len);
+        self
+    }
+
+    /// Sizes the pool with fewer chunks than the worst case the QoS implies
+    /// (`f` gets the worst case and returns the count, clamped to `1..=worst`).
+    pub fn override_response_preallocation(mut self, f: impl FnOnce(u32) -> u32) -> Self {
+        let worst =
+            response_sizing(&self.service.core.config, self.loans_per_request.max(1), 1).map_or(1, |s| s.chunk_count);
+        self.slices.preallocation = Some(f(worst).clamp(1, worst));
+        self
+    }
+
+    fn sizing(&self, capacity: u32) -> Result<DataSizing, ServerCreateError> {
+        if !self.slices.valid() || self.loans_per_request == 0 {
+            return Err(ServerCreateError::InvalidConfig);
+        }
+        let mut sizing = response_sizing(&self.service.core.config, self.loans_per_request, capacity)?;
+        if let Some(n) = self.slices.preallocation {
+            sizing.chunk_count = n.min(sizing.chunk_count);
+        }
+        Ok(sizing)
+    }
+
+    /// The size in bytes of the data segment this server creates first.
+    pub fn footprint(&self) -> Result<usize, ServerCreateError> {
+        DataLayout::new(self.sizing(self.slices.capacity(Res::IS_SLICE))?)
+            .map(|l| l.size)
+            .map_err(|_| ServerCreateError::DataSegmentTooLarge)
+    }
+
+    /// The most shared memory this server can hold at once (up to
+    /// [`MAX_SEGMENTS_PER_PORT`] segments at `max_slice_len`); `None` past 4 GiB each.
+    pub fn worst_case_footprint(&self) -> Option<usize> {
+        if !Res::IS_SLICE || self.slices.strategy == AllocationStrategy::Static {
+            return self.footprint().ok();
+        }
+        let top = DataLayout::new(self.sizing(self.slices.max_slice_len).ok()?).ok()?.size;
+        top.checked_mul(MAX_SEGMENTS_PER_PORT)
+    }
+
+    /// Creates the server: takes a server slot and creates its first data
+    /// segment.
+    pub fn create(self) -> Result<Server<'s, P, Req, Res, ReqH, ResH>, ServerCreateError> {
+        let core = &self.service.core;
+        let response = self.service.response_config();
+        let base = self.sizing(self.slices.capacity(Res::IS_SLICE))?;
+        DataLayout::new(base).map_err(|_| ServerCreateError::DataSegmentTooLarge)?;
+        let (slot_index, gen) = (0..core.config.max_subscribers)
+            .find_map(|i| Some((i, core.view.subscriber(i)?.try_claim()?)))
+            .ok_or(ServerCreateError::ExceedsMaxSupportedServers)?;
+        let slot = core.view.subscriber(slot_index).ok_or(ServerCreateError::ExceedsMaxSupportedServers)?;
+        let port_id = crate::node::unique_id::<P>(core.liveness, core.node_id ^ (u64::from(slot_index) << 32));
+        let wiring = Wiring {
+            slot_of: |view, s| view.subscriber(s),
+            completion_of: |view, s, c| view.response_connection(s, c).map(|r| r.completion),
+            slot: slot_index,
+            connections: core.config.max_publishers,
+        };
+        let (strategy, ceiling) = self.slices.growth(Res::IS_SLICE);
+        let max_loaned = core.config.max_publishers * response.max_active_requests_per_client * self.loans_per_request;
+        let sender = match Sender::create(core, port_id, wiring, base, max_loaned, strategy, ceiling) {
+            Ok(s) => s,
+            Err(e) => {
+                slot.release(slot.state());
+                return Err(ServerCreateError::UnableToCreateDataSegment(e));
+            }
+        };
+        slot.set_port(core.node_slot, port_id);
+        slot.activate(gen);
+        core.view.bump_epoch();
+        let clients = core.config.max_publishers.min(MAX_PUBLISHERS as u32) as usize;
+        let server = Server {
+            core,
+            response,
+            slot: slot_index,
+            gen,
+            sender,
+            links: core::array::from_fn(|c| {
+                (c < clients).then(|| core.view.connection(c as u32, slot_index)).flatten()
+            }),
+            rlinks: core::array::from_fn(|c| {
+                (c < clients).then(|| core.view.response_connection(slot_index, c as u32)).flatten()
+            }),
+            recv: RefCell::new(core::array::from_fn(|_| RecvConn::default())),
+            heads: RefCell::new([[0; MAX_ACTIVE_REQUESTS]; MAX_PUBLISHERS]),
+            loans_per_request: self.loans_per_request,
+            backpressure: self.backpressure,
+            seen_epoch: Cell::new(core.view.epoch().load(Ordering::Acquire).wrapping_sub(1)),
+            next: Cell::new(0),
+            _t: PhantomData,
+        };
+        server.update_connections();
+        Ok(server)
+    }
+}
+
+/// Receives requests of `Req` and answers with responses of `Res`. Not `Sync`.
+pub struct Server<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+{
+    core: &'s ServiceCore<P>,
+    response: &'s ResponseConfig,
+    slot: u32,
+    gen: u16,
+    sender: Sender<'s, P>,
+    /// Request connections from each client slot.
+    links: [Option<ConnView<'s>>; MAX_PUBLISHERS],
+    /// Response connections to each client slot.
+    rlinks: [Option<ResponseConnView<'s>>; MAX_PUBLISHERS],
+    recv: RefCell<[RecvConn<P>; MAX_PUBLISHERS]>,
+    /// Cached `head` of each client's response queue per channel.
+    heads: RefCell<[[u32; MAX_ACTIVE_REQUESTS]; MAX_PUBLISHERS]>,
+    loans_per_request: u32,
+    backpressure: BackpressureStrategy,
+    seen_epoch: Cell<u32>,
+    next: Cell<u32>,
+    _t: PhantomData<(crate::zero_copy::TypeMarker<Req, ReqH>, crate::zero_copy::TypeMarker<Res, ResH>)>,
+}
+
+/// A response loaned from an active request, not yet written.
+pub type ResponseMutUninit<'a, 'r, P, Req, Res, ReqH = (), ResH = ()> =
+    ChunkMutUninit<&'a ActiveRequest<'r, P, Req, Res, ReqH, ResH>, Res, ResH>;
+/// A response loaned from an active request, written: [`send`](ChunkMut::send) it.
+pub type ResponseMut<'a, 'r, P, Req, Res, ReqH = (), ResH = ()> =
+    ChunkMut<&'a ActiveRequest<'r, P, Req, Res, ReqH, ResH>, Res, ResH>;
+
+impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    Server<'s, P, Req, Res, ReqH, ResH>
+{
+    /// This port's unique id (the `origin` of its responses).
+    pub fn id(&self) -> u64 {
+        self.sender.port_id
+    }
+
+    /// For slice responses: the longest slice the current data segment holds.
+    pub fn current_max_slice_len(&self) -> u32 {
+        self.sender.current_capacity()
+    }
+
+    /// For slice responses: the hard ceiling on a loan's length.
+    pub fn max_slice_len(&self) -> u32 {
+        self.sender.max_slice_len()
+    }
+
+    /// How many times the data segment grew.
+    pub fn number_of_growths(&self) -> u64 {
+        self.sender.growths()
+    }
+
+    /// Bytes of the live data segments.
+    pub fn footprint(&self) -> usize {
+        self.sender.footprint()
+    }
+
+    /// Total and free response chunks and live segments, after taking back
+    /// what clients returned.
+    pub fn chunk_stats(&self) -> super::publisher::ChunkStats {
+        self.update_connections();
+        let (total, free, segments) = self.sender.stats();
+        super::publisher::ChunkStats { total, free, segments }
+    }
+
+    fn clients(&self) -> u32 {
+        self.core.config.max_publishers.min(MAX_PUBLISHERS as u32)
+    }
+
+    /// Connects to new clients and lets go of departed ones (taking back
+    /// every response they held). One load when nothing changed.
+    pub fn update_connections(&self) {
+        let view = &self.core.view;
+        let epoch = view.epoch().load(Ordering::Acquire);
+        if epoch == self.seen_epoch.get() {
+            return;
+        }
+        self.seen_epoch.set(epoch);
+        let mut changed = false;
+        let expect = Expect::of_requests(&self.core.config, !Req::IS_SLICE);
+        for c in 0..self.clients() {
+            let (Some(client), Some(conn)) = (view.publisher(c), self.links[c as usize]) else { continue };
+            let drained = || conn.submission.is_empty();
+            let words = (conn.pub_word, conn.sub_word);
+            if self.recv.borrow_mut()[c as usize].sync(self.core, client, words, self.gen, drained, expect)
+                == Link::Released
+            {
+                changed = true;
+            }
+        }
+        let segs = self.sender.segs.borrow();
+        let mut conns = self.sender.conns.borrow_mut();
+        for c in 0..self.clients() {
+            let (Some(client), Some(rconn)) = (view.publisher(c), self.rlinks[c as usize]) else { continue };
+            let reset = || {
+                for k in 0..rconn.channels() {
+                    if let Some(q) = rconn.channel(k) {
+                        q.reset();
+                    }
+                }
+                for e in rconn.ended {
+                    e.store(0, Ordering::Relaxed);
+                }
+                rconn.completion.reset();
+            };
+            let words = (rconn.pub_word, rconn.sub_word);
+            let local = &mut conns[c as usize];
+            if self.sender.sync_link(&segs, c, local, client, words, self.gen, reset) == Link::Connected {
+                self.heads.borrow_mut()[c as usize] = [0; MAX_ACTIVE_REQUESTS];
+                changed = true;
+            }
+        }
+        if changed {
+            view.bump_epoch();
+        }
+    }
+
+    /// Whether a request waits (a snapshot).
+    pub fn has_requests(&self) -> bool {
+        self.update_connections();
+        let recv = self.recv.borrow();
+        (0..self.clients()).any(|c| {
+            let r = &recv[c as usize];
+            r.reading != 0 && !r.corrupt && self.links[c as usize].is_some_and(|l| !l.submission.is_empty())
+        })
+    }
+
+    /// Takes the oldest waiting request, visiting clients in turn.
+    /// `Ok(None)` when none waits. A client whose `max_active_requests_per_client`
+    /// requests are all held here is skipped until one is dropped.
+    #[allow(clippy::type_complexity)] // the port's own type parameters
+    pub fn receive(&self) -> Result<Option<ActiveRequest<'_, P, Req, Res, ReqH, ResH>>, ReceiveError> {
+        self.update_connections();
+        let n = self.clients();
+        let overflow = self.core.config.enable_safe_overflow;
+        let limit = self.response.max_active_requests_per_client;
+        let expect = Expect::of_requests(&self.core.config, !Req::IS_SLICE);
+        let mut recv = self.recv.borrow_mut();
+        let mut at_limit = false;
+        for i in 0..n {
+            let c = (self.next.get() + i) % n;
+            let r = &mut recv[c as usize];
+            if r.reading == 0 || r.corrupt {
+                continue;
+            }
+            let Some(conn) = self.links[c as usize] else { continue };
+            if r.borrowed >= limit {
+                at_limit |= !conn.submission.is_empty();
+                continue;
+            }
+            loop {
+                let v = match conn.submission.pop(&mut r.tail_cache, overflow) {
+                    Ok(Some(v)) => v,
+                    Ok(None) => {
+                        if r.release_if_drained(conn.sub_word, self.gen) {
+                            self.core.view.bump_epoch();
+                        }
+                        break;
+                    }
+                    Err(_) => {
+                        r.corrupt = true;
+                        return Err(ReceiveError::ConnectionCorrupted);
+                    }
+                };
+                let got = r.accept(self.core, v, expect, &conn.completion)?;
+                let k = tag_channel(got.tag);
+                let listening = self.listening(c, k).is_some_and(|t| t == got.tag);
+                if !self.response.enable_fire_and_forget && !listening {
+                    // Nobody waits for it and the service does not deliver
+                    // abandoned requests: return it unseen.
+                    r.give_back(got.segment, got.index, Some(&conn.completion));
+                    continue;
+                }
+                self.next.set((c + 1) % n);
+                return Ok(Some(ActiveRequest {
+                    server: self,
+                    client: c,
+                    client_gen: r.reading,
+                    tag: got.tag,
+                    segment: got.segment,
+                    index: got.index,
+                    len: got.len,
+                    header: got.header.cast(),
+                    payload: got.payload.cast(),
+                    origin: got.origin,
+                    loans: Cell::new(0),
+                }));
+            }
+        }
+        if at_limit {
+            return Err(ReceiveError::ExceedsMaxBorrows);
+        }
+        Ok(None)
+    }
+
+    fn listening(&self, c: u32, k: u32) -> Option<u32> {
+        self.core.view.listening(c)?.get(k as usize).map(|w| w.load(Ordering::Acquire))
+    }
+
+    fn client_there(&self, c: u32, gen: u16, tag: u32) -> bool {
+        self.core.view.publisher(c).is_some_and(|s| split_state(s.state()) == (gen, status::ACTIVE))
+            && self.listening(c, tag_channel(tag)) == Some(tag)
+    }
+
+    fn allocate(&self, len: usize) -> Result<(usize, u32), LoanError> {
+        self.update_connections();
+        self.sender.allocate(len)
+    }
+
+    /// Sends response chunk `index` of segment `slot` on the channel of
+    /// request `tag` of client slot `c`.
+    fn respond(&self, c: u32, gen: u16, tag: u32, slot: usize, index: u32) -> Result<(), SendError> {
+        self.sender.loan_sent();
+        self.update_connections();
+        let segs = self.sender.segs.borrow();
+        let Some(seg) = segs.get(slot).and_then(Option::as_ref) else { return Ok(()) };
+        if let Some(h) = seg.view.chunk_header(index) {
+            h.set_tag(tag);
+        }
+        let k = tag_channel(tag);
+        let mut conns = self.sender.conns.borrow_mut();
+        let queue = self.rlinks.get(c as usize).copied().flatten().and_then(|r| r.channel(k));
+        let (Some(local), Some(queue)) = (conns.get_mut(c as usize), queue) else {
+            self.sender.commit(seg, index, 0);
+            return Ok(());
+        };
+        // A client that left or stopped listening gets nothing, quietly.
+        if local.connected != gen || local.corrupt || !self.client_there(c, gen, tag) {
+            self.sender.commit(seg, index, 0);
+            return Ok(());
+        }
+        if local.in_flight >= self.response.max_response_buffer_size {
+            self.sender.reclaim(&segs, c, local);
+        }
+        let r = seg.view.layout().chunk_ref(index, seg.id).to_u64();
+        let chunk = super::sender::Chunk { seg, index, r };
+        let mut heads = self.heads.borrow_mut();
+        let head = heads.get_mut(c as usize).and_then(|h| h.get_mut(k as usize));
+        let wanted = |local: &ConnLocal| local.connected == gen && self.client_there(c, gen, tag);
+        let overflow = self.response.enable_safe_overflow;
+        let outcome = self.sender.offer_with_backpressure(
+            &segs,
+            chunk,
+            c,
+            local,
+            &queue,
+            head,
+            overflow,
+            self.backpressure,
+            wanted,
+        );
+        let delivered = u32::from(matches!(outcome, Offer::Pushed(_)));
+        let corrupt = local.corrupt;
+        drop(conns);
+        self.sender.commit(seg, index, delivered);
+        if corrupt {
+            Err(SendError::ConnectionCorrupted { delivered: delivered as usize })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// An active request is dropped: its chunk goes back and, if its client
+    /// still listens, the stream is marked ended.
+    fn finish(&self, c: u32, gen: u16, tag: u32, segment: u32, index: u32) {
+        let conn = self.links.get(c as usize).copied().flatten();
+        self.recv.borrow_mut()[c as usize].give_back(segment, index, conn.as_ref().map(|l| &l.completion));
+        if self.client_there(c, gen, tag) {
+            if let Some(e) = self.rlinks[c as usize].and_then(|r| r.ended.get(tag_channel(tag) as usize)) {
+                e.store(tag, Ordering::Release);
+            }
+        }
+    }
+}
+
+impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend> Drop
+    for Server<'_, P, Req, Res, ReqH, ResH>
+{
+    fn drop(&mut self) {
+        let view = &self.core.view;
+        if let Some(slot) = view.subscriber(self.slot) {
+            let st = slot.state();
+            if split_state(st).0 == self.gen {
+                slot.set_field(1, NO_OWNER);
+                slot.release(st);
+            }
+        }
+        view.bump_epoch();
+    }
+}
+
+/// A request taken by a server: read it, answer it with any number of
+/// responses, drop it to end the response stream.
+pub struct ActiveRequest<
+    'a,
+    P: Platform,
+    Req: Payload + ?Sized,
+    Res: Payload + ?Sized,
+    ReqH: ZeroCopySend,
+    ResH: ZeroCopySend,
+> {
+    server: &'a Server<'a, P, Req, Res, ReqH, ResH>,
+    client: u32,
+    client_gen: u16,
+    tag: u32,
+    segment: u32,
+    index: u32,
+    len: usize,
+    header: *const ReqH,
+    payload: *const Req::Element,
+    origin: u64,
+    loans: Cell<u32>,
+}
+
+impl<'a, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    ActiveRequest<'a, P, Req, Res, ReqH, ResH>
+{
+    /// The request payload.
+    pub fn payload(&self) -> &Req {
+        // SAFETY: the server validated the chunk index and the length
+        // against the chunk's capacity; the mapping stays while the request
+        // is held; the client no longer writes a sent chunk.
+        unsafe { Req::from_raw_parts(self.payload, self.len) }
+    }
+
+    /// The request's user header.
+    pub fn user_header(&self) -> &ReqH {
+        // SAFETY: as for the payload; the header lies within the chunk.
+        unsafe { &*self.header }
+    }
+
+    /// The sending client's id.
+    pub fn origin(&self) -> u64 {
+        self.origin
+    }
+
+    /// Whether the client is still there and still listens (has not dropped
+    /// its `PendingResponse`). Responses sent when it is not are dropped
+    /// quietly.
+    pub fn is_connected(&self) -> bool {
+        self.server.client_there(self.client, self.client_gen, self.tag)
+    }
+
+    fn take_loan(&self, len: usize) -> Result<(usize, u32), LoanError> {
+        if self.loans.get() >= self.server.loans_per_request {
+            return Err(LoanError::ExceedsMaxLoans);
+        }
+        let got = self.server.allocate(len)?;
+        self.loans.set(self.loans.get() + 1);
+        Ok(got)
+    }
+}
+
+impl<'a, P: Platform, Req: Payload + ?Sized, Res: ZeroCopySend, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    ActiveRequest<'a, P, Req, Res, ReqH, ResH>
+{
+    /// Loans an uninitialized response (the user header is zeroed).
+    pub fn loan_uninit(&self) -> Result<ResponseMutUninit<'_, 'a, P, Req, Res, ReqH, ResH>, LoanError> {
+        let (slot, index) = self.take_loan(1)?;
+        Ok(ChunkMutUninit::new(Loan::new(self, slot, index, 1)))
+    }
+
+    /// Loans a response initialized with `Res::default()`.
+    pub fn loan(&self) -> Result<ResponseMut<'_, 'a, P, Req, Res, ReqH, ResH>, LoanError>
+    where
+        Res: Default,
+    {
+        Ok(self.loan_uninit()?.write_payload(Res::default()))
+    }
+
+    /// Copies `value` into a loan and sends it.
+    pub fn send_copy(&self, value: Res) -> Result<(), SendError> {
+        self.loan_uninit()?.write_payload(value).send()
+    }
+}
+
+impl<'a, P: Platform, Req: Payload + ?Sized, E: ZeroCopySend, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    ActiveRequest<'a, P, Req, [E], ReqH, ResH>
+{
+    /// Loans an uninitialized response slice of `len` elements, growing the
+    /// server's data segment if its strategy allows.
+    pub fn loan_slice_uninit(
+        &self,
+        len: usize,
+    ) -> Result<ResponseMutUninit<'_, 'a, P, Req, [E], ReqH, ResH>, LoanError> {
+        let (slot, index) = self.take_loan(len)?;
+        Ok(ChunkMutUninit::new(Loan::new(self, slot, index, len)))
+    }
+
+    /// Loans a response slice of `len` elements, each `E::default()`.
+    pub fn loan_slice(&self, len: usize) -> Result<ResponseMut<'_, 'a, P, Req, [E], ReqH, ResH>, LoanError>
+    where
+        E: Default,
+    {
+        Ok(self.loan_slice_uninit(len)?.write_from_fn(|_| E::default()))
+    }
+
+    /// Copies `values` into a loan and sends it.
+    pub fn send_slice_copy(&self, values: &[E]) -> Result<(), SendError>
+    where
+        E: Copy,
+    {
+        self.loan_slice_uninit(values.len())?.write_from_slice(values).send()
+    }
+}
+
+impl<'b, 'a, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    sealed::Port for &'b ActiveRequest<'a, P, Req, Res, ReqH, ResH>
+{
+    fn parts(&self, slot: usize, index: u32) -> (*mut u8, *mut u8) {
+        let Some((base, uh, payload)) = self.server.sender.chunk(slot, index) else {
+            return (core::ptr::null_mut(), core::ptr::null_mut());
+        };
+        // SAFETY: both offsets lie within the chunk (the layout was computed
+        // for these types), which lies within a mapping that stays while the
+        // chunk is loaned.
+        unsafe { (base.add(uh), base.add(payload)) }
+    }
+    fn discard(&self, slot: usize, index: u32) {
+        self.loans.set(self.loans.get().saturating_sub(1));
+        self.server.sender.discard(slot, index);
+    }
+}
+
+impl<'b, 'a, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    ChunkMut<&'b ActiveRequest<'a, P, Req, Res, ReqH, ResH>, Res, ResH>
+{
+    /// Sends the response to the request's client. A client that left or
+    /// stopped listening gets nothing, and that is not an error.
+    pub fn send(self) -> Result<(), SendError> {
+        let (request, segment, index) = self.loan.take();
+        request.loans.set(request.loans.get().saturating_sub(1));
+        request.server.respond(request.client, request.client_gen, request.tag, segment, index)
+    }
+}
+
+impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend> Deref
+    for ActiveRequest<'_, P, Req, Res, ReqH, ResH>
+{
+    type Target = Req;
+    fn deref(&self) -> &Req {
+        self.payload()
+    }
+}
+
+impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend> Drop
+    for ActiveRequest<'_, P, Req, Res, ReqH, ResH>
+{
+    fn drop(&mut self) {
+        self.server.finish(self.client, self.client_gen, self.tag, self.segment, self.index);
+    }
+}
+
+impl<
+        P: Platform,
+        Req: Payload + ?Sized + fmt::Debug,
+        Res: Payload + ?Sized,
+        ReqH: ZeroCopySend,
+        ResH: ZeroCopySend,
+    > fmt::Debug for ActiveRequest<'_, P, Req, Res, ReqH, ResH>
+{
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ActiveRequest").field("origin", &self.origin).field("payload", &self.payload()).finish()
+    }
+}
