@@ -7,12 +7,17 @@
 //! decodes on receipt (borrowing from the sample for `&str` and `&[u8]`
 //! fields). Works on a service of `[u8]` payloads; the encoded length obeys
 //! the publisher's slice ceiling and allocation strategy like any loan.
+//! Request-response has the same pair: `Client::send_serialized`,
+//! `ActiveRequest::deserialize`, `ActiveRequest::send_serialized`,
+//! `Response::deserialize`.
 
 use crate::platform::Platform;
+use crate::port::client::{Client, PendingResponse, Response};
 use crate::port::publisher::Publisher;
-use crate::port::sample::Sample;
-use crate::port::{LoanError, SendError};
-use crate::zero_copy::ZeroCopySend;
+use crate::port::sample::{ChunkMut, ChunkMutUninit, Lender, Sample};
+use crate::port::server::ActiveRequest;
+use crate::port::{LoanError, RequestSendError, SendError};
+use crate::zero_copy::{Payload, ZeroCopySend};
 use core::fmt;
 use core::mem::MaybeUninit;
 use postcard::ser_flavors::Flavor;
@@ -35,6 +40,8 @@ pub enum SerializeSendError {
     Encode,
     /// Sending failed.
     Send(SendError),
+    /// A client already has `max_active_requests_per_client` pending responses.
+    ExceedsMaxActiveRequests,
 }
 
 /// The bytes of a sample are not a postcard encoding of the requested type.
@@ -49,6 +56,7 @@ impl fmt::Display for SerializeSendError {
             Self::Loan(e) => write!(f, "loan failed: {e}"),
             Self::Encode => f.write_str("value cannot be encoded with postcard"),
             Self::Send(e) => write!(f, "send failed: {e}"),
+            Self::ExceedsMaxActiveRequests => f.write_str("too many pending requests"),
         }
     }
 }
@@ -104,31 +112,83 @@ pub fn encoded_len<V: Serialize + ?Sized>(value: &V) -> Result<usize, SerializeS
     postcard::serialize_with_flavor(value, Count(0)).map_err(|_| SerializeSendError::Encode)
 }
 
+/// Encodes `value` into a loan from `loan` (a loan function of the port)
+/// of exactly its encoded length.
+fn encode<L: Lender, H: ZeroCopySend, V: Serialize + ?Sized>(
+    value: &V,
+    loan: impl FnOnce(usize) -> Result<ChunkMutUninit<L, [u8], H>, LoanError>,
+) -> Result<ChunkMut<L, [u8], H>, SerializeSendError> {
+    let len = encoded_len(value)?;
+    let mut loan = loan(len).map_err(|e| match e {
+        LoanError::ExceedsMaxLoanSize => SerializeSendError::TooLarge { len },
+        other => SerializeSendError::Loan(other),
+    })?;
+    let written = postcard::serialize_with_flavor(value, Fill { buf: loan.payload_mut(), at: 0 })
+        .map_err(|_| SerializeSendError::Encode)?;
+    if written != len {
+        // A `Serialize` impl that encodes differently twice.
+        return Err(SerializeSendError::Encode);
+    }
+    // SAFETY: the flavor wrote every one of the `len` bytes (checked just
+    // above: it writes sequentially from 0 and wrote `len`).
+    Ok(unsafe { loan.assume_init() })
+}
+
 impl<P: Platform, H: ZeroCopySend> Publisher<'_, P, [u8], H> {
     /// Encodes `value` with postcard directly into a loaned slice of exactly
     /// its length and sends it. Two passes over the value (measure, write),
     /// no copy, no allocation.
     pub fn send_serialized<V: Serialize + ?Sized>(&self, value: &V) -> Result<usize, SerializeSendError> {
-        let len = encoded_len(value)?;
-        let mut loan = self.loan_slice_uninit(len).map_err(|e| match e {
-            LoanError::ExceedsMaxLoanSize => SerializeSendError::TooLarge { len },
-            other => SerializeSendError::Loan(other),
-        })?;
-        let written = postcard::serialize_with_flavor(value, Fill { buf: loan.payload_mut(), at: 0 })
-            .map_err(|_| SerializeSendError::Encode)?;
-        if written != len {
-            // A `Serialize` impl that encodes differently twice.
-            return Err(SerializeSendError::Encode);
-        }
-        // SAFETY: the flavor wrote every one of the `len` bytes (checked
-        // just above: it writes sequentially from 0 and wrote `len`).
-        let sample = unsafe { loan.assume_init() };
-        sample.send().map_err(SerializeSendError::Send)
+        encode(value, |len| self.loan_slice_uninit(len))?.send().map_err(SerializeSendError::Send)
     }
 }
 
 impl<'a, P: Platform, H: ZeroCopySend> Sample<'a, P, [u8], H> {
     /// Decodes the sample's bytes as a postcard-encoded `V`.
+    pub fn deserialize<'s, V: Deserialize<'s>>(&'s self) -> Result<V, DecodeError> {
+        postcard::from_bytes(self.payload()).map_err(|_| DecodeError)
+    }
+}
+
+impl<'s, P: Platform, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    Client<'s, P, [u8], Res, ReqH, ResH>
+{
+    /// Encodes `value` with postcard directly into a loaned request slice
+    /// and sends it (see [`Publisher::send_serialized`]).
+    pub fn send_serialized<V: Serialize + ?Sized>(
+        &self,
+        value: &V,
+    ) -> Result<PendingResponse<'_, P, [u8], Res, ReqH, ResH>, SerializeSendError> {
+        encode(value, |len| self.loan_slice_uninit(len))?.send().map_err(|e| match e {
+            RequestSendError::ExceedsMaxActiveRequests => SerializeSendError::ExceedsMaxActiveRequests,
+            RequestSendError::Send(e) => SerializeSendError::Send(e),
+        })
+    }
+}
+
+impl<'a, P: Platform, Req: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    ActiveRequest<'a, P, Req, [u8], ReqH, ResH>
+{
+    /// Encodes `value` with postcard directly into a loaned response slice
+    /// and sends it to the request's client.
+    pub fn send_serialized<V: Serialize + ?Sized>(&self, value: &V) -> Result<(), SerializeSendError> {
+        encode(value, |len| self.loan_slice_uninit(len))?.send().map_err(SerializeSendError::Send)
+    }
+}
+
+impl<'a, P: Platform, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    ActiveRequest<'a, P, [u8], Res, ReqH, ResH>
+{
+    /// Decodes the request's bytes as a postcard-encoded `V`.
+    pub fn deserialize<'s, V: Deserialize<'s>>(&'s self) -> Result<V, DecodeError> {
+        postcard::from_bytes(self.payload()).map_err(|_| DecodeError)
+    }
+}
+
+impl<'a, P: Platform, Req: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    Response<'a, P, Req, [u8], ReqH, ResH>
+{
+    /// Decodes the response's bytes as a postcard-encoded `V`.
     pub fn deserialize<'s, V: Deserialize<'s>>(&'s self) -> Result<V, DecodeError> {
         postcard::from_bytes(self.payload()).map_err(|_| DecodeError)
     }

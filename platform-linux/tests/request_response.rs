@@ -474,3 +474,48 @@ fn steady_round_trips_return_every_chunk() {
     }
     assert_clean(&prefix);
 }
+
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+enum Query<'a> {
+    Lookup { key: &'a str, limit: u32 },
+    Ping,
+}
+
+#[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+struct Answer {
+    values: Vec<u64>,
+}
+
+#[test]
+fn postcard_requests_and_responses() {
+    use icefloe_linux::icefloe_core::serialize::{DecodeError, SerializeSendError};
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let service = node.service_builder(&name("rr")).request_response::<[u8], [u8]>().create().unwrap();
+        let client = service
+            .client_builder()
+            .initial_max_slice_len(8)
+            .allocation_strategy(AllocationStrategy::PowerOfTwo)
+            .create()
+            .unwrap();
+        let server = service.server_builder().initial_max_slice_len(8).max_slice_len(64).create().unwrap();
+        let query = Query::Lookup { key: "camera/front", limit: 3 };
+        let pending = client.send_serialized(&query).unwrap();
+        let request = server.receive().unwrap().unwrap();
+        assert_eq!(request.deserialize::<Query<'_>>().unwrap(), query);
+        // The server's `Static` segment holds 8 bytes: growth is refused.
+        let big = Answer { values: (0..20).collect() };
+        assert!(matches!(request.send_serialized(&big), Err(SerializeSendError::TooLarge { .. })));
+        request.send_serialized(&Answer { values: vec![] }).unwrap();
+        drop(request);
+        assert_eq!(pending.receive().unwrap().unwrap().deserialize::<Answer>().unwrap(), Answer { values: vec![] });
+        drop(pending);
+        let pending = client.send_serialized(&Query::Ping).unwrap();
+        let request = server.receive().unwrap().unwrap();
+        assert_eq!(request.deserialize::<Query<'_>>().unwrap(), Query::Ping);
+        request.send_slice_copy(&[0xff; 4]).unwrap();
+        assert_eq!(pending.receive().unwrap().unwrap().deserialize::<Answer>().err(), Some(DecodeError));
+    }
+    assert_clean(&prefix);
+}

@@ -1,0 +1,5 @@
+//! The client of the request-response dynamic-data example (Ctrl-C ends it).
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    example_request_response_dynamic_data::run_client(example_request_response_dynamic_data::Settings::from_args()?)
+}

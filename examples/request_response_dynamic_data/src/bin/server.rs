@@ -1,0 +1,5 @@
+//! The server of the request-response dynamic-data example (Ctrl-C ends it).
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    example_request_response_dynamic_data::run_server(example_request_response_dynamic_data::Settings::from_args()?)
+}
