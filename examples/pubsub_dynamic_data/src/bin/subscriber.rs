@@ -1,0 +1,6 @@
+//! Receives and checks growing byte slices (`--count N`).
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    use example_pubsub_dynamic_data::{arg, run_subscriber};
+    run_subscriber(arg("--count")?, arg("--print-every")?.unwrap_or(1))
+}
