@@ -83,3 +83,51 @@ fn steady_state_allocates_nothing() {
         assert_eq!(during, 0, "{during} heap allocations in 20,000 steady-state round trips");
     }
 }
+
+#[test]
+fn request_response_round_trips_allocate_nothing_even_after_growth() {
+    let prefix = format!("b{}_", std::process::id() % 100_000);
+    {
+        let node = NodeBuilder::new().prefix(&prefix).unwrap().create().unwrap();
+        let service = node
+            .service_builder(&ServiceName::new("alloc_rr").unwrap())
+            .request_response::<[u8], [u8]>()
+            .create()
+            .unwrap();
+        let client = service
+            .client_builder()
+            .initial_max_slice_len(16)
+            .allocation_strategy(icefloe_linux::AllocationStrategy::PowerOfTwo)
+            .create()
+            .unwrap();
+        let server = service
+            .server_builder()
+            .initial_max_slice_len(16)
+            .allocation_strategy(icefloe_linux::AllocationStrategy::PowerOfTwo)
+            .create()
+            .unwrap();
+        let round = |len: usize| -> u64 {
+            let pending = client.loan_slice_uninit(len).unwrap().write_from_fn(|k| k as u8).send().unwrap();
+            let request = server.receive().unwrap().unwrap();
+            request.loan_slice_uninit(request.len()).unwrap().write_from_fn(|k| (k + 1) as u8).send().unwrap();
+            drop(request);
+            let response = pending.receive().unwrap().unwrap();
+            response.len() as u64
+        };
+        // Growth settles: both sides reach a segment for 64 KiB.
+        for len in [16, 1000, 65_536] {
+            round(len);
+        }
+        COUNTING.with(|c| c.set(true));
+        let before = ALLOCATIONS.load(Ordering::SeqCst);
+        let mut total = 0;
+        for i in 0..10_000usize {
+            total += round(i * 7 % 65_536);
+        }
+        let during = ALLOCATIONS.load(Ordering::SeqCst) - before;
+        COUNTING.with(|c| c.set(false));
+        assert!(total > 0);
+        assert!(client.number_of_growths() >= 2 && server.number_of_growths() >= 2);
+        assert_eq!(during, 0, "{during} heap allocations in 10,000 steady-state request-response round trips");
+    }
+}
