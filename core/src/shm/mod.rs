@@ -22,6 +22,13 @@
 //! | node table: `max_nodes` × (state, liveness id, node id) | 8 each | claimant, cleaner |
 //! | publisher table, subscriber table: (state = generation ‹16› + status, node slot, port id) | 8 each | claimant, cleaner |
 //! | connections: `max_publishers × max_subscribers` × (publisher word, subscriber word, submission queue, completion queue) | see [`queue`] | one side each |
+//! | request-response only: per client, one listening word per channel (the tag it awaits, 0 = none) | `align16(max_active_requests_per_client)` each | the client |
+//! | request-response only: response connections `max_servers × max_clients` × (server word, client word, per-channel "ended" words, one response queue per channel, one completion queue) | see [`queue`] | one side each (ended: the server) |
+//!
+//! For request-response the tables read with requests in mind: clients sit
+//! in the publisher table and servers in the subscriber table, and a
+//! request connection is exactly a publish-subscribe connection (see
+//! [`crate::service::request_response`] for channels and tags).
 //!
 //! A connection is usable when the publisher's word says "publisher
 //! generation *gp* has reset this connection for subscriber generation *gs*"

@@ -54,7 +54,7 @@ pub fn run_publisher(count: Option<u64>, period: Duration, print_every: u64) -> 
             // rounds nobody saw.
             continue;
         }
-        if n % print_every.max(1) == 0 {
+        if n.is_multiple_of(print_every.max(1)) {
             println!(
                 "publisher: sent {len} bytes to {reached} subscriber(s) (segment holds {})",
                 publisher.current_max_slice_len()
@@ -79,7 +79,7 @@ pub fn run_subscriber(count: Option<u64>, print_every: u64) -> Result<(), Box<dy
                 return Err(format!("subscriber: a slice of {} bytes is not filled as sent", sample.len()).into());
             }
             received += 1;
-            if received % print_every.max(1) == 0 {
+            if received.is_multiple_of(print_every.max(1)) {
                 println!("subscriber: received {} bytes", sample.len());
             }
         }

@@ -84,7 +84,7 @@ pub fn run_server(s: Settings) -> Result<(), Box<dyn std::error::Error>> {
             let len = len_of(served);
             let response = request.loan_slice_uninit(len)?.write_from_fn(|i| byte(i, served));
             response.send()?;
-            if served % s.print_every == 0 {
+            if served.is_multiple_of(s.print_every) {
                 println!(
                     "server: request of {} bytes, response of {len} bytes (segment holds {} bytes)",
                     request.len(),
@@ -125,7 +125,7 @@ pub fn run_client(s: Settings) -> Result<(), Box<dyn std::error::Error>> {
             println!("client: no server yet");
             continue;
         }
-        let print = counter % s.print_every == 0;
+        let print = counter.is_multiple_of(s.print_every);
         if print {
             println!("client: sent request {counter} of {len} bytes");
         }
