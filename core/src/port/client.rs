@@ -17,7 +17,7 @@ use crate::service::request_response::RequestResponse;
 use crate::service::ServiceCore;
 use crate::shm::data::{DataLayout, DataSizing};
 use crate::shm::relptr::RelPtr;
-use crate::shm::service::{split_state, status, ConnView, ResponseConfig, ResponseConnView, StaticConfig, NO_OWNER};
+use crate::shm::service::{split_state, status, ConnView, ResponseConfig, ResponseConnView, StaticConfig};
 use crate::sync::{AtomicU32, Ordering};
 use crate::zero_copy::{Payload, ZeroCopySend};
 use core::cell::{Cell, RefCell};
@@ -683,11 +683,7 @@ impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySe
         }
         let view = &self.core.view;
         if let Some(slot) = view.publisher(self.slot) {
-            let st = slot.state();
-            if split_state(st).0 == self.gen {
-                slot.set_field(1, NO_OWNER);
-                slot.release(st);
-            }
+            slot.leave(self.gen);
         }
         view.bump_epoch();
     }

@@ -455,11 +455,7 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Drop for Publisher<'_, P
     fn drop(&mut self) {
         let view = &self.core.view;
         if let Some(slot) = view.publisher(self.slot) {
-            let st = slot.state();
-            if split_state(st).0 == self.gen {
-                slot.set_field(1, crate::shm::service::NO_OWNER);
-                slot.release(st);
-            }
+            slot.leave(self.gen);
         }
         view.bump_epoch();
         // The sender's segments unlink themselves as they drop.

@@ -152,8 +152,7 @@ impl<P: Platform> RecvConn<P> {
             self.departed = true;
         }
         if self.reading != 0 && self.departed && self.borrowed == 0 && (self.corrupt || drained()) {
-            *self = Self::default();
-            sub_word.store(conn_word(own, 0), Ordering::Release);
+            self.release(sub_word, own);
             return Link::Released;
         }
         if self.reading == 0 && active && pub_word.load(Ordering::Acquire) == conn_word(g, own) {
@@ -173,12 +172,17 @@ impl<P: Platform> RecvConn<P> {
 
     /// Lets go of a departed sender whose queue turned out empty.
     pub(crate) fn release_if_drained(&mut self, sub_word: &AtomicU32, own: u16) -> bool {
-        if self.reading != 0 && self.departed && self.borrowed == 0 {
-            *self = Self::default();
-            sub_word.store(conn_word(own, 0), Ordering::Release);
-            return true;
+        let done = self.reading != 0 && self.departed && self.borrowed == 0;
+        if done {
+            self.release(sub_word, own);
         }
-        false
+        done
+    }
+
+    /// Forgets the sender and tells it so: "generation `own` reads from nobody".
+    fn release(&mut self, sub_word: &AtomicU32, own: u16) {
+        *self = Self::default();
+        sub_word.store(conn_word(own, 0), Ordering::Release);
     }
 
     /// Maps segment `id` now if it is not mapped (best effort).

@@ -13,7 +13,7 @@ use crate::platform::Platform;
 use crate::service::request_response::RequestResponse;
 use crate::service::ServiceCore;
 use crate::shm::data::{DataLayout, DataSizing};
-use crate::shm::service::{split_state, status, ConnView, ResponseConfig, ResponseConnView, StaticConfig, NO_OWNER};
+use crate::shm::service::{split_state, status, ConnView, ResponseConfig, ResponseConnView, StaticConfig};
 use crate::sync::Ordering;
 use crate::zero_copy::{Payload, ZeroCopySend};
 use core::cell::{Cell, RefCell};
@@ -371,9 +371,10 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
                     }
                 };
                 let got = r.accept(self.core, v, expect, &conn.completion)?;
-                let k = tag_channel(got.tag);
-                let listening = self.listening(c, k).is_some_and(|t| t == got.tag);
-                if !self.response.enable_fire_and_forget && !listening {
+                // Only without fire-and-forget does the client's channel
+                // word matter here (one shared load saved per request).
+                let abandoned = || self.listening(c, tag_channel(got.tag)) != Some(got.tag);
+                if !self.response.enable_fire_and_forget && abandoned() {
                     // Nobody waits for it and the service does not deliver
                     // abandoned requests: return it unseen.
                     r.give_back(got.segment, got.index, Some(&conn.completion));
@@ -487,11 +488,7 @@ impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySe
     fn drop(&mut self) {
         let view = &self.core.view;
         if let Some(slot) = view.subscriber(self.slot) {
-            let st = slot.state();
-            if split_state(st).0 == self.gen {
-                slot.set_field(1, NO_OWNER);
-                slot.release(st);
-            }
+            slot.leave(self.gen);
         }
         view.bump_epoch();
     }

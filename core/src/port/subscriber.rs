@@ -8,7 +8,7 @@ use crate::config::MAX_PUBLISHERS;
 use crate::platform::Platform;
 use crate::service::publish_subscribe::PublishSubscribe;
 use crate::service::ServiceCore;
-use crate::shm::service::{split_state, ConnView, NO_OWNER};
+use crate::shm::service::ConnView;
 use crate::sync::Ordering;
 use crate::zero_copy::{Payload, ZeroCopySend};
 use core::cell::{Cell, RefCell};
@@ -169,11 +169,7 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Drop for Subscriber<'_, 
     fn drop(&mut self) {
         let view = &self.core.view;
         if let Some(slot) = view.subscriber(self.slot) {
-            let st = slot.state();
-            if split_state(st).0 == self.gen {
-                slot.set_field(1, NO_OWNER);
-                slot.release(st);
-            }
+            slot.leave(self.gen);
         }
         view.bump_epoch();
     }

@@ -494,6 +494,16 @@ impl<'a> Slot<'a> {
         self.w[0].compare_exchange(expected, join_state(g, status::FREE), Ordering::SeqCst, Ordering::Relaxed).is_ok()
     }
 
+    /// A port leaves its slot: frees it if it still holds generation `g`
+    /// (a cleaner may have freed it already), marking it ownerless first.
+    pub fn leave(&self, g: u16) {
+        let st = self.state();
+        if split_state(st).0 == g {
+            self.set_field(1, NO_OWNER);
+            self.release(st);
+        }
+    }
+
     /// Field word `i` (1..8).
     pub fn field(&self, i: usize) -> u32 {
         self.w.get(i).map_or(0, |w| w.load(Ordering::Relaxed))
