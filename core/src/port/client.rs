@@ -6,7 +6,7 @@
 
 use super::receiver::{Expect, Link, RecvConn};
 use super::sample::{sealed, ChunkMut, ChunkMutUninit, Loan};
-use super::sender::{seg_of, Chunk, ConnLocal, Offer, Sender, Wiring};
+use super::sender::{seg_of, Chunk, Sender, Wiring};
 use super::{
     AllocationStrategy, BackpressureStrategy, ClientCreateError, LoanError, ReceiveError, RequestSendError, SendError,
     SliceSettings,
@@ -310,23 +310,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
             return;
         }
         self.seen_epoch.set(epoch);
-        let mut changed = false;
-        {
-            let segs = self.sender.segs.borrow();
-            let mut conns = self.sender.conns.borrow_mut();
-            for s in 0..self.servers() {
-                let (Some(server), Some(conn)) = (view.subscriber(s), self.links[s as usize]) else { continue };
-                let reset = || {
-                    conn.submission.reset();
-                    conn.completion.reset();
-                };
-                let words = (conn.pub_word, conn.sub_word);
-                let local = &mut conns[s as usize];
-                if self.sender.sync_link(&segs, s, local, server, words, self.gen, reset) == Link::Connected {
-                    changed = true;
-                }
-            }
-        }
+        let changed = self.sender.sync_links(&self.links, self.gen, |_, _, _, _| {});
         let mut released = false;
         for s in 0..self.servers() {
             let (Some(server), Some(rconn)) = (view.subscriber(s), self.rlinks[s as usize]) else { continue };
@@ -425,54 +409,25 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         if let Some(w) = self.listening.get(k as usize) {
             w.store(tag, Ordering::Release);
         }
-        let view = &self.core.view;
         let cfg = &self.core.config;
         let r = seg.view.layout().chunk_ref(index, seg.id).to_u64();
         let mut reached = [0u16; MAX_PUBLISHERS];
-        let mut delivered = 0u32;
-        let mut corrupted = false;
-        {
-            let mut conns = self.sender.conns.borrow_mut();
-            for s in 0..self.servers() {
-                let local: &mut ConnLocal = &mut conns[s as usize];
-                if local.connected == 0 || local.corrupt {
-                    continue;
+        let (delivered, corrupted) = self.sender.broadcast(
+            &segs,
+            Chunk { seg, index, r },
+            &self.links,
+            cfg.subscriber_max_buffer_size,
+            cfg.enable_safe_overflow,
+            self.backpressure,
+            |s, generation, displaced| {
+                if let Some(g) = reached.get_mut(s as usize) {
+                    *g = generation;
                 }
-                let Some(conn) = self.links[s as usize] else { continue };
-                if local.in_flight >= cfg.subscriber_max_buffer_size {
-                    self.sender.reclaim(&segs, s, local);
+                if let Some(d) = displaced {
+                    self.forget_displaced(&segs, s, d);
                 }
-                let wanted = |local: &ConnLocal| {
-                    view.subscriber(s)
-                        .map(|srv| split_state(srv.state()))
-                        .is_some_and(|(g, st)| st == status::ACTIVE && g == local.connected)
-                };
-                let chunk = Chunk { seg, index, r };
-                let overflow = cfg.enable_safe_overflow;
-                let bp = self.backpressure;
-                match self.sender.offer_with_backpressure(
-                    &segs,
-                    chunk,
-                    s,
-                    local,
-                    &conn.submission,
-                    None,
-                    overflow,
-                    bp,
-                    wanted,
-                ) {
-                    Offer::Pushed(displaced) => {
-                        delivered += 1;
-                        reached[s as usize] = local.connected;
-                        if let Some(d) = displaced {
-                            self.forget_displaced(&segs, s, d);
-                        }
-                    }
-                    Offer::Full | Offer::Corrupt => {}
-                }
-                corrupted |= local.corrupt;
-            }
-        }
+            },
+        );
         self.sender.commit(seg, index, delivered);
         self.channels.borrow_mut()[k as usize] = Channel { tag, servers: reached, borrowed: 0 };
         let pending = PendingResponse { client: self, channel: k, tag, servers: delivered };

@@ -1,6 +1,5 @@
 //! The publisher: owns a data segment, loans chunks, sends references.
 
-use super::receiver::Link;
 use super::sample::{ChunkMutUninit, Loan, SampleMut, SampleMutUninit};
 use super::sender::{add_ref, seg_of, Chunk, Offer, Sender, Wiring};
 use super::{AllocationStrategy, BackpressureStrategy, LoanError, PublisherCreateError, SendError};
@@ -11,7 +10,7 @@ use crate::service::publish_subscribe::PublishSubscribe;
 use crate::service::ServiceCore;
 use crate::shm::data::{DataLayout, DataSizing};
 use crate::shm::relptr::RelPtr;
-use crate::shm::service::{split_state, status, ConnView};
+use crate::shm::service::ConnView;
 use crate::sync::Ordering;
 use crate::zero_copy::{Payload, ZeroCopySend};
 use core::cell::Cell;
@@ -172,7 +171,6 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublisherBuilder<'s,
             links,
             backpressure: self.backpressure,
             seen_epoch: Cell::new(core.view.epoch().load(Ordering::Acquire).wrapping_sub(1)),
-            connected: Cell::new(0),
             _t: PhantomData,
         };
         publisher.update_connections();
@@ -224,8 +222,6 @@ pub struct Publisher<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> {
     links: [Option<ConnView<'s>>; MAX_SUBSCRIBERS],
     backpressure: BackpressureStrategy,
     seen_epoch: Cell<u32>,
-    /// Connected subscribers (so that a send stops looking after the last).
-    connected: Cell<u32>,
     _t: crate::zero_copy::TypeMarker<T, H>,
 }
 
@@ -279,37 +275,24 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Publisher<'s, P, T, 
             return;
         }
         self.seen_epoch.set(epoch);
-        let segs = self.sender.segs.borrow();
-        let mut conns = self.sender.conns.borrow_mut();
-        let mut changed = false;
-        for s in 0..self.sender.connections() {
-            let (Some(sub), Some(conn)) = (view.subscriber(s), self.links[s as usize]) else { continue };
-            let local = &mut conns[s as usize];
-            let reset = || {
-                conn.submission.reset();
-                conn.completion.reset();
-            };
-            let words = (conn.pub_word, conn.sub_word);
-            if self.sender.sync_link(&segs, s, local, sub, words, self.gen, reset) == Link::Connected {
-                // Late joiners get the history, as much as their queue holds.
-                self.sender.remembered(&segs, conn.submission.capacity(), |r| {
-                    let rp = RelPtr::from_u64(r);
-                    let Some(seg) = seg_of(&segs, rp.segment) else { return };
-                    let Some(index) = seg.view.layout().chunk_index(rp, seg.id) else { return };
-                    if seg.view.pool().is_allocated(index)
-                        && matches!(
-                            self.sender.offer(&segs, Chunk { seg, index, r }, s, local, &conn.submission, None, false),
-                            Offer::Pushed(_)
-                        )
-                    {
-                        add_ref(seg, index);
-                    }
-                });
-                changed = true;
-            }
-        }
-        self.connected.set(conns.iter().filter(|c| c.connected != 0).count() as u32);
-        if changed {
+        let connected = self.sender.sync_links(&self.links, self.gen, |segs, s, local, conn| {
+            // Late joiners get the history, as much as their queue holds.
+            self.sender.remembered(segs, conn.submission.capacity(), |r| {
+                let rp = RelPtr::from_u64(r);
+                let Some(seg) = seg_of(segs, rp.segment) else { return };
+                let Some(index) = seg.view.layout().chunk_index(rp, seg.id) else { return };
+                let chunk = Chunk { seg, index, r };
+                if seg.view.pool().is_allocated(index)
+                    && matches!(
+                        self.sender.offer(segs, chunk, s, local, &conn.submission, None, false),
+                        Offer::Pushed(_)
+                    )
+                {
+                    add_ref(seg, index);
+                }
+            });
+        });
+        if connected {
             view.bump_epoch();
         }
     }
@@ -344,53 +327,19 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Publisher<'s, P, T, 
         self.update_connections();
         let segs = self.sender.segs.borrow();
         let Some(seg) = segs.get(slot).and_then(Option::as_ref) else { return Ok(0) };
-        let view = &self.core.view;
         let cfg = &self.core.config;
         let r = seg.view.layout().chunk_ref(index, seg.id).to_u64();
-        let mut delivered = 0u32;
-        let mut corrupted = false;
-        let mut conns = self.sender.conns.borrow_mut();
-        let mut remaining = self.connected.get();
-        for s in 0..self.sender.connections() {
-            if remaining == 0 {
-                break;
-            }
-            let local = &mut conns[s as usize];
-            if local.connected == 0 {
-                continue;
-            }
-            remaining -= 1;
-            if local.corrupt {
-                continue;
-            }
-            let Some(conn) = self.links[s as usize] else { continue };
-            if local.in_flight >= cfg.subscriber_max_buffer_size {
-                self.sender.reclaim(&segs, s, local);
-            }
-            let chunk = Chunk { seg, index, r };
-            let wanted = |local: &super::sender::ConnLocal| {
-                view.subscriber(s)
-                    .map(|sub| split_state(sub.state()))
-                    .is_some_and(|(g, st)| st == status::ACTIVE && g == local.connected)
-            };
-            let overflow = cfg.enable_safe_overflow;
-            let queue = &conn.submission;
-            if let Offer::Pushed(_) = self.sender.offer_with_backpressure(
-                &segs,
-                chunk,
-                s,
-                local,
-                queue,
-                None,
-                overflow,
-                self.backpressure,
-                wanted,
-            ) {
-                delivered += 1;
-            }
-            corrupted |= local.corrupt;
-        }
-        drop(conns);
+        let chunk = Chunk { seg, index, r };
+        let buffer = cfg.subscriber_max_buffer_size;
+        let (delivered, corrupted) = self.sender.broadcast(
+            &segs,
+            chunk,
+            &self.links,
+            buffer,
+            cfg.enable_safe_overflow,
+            self.backpressure,
+            |_, _, _| {},
+        );
         let refs = delivered + u32::from(self.sender.remember(&segs, r));
         self.sender.commit(seg, index, refs);
         if corrupted {

@@ -11,7 +11,7 @@ use crate::shm::data::{DataIdentity, DataView};
 use crate::shm::header::{Header, HeaderCheck};
 use crate::shm::queue::Queue;
 use crate::shm::relptr::RelPtr;
-use crate::shm::service::{conn_word, split_state, status, Slot, KIND_DATA, NO_OWNER};
+use crate::shm::service::{conn_word, split_state, status, ConnView, Slot, KIND_DATA, NO_OWNER};
 use crate::shm::Region;
 use crate::sync::{AtomicU32, Ordering};
 
@@ -170,8 +170,34 @@ impl<P: Platform> RecvConn<P> {
         Link::Unchanged
     }
 
+    /// Takes the next chunk from `link`'s submission queue, checked (see
+    /// [`accept`](Self::accept)). On an empty queue, lets go of a departed
+    /// sender (bumping the epoch); a corrupt queue marks the connection.
+    pub(crate) fn next(
+        &mut self,
+        core: &ServiceCore<P>,
+        link: &ConnView<'_>,
+        own: u16,
+        overflow: bool,
+        expect: Expect,
+    ) -> Result<Option<Received>, ReceiveError> {
+        match link.submission.pop(&mut self.tail_cache, overflow) {
+            Ok(Some(v)) => self.accept(core, v, expect, &link.completion).map(Some),
+            Ok(None) => {
+                if self.release_if_drained(link.sub_word, own) {
+                    core.view.bump_epoch();
+                }
+                Ok(None)
+            }
+            Err(_) => {
+                self.corrupt = true;
+                Err(ReceiveError::ConnectionCorrupted)
+            }
+        }
+    }
+
     /// Lets go of a departed sender whose queue turned out empty.
-    pub(crate) fn release_if_drained(&mut self, sub_word: &AtomicU32, own: u16) -> bool {
+    fn release_if_drained(&mut self, sub_word: &AtomicU32, own: u16) -> bool {
         let done = self.reading != 0 && self.departed && self.borrowed == 0;
         if done {
             self.release(sub_word, own);
@@ -183,6 +209,27 @@ impl<P: Platform> RecvConn<P> {
     fn release(&mut self, sub_word: &AtomicU32, own: u16) {
         *self = Self::default();
         sub_word.store(conn_word(own, 0), Ordering::Release);
+    }
+
+    /// [`sync`](Self::sync) for every connection of a receiver whose senders
+    /// sit in the publisher table (publishers, or clients for a server's
+    /// requests): `conns[i]` reads from the sender of `links[i]`. True if any
+    /// let go (the caller bumps the epoch so that the senders see it).
+    pub(crate) fn sync_all(
+        core: &ServiceCore<P>,
+        conns: &mut [Self],
+        links: &[Option<ConnView<'_>>],
+        own: u16,
+        expect: Expect,
+    ) -> bool {
+        let mut released = false;
+        let senders = core.config.max_publishers as usize;
+        for (i, (c, link)) in conns.iter_mut().zip(links).enumerate().take(senders) {
+            let (Some(slot), Some(link)) = (core.view.publisher(i as u32), link) else { continue };
+            let drained = || link.submission.is_empty();
+            released |= c.sync(core, slot, (link.pub_word, link.sub_word), own, drained, expect) == Link::Released;
+        }
+        released
     }
 
     /// Maps segment `id` now if it is not mapped (best effort).

@@ -15,7 +15,7 @@ use crate::shm::data::{DataIdentity, DataLayout, DataSizing, DataView};
 use crate::shm::header::Header;
 use crate::shm::queue::{PushError, Queue};
 use crate::shm::relptr::RelPtr;
-use crate::shm::service::{conn_word, split_state, status, ServiceView, Slot, KIND_DATA};
+use crate::shm::service::{conn_word, split_state, status, ConnView, ServiceView, Slot, KIND_DATA};
 use crate::shm::Region;
 use crate::sync::{AtomicU32, Ordering};
 use core::cell::{Cell, RefCell};
@@ -163,6 +163,8 @@ pub(crate) struct Sender<'s, P: Platform> {
     next_id: Cell<u32>,
     growths: Cell<u64>,
     pub(crate) conns: RefCell<[ConnLocal; MAX_CONNECTIONS]>,
+    /// Connected receivers (so that a broadcast stops after the last).
+    connected: Cell<u32>,
     max_loaned: u32,
     loaned: Cell<u32>,
     strategy: AllocationStrategy,
@@ -205,6 +207,7 @@ impl<'s, P: Platform> Sender<'s, P> {
             next_id: Cell::new(first_id.wrapping_add(1)),
             growths: Cell::new(0),
             conns: RefCell::new([ConnLocal::default(); MAX_CONNECTIONS]),
+            connected: Cell::new(0),
             max_loaned,
             loaned: Cell::new(0),
             strategy,
@@ -353,6 +356,103 @@ impl<'s, P: Platform> Sender<'s, P> {
             link = Link::Connected;
         }
         link
+    }
+
+    /// [`sync_link`](Self::sync_link) for every connection of a sender whose
+    /// receivers sit in the subscriber table (subscribers, or servers for a
+    /// client's requests), `links` holding each connection; `on_connect`
+    /// runs for each new one. True if any connected (the caller bumps the
+    /// epoch so that the receivers see it).
+    pub(crate) fn sync_links(
+        &self,
+        links: &[Option<ConnView<'_>>],
+        own: u16,
+        mut on_connect: impl FnMut(&Segs<P>, u32, &mut ConnLocal, &ConnView<'_>),
+    ) -> bool {
+        let view = &self.core.view;
+        let segs = self.segs.borrow();
+        let mut conns = self.conns.borrow_mut();
+        let mut changed = false;
+        for c in 0..self.connections() {
+            let (Some(receiver), Some(conn)) = (view.subscriber(c), links.get(c as usize).copied().flatten()) else {
+                continue;
+            };
+            let reset = || {
+                conn.submission.reset();
+                conn.completion.reset();
+            };
+            let local = &mut conns[c as usize];
+            if self.sync_link(&segs, c, local, receiver, (conn.pub_word, conn.sub_word), own, reset) == Link::Connected
+            {
+                on_connect(&segs, c, local, &conn);
+                changed = true;
+            }
+        }
+        self.connected.set(conns.iter().filter(|c| c.connected != 0).count() as u32);
+        changed
+    }
+
+    /// Offers `chunk` to every connected receiver of `links` (as in
+    /// [`sync_links`](Self::sync_links)), taking back what came back first
+    /// when a connection has `buffer` chunks out, under the service's
+    /// overflow and the port's backpressure; `pushed(c, generation,
+    /// displaced)` runs for each receiver reached. Returns (receivers
+    /// reached, whether a connection turned out corrupt).
+    #[allow(clippy::too_many_arguments)] // the send's parts, each needed
+    pub(crate) fn broadcast(
+        &self,
+        segs: &Segs<P>,
+        chunk: Chunk<'_, P>,
+        links: &[Option<ConnView<'_>>],
+        buffer: u32,
+        overflow: bool,
+        backpressure: super::BackpressureStrategy,
+        mut pushed: impl FnMut(u32, u16, Option<u64>),
+    ) -> (u32, bool) {
+        let view = &self.core.view;
+        let mut delivered = 0u32;
+        let mut corrupted = false;
+        let mut conns = self.conns.borrow_mut();
+        let mut remaining = self.connected.get();
+        for c in 0..self.connections() {
+            if remaining == 0 {
+                break;
+            }
+            let local = &mut conns[c as usize];
+            if local.connected == 0 {
+                continue;
+            }
+            remaining -= 1;
+            if local.corrupt {
+                continue;
+            }
+            let Some(conn) = links.get(c as usize).copied().flatten() else { continue };
+            if local.in_flight >= buffer {
+                self.reclaim(segs, c, local);
+            }
+            let wanted = |local: &ConnLocal| {
+                view.subscriber(c)
+                    .map(|r| split_state(r.state()))
+                    .is_some_and(|(g, st)| st == status::ACTIVE && g == local.connected)
+            };
+            let offer = self.offer_with_backpressure(
+                segs,
+                chunk,
+                c,
+                local,
+                &conn.submission,
+                None,
+                overflow,
+                backpressure,
+                wanted,
+            );
+            if let Offer::Pushed(displaced) = offer {
+                delivered += 1;
+                pushed(c, local.connected, displaced);
+            }
+            corrupted |= local.corrupt;
+        }
+        (delivered, corrupted)
     }
 
     /// Starts connection `c` afresh, connected to receiver generation `g`.

@@ -284,18 +284,8 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
             return;
         }
         self.seen_epoch.set(epoch);
-        let mut changed = false;
         let expect = Expect::of_requests(&self.core.config, !Req::IS_SLICE);
-        for c in 0..self.clients() {
-            let (Some(client), Some(conn)) = (view.publisher(c), self.links[c as usize]) else { continue };
-            let drained = || conn.submission.is_empty();
-            let words = (conn.pub_word, conn.sub_word);
-            if self.recv.borrow_mut()[c as usize].sync(self.core, client, words, self.gen, drained, expect)
-                == Link::Released
-            {
-                changed = true;
-            }
-        }
+        let mut changed = RecvConn::sync_all(self.core, &mut *self.recv.borrow_mut(), &self.links, self.gen, expect);
         let segs = self.sender.segs.borrow();
         let mut conns = self.sender.conns.borrow_mut();
         for c in 0..self.clients() {
@@ -356,21 +346,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
                 at_limit |= !conn.submission.is_empty();
                 continue;
             }
-            loop {
-                let v = match conn.submission.pop(&mut r.tail_cache, overflow) {
-                    Ok(Some(v)) => v,
-                    Ok(None) => {
-                        if r.release_if_drained(conn.sub_word, self.gen) {
-                            self.core.view.bump_epoch();
-                        }
-                        break;
-                    }
-                    Err(_) => {
-                        r.corrupt = true;
-                        return Err(ReceiveError::ConnectionCorrupted);
-                    }
-                };
-                let got = r.accept(self.core, v, expect, &conn.completion)?;
+            while let Some(got) = r.next(self.core, &conn, self.gen, overflow, expect)? {
                 // Only without fire-and-forget does the client's channel
                 // word matter here (one shared load saved per request).
                 let abandoned = || self.listening(c, tag_channel(got.tag)) != Some(got.tag);

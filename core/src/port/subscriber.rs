@@ -1,7 +1,7 @@
 //! The subscriber: maps publishers' data segments read-only and receives
 //! references to their chunks.
 
-use super::receiver::{Expect, Link, RecvConn};
+use super::receiver::{Expect, RecvConn};
 use super::sample::Sample;
 use super::{ReceiveError, SubscriberCreateError};
 use crate::config::MAX_PUBLISHERS;
@@ -88,16 +88,8 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
             return;
         }
         self.seen_epoch.set(epoch);
-        let mut conns = self.conns.borrow_mut();
-        let mut released = false;
-        for p in 0..self.core.config.max_publishers.min(MAX_PUBLISHERS as u32) {
-            let (Some(slot), Some(conn)) = (view.publisher(p), self.links[p as usize]) else { continue };
-            let words = (conn.pub_word, conn.sub_word);
-            let drained = || conn.submission.is_empty();
-            if conns[p as usize].sync(self.core, slot, words, self.gen, drained, self.expect()) == Link::Released {
-                released = true;
-            }
-        }
+        let released =
+            RecvConn::sync_all(self.core, &mut *self.conns.borrow_mut(), &self.links, self.gen, self.expect());
         if released {
             view.bump_epoch();
         }
@@ -124,21 +116,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
                 continue;
             }
             let Some(conn) = self.links[p as usize] else { continue };
-            let popped = conn.submission.pop(&mut c.tail_cache, overflow);
-            let v = match popped {
-                Ok(Some(v)) => v,
-                Ok(None) => {
-                    if c.release_if_drained(conn.sub_word, self.gen) {
-                        self.core.view.bump_epoch();
-                    }
-                    continue;
-                }
-                Err(_) => {
-                    c.corrupt = true;
-                    return Err(ReceiveError::ConnectionCorrupted);
-                }
-            };
-            let got = c.accept(self.core, v, self.expect(), &conn.completion)?;
+            let Some(got) = c.next(self.core, &conn, self.gen, overflow, self.expect())? else { continue };
             self.borrowed.set(self.borrowed.get() + 1);
             self.next.set((p + 1) % n);
             return Ok(Some(Sample {
