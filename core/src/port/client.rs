@@ -11,7 +11,7 @@ use super::{
     AllocationStrategy, BackpressureStrategy, ClientCreateError, LoanError, ReceiveError, RequestSendError, SendError,
     SliceSettings,
 };
-use crate::config::{MAX_ACTIVE_REQUESTS, MAX_PUBLISHERS, MAX_SEGMENTS_PER_PORT};
+use crate::config::{MAX_ACTIVE_REQUESTS, MAX_PUBLISHERS};
 use crate::platform::Platform;
 use crate::service::request_response::RequestResponse;
 use crate::service::ServiceCore;
@@ -112,11 +112,8 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         if !self.slices.valid() {
             return Err(ClientCreateError::InvalidConfig);
         }
-        let mut sizing = request_sizing(&self.service.core.config, capacity)?;
-        if let Some(n) = self.slices.preallocation {
-            sizing.chunk_count = n.min(sizing.chunk_count);
-        }
-        Ok(sizing)
+        let sizing = request_sizing(&self.service.core.config, capacity)?;
+        Ok(self.slices.preallocate(sizing))
     }
 
     /// The size in bytes of the data segment this client creates first.
@@ -127,13 +124,9 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
     }
 
     /// The most shared memory this client can hold at once (up to
-    /// [`MAX_SEGMENTS_PER_PORT`] segments at `max_slice_len`); `None` past 4 GiB each.
+    /// [`MAX_SEGMENTS_PER_PORT`](crate::config::MAX_SEGMENTS_PER_PORT) segments at `max_slice_len`); `None` past 4 GiB each.
     pub fn worst_case_footprint(&self) -> Option<usize> {
-        if !Req::IS_SLICE || self.slices.strategy == AllocationStrategy::Static {
-            return self.footprint().ok();
-        }
-        let top = DataLayout::new(self.sizing(self.slices.max_slice_len).ok()?).ok()?.size;
-        top.checked_mul(MAX_SEGMENTS_PER_PORT)
+        self.slices.worst_case(Req::IS_SLICE, |cap| Some(DataLayout::new(self.sizing(cap).ok()?).ok()?.size))
     }
 
     /// Creates the client: takes a client slot and creates its first data
@@ -279,8 +272,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
     /// what servers returned.
     pub fn chunk_stats(&self) -> super::publisher::ChunkStats {
         self.update_connections();
-        let (total, free, segments) = self.sender.stats();
-        super::publisher::ChunkStats { total, free, segments }
+        self.sender.stats()
     }
 
     fn servers(&self) -> u32 {

@@ -253,4 +253,23 @@ impl SliceSettings {
     pub(crate) fn valid(&self) -> bool {
         self.initial_max_slice_len > 0 && self.max_slice_len > 0
     }
+
+    /// `sizing` with the chunk count the preallocation override asked for.
+    pub(crate) fn preallocate(&self, mut sizing: crate::shm::data::DataSizing) -> crate::shm::data::DataSizing {
+        if let Some(n) = self.preallocation {
+            sizing.chunk_count = n.min(sizing.chunk_count);
+        }
+        sizing
+    }
+
+    /// The most shared memory a port can hold at once, given the size of a
+    /// segment for a capacity: the first segment if it cannot grow, else
+    /// [`MAX_SEGMENTS_PER_PORT`](crate::config::MAX_SEGMENTS_PER_PORT)
+    /// segments at `max_slice_len`.
+    pub(crate) fn worst_case(&self, is_slice: bool, size_at: impl Fn(u32) -> Option<usize>) -> Option<usize> {
+        if !is_slice || self.strategy == AllocationStrategy::Static {
+            return size_at(self.capacity(is_slice));
+        }
+        size_at(self.max_slice_len)?.checked_mul(crate::config::MAX_SEGMENTS_PER_PORT)
+    }
 }

@@ -2,8 +2,7 @@
 
 use super::sample::{ChunkMutUninit, Loan, SampleMut, SampleMutUninit};
 use super::sender::{add_ref, seg_of, Chunk, Offer, Sender, Wiring};
-use super::{AllocationStrategy, BackpressureStrategy, LoanError, PublisherCreateError, SendError};
-use crate::config::MAX_SEGMENTS_PER_PORT;
+use super::{AllocationStrategy, BackpressureStrategy, LoanError, PublisherCreateError, SendError, SliceSettings};
 use crate::config::MAX_SUBSCRIBERS;
 use crate::platform::Platform;
 use crate::service::publish_subscribe::PublishSubscribe;
@@ -24,10 +23,7 @@ pub struct PublisherBuilder<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySen
     service: &'s PublishSubscribe<P, T, H>,
     max_loaned: u32,
     backpressure: BackpressureStrategy,
-    initial_max_slice_len: u32,
-    max_slice_len: u32,
-    strategy: AllocationStrategy,
-    preallocation: Option<u32>,
+    slices: SliceSettings,
 }
 
 impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublisherBuilder<'s, P, T, H> {
@@ -36,10 +32,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublisherBuilder<'s,
             service,
             max_loaned: DEFAULT_MAX_LOANED_SAMPLES,
             backpressure: BackpressureStrategy::default(),
-            initial_max_slice_len: 1,
-            max_slice_len: service.core.config.max_slice_len,
-            strategy: AllocationStrategy::Static,
-            preallocation: None,
+            slices: SliceSettings::new(service.core.config.max_slice_len),
         }
     }
 
@@ -60,14 +53,14 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublisherBuilder<'s,
     /// for (a hint, default 1). With [`AllocationStrategy::Static`] it is
     /// also the longest loan.
     pub fn initial_max_slice_len(mut self, n: u32) -> Self {
-        self.initial_max_slice_len = n;
+        self.slices.initial_max_slice_len = n;
         self
     }
 
     /// For slice payloads: how the data segment grows when a loan needs more
     /// (default [`AllocationStrategy::Static`]: it does not).
     pub fn allocation_strategy(mut self, s: AllocationStrategy) -> Self {
-        self.strategy = s;
+        self.slices.strategy = s;
         self
     }
 
@@ -76,7 +69,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublisherBuilder<'s,
     /// default [`DEFAULT_MAX_SLICE_LEN`](super::DEFAULT_MAX_SLICE_LEN)). A longer loan fails with
     /// [`LoanError::ExceedsMaxLoanSize`] whatever the strategy.
     pub fn max_slice_len(mut self, n: u32) -> Self {
-        self.max_slice_len = n.min(self.service.core.config.max_slice_len);
+        self.slices.max_slice_len = n.min(self.service.core.config.max_slice_len);
         self
     }
 
@@ -86,55 +79,39 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublisherBuilder<'s,
     /// with [`LoanError::OutOfMemory`] while receivers hold many samples.
     pub fn override_sample_preallocation(mut self, f: impl FnOnce(u32) -> u32) -> Self {
         let worst = data_sizing(&self.service.core.config, self.max_loaned, 1).map_or(1, |s| s.chunk_count);
-        self.preallocation = Some(f(worst).clamp(1, worst));
+        self.slices.preallocation = Some(f(worst).clamp(1, worst));
         self
     }
 
-    fn capacity(&self) -> u32 {
-        if T::IS_SLICE {
-            self.initial_max_slice_len.min(self.max_slice_len.max(1))
-        } else {
-            1
-        }
-    }
-
     fn sizing(&self, capacity: u32) -> Result<DataSizing, PublisherCreateError> {
-        if self.max_loaned == 0 || self.initial_max_slice_len == 0 || self.max_slice_len == 0 {
+        if self.max_loaned == 0 || !self.slices.valid() {
             return Err(PublisherCreateError::InvalidConfig);
         }
-        let mut sizing = data_sizing(&self.service.core.config, self.max_loaned, capacity)?;
-        if let Some(n) = self.preallocation {
-            sizing.chunk_count = n.min(sizing.chunk_count);
-        }
-        Ok(sizing)
+        Ok(self.slices.preallocate(data_sizing(&self.service.core.config, self.max_loaned, capacity)?))
     }
 
     /// The size in bytes of the data segment this publisher creates first:
     /// `max_subscribers × (buffer + borrowed) + history + max_loaned` chunks
     /// of `initial_max_slice_len` elements.
     pub fn footprint(&self) -> Result<usize, PublisherCreateError> {
-        DataLayout::new(self.sizing(self.capacity())?)
+        DataLayout::new(self.sizing(self.slices.capacity(T::IS_SLICE))?)
             .map(|l| l.size)
             .map_err(|_| PublisherCreateError::DataSegmentTooLarge)
     }
 
     /// The most shared memory this publisher can hold at once: up to
-    /// [`MAX_SEGMENTS_PER_PORT`] segments sized for `max_slice_len` (for a
+    /// [`MAX_SEGMENTS_PER_PORT`](crate::config::MAX_SEGMENTS_PER_PORT) segments sized for `max_slice_len` (for a
     /// `Static` strategy, just the first segment). `None` if that exceeds
     /// the per-segment limit of 4 GiB.
     pub fn worst_case_footprint(&self) -> Option<usize> {
-        if !T::IS_SLICE || self.strategy == AllocationStrategy::Static {
-            return self.footprint().ok();
-        }
-        let top = DataLayout::new(self.sizing(self.max_slice_len).ok()?).ok()?.size;
-        top.checked_mul(MAX_SEGMENTS_PER_PORT)
+        self.slices.worst_case(T::IS_SLICE, |cap| Some(DataLayout::new(self.sizing(cap).ok()?).ok()?.size))
     }
 
     /// Creates the publisher: takes a publisher slot, creates its first data
     /// segment (one system call to create, one to map).
     pub fn create(self) -> Result<Publisher<'s, P, T, H>, PublisherCreateError> {
         let core = &self.service.core;
-        let capacity = self.capacity();
+        let capacity = self.slices.capacity(T::IS_SLICE);
         let base = self.sizing(capacity)?;
         DataLayout::new(base).map_err(|_| PublisherCreateError::DataSegmentTooLarge)?;
         let (slot_index, gen) = (0..core.config.max_publishers)
@@ -148,8 +125,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublisherBuilder<'s,
             slot: slot_index,
             connections: core.config.max_subscribers,
         };
-        let strategy = if T::IS_SLICE { self.strategy } else { AllocationStrategy::Static };
-        let max_slice_len = if T::IS_SLICE { self.max_slice_len.max(capacity) } else { 1 };
+        let (strategy, max_slice_len) = self.slices.growth(T::IS_SLICE);
         let sender = match Sender::create(core, port_id, wiring, base, self.max_loaned, strategy, max_slice_len) {
             Ok(s) => s,
             Err(e) => {
@@ -261,8 +237,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Publisher<'s, P, T, 
     /// returned (and everything of subscribers that are gone).
     pub fn chunk_stats(&self) -> ChunkStats {
         self.update_connections();
-        let (total, free, segments) = self.sender.stats();
-        ChunkStats { total, free, segments }
+        self.sender.stats()
     }
 
     /// Connects to new subscribers (delivering history) and lets go of

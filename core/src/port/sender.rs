@@ -249,18 +249,18 @@ impl<'s, P: Platform> Sender<'s, P> {
         self.segs.borrow().iter().flatten().map(|s| s.view.layout().size).sum()
     }
 
-    /// (total chunks, free chunks, live segments), after taking back
-    /// everything returned and retiring unused segments.
-    pub(crate) fn stats(&self) -> (u32, u32, u32) {
+    /// Chunk counts, after taking back everything returned and retiring
+    /// unused segments.
+    pub(crate) fn stats(&self) -> super::publisher::ChunkStats {
         self.reclaim_all();
         self.retire_unused();
         let segs = self.segs.borrow();
         let live = segs.iter().flatten();
-        (
-            live.clone().map(|s| s.view.pool().capacity()).sum(),
-            live.clone().map(|s| s.view.pool().free_count()).sum(),
-            live.count() as u32,
-        )
+        super::publisher::ChunkStats {
+            total: live.clone().map(|s| s.view.pool().capacity()).sum(),
+            free: live.clone().map(|s| s.view.pool().free_count()).sum(),
+            segments: live.count() as u32,
+        }
     }
 
     /// The history ring of the current segment, if the port keeps history.

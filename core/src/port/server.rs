@@ -8,7 +8,7 @@ use super::sender::{ConnLocal, Offer, Sender, Wiring};
 use super::{
     AllocationStrategy, BackpressureStrategy, LoanError, ReceiveError, SendError, ServerCreateError, SliceSettings,
 };
-use crate::config::{MAX_ACTIVE_REQUESTS, MAX_PUBLISHERS, MAX_SEGMENTS_PER_PORT};
+use crate::config::{MAX_ACTIVE_REQUESTS, MAX_PUBLISHERS};
 use crate::platform::Platform;
 use crate::service::request_response::RequestResponse;
 use crate::service::ServiceCore;
@@ -126,11 +126,8 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         if !self.slices.valid() || self.loans_per_request == 0 {
             return Err(ServerCreateError::InvalidConfig);
         }
-        let mut sizing = response_sizing(&self.service.core.config, self.loans_per_request, capacity)?;
-        if let Some(n) = self.slices.preallocation {
-            sizing.chunk_count = n.min(sizing.chunk_count);
-        }
-        Ok(sizing)
+        let sizing = response_sizing(&self.service.core.config, self.loans_per_request, capacity)?;
+        Ok(self.slices.preallocate(sizing))
     }
 
     /// The size in bytes of the data segment this server creates first.
@@ -141,13 +138,9 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
     }
 
     /// The most shared memory this server can hold at once (up to
-    /// [`MAX_SEGMENTS_PER_PORT`] segments at `max_slice_len`); `None` past 4 GiB each.
+    /// [`MAX_SEGMENTS_PER_PORT`](crate::config::MAX_SEGMENTS_PER_PORT) segments at `max_slice_len`); `None` past 4 GiB each.
     pub fn worst_case_footprint(&self) -> Option<usize> {
-        if !Res::IS_SLICE || self.slices.strategy == AllocationStrategy::Static {
-            return self.footprint().ok();
-        }
-        let top = DataLayout::new(self.sizing(self.slices.max_slice_len).ok()?).ok()?.size;
-        top.checked_mul(MAX_SEGMENTS_PER_PORT)
+        self.slices.worst_case(Res::IS_SLICE, |cap| Some(DataLayout::new(self.sizing(cap).ok()?).ok()?.size))
     }
 
     /// Creates the server: takes a server slot and creates its first data
@@ -267,8 +260,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
     /// what clients returned.
     pub fn chunk_stats(&self) -> super::publisher::ChunkStats {
         self.update_connections();
-        let (total, free, segments) = self.sender.stats();
-        super::publisher::ChunkStats { total, free, segments }
+        self.sender.stats()
     }
 
     fn clients(&self) -> u32 {
