@@ -221,6 +221,45 @@ fn open_error(e: ShmError) -> ServiceOpenError {
     }
 }
 
+/// Which part of a payload type differs from the one requested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TypeMismatch {
+    /// Name or variant (fixed-size or slice).
+    Type,
+    /// Size.
+    Size,
+    /// Alignment, or the service's payload alignment is below the one requested.
+    Alignment,
+}
+
+/// Checks a stored payload type (and the service's alignment for it)
+/// against the type a builder was made for and the alignment it asks for.
+pub(crate) fn check_payload<T: crate::zero_copy::Payload + ?Sized>(
+    stored: &crate::zero_copy::TypeDetail,
+    stored_alignment: u32,
+    requested_alignment: Option<u32>,
+) -> Result<(), TypeMismatch> {
+    let want = crate::zero_copy::TypeDetail::of_payload::<T>().map_err(|_| TypeMismatch::Type)?;
+    if stored.name != want.name || stored.variant != want.variant {
+        return Err(TypeMismatch::Type);
+    }
+    if stored.size != want.size {
+        return Err(TypeMismatch::Size);
+    }
+    if stored.align != want.align || stored_alignment < requested_alignment.unwrap_or(0) {
+        return Err(TypeMismatch::Alignment);
+    }
+    Ok(())
+}
+
+/// On open, a size set explicitly is a minimum the service must meet.
+pub(crate) fn at_least(requested: Option<u32>, have: u32, e: ServiceOpenError) -> Result<(), ServiceOpenError> {
+    match requested {
+        Some(w) if w > have => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// The service's identity: the hash of its pattern and name.
 pub(crate) fn service_hash(pattern: u32, name: &ServiceName) -> u64 {
     hash64(&[&pattern.to_le_bytes(), name.as_str().as_bytes()])
@@ -449,6 +488,35 @@ impl<P: Platform> ServiceCore<P> {
             liveness: node.liveness(),
             node_id: node.id(),
         }
+    }
+
+    /// Opens the service, or creates it from `config` if it does not exist,
+    /// retrying while it appears and disappears under us.
+    pub(crate) fn open_or_create(
+        node: &Node<P>,
+        pattern: u32,
+        name: &ServiceName,
+        config: impl Fn() -> Result<StaticConfig, ServiceCreateError>,
+        verify: impl Fn(&StaticConfig) -> Result<(), ServiceOpenError>,
+    ) -> Result<Self, ServiceOpenOrCreateError> {
+        config().map_err(ServiceOpenOrCreateError::Create)?;
+        for _ in 0..20 {
+            match Self::open(node, pattern, name, &verify) {
+                Ok(core) => return Ok(core),
+                Err(ServiceOpenError::DoesNotExist) => {}
+                Err(ServiceOpenError::IsMarkedForDestruction) => {
+                    let _ = P::sleep(Duration::from_millis(1));
+                    continue;
+                }
+                Err(e) => return Err(ServiceOpenOrCreateError::Open(e)),
+            }
+            match Self::create(node, config().map_err(ServiceOpenOrCreateError::Create)?) {
+                Ok(core) => return Ok(core),
+                Err(ServiceCreateError::AlreadyExists) => {}
+                Err(e) => return Err(ServiceOpenOrCreateError::Create(e)),
+            }
+        }
+        Err(ServiceOpenOrCreateError::SystemInFlux)
     }
 
     /// Reclaims what dead nodes left in this service; returns how many.

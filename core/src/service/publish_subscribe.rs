@@ -1,6 +1,8 @@
 //! The publish-subscribe pattern: builder, service handle, footprint.
 
-use super::{ServiceCore, ServiceCreateError, ServiceOpenError, ServiceOpenOrCreateError};
+use super::{
+    at_least, check_payload, ServiceCore, ServiceCreateError, ServiceOpenError, ServiceOpenOrCreateError, TypeMismatch,
+};
 use crate::node::Node;
 use crate::platform::Platform;
 use crate::port::publisher::PublisherBuilder;
@@ -10,7 +12,6 @@ use crate::shm::service::{
 };
 use crate::zero_copy::{Payload, TypeDetail, TypeVariant, ZeroCopySend};
 use core::marker::PhantomData;
-use core::time::Duration;
 
 /// Default publisher slots (as iceoryx2): 2.
 pub const DEFAULT_MAX_PUBLISHERS: u32 = 2;
@@ -222,28 +223,17 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
         {
             return Err(E::ExceedsBuildLimit);
         }
-        let want_payload = TypeDetail::of_payload::<T>().map_err(|_| E::IncompatiblePayloadType)?;
-        let want_header = TypeDetail::of::<H>().map_err(|_| E::IncompatibleUserHeader)?;
-        if stored.payload.name != want_payload.name || stored.payload.variant != want_payload.variant {
-            return Err(E::IncompatiblePayloadType);
-        }
-        if stored.payload.size != want_payload.size {
-            return Err(E::IncompatiblePayloadSize);
-        }
-        if stored.payload.align != want_payload.align || stored.payload_alignment < self.payload_alignment.unwrap_or(0)
-        {
-            return Err(E::IncompatiblePayloadAlignment);
-        }
-        if stored.user_header != want_header {
+        check_payload::<T>(&stored.payload, stored.payload_alignment, self.payload_alignment).map_err(|m| match m {
+            TypeMismatch::Type => E::IncompatiblePayloadType,
+            TypeMismatch::Size => E::IncompatiblePayloadSize,
+            TypeMismatch::Alignment => E::IncompatiblePayloadAlignment,
+        })?;
+        if Ok(&stored.user_header) != TypeDetail::of::<H>().as_ref() {
             return Err(E::IncompatibleUserHeader);
         }
         if self.safe_overflow.is_some_and(|v| v != stored.enable_safe_overflow) {
             return Err(E::IncompatibleOverflowBehavior);
         }
-        let at_least = |want: Option<u32>, have: u32, e: E| match want {
-            Some(w) if w > have => Err(e),
-            _ => Ok(()),
-        };
         if T::IS_SLICE {
             at_least(self.max_slice_len, stored.max_slice_len, E::DoesNotSupportRequestedMaxSliceLen)?;
         }
@@ -276,25 +266,14 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
 
     /// Opens the service, or creates it if it does not exist.
     pub fn open_or_create(self) -> Result<PublishSubscribe<P, T, H>, ServiceOpenOrCreateError> {
-        self.config().map_err(ServiceOpenOrCreateError::Create)?;
-        for _ in 0..20 {
-            match ServiceCore::open(self.node, PATTERN_PUBLISH_SUBSCRIBE, &self.name, |c| self.verify(c)) {
-                Ok(core) => return Ok(PublishSubscribe { core, _t: PhantomData }),
-                Err(ServiceOpenError::DoesNotExist) => {}
-                Err(ServiceOpenError::IsMarkedForDestruction) => {
-                    let _ = P::sleep(Duration::from_millis(1));
-                    continue;
-                }
-                Err(e) => return Err(ServiceOpenOrCreateError::Open(e)),
-            }
-            let cfg = self.config().map_err(ServiceOpenOrCreateError::Create)?;
-            match ServiceCore::create(self.node, cfg) {
-                Ok(core) => return Ok(PublishSubscribe { core, _t: PhantomData }),
-                Err(ServiceCreateError::AlreadyExists) => {}
-                Err(e) => return Err(ServiceOpenOrCreateError::Create(e)),
-            }
-        }
-        Err(ServiceOpenOrCreateError::SystemInFlux)
+        let core = ServiceCore::open_or_create(
+            self.node,
+            PATTERN_PUBLISH_SUBSCRIBE,
+            &self.name,
+            || self.config(),
+            |c| self.verify(c),
+        )?;
+        Ok(PublishSubscribe { core, _t: PhantomData })
     }
 }
 

@@ -35,7 +35,9 @@
 //! and clears it when the `PendingResponse` is dropped; a server writes
 //! "ended" with the tag when the `ActiveRequest` is dropped.
 
-use super::{ServiceCore, ServiceCreateError, ServiceOpenError, ServiceOpenOrCreateError};
+use super::{
+    at_least, check_payload, ServiceCore, ServiceCreateError, ServiceOpenError, ServiceOpenOrCreateError, TypeMismatch,
+};
 use crate::node::Node;
 use crate::platform::Platform;
 use crate::port::client::ClientBuilder;
@@ -45,7 +47,6 @@ use crate::shm::service::{
 };
 use crate::zero_copy::{Payload, TypeDetail, ZeroCopySend};
 use core::marker::PhantomData;
-use core::time::Duration;
 
 /// Default client slots (as iceoryx2): 8.
 pub const DEFAULT_MAX_CLIENTS: u32 = 8;
@@ -215,12 +216,12 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
 
     /// A user header of type `H` in every request (default `()`).
     pub fn request_user_header<H: ZeroCopySend>(self) -> RequestResponseBuilder<'n, P, Req, Res, H, ResH> {
-        RequestResponseBuilder { _t: PhantomData, ..self.retyped() }
+        self.retyped()
     }
 
     /// A user header of type `H` in every response (default `()`).
     pub fn response_user_header<H: ZeroCopySend>(self) -> RequestResponseBuilder<'n, P, Req, Res, ReqH, H> {
-        RequestResponseBuilder { _t: PhantomData, ..self.retyped() }
+        self.retyped()
     }
 
     fn retyped<H1: ZeroCopySend, H2: ZeroCopySend>(self) -> RequestResponseBuilder<'n, P, Req, Res, H1, H2> {
@@ -333,31 +334,21 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         {
             return Err(E::ExceedsBuildLimit);
         }
-        let check_type = |stored: &TypeDetail, want: Result<TypeDetail, _>, align: u32, want_align: Option<u32>| {
-            let want: TypeDetail = want.map_err(|_| 0u8)?;
-            if stored.name != want.name || stored.variant != want.variant {
-                return Err(0);
-            }
-            if stored.size != want.size {
-                return Err(1);
-            }
-            if stored.align != want.align || align < want_align.unwrap_or(0) {
-                return Err(2);
-            }
-            Ok(())
-        };
-        check_type(&stored.payload, TypeDetail::of_payload::<Req>(), stored.payload_alignment, self.request_alignment)
-            .map_err(|k| {
-                [E::IncompatiblePayloadType, E::IncompatiblePayloadSize, E::IncompatiblePayloadAlignment][k as usize]
-            })?;
+        check_payload::<Req>(&stored.payload, stored.payload_alignment, self.request_alignment).map_err(
+            |m| match m {
+                TypeMismatch::Type => E::IncompatiblePayloadType,
+                TypeMismatch::Size => E::IncompatiblePayloadSize,
+                TypeMismatch::Alignment => E::IncompatiblePayloadAlignment,
+            },
+        )?;
         if Ok(&stored.user_header) != TypeDetail::of::<ReqH>().as_ref() {
             return Err(E::IncompatibleUserHeader);
         }
-        check_type(&r.payload, TypeDetail::of_payload::<Res>(), r.payload_alignment, self.response_alignment).map_err(
-            |k| {
-                [E::IncompatibleResponseType, E::IncompatibleResponseSize, E::IncompatibleResponseAlignment][k as usize]
-            },
-        )?;
+        check_payload::<Res>(&r.payload, r.payload_alignment, self.response_alignment).map_err(|m| match m {
+            TypeMismatch::Type => E::IncompatibleResponseType,
+            TypeMismatch::Size => E::IncompatibleResponseSize,
+            TypeMismatch::Alignment => E::IncompatibleResponseAlignment,
+        })?;
         if Ok(&r.user_header) != TypeDetail::of::<ResH>().as_ref() {
             return Err(E::IncompatibleResponseUserHeader);
         }
@@ -370,10 +361,6 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         if self.fire_and_forget.is_some_and(|v| v != r.enable_fire_and_forget) {
             return Err(E::IncompatibleFireAndForgetBehavior);
         }
-        let at_least = |want: Option<u32>, have: u32, e: E| match want {
-            Some(w) if w > have => Err(e),
-            _ => Ok(()),
-        };
         if Req::IS_SLICE {
             at_least(self.request_max_slice_len, stored.max_slice_len, E::DoesNotSupportRequestedMaxSliceLen)?;
         }
@@ -414,40 +401,28 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
 
     /// Opens the service, or creates it if it does not exist.
     pub fn open_or_create(self) -> Result<RequestResponse<P, Req, Res, ReqH, ResH>, ServiceOpenOrCreateError> {
-        self.config().map_err(ServiceOpenOrCreateError::Create)?;
-        for _ in 0..20 {
-            match ServiceCore::open(self.node, PATTERN_REQUEST_RESPONSE, &self.name, |c| self.verify(c)) {
-                Ok(core) => return RequestResponse::new(core).map_err(ServiceOpenOrCreateError::Open),
-                Err(ServiceOpenError::DoesNotExist) => {}
-                Err(ServiceOpenError::IsMarkedForDestruction) => {
-                    let _ = P::sleep(Duration::from_millis(1));
-                    continue;
-                }
-                Err(e) => return Err(ServiceOpenOrCreateError::Open(e)),
-            }
-            let cfg = self.config().map_err(ServiceOpenOrCreateError::Create)?;
-            match ServiceCore::create(self.node, cfg) {
-                Ok(core) => return RequestResponse::new(core).map_err(ServiceOpenOrCreateError::Open),
-                Err(ServiceCreateError::AlreadyExists) => {}
-                Err(e) => return Err(ServiceOpenOrCreateError::Create(e)),
-            }
-        }
-        Err(ServiceOpenOrCreateError::SystemInFlux)
+        let core = ServiceCore::open_or_create(
+            self.node,
+            PATTERN_REQUEST_RESPONSE,
+            &self.name,
+            || self.config(),
+            |c| self.verify(c),
+        )?;
+        RequestResponse::new(core).map_err(ServiceOpenOrCreateError::Open)
     }
 }
 
 impl RequestResponseFootprint {
     fn of(cfg: &StaticConfig) -> Result<Self, ServiceCreateError> {
-        let too_large = |_| ServiceCreateError::InvalidQos("data segment size");
-        let client = crate::port::client::request_sizing(cfg, 1)
-            .map_err(|_| ServiceCreateError::InvalidQos("data segment size"))?;
+        let too_large = ServiceCreateError::InvalidQos("data segment size");
+        let client = crate::port::client::request_sizing(cfg, 1).map_err(|_| too_large)?;
         let server =
             crate::port::server::response_sizing(cfg, crate::port::server::DEFAULT_MAX_LOANED_RESPONSES_PER_REQUEST, 1)
-                .map_err(|_| ServiceCreateError::InvalidQos("data segment size"))?;
+                .map_err(|_| too_large)?;
         Ok(Self {
             service_segment: ServiceLayout::of(cfg).size,
-            default_client_data_segment: crate::shm::data::DataLayout::new(client).map_err(too_large)?.size,
-            default_server_data_segment: crate::shm::data::DataLayout::new(server).map_err(too_large)?.size,
+            default_client_data_segment: crate::shm::data::DataLayout::new(client).map_err(|_| too_large)?.size,
+            default_server_data_segment: crate::shm::data::DataLayout::new(server).map_err(|_| too_large)?.size,
         })
     }
 }
