@@ -130,6 +130,18 @@ pub struct ResponseConfig {
     pub enable_fire_and_forget: bool,
 }
 
+/// The alignments and slice ceiling of one direction's payload and user
+/// header are in the ranges that keep layout arithmetic safe.
+fn types_valid(payload: &TypeDetail, payload_alignment: u32, user_header: &TypeDetail, max_slice_len: u32) -> bool {
+    payload_alignment.is_power_of_two()
+        && payload_alignment <= 4096
+        && payload_alignment >= payload.align
+        && payload.align.is_power_of_two()
+        && user_header.align.is_power_of_two()
+        && user_header.align <= 4096
+        && max_slice_len >= 1
+}
+
 impl ResponseConfig {
     fn is_valid(&self) -> bool {
         let q = 1..=MAX_QUEUE_CAPACITY;
@@ -137,13 +149,7 @@ impl ResponseConfig {
             && q.contains(&self.max_loaned_requests)
             && q.contains(&self.max_response_buffer_size)
             && q.contains(&self.max_borrowed_responses_per_pending_response)
-            && self.payload_alignment.is_power_of_two()
-            && self.payload_alignment <= 4096
-            && self.payload_alignment >= self.payload.align
-            && self.payload.align.is_power_of_two()
-            && self.user_header.align.is_power_of_two()
-            && self.user_header.align <= 4096
-            && self.max_slice_len >= 1
+            && types_valid(&self.payload, self.payload_alignment, &self.user_header, self.max_slice_len)
     }
 
     /// The capacity of a response connection's completion queue: every
@@ -173,13 +179,7 @@ impl StaticConfig {
             && self.history_size <= MAX_QUEUE_CAPACITY
             && q.contains(&self.subscriber_max_buffer_size)
             && q.contains(&self.subscriber_max_borrowed_samples)
-            && self.payload_alignment.is_power_of_two()
-            && self.payload_alignment <= 4096
-            && self.payload_alignment >= self.payload.align
-            && self.payload.align.is_power_of_two()
-            && self.user_header.align.is_power_of_two()
-            && self.user_header.align <= 4096
-            && self.max_slice_len >= 1
+            && types_valid(&self.payload, self.payload_alignment, &self.user_header, self.max_slice_len)
             && match (&self.response, self.pattern) {
                 (None, PATTERN_PUBLISH_SUBSCRIBE) => true,
                 (Some(r), PATTERN_REQUEST_RESPONSE) => {
