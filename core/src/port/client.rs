@@ -8,8 +8,7 @@ use super::receiver::{Expect, Link, RecvConn};
 use super::sample::{sealed, ChunkMut, ChunkMutUninit, Loan};
 use super::sender::{seg_of, Chunk, Sender, Wiring};
 use super::{
-    AllocationStrategy, BackpressureStrategy, ClientCreateError, LoanError, ReceiveError, RequestSendError, SendError,
-    SliceSettings,
+    BackpressureStrategy, ClientCreateError, LoanError, ReceiveError, RequestSendError, SendError, SliceSettings,
 };
 use crate::config::{MAX_ACTIVE_REQUESTS, MAX_PUBLISHERS};
 use crate::platform::Platform;
@@ -78,27 +77,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         self
     }
 
-    /// For slice requests: the slice length the first data segment is sized
-    /// for (a hint, default 1). With [`AllocationStrategy::Static`] it is
-    /// also the longest loan.
-    pub fn initial_max_slice_len(mut self, n: u32) -> Self {
-        self.slices.initial_max_slice_len = n;
-        self
-    }
-
-    /// For slice requests: how the data segment grows when a loan needs more
-    /// (default [`AllocationStrategy::Static`]: it does not).
-    pub fn allocation_strategy(mut self, s: AllocationStrategy) -> Self {
-        self.slices.strategy = s;
-        self
-    }
-
-    /// For slice requests: the hard ceiling growth never passes, in elements
-    /// (default and upper bound: the service's `request_max_slice_len`).
-    pub fn max_slice_len(mut self, n: u32) -> Self {
-        self.slices.max_slice_len = n.min(self.service.core.config.max_slice_len);
-        self
-    }
+    slice_setters!("requests", "request_max_slice_len");
 
     /// Sizes the pool with fewer chunks than the worst case the QoS implies
     /// (`f` gets the worst case and returns the count, clamped to `1..=worst`).

@@ -5,6 +5,37 @@
 //! make no allocation and no system call; they touch the chunk, the queue
 //! counters and, when ports come or go, the port tables.
 
+/// The slice knobs of every sending port's builder (publisher, client,
+/// server), over its `slices: SliceSettings`: `$what` names the payloads
+/// ("samples"), `$ceiling` the service setting that bounds them.
+macro_rules! slice_setters {
+    ($what:literal, $ceiling:literal) => {
+        #[doc = concat!("For slice ", $what, ": the slice length the first data segment is sized for ")]
+        #[doc = "(a hint, default 1). With [`AllocationStrategy::Static`](crate::AllocationStrategy::Static) it is"]
+        #[doc = "also the longest loan."]
+        pub fn initial_max_slice_len(mut self, n: u32) -> Self {
+            self.slices.initial_max_slice_len = n;
+            self
+        }
+
+        #[doc = concat!("For slice ", $what, ": how the data segment grows when a loan needs more ")]
+        #[doc = "(default [`AllocationStrategy::Static`](crate::AllocationStrategy::Static): it does not)."]
+        pub fn allocation_strategy(mut self, s: crate::AllocationStrategy) -> Self {
+            self.slices.strategy = s;
+            self
+        }
+
+        #[doc = concat!("For slice ", $what, ": the hard ceiling growth never passes, in elements ")]
+        #[doc = concat!("(default and upper bound: the service's `", $ceiling, "`, itself by default ")]
+        #[doc = "[`DEFAULT_MAX_SLICE_LEN`](crate::port::DEFAULT_MAX_SLICE_LEN)). A longer loan fails with"]
+        #[doc = "[`LoanError::ExceedsMaxLoanSize`](crate::LoanError::ExceedsMaxLoanSize) whatever the strategy."]
+        pub fn max_slice_len(mut self, n: u32) -> Self {
+            self.slices.max_slice_len = n.min(self.slices.ceiling);
+            self
+        }
+    };
+}
+
 pub mod client;
 pub mod publisher;
 pub(crate) mod receiver;
@@ -220,6 +251,8 @@ pub(crate) struct SliceSettings {
     pub(crate) max_slice_len: u32,
     pub(crate) strategy: AllocationStrategy,
     pub(crate) preallocation: Option<u32>,
+    /// The service's ceiling for this direction.
+    pub(crate) ceiling: u32,
 }
 
 impl SliceSettings {
@@ -229,6 +262,7 @@ impl SliceSettings {
             max_slice_len: ceiling,
             strategy: AllocationStrategy::Static,
             preallocation: None,
+            ceiling,
         }
     }
 

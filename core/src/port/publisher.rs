@@ -2,7 +2,7 @@
 
 use super::sample::{ChunkMutUninit, Loan, SampleMut, SampleMutUninit};
 use super::sender::{add_ref, seg_of, Chunk, Offer, Sender, Wiring};
-use super::{AllocationStrategy, BackpressureStrategy, LoanError, PublisherCreateError, SendError, SliceSettings};
+use super::{BackpressureStrategy, LoanError, PublisherCreateError, SendError, SliceSettings};
 use crate::config::MAX_SUBSCRIBERS;
 use crate::platform::Platform;
 use crate::service::publish_subscribe::PublishSubscribe;
@@ -49,29 +49,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublisherBuilder<'s,
         self
     }
 
-    /// For slice payloads: the slice length the first data segment is sized
-    /// for (a hint, default 1). With [`AllocationStrategy::Static`] it is
-    /// also the longest loan.
-    pub fn initial_max_slice_len(mut self, n: u32) -> Self {
-        self.slices.initial_max_slice_len = n;
-        self
-    }
-
-    /// For slice payloads: how the data segment grows when a loan needs more
-    /// (default [`AllocationStrategy::Static`]: it does not).
-    pub fn allocation_strategy(mut self, s: AllocationStrategy) -> Self {
-        self.slices.strategy = s;
-        self
-    }
-
-    /// For slice payloads: the hard ceiling growth never passes, in elements
-    /// (default and upper bound: the service's `max_slice_len`, itself by
-    /// default [`DEFAULT_MAX_SLICE_LEN`](super::DEFAULT_MAX_SLICE_LEN)). A longer loan fails with
-    /// [`LoanError::ExceedsMaxLoanSize`] whatever the strategy.
-    pub fn max_slice_len(mut self, n: u32) -> Self {
-        self.slices.max_slice_len = n.min(self.service.core.config.max_slice_len);
-        self
-    }
+    slice_setters!("samples", "max_slice_len");
 
     /// Sizes the pool with fewer chunks than the worst case the QoS implies
     /// (`f` gets the worst case and returns the count, clamped to

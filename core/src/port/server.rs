@@ -5,9 +5,7 @@ use super::client::tag_channel;
 use super::receiver::{Expect, Link, RecvConn};
 use super::sample::{sealed, ChunkMut, ChunkMutUninit, Loan};
 use super::sender::{ConnLocal, Offer, Sender, Wiring};
-use super::{
-    AllocationStrategy, BackpressureStrategy, LoanError, ReceiveError, SendError, ServerCreateError, SliceSettings,
-};
+use super::{BackpressureStrategy, LoanError, ReceiveError, SendError, ServerCreateError, SliceSettings};
 use crate::config::{MAX_ACTIVE_REQUESTS, MAX_PUBLISHERS};
 use crate::platform::Platform;
 use crate::service::request_response::RequestResponse;
@@ -93,25 +91,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         self
     }
 
-    /// For slice responses: the slice length the first data segment is
-    /// sized for (a hint, default 1).
-    pub fn initial_max_slice_len(mut self, n: u32) -> Self {
-        self.slices.initial_max_slice_len = n;
-        self
-    }
-
-    /// For slice responses: how the data segment grows (default `Static`).
-    pub fn allocation_strategy(mut self, s: AllocationStrategy) -> Self {
-        self.slices.strategy = s;
-        self
-    }
-
-    /// For slice responses: the hard ceiling growth never passes (default
-    /// and upper bound: the service's `response_max_slice_len`).
-    pub fn max_slice_len(mut self, n: u32) -> Self {
-        self.slices.max_slice_len = n.min(self.service.response_config().max_slice_len);
-        self
-    }
+    slice_setters!("responses", "response_max_slice_len");
 
     /// Sizes the pool with fewer chunks than the worst case the QoS implies
     /// (`f` gets the worst case and returns the count, clamped to `1..=worst`).
