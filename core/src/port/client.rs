@@ -222,25 +222,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         self.sender.port_id
     }
 
-    /// For slice requests: the longest slice the current data segment holds.
-    pub fn current_max_slice_len(&self) -> u32 {
-        self.sender.current_capacity()
-    }
-
-    /// For slice requests: the hard ceiling on a loan's length (1 for fixed payloads).
-    pub fn max_slice_len(&self) -> u32 {
-        self.sender.max_slice_len()
-    }
-
-    /// How many times the data segment grew.
-    pub fn number_of_growths(&self) -> u64 {
-        self.sender.growths()
-    }
-
-    /// Bytes of the live data segments.
-    pub fn footprint(&self) -> usize {
-        self.sender.footprint()
-    }
+    sender_accessors!("requests");
 
     /// Requests pending now (live [`PendingResponse`]s).
     pub fn active_requests(&self) -> u32 {

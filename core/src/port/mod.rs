@@ -36,6 +36,33 @@ macro_rules! slice_setters {
     };
 }
 
+/// What every sending port reports of its data segments, over its
+/// `sender`: `$what` names the payloads ("samples").
+macro_rules! sender_accessors {
+    ($what:literal) => {
+        #[doc = concat!("For slice ", $what, ": the longest slice the current data segment holds (growing")]
+        #[doc = "strategies raise it up to [`max_slice_len`](Self::max_slice_len))."]
+        pub fn current_max_slice_len(&self) -> u32 {
+            self.sender.current_capacity()
+        }
+
+        #[doc = concat!("For slice ", $what, ": the hard ceiling on a loan's length; 1 for fixed payloads.")]
+        pub fn max_slice_len(&self) -> u32 {
+            self.sender.max_slice_len()
+        }
+
+        /// How many times the data segment grew.
+        pub fn number_of_growths(&self) -> u64 {
+            self.sender.growths()
+        }
+
+        /// Bytes of the live data segments.
+        pub fn footprint(&self) -> usize {
+            self.sender.footprint()
+        }
+    };
+}
+
 pub mod client;
 pub mod publisher;
 pub(crate) mod receiver;

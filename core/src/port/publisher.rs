@@ -190,26 +190,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Publisher<'s, P, T, 
         self.sender.max_loaned()
     }
 
-    /// For slices: the longest slice the current data segment holds
-    /// (growing strategies raise it up to [`max_slice_len`](Self::max_slice_len)).
-    pub fn current_max_slice_len(&self) -> u32 {
-        self.sender.current_capacity()
-    }
-
-    /// For slices: the hard ceiling on a loan's length; 1 for fixed payloads.
-    pub fn max_slice_len(&self) -> u32 {
-        self.sender.max_slice_len()
-    }
-
-    /// How many times the data segment grew.
-    pub fn number_of_growths(&self) -> u64 {
-        self.sender.growths()
-    }
-
-    /// Bytes of the live data segments.
-    pub fn footprint(&self) -> usize {
-        self.sender.footprint()
-    }
+    sender_accessors!("samples");
 
     /// Total and free chunks, after taking back everything receivers have
     /// returned (and everything of subscribers that are gone).

@@ -216,25 +216,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         self.sender.port_id
     }
 
-    /// For slice responses: the longest slice the current data segment holds.
-    pub fn current_max_slice_len(&self) -> u32 {
-        self.sender.current_capacity()
-    }
-
-    /// For slice responses: the hard ceiling on a loan's length.
-    pub fn max_slice_len(&self) -> u32 {
-        self.sender.max_slice_len()
-    }
-
-    /// How many times the data segment grew.
-    pub fn number_of_growths(&self) -> u64 {
-        self.sender.growths()
-    }
-
-    /// Bytes of the live data segments.
-    pub fn footprint(&self) -> usize {
-        self.sender.footprint()
-    }
+    sender_accessors!("responses");
 
     /// Total and free response chunks and live segments, after taking back
     /// what clients returned.
