@@ -6,7 +6,7 @@
 
 use super::receiver::{Expect, Link, RecvConn};
 use super::sample::{sealed, ChunkMut, ChunkMutUninit, Loan};
-use super::sender::{seg_of, Chunk, Sender, Wiring};
+use super::sender::{seg_of, Chunk, OpenError, Sender, Wiring};
 use super::{
     BackpressureStrategy, ClientCreateError, LoanError, ReceiveError, RequestSendError, SendError, SliceSettings,
 };
@@ -116,39 +116,30 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         let capacity = self.slices.capacity(Req::IS_SLICE);
         let base = self.sizing(capacity)?;
         DataLayout::new(base).map_err(|_| ClientCreateError::DataSegmentTooLarge)?;
-        let (slot_index, gen) = (0..core.config.max_publishers)
-            .find_map(|i| Some((i, core.view.publisher(i)?.try_claim()?)))
-            .ok_or(ClientCreateError::ExceedsMaxSupportedClients)?;
-        let slot = core.view.publisher(slot_index).ok_or(ClientCreateError::ExceedsMaxSupportedClients)?;
-        let port_id = crate::node::unique_id::<P>(core.liveness, core.node_id ^ u64::from(slot_index));
         let wiring = Wiring {
             slot_of: |view, p| view.publisher(p),
             completion_of: |view, p, s| view.connection(p, s).map(|c| c.completion),
-            slot: slot_index,
+            slot: 0,
             connections: core.config.max_subscribers,
         };
         let (strategy, ceiling) = self.slices.growth(Req::IS_SLICE);
         let loans = response.max_loaned_requests;
-        let sender = match Sender::create(core, port_id, wiring, base, loans, strategy, ceiling) {
-            Ok(s) => s,
-            Err(e) => {
-                slot.release(slot.state());
-                return Err(ClientCreateError::UnableToCreateDataSegment(e));
-            }
-        };
+        let slots = core.config.max_publishers;
+        let sender = Sender::open(core, wiring, slots, base, loans, strategy, ceiling).map_err(|e| match e {
+            OpenError::NoSlot => ClientCreateError::ExceedsMaxSupportedClients,
+            OpenError::Segment(e) => ClientCreateError::UnableToCreateDataSegment(e),
+        })?;
+        let slot_index = sender.slot();
+        // A fresh client listens to nothing (a dead predecessor in this slot
+        // may have left tags; its servers see a new generation anyway).
         let listening = core.view.listening(slot_index).unwrap_or(&[]);
         for w in listening {
             w.store(0, Ordering::Relaxed);
         }
-        slot.set_port(core.node_slot, port_id);
-        slot.activate(gen);
-        core.view.bump_epoch();
         let servers = core.config.max_subscribers.min(MAX_PUBLISHERS as u32) as usize;
         let client = Client {
             core,
             response,
-            slot: slot_index,
-            gen,
             sender,
             links: core::array::from_fn(|s| {
                 (s < servers).then(|| core.view.connection(slot_index, s as u32)).flatten()
@@ -188,8 +179,6 @@ pub struct Client<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized,
 {
     core: &'s ServiceCore<P>,
     response: &'s ResponseConfig,
-    slot: u32,
-    gen: u16,
     sender: Sender<'s, P>,
     /// Request connections to each server slot.
     links: [Option<ConnView<'s>>; MAX_PUBLISHERS],
@@ -263,7 +252,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
             return;
         }
         self.seen_epoch.set(epoch);
-        let changed = self.sender.sync_links(&self.links, self.gen, |_, _, _, _| {});
+        let changed = self.sender.sync_links(&self.links, |_, _, _, _| {});
         let mut released = false;
         for s in 0..self.servers() {
             let (Some(server), Some(rconn)) = (view.subscriber(s), self.rlinks[s as usize]) else { continue };
@@ -273,8 +262,14 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
             let k = self.channel_count();
             let drained = || (0..k).all(|c| rconn.channel(c).is_none_or(|q| q.is_empty()));
             let words = (rconn.pub_word, rconn.sub_word);
-            let link =
-                self.recv.borrow_mut()[s as usize].sync(self.core, server, words, self.gen, drained, self.expect());
+            let link = self.recv.borrow_mut()[s as usize].sync(
+                self.core,
+                server,
+                words,
+                self.sender.gen,
+                drained,
+                self.expect(),
+            );
             match link {
                 Link::Connected => self.tails.borrow_mut()[s as usize] = [0; MAX_ACTIVE_REQUESTS],
                 Link::Released => released = true,
@@ -586,14 +581,10 @@ impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySe
     for Client<'_, P, Req, Res, ReqH, ResH>
 {
     fn drop(&mut self) {
+        // Nobody listens any more; the sender then leaves the slot.
         for w in self.listening {
             w.store(0, Ordering::Release);
         }
-        let view = &self.core.view;
-        if let Some(slot) = view.publisher(self.slot) {
-            slot.leave(self.gen);
-        }
-        view.bump_epoch();
     }
 }
 

@@ -1,7 +1,7 @@
 //! The publisher: owns a data segment, loans chunks, sends references.
 
 use super::sample::{ChunkMutUninit, Loan, SampleMut, SampleMutUninit};
-use super::sender::{add_ref, seg_of, Chunk, Offer, Sender, Wiring};
+use super::sender::{add_ref, seg_of, Chunk, Offer, OpenError, Sender, Wiring};
 use super::{BackpressureStrategy, LoanError, PublisherCreateError, SendError, SliceSettings};
 use crate::config::MAX_SUBSCRIBERS;
 use crate::platform::Platform;
@@ -92,35 +92,25 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublisherBuilder<'s,
         let capacity = self.slices.capacity(T::IS_SLICE);
         let base = self.sizing(capacity)?;
         DataLayout::new(base).map_err(|_| PublisherCreateError::DataSegmentTooLarge)?;
-        let (slot_index, gen) = (0..core.config.max_publishers)
-            .find_map(|i| Some((i, core.view.publisher(i)?.try_claim()?)))
-            .ok_or(PublisherCreateError::ExceedsMaxSupportedPublishers)?;
-        let slot = core.view.publisher(slot_index).ok_or(PublisherCreateError::ExceedsMaxSupportedPublishers)?;
-        let port_id = crate::node::unique_id::<P>(core.liveness, core.node_id ^ u64::from(slot_index));
         let wiring = Wiring {
             slot_of: |view, p| view.publisher(p),
             completion_of: |view, p, s| view.connection(p, s).map(|c| c.completion),
-            slot: slot_index,
+            slot: 0,
             connections: core.config.max_subscribers,
         };
         let (strategy, max_slice_len) = self.slices.growth(T::IS_SLICE);
-        let sender = match Sender::create(core, port_id, wiring, base, self.max_loaned, strategy, max_slice_len) {
-            Ok(s) => s,
-            Err(e) => {
-                slot.release(slot.state());
-                return Err(PublisherCreateError::UnableToCreateDataSegment(e));
-            }
-        };
-        slot.set_port(core.node_slot, port_id);
-        slot.activate(gen);
-        core.view.bump_epoch();
+        let slots = core.config.max_publishers;
+        let sender =
+            Sender::open(core, wiring, slots, base, self.max_loaned, strategy, max_slice_len).map_err(|e| match e {
+                OpenError::NoSlot => PublisherCreateError::ExceedsMaxSupportedPublishers,
+                OpenError::Segment(e) => PublisherCreateError::UnableToCreateDataSegment(e),
+            })?;
+        let slot_index = sender.slot();
         let links = core::array::from_fn(|s| {
             (s < core.config.max_subscribers as usize).then(|| core.view.connection(slot_index, s as u32)).flatten()
         });
         let publisher = Publisher {
             core,
-            slot: slot_index,
-            gen,
             sender,
             links,
             backpressure: self.backpressure,
@@ -169,8 +159,6 @@ pub struct ChunkStats {
 /// service. Not `Sync`: one thread uses a publisher at a time.
 pub struct Publisher<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> {
     core: &'s ServiceCore<P>,
-    slot: u32,
-    gen: u16,
     sender: Sender<'s, P>,
     /// The connections to each subscriber slot, located once.
     links: [Option<ConnView<'s>>; MAX_SUBSCRIBERS],
@@ -209,7 +197,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Publisher<'s, P, T, 
             return;
         }
         self.seen_epoch.set(epoch);
-        let connected = self.sender.sync_links(&self.links, self.gen, |segs, s, local, conn| {
+        let connected = self.sender.sync_links(&self.links, |segs, s, local, conn| {
             // Late joiners get the history, as much as their queue holds.
             self.sender.remembered(segs, conn.submission.capacity(), |r| {
                 let rp = RelPtr::from_u64(r);
@@ -331,16 +319,5 @@ impl<'s, P: Platform, E: ZeroCopySend, H: ZeroCopySend> Publisher<'s, P, [E], H>
         E: Copy,
     {
         self.loan_slice_uninit(values.len())?.write_from_slice(values).send()
-    }
-}
-
-impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Drop for Publisher<'_, P, T, H> {
-    fn drop(&mut self) {
-        let view = &self.core.view;
-        if let Some(slot) = view.publisher(self.slot) {
-            slot.leave(self.gen);
-        }
-        view.bump_epoch();
-        // The sender's segments unlink themselves as they drop.
     }
 }

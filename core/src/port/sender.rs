@@ -59,6 +59,16 @@ impl<P: Platform> Drop for Segment<P> {
     }
 }
 
+impl<P: Platform> Drop for Sender<'_, P> {
+    fn drop(&mut self) {
+        if let Some(slot) = (self.wiring.slot_of)(&self.core.view, self.wiring.slot) {
+            slot.leave(self.gen);
+        }
+        self.core.view.bump_epoch();
+        // The segments unlink themselves as they drop, after this.
+    }
+}
+
 /// The sender's process-local state of one connection.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ConnLocal {
@@ -124,6 +134,15 @@ pub(crate) struct Wiring {
     pub(crate) connections: u32,
 }
 
+/// Why a sending port could not be opened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OpenError {
+    /// Every slot of its table is taken.
+    NoSlot,
+    /// The OS refused the first data segment.
+    Segment(ShmError),
+}
+
 /// A chunk being sent: its segment, index and packed reference.
 pub(crate) struct Chunk<'a, P: Platform> {
     pub(crate) seg: &'a Segment<P>,
@@ -154,6 +173,8 @@ pub(crate) enum Offer {
 pub(crate) struct Sender<'s, P: Platform> {
     pub(crate) core: &'s ServiceCore<P>,
     pub(crate) port_id: u64,
+    /// The generation of the port's slot.
+    pub(crate) gen: u16,
     wiring: Wiring,
     /// Each connection's completion queue, located once.
     completions: [Option<Queue<'s>>; MAX_CONNECTIONS],
@@ -175,9 +196,11 @@ pub(crate) struct Sender<'s, P: Platform> {
 impl<'s, P: Platform> Sender<'s, P> {
     /// Creates the first data segment (sized by `base`) and records its id
     /// range in the port slot.
-    pub(crate) fn create(
+    #[allow(clippy::too_many_arguments)] // the port's identity, sizing and growth
+    fn create(
         core: &'s ServiceCore<P>,
         port_id: u64,
+        gen: u16,
         wiring: Wiring,
         base: DataSizing,
         max_loaned: u32,
@@ -199,6 +222,7 @@ impl<'s, P: Platform> Sender<'s, P> {
         let sender = Self {
             core,
             port_id,
+            gen,
             completions,
             wiring,
             base,
@@ -216,6 +240,42 @@ impl<'s, P: Platform> Sender<'s, P> {
         };
         sender.record_segment_range(&sender.segs.borrow());
         Ok(sender)
+    }
+
+    /// Opens a sending port: claims a free slot among the first `slots` of
+    /// `wiring`'s table (its `slot` is set here), creates the first data
+    /// segment, and publishes the slot (owner, port id, active) with an
+    /// epoch bump. The sender leaves the slot when dropped.
+    #[allow(clippy::too_many_arguments)] // the port's sizing and growth, each needed
+    pub(crate) fn open(
+        core: &'s ServiceCore<P>,
+        mut wiring: Wiring,
+        slots: u32,
+        base: DataSizing,
+        max_loaned: u32,
+        strategy: AllocationStrategy,
+        max_slice_len: u32,
+    ) -> Result<Self, OpenError> {
+        let table = wiring.slot_of;
+        let (index, gen) =
+            (0..slots).find_map(|i| Some((i, table(&core.view, i)?.try_claim()?))).ok_or(OpenError::NoSlot)?;
+        let slot = table(&core.view, index).ok_or(OpenError::NoSlot)?;
+        wiring.slot = index;
+        let port_id = crate::node::unique_id::<P>(core.liveness, core.node_id ^ u64::from(index));
+        let sender =
+            Self::create(core, port_id, gen, wiring, base, max_loaned, strategy, max_slice_len).map_err(|e| {
+                slot.release(slot.state());
+                OpenError::Segment(e)
+            })?;
+        slot.set_port(core.node_slot, port_id);
+        slot.activate(gen);
+        core.view.bump_epoch();
+        Ok(sender)
+    }
+
+    /// The port's slot index in its table.
+    pub(crate) fn slot(&self) -> u32 {
+        self.wiring.slot
     }
 
     /// Connections served (bounded by [`MAX_CONNECTIONS`]).
@@ -366,7 +426,6 @@ impl<'s, P: Platform> Sender<'s, P> {
     pub(crate) fn sync_links(
         &self,
         links: &[Option<ConnView<'_>>],
-        own: u16,
         mut on_connect: impl FnMut(&Segs<P>, u32, &mut ConnLocal, &ConnView<'_>),
     ) -> bool {
         let view = &self.core.view;
@@ -382,8 +441,8 @@ impl<'s, P: Platform> Sender<'s, P> {
                 conn.completion.reset();
             };
             let local = &mut conns[c as usize];
-            if self.sync_link(&segs, c, local, receiver, (conn.pub_word, conn.sub_word), own, reset) == Link::Connected
-            {
+            let words = (conn.pub_word, conn.sub_word);
+            if self.sync_link(&segs, c, local, receiver, words, self.gen, reset) == Link::Connected {
                 on_connect(&segs, c, local, &conn);
                 changed = true;
             }

@@ -4,7 +4,7 @@
 use super::client::tag_channel;
 use super::receiver::{Expect, Link, RecvConn};
 use super::sample::{sealed, ChunkMut, ChunkMutUninit, Loan};
-use super::sender::{ConnLocal, Offer, Sender, Wiring};
+use super::sender::{ConnLocal, Offer, OpenError, Sender, Wiring};
 use super::{BackpressureStrategy, LoanError, ReceiveError, SendError, ServerCreateError, SliceSettings};
 use crate::config::{MAX_ACTIVE_REQUESTS, MAX_PUBLISHERS};
 use crate::platform::Platform;
@@ -130,35 +130,24 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         let response = self.service.response_config();
         let base = self.sizing(self.slices.capacity(Res::IS_SLICE))?;
         DataLayout::new(base).map_err(|_| ServerCreateError::DataSegmentTooLarge)?;
-        let (slot_index, gen) = (0..core.config.max_subscribers)
-            .find_map(|i| Some((i, core.view.subscriber(i)?.try_claim()?)))
-            .ok_or(ServerCreateError::ExceedsMaxSupportedServers)?;
-        let slot = core.view.subscriber(slot_index).ok_or(ServerCreateError::ExceedsMaxSupportedServers)?;
-        let port_id = crate::node::unique_id::<P>(core.liveness, core.node_id ^ (u64::from(slot_index) << 32));
         let wiring = Wiring {
             slot_of: |view, s| view.subscriber(s),
             completion_of: |view, s, c| view.response_connection(s, c).map(|r| r.completion),
-            slot: slot_index,
+            slot: 0,
             connections: core.config.max_publishers,
         };
         let (strategy, ceiling) = self.slices.growth(Res::IS_SLICE);
         let max_loaned = core.config.max_publishers * response.max_active_requests_per_client * self.loans_per_request;
-        let sender = match Sender::create(core, port_id, wiring, base, max_loaned, strategy, ceiling) {
-            Ok(s) => s,
-            Err(e) => {
-                slot.release(slot.state());
-                return Err(ServerCreateError::UnableToCreateDataSegment(e));
-            }
-        };
-        slot.set_port(core.node_slot, port_id);
-        slot.activate(gen);
-        core.view.bump_epoch();
+        let slots = core.config.max_subscribers;
+        let sender = Sender::open(core, wiring, slots, base, max_loaned, strategy, ceiling).map_err(|e| match e {
+            OpenError::NoSlot => ServerCreateError::ExceedsMaxSupportedServers,
+            OpenError::Segment(e) => ServerCreateError::UnableToCreateDataSegment(e),
+        })?;
+        let slot_index = sender.slot();
         let clients = core.config.max_publishers.min(MAX_PUBLISHERS as u32) as usize;
         let server = Server {
             core,
             response,
-            slot: slot_index,
-            gen,
             sender,
             links: core::array::from_fn(|c| {
                 (c < clients).then(|| core.view.connection(c as u32, slot_index)).flatten()
@@ -184,8 +173,6 @@ pub struct Server<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized,
 {
     core: &'s ServiceCore<P>,
     response: &'s ResponseConfig,
-    slot: u32,
-    gen: u16,
     sender: Sender<'s, P>,
     /// Request connections from each client slot.
     links: [Option<ConnView<'s>>; MAX_PUBLISHERS],
@@ -239,7 +226,8 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         }
         self.seen_epoch.set(epoch);
         let expect = Expect::of_requests(&self.core.config, !Req::IS_SLICE);
-        let mut changed = RecvConn::sync_all(self.core, &mut *self.recv.borrow_mut(), &self.links, self.gen, expect);
+        let mut changed =
+            RecvConn::sync_all(self.core, &mut *self.recv.borrow_mut(), &self.links, self.sender.gen, expect);
         let segs = self.sender.segs.borrow();
         let mut conns = self.sender.conns.borrow_mut();
         for c in 0..self.clients() {
@@ -257,7 +245,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
             };
             let words = (rconn.pub_word, rconn.sub_word);
             let local = &mut conns[c as usize];
-            if self.sender.sync_link(&segs, c, local, client, words, self.gen, reset) == Link::Connected {
+            if self.sender.sync_link(&segs, c, local, client, words, self.sender.gen, reset) == Link::Connected {
                 self.heads.borrow_mut()[c as usize] = [0; MAX_ACTIVE_REQUESTS];
                 changed = true;
             }
@@ -300,7 +288,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
                 at_limit |= !conn.submission.is_empty();
                 continue;
             }
-            while let Some(got) = r.next(self.core, &conn, self.gen, overflow, expect)? {
+            while let Some(got) = r.next(self.core, &conn, self.sender.gen, overflow, expect)? {
                 // Only without fire-and-forget does the client's channel
                 // word matter here (one shared load saved per request).
                 let abandoned = || self.listening(c, tag_channel(got.tag)) != Some(got.tag);
@@ -409,18 +397,6 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
                 e.store(tag, Ordering::Release);
             }
         }
-    }
-}
-
-impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend> Drop
-    for Server<'_, P, Req, Res, ReqH, ResH>
-{
-    fn drop(&mut self) {
-        let view = &self.core.view;
-        if let Some(slot) = view.subscriber(self.slot) {
-            slot.leave(self.gen);
-        }
-        view.bump_epoch();
     }
 }
 
