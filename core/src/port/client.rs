@@ -5,7 +5,7 @@
 //! channels and tags keep the streams of several pending requests apart.
 
 use super::receiver::{Expect, Link, RecvConn};
-use super::sample::{sealed, ChunkMut, ChunkMutUninit, Loan};
+use super::sample::{sealed, ChunkMut, ChunkMutUninit, Held, Loan};
 use super::sender::{seg_of, Chunk, OpenError, Sender, Wiring};
 use super::{
     BackpressureStrategy, ClientCreateError, LoanError, ReceiveError, RequestSendError, SendError, SliceSettings,
@@ -613,16 +613,7 @@ impl<'a, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
     #[allow(clippy::type_complexity)] // the port's own type parameters
     pub fn receive(&self) -> Result<Option<Response<'_, P, Req, Res, ReqH, ResH>>, ReceiveError> {
         let Some((server, got)) = self.client.receive_on(self.channel, self.tag)? else { return Ok(None) };
-        Ok(Some(Response {
-            pending: self,
-            server,
-            segment: got.segment,
-            index: got.index,
-            len: got.len,
-            header: got.header.cast(),
-            payload: got.payload.cast(),
-            origin: got.origin,
-        }))
+        Ok(Some(Response { pending: self, server, chunk: Held::new(&got) }))
     }
 
     /// Whether a response waits (a snapshot).
@@ -671,12 +662,7 @@ pub struct Response<
 > {
     pending: &'a PendingResponse<'a, P, Req, Res, ReqH, ResH>,
     server: u32,
-    segment: u32,
-    index: u32,
-    len: usize,
-    header: *const ResH,
-    payload: *const Res::Element,
-    origin: u64,
+    chunk: Held<Res, ResH>,
 }
 
 impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
@@ -684,21 +670,17 @@ impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySe
 {
     /// The payload.
     pub fn payload(&self) -> &Res {
-        // SAFETY: the client validated the chunk index and the length against
-        // the chunk's capacity; the mapping stays while any response of it
-        // is borrowed; the server no longer writes a sent chunk.
-        unsafe { Res::from_raw_parts(self.payload, self.len) }
+        self.chunk.payload()
     }
 
     /// The user header.
     pub fn user_header(&self) -> &ResH {
-        // SAFETY: as for the payload; the header lies within the chunk.
-        unsafe { &*self.header }
+        self.chunk.user_header()
     }
 
     /// The sending server's id.
     pub fn origin(&self) -> u64 {
-        self.origin
+        self.chunk.origin
     }
 }
 
@@ -715,7 +697,7 @@ impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySe
     for Response<'_, P, Req, Res, ReqH, ResH>
 {
     fn drop(&mut self) {
-        self.pending.client.release_response(self.pending.channel, self.server, self.segment, self.index);
+        self.pending.client.release_response(self.pending.channel, self.server, self.chunk.segment, self.chunk.index);
     }
 }
 
@@ -728,6 +710,6 @@ impl<
     > fmt::Debug for Response<'_, P, Req, Res, ReqH, ResH>
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Response").field("origin", &self.origin).field("payload", &self.payload()).finish()
+        f.debug_struct("Response").field("origin", &self.chunk.origin).field("payload", &self.payload()).finish()
     }
 }

@@ -237,36 +237,65 @@ impl<'a, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> sealed::Port for &'a
     }
 }
 
+/// A received chunk as its holder (a sample, a response, an active
+/// request) reads it.
+pub(crate) struct Held<T: Payload + ?Sized, H> {
+    pub(crate) segment: u32,
+    pub(crate) index: u32,
+    pub(crate) origin: u64,
+    len: usize,
+    header: *const H,
+    payload: *const T::Element,
+}
+
+impl<T: Payload + ?Sized, H> Held<T, H> {
+    /// A chunk the receiver accepted.
+    pub(crate) fn new(got: &super::receiver::Received) -> Self {
+        Self {
+            segment: got.segment,
+            index: got.index,
+            origin: got.origin,
+            len: got.len,
+            header: got.header.cast(),
+            payload: got.payload.cast(),
+        }
+    }
+
+    pub(crate) fn payload(&self) -> &T {
+        // SAFETY: the receiver validated the chunk index and the length
+        // against the chunk's capacity (`RecvConn::accept`); the mapping
+        // stays while any chunk of it is held; the sender no longer writes
+        // a sent chunk.
+        unsafe { T::from_raw_parts(self.payload, self.len) }
+    }
+
+    pub(crate) fn user_header(&self) -> &H {
+        // SAFETY: as for the payload; the header lies within the chunk.
+        unsafe { &*self.header }
+    }
+}
+
 /// A received sample: reads the publisher's chunk in place; returns it on drop.
 pub struct Sample<'a, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> {
     pub(crate) subscriber: &'a Subscriber<'a, P, T, H>,
     pub(crate) connection: u32,
-    pub(crate) segment: u32,
-    pub(crate) index: u32,
-    pub(crate) len: usize,
-    pub(crate) header: *const H,
-    pub(crate) payload: *const T::Element,
-    pub(crate) origin: u64,
+    pub(crate) chunk: Held<T, H>,
 }
 
 impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Sample<'_, P, T, H> {
     /// The payload.
     pub fn payload(&self) -> &T {
-        // SAFETY: the subscriber validated the chunk index and the length
-        // against the chunk's capacity; the mapping stays while any sample
-        // of it is borrowed; the sender no longer writes a sent chunk.
-        unsafe { T::from_raw_parts(self.payload, self.len) }
+        self.chunk.payload()
     }
 
     /// The user header.
     pub fn user_header(&self) -> &H {
-        // SAFETY: as for the payload; the header lies within the chunk.
-        unsafe { &*self.header }
+        self.chunk.user_header()
     }
 
     /// The sending publisher's id.
     pub fn origin(&self) -> u64 {
-        self.origin
+        self.chunk.origin
     }
 }
 
@@ -279,12 +308,12 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Deref for Sample<'_, P, 
 
 impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Drop for Sample<'_, P, T, H> {
     fn drop(&mut self) {
-        self.subscriber.release(self.connection, self.segment, self.index);
+        self.subscriber.release(self.connection, self.chunk.segment, self.chunk.index);
     }
 }
 
 impl<P: Platform, T: Payload + ?Sized + fmt::Debug, H: ZeroCopySend> fmt::Debug for Sample<'_, P, T, H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sample").field("origin", &self.origin).field("payload", &self.payload()).finish()
+        f.debug_struct("Sample").field("origin", &self.chunk.origin).field("payload", &self.payload()).finish()
     }
 }

@@ -3,7 +3,7 @@
 
 use super::client::tag_channel;
 use super::receiver::{Expect, Link, RecvConn};
-use super::sample::{sealed, ChunkMut, ChunkMutUninit, Loan};
+use super::sample::{sealed, ChunkMut, ChunkMutUninit, Held, Loan};
 use super::sender::{ConnLocal, Offer, OpenError, Sender, Wiring};
 use super::{BackpressureStrategy, LoanError, ReceiveError, SendError, ServerCreateError, SliceSettings};
 use crate::config::{MAX_ACTIVE_REQUESTS, MAX_PUBLISHERS};
@@ -304,12 +304,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
                     client: c,
                     client_gen: r.reading,
                     tag: got.tag,
-                    segment: got.segment,
-                    index: got.index,
-                    len: got.len,
-                    header: got.header.cast(),
-                    payload: got.payload.cast(),
-                    origin: got.origin,
+                    chunk: Held::new(&got),
                     loans: Cell::new(0),
                 }));
             }
@@ -414,12 +409,7 @@ pub struct ActiveRequest<
     client: u32,
     client_gen: u16,
     tag: u32,
-    segment: u32,
-    index: u32,
-    len: usize,
-    header: *const ReqH,
-    payload: *const Req::Element,
-    origin: u64,
+    chunk: Held<Req, ReqH>,
     loans: Cell<u32>,
 }
 
@@ -428,21 +418,17 @@ impl<'a, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
 {
     /// The request payload.
     pub fn payload(&self) -> &Req {
-        // SAFETY: the server validated the chunk index and the length
-        // against the chunk's capacity; the mapping stays while the request
-        // is held; the client no longer writes a sent chunk.
-        unsafe { Req::from_raw_parts(self.payload, self.len) }
+        self.chunk.payload()
     }
 
     /// The request's user header.
     pub fn user_header(&self) -> &ReqH {
-        // SAFETY: as for the payload; the header lies within the chunk.
-        unsafe { &*self.header }
+        self.chunk.user_header()
     }
 
     /// The sending client's id.
     pub fn origin(&self) -> u64 {
-        self.origin
+        self.chunk.origin
     }
 
     /// Whether the client is still there and still listens (has not dropped
@@ -558,7 +544,7 @@ impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySe
     for ActiveRequest<'_, P, Req, Res, ReqH, ResH>
 {
     fn drop(&mut self) {
-        self.server.finish(self.client, self.client_gen, self.tag, self.segment, self.index);
+        self.server.finish(self.client, self.client_gen, self.tag, self.chunk.segment, self.chunk.index);
     }
 }
 
@@ -571,6 +557,6 @@ impl<
     > fmt::Debug for ActiveRequest<'_, P, Req, Res, ReqH, ResH>
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ActiveRequest").field("origin", &self.origin).field("payload", &self.payload()).finish()
+        f.debug_struct("ActiveRequest").field("origin", &self.chunk.origin).field("payload", &self.payload()).finish()
     }
 }

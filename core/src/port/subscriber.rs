@@ -2,7 +2,7 @@
 //! references to their chunks.
 
 use super::receiver::{Expect, RecvConn};
-use super::sample::Sample;
+use super::sample::{Held, Sample};
 use super::{ReceiveError, SubscriberCreateError};
 use crate::config::MAX_PUBLISHERS;
 use crate::platform::Platform;
@@ -119,16 +119,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
             let Some(got) = c.next(self.core, &conn, self.gen, overflow, self.expect())? else { continue };
             self.borrowed.set(self.borrowed.get() + 1);
             self.next.set((p + 1) % n);
-            return Ok(Some(Sample {
-                subscriber: self,
-                connection: p,
-                segment: got.segment,
-                index: got.index,
-                len: got.len,
-                header: got.header.cast(),
-                payload: got.payload.cast(),
-                origin: got.origin,
-            }));
+            return Ok(Some(Sample { subscriber: self, connection: p, chunk: Held::new(&got) }));
         }
         Ok(None)
     }
