@@ -182,6 +182,17 @@ impl<const SIZE: usize, const SEGMENTS: usize> Arena<SIZE, SEGMENTS> {
         SIZE - self.with_table(|t| t.iter().filter(|e| e.used).map(|e| e.size).sum::<usize>())
     }
 
+    /// Gives back a mapping whose [`ArenaShm`] will never be dropped because
+    /// its owner is gone (a deleted task): `index` is the mapping's
+    /// [`ArenaShm::segment_index`].
+    ///
+    /// # Safety
+    /// The mapping must exist and nothing may use it (or drop it) afterwards:
+    /// once unlinked, its bytes may be handed to a new segment.
+    pub unsafe fn unmap_abandoned(&'static self, index: usize) {
+        self.unmap(index);
+    }
+
     fn unmap(&self, index: usize) {
         self.with_table(|t| {
             let e = &mut t[index];
@@ -207,6 +218,13 @@ pub struct ArenaShm<const SIZE: usize, const SEGMENTS: usize> {
 unsafe impl<const SIZE: usize, const SEGMENTS: usize> Send for ArenaShm<SIZE, SEGMENTS> {}
 // SAFETY: as above.
 unsafe impl<const SIZE: usize, const SEGMENTS: usize> Sync for ArenaShm<SIZE, SEGMENTS> {}
+
+impl<const SIZE: usize, const SEGMENTS: usize> ArenaShm<SIZE, SEGMENTS> {
+    /// The segment's entry in the arena table (for [`Arena::unmap_abandoned`]).
+    pub fn segment_index(&self) -> usize {
+        self.index
+    }
+}
 
 impl<const SIZE: usize, const SEGMENTS: usize> SharedMemory for ArenaShm<SIZE, SEGMENTS> {
     fn as_ptr(&self) -> *mut u8 {

@@ -1,0 +1,466 @@
+//! icefloe on FreeRTOS, without a heap.
+//!
+//! [`FreeRtos`] is the [`Platform`]: every task of the program is a
+//! participant.
+//!
+//! - **Shared memory** is a static arena of [`ARENA_BYTES`] bytes holding
+//!   at most [`ARENA_SEGMENTS`] named segments (both set at build time:
+//!   `ICEFLOE_FREERTOS_ARENA_BYTES`, `ICEFLOE_FREERTOS_SEGMENTS`). A
+//!   service that does not fit fails to be *created*
+//!   (`ServiceCreateError::InsufficientResources`), never later.
+//! - **Waits** block the task on a task notification (index
+//!   `ICEFLOE_NOTIFY_INDEX` of the kernel configuration, 1 by default), so a
+//!   waiting task sleeps instead of spinning.
+//! - **Liveness** is the task handle plus a generation kept in a
+//!   thread-local storage slot: a task deleted and created again in the same
+//!   memory is not taken for the old one. A deleted task's samples and
+//!   requests are reclaimed by `Node::cleanup_dead_nodes` like a dead
+//!   process's, and the segment mappings it left are given back to the arena
+//!   by the next segment operation.
+//! - **Time** is the tick count.
+//!
+//! The crate builds the FreeRTOS kernel from the sources of the crates.io
+//! package `freertos-next` with `config/FreeRTOSConfig.h` (or the folder
+//! named by `ICEFLOE_FREERTOS_CONFIG_DIR`), for Cortex-M3/M4F, or the POSIX
+//! simulator on a host, where its tests run. Tasks must be created
+//! statically ([`task::spawn`]): their control blocks are read after they
+//! are deleted.
+//!
+//! Tables are guarded by suspending the scheduler (`vTaskSuspendAll`), so
+//! none of this may be called from an interrupt handler.
+#![no_std]
+
+pub mod ffi;
+pub mod task;
+
+include!(concat!(env!("OUT_DIR"), "/settings.rs"));
+
+use core::cell::UnsafeCell;
+use core::ffi::c_void;
+use core::mem::ManuallyDrop;
+use core::time::Duration;
+use icefloe_core::arena::{Arena, ArenaShm};
+use icefloe_core::platform::{
+    Access, Liveness, LivenessId, Permissions, Platform, SharedMemory, ShmError, Termination, WaitOutcome,
+};
+use icefloe_core::sync::{Ordering, SignalWord};
+
+static ARENA: Arena<ARENA_BYTES, ARENA_SEGMENTS> = Arena::new();
+
+/// A task that used icefloe: its handle and the generation stored in its
+/// thread-local slot.
+#[derive(Clone, Copy)]
+struct Participant {
+    handle: usize,
+    generation: u32,
+}
+
+#[derive(Clone, Copy)]
+struct Waiter {
+    word: usize,
+    handle: usize,
+}
+
+#[derive(Clone, Copy)]
+struct Mapping {
+    owner: Participant,
+    segment: usize,
+}
+
+struct Tables {
+    next_generation: u32,
+    participants: [Option<Participant>; MAX_TASKS],
+    waiters: [Option<Waiter>; MAX_TASKS],
+    mappings: [Option<Mapping>; MAX_MAPPINGS],
+    tick_high: u32,
+    tick_last: u32,
+}
+
+struct Shared(UnsafeCell<Tables>);
+
+// SAFETY: `Tables` is only reached through `locked`, which suspends the
+// scheduler (no other task runs) or runs before the scheduler starts.
+unsafe impl Sync for Shared {}
+
+static TABLES: Shared = Shared(UnsafeCell::new(Tables {
+    next_generation: 1,
+    participants: [None; MAX_TASKS],
+    waiters: [None; MAX_TASKS],
+    mappings: [None; MAX_MAPPINGS],
+    tick_high: 0,
+    tick_last: 0,
+}));
+
+/// Runs `f` with no other task running (scheduler suspended).
+fn locked<R>(f: impl FnOnce(&mut Tables) -> R) -> R {
+    // SAFETY: plain kernel call.
+    let running = unsafe { ffi::xTaskGetSchedulerState() } != ffi::SCHEDULER_NOT_STARTED;
+    if running {
+        // SAFETY: suspending the scheduler from a task; resumed below.
+        unsafe { ffi::vTaskSuspendAll() };
+    }
+    // SAFETY: no other task runs (scheduler suspended, or not started and
+    // this is the only thread of control), and `f` cannot reenter `locked`
+    // (the functions below never nest it): this is the only reference.
+    let r = f(unsafe { &mut *TABLES.0.get() });
+    if running {
+        // SAFETY: matches the suspension above.
+        unsafe { ffi::xTaskResumeAll() };
+    }
+    r
+}
+
+fn notify_index() -> ffi::UBaseType {
+    // SAFETY: a constant the shim defines.
+    unsafe { ffi::icefloe_freertos_notify_index as ffi::UBaseType }
+}
+
+fn tls_index() -> ffi::BaseType {
+    // SAFETY: a constant the shim defines.
+    unsafe { ffi::icefloe_freertos_tls_index as ffi::BaseType }
+}
+
+fn tick_rate() -> u64 {
+    // SAFETY: a constant the shim defines.
+    u64::from(unsafe { ffi::icefloe_freertos_tick_rate_hz })
+}
+
+fn current_task() -> ffi::TaskHandle {
+    // SAFETY: plain kernel call; NULL before the scheduler starts.
+    unsafe { ffi::xTaskGetCurrentTaskHandle() }
+}
+
+/// Ticks covering at least `d` (rounded up, plus one for the partial tick
+/// the wait starts in), short of `portMAX_DELAY`.
+fn ticks_for(d: Duration) -> ffi::TickType {
+    let ticks = (d.as_nanos() * u128::from(tick_rate())).div_ceil(1_000_000_000) + 1;
+    ticks.min((ffi::MAX_DELAY - 1) as u128) as ffi::TickType
+}
+
+fn id_of(p: Participant) -> LivenessId {
+    let h = p.handle as u64;
+    LivenessId([h as u32, (h >> 32) as u32, p.generation])
+}
+
+fn participant_of(id: LivenessId) -> Participant {
+    Participant { handle: (u64::from(id.0[0]) | (u64::from(id.0[1]) << 32)) as usize, generation: id.0[2] }
+}
+
+/// Whether a registered participant still runs (tables locked).
+fn is_alive(p: Participant) -> bool {
+    let handle = p.handle as ffi::TaskHandle;
+    // SAFETY: `handle` was registered by its own task through
+    // `liveness_self`, so it addresses a task control block, which stays
+    // allocated for ever (static creation: see the crate docs).
+    let state = unsafe { ffi::eTaskGetState(handle) };
+    if state == ffi::E_DELETED || state == ffi::E_INVALID {
+        return false;
+    }
+    // SAFETY: as above; reading a thread-local slot of a valid TCB.
+    let stored = unsafe { ffi::pvTaskGetThreadLocalStoragePointer(handle, tls_index()) } as usize;
+    stored == p.generation as usize
+}
+
+/// Forgets participants that are gone and gives their mappings back to the
+/// arena (tables locked).
+fn reap(t: &mut Tables) {
+    for slot in t.participants.iter_mut() {
+        if let Some(p) = *slot {
+            if !is_alive(p) {
+                *slot = None;
+            }
+        }
+    }
+    for slot in t.mappings.iter_mut() {
+        if let Some(m) = *slot {
+            let owner_registered = t
+                .participants
+                .iter()
+                .flatten()
+                .any(|p| p.handle == m.owner.handle && p.generation == m.owner.generation);
+            if m.owner.generation != 0 && !owner_registered {
+                // SAFETY: the owner task is deleted (or replaced by a new
+                // task in its memory), so its `FreeRtosShm` is never used
+                // or dropped again; the mapping entry is freed once.
+                unsafe { ARENA.unmap_abandoned(m.segment) };
+                *slot = None;
+            }
+        }
+    }
+}
+
+/// The caller as a participant, registered on first use (tables locked).
+/// Generation 0 when it cannot be told apart: outside a task, or with every
+/// participant slot taken by live tasks.
+fn register_self(t: &mut Tables) -> Participant {
+    let handle = current_task();
+    if handle.is_null() {
+        return Participant { handle: 0, generation: 0 };
+    }
+    // SAFETY: the running task's own TCB.
+    let stored = unsafe { ffi::pvTaskGetThreadLocalStoragePointer(handle, tls_index()) } as usize as u32;
+    let me = Participant { handle: handle as usize, generation: stored };
+    if stored != 0 && t.participants.iter().flatten().any(|p| p.handle == me.handle && p.generation == stored) {
+        return me;
+    }
+    if !t.participants.iter().any(Option::is_none) {
+        reap(t);
+    }
+    let Some(slot) = t.participants.iter_mut().find(|s| s.is_none()) else {
+        return Participant { handle: handle as usize, generation: 0 };
+    };
+    let generation = t.next_generation;
+    t.next_generation = t.next_generation.wrapping_add(1).max(1);
+    // SAFETY: the running task's own TCB and slot (index checked at build).
+    unsafe { ffi::vTaskSetThreadLocalStoragePointer(handle, tls_index(), generation as usize as *mut c_void) };
+    let me = Participant { handle: handle as usize, generation };
+    *slot = Some(me);
+    me
+}
+
+/// A segment of the arena mapped by one task.
+pub struct FreeRtosShm {
+    inner: ManuallyDrop<ArenaShm<ARENA_BYTES, ARENA_SEGMENTS>>,
+    slot: usize,
+}
+
+impl SharedMemory for FreeRtosShm {
+    fn as_ptr(&self) -> *mut u8 {
+        self.inner.as_ptr()
+    }
+    fn len(&self) -> usize {
+        self.inner.len()
+    }
+}
+
+impl Drop for FreeRtosShm {
+    fn drop(&mut self) {
+        locked(|t| {
+            t.mappings[self.slot] = None;
+            // SAFETY: dropped once, here; the table entry that could have
+            // given it back as abandoned is gone.
+            unsafe { ManuallyDrop::drop(&mut self.inner) };
+        });
+    }
+}
+
+/// Records a new mapping's owner, or gives it back when the table is full.
+fn track(t: &mut Tables, shm: ArenaShm<ARENA_BYTES, ARENA_SEGMENTS>) -> Result<FreeRtosShm, ShmError> {
+    let owner = register_self(t);
+    if !t.mappings.iter().any(Option::is_none) {
+        reap(t);
+    }
+    match t.mappings.iter().position(Option::is_none) {
+        Some(slot) => {
+            t.mappings[slot] = Some(Mapping { owner, segment: shm.segment_index() });
+            Ok(FreeRtosShm { inner: ManuallyDrop::new(shm), slot })
+        }
+        None => Err(ShmError::InsufficientResources),
+    }
+}
+
+/// icefloe's platform on FreeRTOS (see the crate docs).
+pub struct FreeRtos;
+
+impl FreeRtos {
+    /// Bytes of the arena not taken by any segment (a snapshot).
+    pub fn free_bytes() -> usize {
+        locked(|t| {
+            reap(t);
+            ARENA.free_bytes()
+        })
+    }
+}
+
+impl Platform for FreeRtos {
+    type Shm = FreeRtosShm;
+
+    fn shm_create(name: &str, size: usize, _: Permissions) -> Result<FreeRtosShm, ShmError> {
+        locked(|t| {
+            let shm = match ARENA.create(name, size) {
+                Err(ShmError::InsufficientResources) => {
+                    reap(t);
+                    ARENA.create(name, size)?
+                }
+                r => r?,
+            };
+            track(t, shm)
+        })
+    }
+
+    fn shm_open(name: &str, _: Access) -> Result<FreeRtosShm, ShmError> {
+        locked(|t| {
+            let shm = ARENA.open(name)?;
+            track(t, shm)
+        })
+    }
+
+    fn shm_unlink(name: &str) -> Result<(), ShmError> {
+        locked(|t| {
+            let r = ARENA.unlink(name);
+            reap(t);
+            r
+        })
+    }
+
+    fn shm_list(prefix: &str, f: &mut dyn FnMut(&str) -> bool) -> Result<(), ShmError> {
+        // The arena's own lock is short and never held while `f` runs.
+        ARENA.list(prefix, f);
+        Ok(())
+    }
+
+    fn signal_wait(word: &SignalWord, expected: u32, timeout: Option<Duration>) -> WaitOutcome {
+        if word.load(Ordering::Acquire) != expected {
+            return WaitOutcome::Woken;
+        }
+        let handle = current_task();
+        if handle.is_null() {
+            // Before the scheduler runs nothing else can change the word.
+            return WaitOutcome::TimedOut;
+        }
+        let index = notify_index();
+        // SAFETY: the running task's own notification state.
+        unsafe {
+            ffi::xTaskGenericNotifyStateClear(handle, index);
+            ffi::ulTaskGenericNotifyValueClear(handle, index, u32::MAX);
+        }
+        let word_addr = word as *const SignalWord as usize;
+        let registered = locked(|t| match t.waiters.iter_mut().find(|w| w.is_none()) {
+            Some(slot) => {
+                *slot = Some(Waiter { word: word_addr, handle: handle as usize });
+                true
+            }
+            None => false,
+        });
+        let ticks = timeout.map_or(ffi::MAX_DELAY, ticks_for);
+        let outcome = if word.load(Ordering::Acquire) != expected {
+            WaitOutcome::Woken
+        } else if registered {
+            // SAFETY: blocking the calling task on its own notification.
+            let got = unsafe { ffi::ulTaskGenericNotifyTake(index, 1, ticks) };
+            if got != 0 || word.load(Ordering::Acquire) != expected {
+                WaitOutcome::Woken
+            } else {
+                WaitOutcome::TimedOut
+            }
+        } else {
+            // Every waiter slot taken: poll the word once per tick.
+            let start = Self::now();
+            loop {
+                // SAFETY: plain kernel call from a task.
+                unsafe { ffi::vTaskDelay(1) };
+                if word.load(Ordering::Acquire) != expected {
+                    break WaitOutcome::Woken;
+                }
+                if timeout.is_some_and(|t| Self::now().saturating_sub(start) >= t) {
+                    break WaitOutcome::TimedOut;
+                }
+            }
+        };
+        if registered {
+            locked(|t| {
+                for slot in t.waiters.iter_mut() {
+                    if slot.is_some_and(|w| w.handle == handle as usize && w.word == word_addr) {
+                        *slot = None;
+                    }
+                }
+            });
+        }
+        outcome
+    }
+
+    fn signal_wake_all(word: &SignalWord) {
+        let word_addr = word as *const SignalWord as usize;
+        locked(|t| {
+            for w in t.waiters.iter().flatten().filter(|w| w.word == word_addr) {
+                // SAFETY: a waiter is a live task blocked (or about to
+                // block) in `signal_wait`: it unregisters before it can be
+                // deleted by itself, and a task deleted by another leaves a
+                // static TCB, where a stray notification is harmless.
+                // Non-blocking; allowed with the scheduler suspended.
+                unsafe {
+                    ffi::xTaskGenericNotify(
+                        w.handle as ffi::TaskHandle,
+                        notify_index(),
+                        0,
+                        ffi::E_INCREMENT,
+                        core::ptr::null_mut(),
+                    )
+                };
+            }
+        });
+    }
+
+    fn liveness_self() -> LivenessId {
+        let me = locked(register_self);
+        if me.handle == 0 {
+            LivenessId([0; 3])
+        } else {
+            id_of(me)
+        }
+    }
+
+    fn liveness_check(id: LivenessId) -> Liveness {
+        let p = participant_of(id);
+        if p.generation == 0 || p.handle == 0 {
+            return Liveness::Unknown;
+        }
+        locked(|t| {
+            let Some(slot) = t
+                .participants
+                .iter_mut()
+                .find(|s| s.is_some_and(|q| q.handle == p.handle && q.generation == p.generation))
+            else {
+                // Never handed out, or already found gone.
+                return Liveness::Dead;
+            };
+            if is_alive(p) {
+                Liveness::Alive
+            } else {
+                *slot = None;
+                Liveness::Dead
+            }
+        })
+    }
+
+    fn now() -> Duration {
+        // SAFETY: plain kernel call (valid before the scheduler starts: 0).
+        let raw = unsafe { ffi::xTaskGetTickCount() } as u64;
+        let ticks = if core::mem::size_of::<ffi::TickType>() >= 8 {
+            raw
+        } else {
+            // 32-bit ticks wrap (49 days at 1 kHz): count the wraps seen.
+            locked(|t| {
+                let low = raw as u32;
+                if low < t.tick_last {
+                    t.tick_high += 1;
+                }
+                t.tick_last = low;
+                (u64::from(t.tick_high) << 32) | u64::from(low)
+            })
+        };
+        let hz = tick_rate();
+        Duration::new(ticks / hz, ((ticks % hz) * 1_000_000_000 / hz) as u32)
+    }
+
+    fn sleep(duration: Duration) -> Result<(), Termination> {
+        // SAFETY: plain kernel call from a task.
+        unsafe { ffi::vTaskDelay(ticks_for(duration)) };
+        Ok(())
+    }
+
+    fn take_termination_request() -> Option<Termination> {
+        None
+    }
+}
+
+/// Called by the kernel's `configASSERT` (see `config/FreeRTOSConfig.h`).
+///
+/// # Safety
+/// `file` is a NUL-terminated string (the kernel passes `__FILE__`).
+#[no_mangle]
+pub unsafe extern "C" fn icefloe_freertos_assert_failed(file: *const core::ffi::c_char, line: core::ffi::c_int) {
+    // SAFETY: the kernel passes `__FILE__`, a NUL-terminated literal.
+    let file = unsafe { core::ffi::CStr::from_ptr(file) }.to_str().unwrap_or("?");
+    panic!("FreeRTOS assertion failed at {file}:{line}");
+}
