@@ -147,10 +147,26 @@ pub fn start_scheduler() {
 pub fn end_scheduler() -> ! {
     // SAFETY: plain kernel call.
     unsafe { ffi::vTaskEndScheduler() };
+    // The call may come back (the simulator's port returns when the task's
+    // thread had a resume pending); the kernel is stopped, so no kernel
+    // call may follow: the task's thread parks for good.
     loop {
-        // SAFETY: suspending the calling task.
-        unsafe { ffi::vTaskSuspend(core::ptr::null_mut()) };
+        park_forever();
     }
+}
+
+#[cfg(icefloe_freertos_posix)]
+fn park_forever() {
+    extern "C" {
+        fn pause() -> core::ffi::c_int;
+    }
+    // SAFETY: `pause` only blocks the calling thread until a signal.
+    unsafe { pause() };
+}
+
+#[cfg(not(icefloe_freertos_posix))]
+fn park_forever() {
+    core::hint::spin_loop();
 }
 
 /// Blocks the calling task for at least `ticks` ticks (`vTaskDelay`).

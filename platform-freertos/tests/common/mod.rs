@@ -65,6 +65,7 @@ pub fn spawn(name: &std::ffi::CStr, priority: u32, entry: fn()) -> Task {
 pub fn wait_for(word: &SignalWord, at_least: u32) {
     let start = FreeRtos::now();
     loop {
+        check_helpers();
         let v = word.load(Ordering::Acquire);
         if v >= at_least {
             return;
@@ -77,5 +78,28 @@ pub fn wait_for(word: &SignalWord, at_least: u32) {
 /// Sets `word` to `value` and wakes its waiters.
 pub fn announce(word: &SignalWord, value: u32) {
     word.store(value, Ordering::Release);
+    FreeRtos::signal_wake_all(word);
+}
+
+static FAILED: AtomicU32 = AtomicU32::new(0);
+
+/// Runs a helper task's body; a panic is recorded (and reported by the next
+/// [`wait_for`] of the test task) and the helper then sleeps for good.
+/// Not for tasks that are deleted while running: unwinding a deleted task's
+/// thread on the simulator must not meet `catch_unwind`.
+pub fn guarded(f: impl FnOnce() + std::panic::UnwindSafe) {
+    if std::panic::catch_unwind(f).is_err() {
+        FAILED.store(1, Ordering::SeqCst);
+    }
+}
+
+/// Panics if a [`guarded`] helper task failed.
+pub fn check_helpers() {
+    assert_eq!(FAILED.load(Ordering::SeqCst), 0, "a helper task panicked (message above)");
+}
+
+/// Adds one to `word` and wakes its waiters.
+pub fn bump(word: &SignalWord) {
+    word.fetch_add(1, Ordering::AcqRel);
     FreeRtos::signal_wake_all(word);
 }
