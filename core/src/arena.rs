@@ -260,8 +260,8 @@ macro_rules! bare_metal_platform {
 
         impl $name {
             fn arena() -> &'static $crate::arena::Arena<{ $size }, { $segments }> {
-                static ARENA: $crate::arena::Arena<{ $size }, { $segments }> = $crate::arena::Arena::new();
-                &ARENA
+                static __ICEFLOE_ARENA: $crate::arena::Arena<{ $size }, { $segments }> = $crate::arena::Arena::new();
+                &__ICEFLOE_ARENA
             }
 
             /// Bytes of the arena not taken by any segment.

@@ -12,8 +12,9 @@
 use core::fmt;
 use heapless::String;
 
-/// The longest service name, in bytes.
-pub const MAX_SERVICE_NAME_LEN: usize = 255;
+/// The longest service name, in bytes: 255 unless the build sets
+/// `ICEFLOE_MAX_SERVICE_NAME_LEN` lower (to save stack on a microcontroller).
+pub const MAX_SERVICE_NAME_LEN: usize = crate::config::MAX_SERVICE_NAME_LEN;
 /// The longest node name, in bytes.
 pub const MAX_NODE_NAME_LEN: usize = 128;
 /// The longest segment-name prefix, in bytes.

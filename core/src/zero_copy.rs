@@ -21,8 +21,12 @@ use core::fmt;
 use core::mem::{align_of, size_of};
 use heapless::String;
 
-/// The longest type name stored in a service, in bytes.
-pub const MAX_TYPE_NAME_LEN: usize = 256;
+/// The longest type name a service records, in bytes: 256 unless the build
+/// sets `ICEFLOE_MAX_TYPE_NAME_LEN` lower (every service handle keeps its
+/// types' names, so a microcontroller build saves stack with, say, 64). The
+/// shared-memory slot is 256 bytes whatever the build: a service recorded
+/// by a build with longer names opens with `ExceedsBuildLimit`.
+pub const MAX_TYPE_NAME_LEN: usize = crate::config::MAX_TYPE_NAME_LEN;
 
 /// Marks a type whose values may be shared through memory mapped by other
 /// processes, and names it.

@@ -31,8 +31,11 @@ _Static_assert( sizeof( UBaseType_t ) == sizeof( unsigned long ), "UBaseType_t m
 _Static_assert( sizeof( TickType_t ) == sizeof( unsigned long ), "TickType_t must be as wide as unsigned long" );
 _Static_assert( sizeof( StackType_t ) == sizeof( unsigned long ), "StackType_t must be as wide as unsigned long" );
 _Static_assert( sizeof( configSTACK_DEPTH_TYPE ) == 4, "configSTACK_DEPTH_TYPE must be 32 bits" );
-_Static_assert( sizeof( eTaskState ) == sizeof( int ), "eTaskState must be int-sized" );
-_Static_assert( sizeof( eNotifyAction ) == sizeof( int ), "eNotifyAction must be int-sized" );
+/* Enums may be shorter than int (arm-none-eabi-gcc uses -fshort-enums);
+ * the procedure call standards extend such arguments and results to a full
+ * register, so Rust passes and reads them as int. */
+_Static_assert( sizeof( eTaskState ) <= sizeof( int ), "eTaskState wider than int" );
+_Static_assert( sizeof( eNotifyAction ) <= sizeof( int ), "eNotifyAction wider than int" );
 
 /* icefloe_freertos::task::TaskMemory reserves ICEFLOE_TCB_BYTES, 8-aligned. */
 _Static_assert( sizeof( StaticTask_t ) <= ICEFLOE_TCB_BYTES, "StaticTask_t larger than the Rust TaskMemory reserves" );

@@ -81,10 +81,10 @@ void icefloe_freertos_assert_failed( const char * file, int line );
         #define configCPU_CLOCK_HZ              ( ( unsigned long ) 25000000 )
     #endif
     #define configMINIMAL_STACK_SIZE            ( ( configSTACK_DEPTH_TYPE ) 128 )
-    /* Cortex-M: three priority bits, as on the LM3S6965 and MPS2 boards. */
-    #define configPRIO_BITS                     3
-    #define configKERNEL_INTERRUPT_PRIORITY     ( 7 << ( 8 - configPRIO_BITS ) )
-    #define configMAX_SYSCALL_INTERRUPT_PRIORITY ( 5 << ( 8 - configPRIO_BITS ) )
+    /* Cortex-M: the kernel at the lowest priority; interrupts at 5 (of 8, in
+     * the top three bits) or numerically higher may call FromISR functions. */
+    #define configKERNEL_INTERRUPT_PRIORITY     0xFF
+    #define configMAX_SYSCALL_INTERRUPT_PRIORITY 0xA0
     /* The port's handlers under cortex-m-rt's vector names. */
     #define vPortSVCHandler                     SVCall
     #define xPortPendSVHandler                  PendSV

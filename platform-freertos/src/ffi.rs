@@ -3,7 +3,9 @@
 //! on). The C types they use are checked against these declarations when the
 //! kernel is built (`c/icefloe_shim.c`): `BaseType_t` is `long`,
 //! `UBaseType_t`, `TickType_t` and `StackType_t` are `unsigned long`,
-//! `configSTACK_DEPTH_TYPE` is 32 bits, enums are `int`.
+//! `configSTACK_DEPTH_TYPE` is 32 bits, enums are at most `int` (shorter
+//! enums, as arm-none-eabi-gcc makes them, are extended to a full register
+//! when passed or returned, so `c_int` reads and passes them correctly).
 #![allow(non_snake_case, non_upper_case_globals, missing_docs)]
 
 use core::ffi::{c_char, c_int, c_long, c_ulong, c_void};

@@ -135,9 +135,10 @@ pub enum ServiceOpenError {
     DoesNotSupportRequestedMaxSliceLen,
     /// Every node slot of the service is taken.
     ExceedsMaxNumberOfNodes,
-    /// The service has more publisher or subscriber slots than this build
-    /// can serve (`ICEFLOE_MAX_PUBLISHERS`, `ICEFLOE_MAX_SUBSCRIBERS`): a
-    /// peer built with larger capacities made it.
+    /// The service has more publisher or subscriber slots, or longer type
+    /// or service names, than this build can hold (`ICEFLOE_MAX_PUBLISHERS`,
+    /// `ICEFLOE_MAX_SUBSCRIBERS`, `ICEFLOE_MAX_TYPE_NAME_LEN`,
+    /// `ICEFLOE_MAX_SERVICE_NAME_LEN`): a peer built with larger limits made it.
     ExceedsBuildLimit,
     /// The service's last user is removing it; retry.
     IsMarkedForDestruction,
@@ -366,7 +367,10 @@ fn open_existing<P: Platform>(name: &ShmName) -> Result<Existing<P>, ServiceOpen
     let words = region
         .try_words(ServiceLayout::static_offset(), region.len().saturating_sub(ServiceLayout::static_offset()) / 4)
         .ok_or(ServiceOpenError::ServiceInCorruptedState)?;
-    let config = StaticConfig::read(words).map_err(|_| ServiceOpenError::ServiceInCorruptedState)?;
+    let config = StaticConfig::read(words).map_err(|e| match e {
+        crate::shm::service::ConfigError::ExceedsBuildLimit => ServiceOpenError::ExceedsBuildLimit,
+        crate::shm::service::ConfigError::Corrupt => ServiceOpenError::ServiceInCorruptedState,
+    })?;
     if ServiceLayout::of(&config).size > region.len() {
         return Err(ServiceOpenError::ServiceInCorruptedState);
     }

@@ -25,7 +25,13 @@ pub const MAX_QUEUE_CAPACITY: u32 = 1 << 16;
 pub const MAX_NODES_LIMIT: u32 = 4096;
 
 const SLOT_WORDS: usize = 8;
-const TYPE_WORDS: usize = 4 + MAX_TYPE_NAME_LEN / 4;
+/// Bytes of a type name's slot in shared memory: fixed, whatever the build's
+/// `MAX_TYPE_NAME_LEN`, so that builds with different limits agree on the
+/// layout (and refuse, with `ExceedsBuildLimit`, names they cannot hold).
+const TYPE_NAME_SLOT: usize = 256;
+/// Bytes of the service name's slot.
+const SERVICE_NAME_SLOT: usize = 256;
+const TYPE_WORDS: usize = 4 + TYPE_NAME_SLOT / 4;
 const S_PATTERN: usize = 0;
 const S_MAX_PUB: usize = 1;
 const S_MAX_SUB: usize = 2;
@@ -37,7 +43,7 @@ const S_FLAGS: usize = 7;
 const S_PAYLOAD_ALIGN: usize = 8;
 const S_NAME_LEN: usize = 9;
 const S_NAME: usize = 10;
-const S_PAYLOAD: usize = S_NAME + 64;
+const S_PAYLOAD: usize = S_NAME + SERVICE_NAME_SLOT / 4;
 const S_USER_HEADER: usize = S_PAYLOAD + TYPE_WORDS;
 const S_MAX_SLICE: usize = S_USER_HEADER + TYPE_WORDS;
 // The response side of a request-response service (zero for other patterns).
@@ -162,9 +168,15 @@ impl ResponseConfig {
     }
 }
 
-/// The static config read back from a segment makes no sense.
+/// Why the static config read back from a segment was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ConfigCorrupt;
+pub enum ConfigError {
+    /// It makes no sense.
+    Corrupt,
+    /// It holds a name longer than this build's `MAX_TYPE_NAME_LEN` or
+    /// `MAX_SERVICE_NAME_LEN` (a build with larger limits made it).
+    ExceedsBuildLimit,
+}
 
 impl StaticConfig {
     /// Checks the ranges that keep layout arithmetic safe.
@@ -200,21 +212,24 @@ impl StaticConfig {
         store_bytes(&w[4..TYPE_WORDS], t.name.as_bytes());
     }
 
-    fn read_type(w: &[AtomicU32]) -> Result<TypeDetail, ConfigCorrupt> {
+    fn read_type(w: &[AtomicU32]) -> Result<TypeDetail, ConfigError> {
         let variant = match w[0].load(Ordering::Relaxed) {
             1 => TypeVariant::FixedSize,
             2 => TypeVariant::Slice,
-            _ => return Err(ConfigCorrupt),
+            _ => return Err(ConfigError::Corrupt),
         };
         let len = w[3].load(Ordering::Relaxed) as usize;
+        if len > TYPE_NAME_SLOT {
+            return Err(ConfigError::Corrupt);
+        }
         if len > MAX_TYPE_NAME_LEN {
-            return Err(ConfigCorrupt);
+            return Err(ConfigError::ExceedsBuildLimit);
         }
         let mut buf = [0u8; MAX_TYPE_NAME_LEN];
         load_bytes(&w[4..TYPE_WORDS], &mut buf[..len]);
-        let text = core::str::from_utf8(&buf[..len]).map_err(|_| ConfigCorrupt)?;
+        let text = core::str::from_utf8(&buf[..len]).map_err(|_| ConfigError::Corrupt)?;
         let mut name = String::new();
-        name.push_str(text).map_err(|_| ConfigCorrupt)?;
+        name.push_str(text).map_err(|_| ConfigError::Corrupt)?;
         Ok(TypeDetail { variant, name, size: w[1].load(Ordering::Relaxed), align: w[2].load(Ordering::Relaxed) })
     }
 
@@ -261,20 +276,23 @@ impl StaticConfig {
     }
 
     /// Reads and validates a config.
-    pub fn read(words: &[AtomicU32]) -> Result<Self, ConfigCorrupt> {
+    pub fn read(words: &[AtomicU32]) -> Result<Self, ConfigError> {
         if words.len() < STATIC_WORDS {
-            return Err(ConfigCorrupt);
+            return Err(ConfigError::Corrupt);
         }
         let r = |i: usize| words[i].load(Ordering::Relaxed);
         let name_len = r(S_NAME_LEN) as usize;
-        if name_len > crate::name::MAX_SERVICE_NAME_LEN {
-            return Err(ConfigCorrupt);
+        if name_len >= SERVICE_NAME_SLOT {
+            return Err(ConfigError::Corrupt);
         }
-        let mut buf = [0u8; 256];
+        if name_len > crate::name::MAX_SERVICE_NAME_LEN {
+            return Err(ConfigError::ExceedsBuildLimit);
+        }
+        let mut buf = [0u8; crate::name::MAX_SERVICE_NAME_LEN];
         load_bytes(&words[S_NAME..S_PAYLOAD], &mut buf[..name_len]);
-        let name = core::str::from_utf8(&buf[..name_len]).map_err(|_| ConfigCorrupt)?;
+        let name = core::str::from_utf8(&buf[..name_len]).map_err(|_| ConfigError::Corrupt)?;
         let cfg = Self {
-            name: ServiceName::new(name).map_err(|_| ConfigCorrupt)?,
+            name: ServiceName::new(name).map_err(|_| ConfigError::Corrupt)?,
             pattern: r(S_PATTERN),
             max_publishers: r(S_MAX_PUB),
             max_subscribers: r(S_MAX_SUB),
@@ -301,13 +319,13 @@ impl StaticConfig {
                     enable_safe_overflow: r(R_FLAGS) & FLAG_SAFE_OVERFLOW != 0,
                     enable_fire_and_forget: r(R_FLAGS) & FLAG_FIRE_AND_FORGET != 0,
                 }),
-                _ => return Err(ConfigCorrupt),
+                _ => return Err(ConfigError::Corrupt),
             },
         };
         if cfg.is_valid() {
             Ok(cfg)
         } else {
-            Err(ConfigCorrupt)
+            Err(ConfigError::Corrupt)
         }
     }
 
@@ -808,10 +826,10 @@ mod tests {
         assert_eq!(StaticConfig::read(&words), Ok(c));
         // A response part on a publish-subscribe service is garbage.
         words[S_PATTERN].store(PATTERN_PUBLISH_SUBSCRIBE, Ordering::Relaxed);
-        assert_eq!(StaticConfig::read(&words), Err(ConfigCorrupt));
+        assert_eq!(StaticConfig::read(&words), Err(ConfigError::Corrupt));
         words[S_PATTERN].store(PATTERN_REQUEST_RESPONSE, Ordering::Relaxed);
         words[R_ACTIVE].store(MAX_ACTIVE_REQUESTS_LIMIT + 1, Ordering::Relaxed);
-        assert_eq!(StaticConfig::read(&words), Err(ConfigCorrupt));
+        assert_eq!(StaticConfig::read(&words), Err(ConfigError::Corrupt));
     }
 
     #[test]
@@ -844,10 +862,10 @@ mod tests {
         c.write(&words);
         assert_eq!(StaticConfig::read(&words), Ok(c));
         words[S_MAX_PUB].store(0, Ordering::Relaxed);
-        assert_eq!(StaticConfig::read(&words), Err(ConfigCorrupt));
+        assert_eq!(StaticConfig::read(&words), Err(ConfigError::Corrupt));
         words[S_MAX_PUB].store(1, Ordering::Relaxed);
         words[S_NAME_LEN].store(9999, Ordering::Relaxed);
-        assert_eq!(StaticConfig::read(&words), Err(ConfigCorrupt));
+        assert_eq!(StaticConfig::read(&words), Err(ConfigError::Corrupt));
     }
 
     #[test]

@@ -1,0 +1,114 @@
+//! Two FreeRTOS tasks exchanging publish-subscribe samples and
+//! request-response slices through icefloe, with no heap: task A publishes
+//! and requests, task B subscribes and serves. They hand over through
+//! signal words, sleeping on task notifications in between.
+#![no_std]
+#![no_main]
+
+use core::ptr::addr_of_mut;
+use cortex_m_rt::entry;
+use cortex_m_semihosting::hprintln;
+use icefloe_core::platform::Platform;
+use icefloe_core::sync::{Ordering, SignalWord};
+use icefloe_embedded_example as demo;
+use icefloe_freertos::task::{self, TaskMemory};
+use icefloe_freertos::FreeRtos;
+
+/// Words of stack per task.
+const STACK: usize = 4096;
+static mut TASK_A: TaskMemory<STACK> = TaskMemory::new();
+static mut TASK_B: TaskMemory<STACK> = TaskMemory::new();
+
+/// B is ready (1), then B finished (2).
+static B_STATE: SignalWord = SignalWord::new(0);
+/// The round A has sent (sample and request).
+static SENT: SignalWord = SignalWord::new(0);
+/// The round B has taken and answered.
+static DONE: SignalWord = SignalWord::new(0);
+
+fn wait_for(word: &SignalWord, at_least: u32) {
+    let start = FreeRtos::now();
+    loop {
+        let v = word.load(Ordering::Acquire);
+        if v >= at_least {
+            return;
+        }
+        assert!(FreeRtos::now() - start < demo::WATCHDOG, "watchdog: the other task did not get to {}", at_least);
+        FreeRtos::signal_wait(word, v, Some(demo::WATCHDOG));
+    }
+}
+
+fn announce(word: &SignalWord, value: u32) {
+    word.store(value, Ordering::Release);
+    FreeRtos::signal_wake_all(word);
+}
+
+fn task_a() {
+    hprintln!("a runs");
+    let total = icefloe_freertos::ARENA_BYTES;
+    {
+        let node = demo::node::<FreeRtos>();
+        let samples = demo::pubsub(&node);
+        let requests = demo::request_response(&node);
+        let publisher = demo::publisher(&samples);
+        let client = demo::client(&requests);
+        hprintln!("a waits");
+        wait_for(&B_STATE, 1);
+        hprintln!("a go");
+        for n in 1..=demo::ROUNDS {
+            demo::publish(&publisher, n);
+            let request = client
+                .loan_slice_uninit(demo::request_len(n))
+                .expect("request loan")
+                .write_from_fn(|i| demo::byte(n, i));
+            let pending = request.send().expect("send request");
+            announce(&SENT, n);
+            wait_for(&DONE, n);
+            demo::check_responses(&pending, n);
+        }
+        hprintln!(
+            "freertos: {} rounds; publisher grew {} times, client {} times; arena {} of {} bytes in use",
+            demo::ROUNDS,
+            publisher.number_of_growths(),
+            client.number_of_growths(),
+            total - FreeRtos::free_bytes(),
+            total
+        );
+        wait_for(&B_STATE, 2);
+    }
+    assert_eq!(FreeRtos::free_bytes(), total, "segments left in the arena");
+    demo::exit(true);
+}
+
+fn task_b() {
+    hprintln!("b runs");
+    {
+        let node = demo::node::<FreeRtos>();
+        let samples = demo::pubsub(&node);
+        let requests = demo::request_response(&node);
+        let subscriber = demo::subscriber(&samples);
+        let server = demo::server(&requests);
+        hprintln!("b ready");
+        announce(&B_STATE, 1);
+        for n in 1..=demo::ROUNDS {
+            wait_for(&SENT, n);
+            demo::take_sample(&subscriber, n);
+            assert!(demo::serve(&server), "round {}: no request", n);
+            announce(&DONE, n);
+        }
+        hprintln!("freertos: server grew {} times", server.number_of_growths());
+    }
+    announce(&B_STATE, 2);
+}
+
+#[entry]
+fn main() -> ! {
+    // SAFETY: main runs once, before the scheduler: these are the only
+    // references ever made to the two task memories.
+    let (a, b) = unsafe { (&mut *addr_of_mut!(TASK_A), &mut *addr_of_mut!(TASK_B)) };
+    task::spawn(a, c"a", 2, task_a).expect("task a");
+    task::spawn(b, c"b", 2, task_b).expect("task b");
+    hprintln!("starting scheduler");
+    task::start_scheduler();
+    panic!("the scheduler returned");
+}

@@ -1,0 +1,178 @@
+//! What both images do, on any icefloe platform: a publisher sends `ROUNDS`
+//! samples of `[u32]` slices whose length grows (`PowerOfTwo` from 4 up to
+//! `MAX_SAMPLE`), a client sends requests of growing byte slices (up to
+//! `MAX_REQUEST`) and the server answers each with a stream of two
+//! responses. Every element is checked on arrival. Output and the exit
+//! status go to the host through semihosting.
+#![no_std]
+
+use core::time::Duration;
+use cortex_m_semihosting::{debug, hprintln};
+use icefloe_core::platform::Platform;
+use icefloe_core::{
+    AllocationStrategy, Client, Node, NodeBuilder, PublishSubscribe, Publisher, RequestResponse, Server, ServiceName,
+    Subscriber,
+};
+
+/// Rounds of the exchange.
+pub const ROUNDS: u32 = 12;
+/// The longest sample, in `u32` elements (the publisher's `max_slice_len`).
+pub const MAX_SAMPLE: usize = 64;
+/// The longest request or response, in bytes (`max_slice_len` of client and server).
+pub const MAX_REQUEST: usize = 256;
+
+/// The sample length of round `n`.
+pub fn sample_len(n: u32) -> usize {
+    ((n * n) as usize).clamp(1, MAX_SAMPLE)
+}
+
+/// The request length of round `n` (byte 0 carries `n`).
+pub fn request_len(n: u32) -> usize {
+    ((2 * n * n) as usize).clamp(1, MAX_REQUEST)
+}
+
+/// Element `i` of round `n`'s sample.
+pub fn word(n: u32, i: usize) -> u32 {
+    n.wrapping_mul(1000).wrapping_add(i as u32)
+}
+
+/// Byte `i` of a slice of round `n` (requests: `n`, responses: `n + 1`).
+pub fn byte(n: u32, i: usize) -> u8 {
+    ((i + n as usize) % 251) as u8
+}
+
+/// Prints through semihosting and exits QEMU with success or failure.
+pub fn exit(ok: bool) -> ! {
+    hprintln!("{}", if ok { "icefloe embedded example: PASS" } else { "icefloe embedded example: FAIL" });
+    debug::exit(if ok { debug::EXIT_SUCCESS } else { debug::EXIT_FAILURE });
+    #[allow(clippy::empty_loop)]
+    loop {}
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    hprintln!("panic: {}", info);
+    exit(false)
+}
+
+/// A node of the platform.
+pub fn node<P: Platform>() -> Node<P> {
+    NodeBuilder::<P>::new().create().expect("node")
+}
+
+/// The publish-subscribe service, sized for one publisher and one subscriber.
+pub fn pubsub<P: Platform>(node: &Node<P>) -> PublishSubscribe<P, [u32], ()> {
+    node.service_builder(&ServiceName::new("demo/samples").expect("name"))
+        .publish_subscribe::<[u32]>()
+        .max_publishers(1)
+        .max_subscribers(1)
+        .max_nodes(2)
+        .subscriber_max_buffer_size(1)
+        .history_size(0)
+        .max_slice_len(MAX_SAMPLE as u32)
+        .open_or_create()
+        .expect("publish-subscribe service")
+}
+
+/// The request-response service, sized for one client and one server.
+pub fn request_response<P: Platform>(node: &Node<P>) -> RequestResponse<P, [u8], [u8], (), ()> {
+    node.service_builder(&ServiceName::new("demo/requests").expect("name"))
+        .request_response::<[u8], [u8]>()
+        .max_clients(1)
+        .max_servers(1)
+        .max_nodes(2)
+        .max_active_requests_per_client(1)
+        .max_loaned_requests(1)
+        .max_response_buffer_size(2)
+        .max_borrowed_responses_per_pending_response(1)
+        .open_or_create()
+        .expect("request-response service")
+}
+
+/// The growing publisher.
+pub fn publisher<P: Platform>(service: &PublishSubscribe<P, [u32], ()>) -> Publisher<'_, P, [u32], ()> {
+    service
+        .publisher_builder()
+        .max_loaned_samples(1)
+        .initial_max_slice_len(4)
+        .allocation_strategy(AllocationStrategy::PowerOfTwo)
+        .max_slice_len(MAX_SAMPLE as u32)
+        .create()
+        .expect("publisher")
+}
+
+/// The subscriber.
+pub fn subscriber<P: Platform>(service: &PublishSubscribe<P, [u32], ()>) -> Subscriber<'_, P, [u32], ()> {
+    service.subscriber_builder().create().expect("subscriber")
+}
+
+/// The growing client.
+pub fn client<P: Platform>(service: &RequestResponse<P, [u8], [u8], (), ()>) -> Client<'_, P, [u8], [u8], (), ()> {
+    service
+        .client_builder()
+        .initial_max_slice_len(8)
+        .allocation_strategy(AllocationStrategy::PowerOfTwo)
+        .max_slice_len(MAX_REQUEST as u32)
+        .create()
+        .expect("client")
+}
+
+/// The growing server.
+pub fn server<P: Platform>(service: &RequestResponse<P, [u8], [u8], (), ()>) -> Server<'_, P, [u8], [u8], (), ()> {
+    service
+        .server_builder()
+        .max_loaned_responses_per_request(1)
+        .initial_max_slice_len(8)
+        .allocation_strategy(AllocationStrategy::PowerOfTwo)
+        .max_slice_len(MAX_REQUEST as u32)
+        .create()
+        .expect("server")
+}
+
+/// Sends round `n`'s sample.
+pub fn publish<P: Platform>(publisher: &Publisher<'_, P, [u32], ()>, n: u32) {
+    let sample = publisher.loan_slice_uninit(sample_len(n)).expect("loan").write_from_fn(|i| word(n, i));
+    assert_eq!(sample.send().expect("send"), 1, "the sample reached no subscriber");
+}
+
+/// Receives and checks round `n`'s sample.
+pub fn take_sample<P: Platform>(subscriber: &Subscriber<'_, P, [u32], ()>, n: u32) {
+    let sample = subscriber.receive().expect("receive").expect("a sample");
+    assert_eq!(sample.len(), sample_len(n), "sample length");
+    assert!(sample.iter().enumerate().all(|(i, &w)| w == word(n, i)), "sample content");
+}
+
+/// Answers one waiting request with a stream of two responses (its length,
+/// then half); returns whether there was one.
+pub fn serve<P: Platform>(server: &Server<'_, P, [u8], [u8], (), ()>) -> bool {
+    let Some(request) = server.receive().expect("receive request") else { return false };
+    let n = u32::from(request[0]);
+    assert!(request.iter().enumerate().all(|(i, &b)| b == byte(n, i)), "request content");
+    for len in [request.len(), request.len() / 2 + 1] {
+        request.loan_slice_uninit(len).expect("response loan").write_from_fn(|i| byte(n + 1, i)).send().expect("respond");
+    }
+    true
+}
+
+/// Checks round `n`'s responses: two, then the end of the stream.
+pub fn check_responses<P: Platform>(pending: &icefloe_core::PendingResponse<'_, P, [u8], [u8], (), ()>, n: u32) {
+    let len = request_len(n);
+    for expected in [len, len / 2 + 1] {
+        let response = pending.receive().expect("receive response").expect("a response");
+        assert_eq!(response.len(), expected, "response length");
+        assert!(response.iter().enumerate().all(|(i, &b)| b == byte(n + 1, i)), "response content");
+    }
+    assert!(pending.receive().expect("receive").is_none(), "a third response");
+    assert!(!pending.is_connected(), "the stream did not end");
+}
+
+/// A wait bound for handshakes between tasks (never a measured duration).
+pub const WATCHDOG: Duration = Duration::from_secs(10);
+
+/// A fault (bad memory access, invalid instruction) ends the run with the
+/// registers printed, instead of hanging.
+#[cortex_m_rt::exception]
+unsafe fn HardFault(frame: &cortex_m_rt::ExceptionFrame) -> ! {
+    hprintln!("hard fault: {:?}", frame);
+    exit(false)
+}
