@@ -42,6 +42,7 @@ extern "C" {
         tcb: *mut c_void,
     ) -> TaskHandle;
     pub fn vTaskDelete(task: TaskHandle);
+    pub fn uxTaskGetStackHighWaterMark(task: TaskHandle) -> UBaseType;
     pub fn vTaskDelay(ticks: TickType);
     pub fn vTaskSuspend(task: TaskHandle);
     pub fn xTaskGetTickCount() -> TickType;

@@ -67,9 +67,26 @@ unsafe impl Send for Task {}
 unsafe impl Sync for Task {}
 
 impl Task {
+    /// The calling task (`None` before the scheduler runs).
+    pub fn current() -> Option<Task> {
+        // SAFETY: plain kernel call.
+        let handle = unsafe { ffi::xTaskGetCurrentTaskHandle() };
+        (!handle.is_null()).then_some(Task(handle))
+    }
+
     /// The kernel's handle, for calling FreeRTOS directly.
     pub fn handle(self) -> ffi::TaskHandle {
         self.0
+    }
+
+    /// The fewest stack words this task has had unused since it started
+    /// (`uxTaskGetStackHighWaterMark`; needs
+    /// `INCLUDE_uxTaskGetStackHighWaterMark 1`, as in the bundled
+    /// configuration): what sizing its [`TaskMemory`] can go by.
+    pub fn stack_unused_low_water(self) -> usize {
+        // SAFETY: the handle came from `xTaskCreateStatic` and its memory
+        // is `'static`.
+        unsafe { ffi::uxTaskGetStackHighWaterMark(self.0) as usize }
     }
 
     /// Deletes the task (`vTaskDelete`). What it held in icefloe is

@@ -56,11 +56,13 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
 }
 
 /// A node of the platform.
+#[inline(never)]
 pub fn node<P: Platform>() -> Node<P> {
     NodeBuilder::<P>::new().create().expect("node")
 }
 
 /// The publish-subscribe service, sized for one publisher and one subscriber.
+#[inline(never)]
 pub fn pubsub<P: Platform>(node: &Node<P>) -> PublishSubscribe<P, [u32], ()> {
     node.service_builder(&ServiceName::new("demo/samples").expect("name"))
         .publish_subscribe::<[u32]>()
@@ -75,6 +77,7 @@ pub fn pubsub<P: Platform>(node: &Node<P>) -> PublishSubscribe<P, [u32], ()> {
 }
 
 /// The request-response service, sized for one client and one server.
+#[inline(never)]
 pub fn request_response<P: Platform>(node: &Node<P>) -> RequestResponse<P, [u8], [u8], (), ()> {
     node.service_builder(&ServiceName::new("demo/requests").expect("name"))
         .request_response::<[u8], [u8]>()
@@ -90,6 +93,7 @@ pub fn request_response<P: Platform>(node: &Node<P>) -> RequestResponse<P, [u8],
 }
 
 /// The growing publisher.
+#[inline(never)]
 pub fn publisher<P: Platform>(service: &PublishSubscribe<P, [u32], ()>) -> Publisher<'_, P, [u32], ()> {
     service
         .publisher_builder()
@@ -102,11 +106,13 @@ pub fn publisher<P: Platform>(service: &PublishSubscribe<P, [u32], ()>) -> Publi
 }
 
 /// The subscriber.
+#[inline(never)]
 pub fn subscriber<P: Platform>(service: &PublishSubscribe<P, [u32], ()>) -> Subscriber<'_, P, [u32], ()> {
     service.subscriber_builder().create().expect("subscriber")
 }
 
 /// The growing client.
+#[inline(never)]
 pub fn client<P: Platform>(service: &RequestResponse<P, [u8], [u8], (), ()>) -> Client<'_, P, [u8], [u8], (), ()> {
     service
         .client_builder()
@@ -118,6 +124,7 @@ pub fn client<P: Platform>(service: &RequestResponse<P, [u8], [u8], (), ()>) -> 
 }
 
 /// The growing server.
+#[inline(never)]
 pub fn server<P: Platform>(service: &RequestResponse<P, [u8], [u8], (), ()>) -> Server<'_, P, [u8], [u8], (), ()> {
     service
         .server_builder()
@@ -130,12 +137,14 @@ pub fn server<P: Platform>(service: &RequestResponse<P, [u8], [u8], (), ()>) -> 
 }
 
 /// Sends round `n`'s sample.
+#[inline(never)]
 pub fn publish<P: Platform>(publisher: &Publisher<'_, P, [u32], ()>, n: u32) {
     let sample = publisher.loan_slice_uninit(sample_len(n)).expect("loan").write_from_fn(|i| word(n, i));
     assert_eq!(sample.send().expect("send"), 1, "the sample reached no subscriber");
 }
 
 /// Receives and checks round `n`'s sample.
+#[inline(never)]
 pub fn take_sample<P: Platform>(subscriber: &Subscriber<'_, P, [u32], ()>, n: u32) {
     let sample = subscriber.receive().expect("receive").expect("a sample");
     assert_eq!(sample.len(), sample_len(n), "sample length");
@@ -144,6 +153,7 @@ pub fn take_sample<P: Platform>(subscriber: &Subscriber<'_, P, [u32], ()>, n: u3
 
 /// Answers one waiting request with a stream of two responses (its length,
 /// then half); returns whether there was one.
+#[inline(never)]
 pub fn serve<P: Platform>(server: &Server<'_, P, [u8], [u8], (), ()>) -> bool {
     let Some(request) = server.receive().expect("receive request") else { return false };
     let n = u32::from(request[0]);
@@ -155,6 +165,7 @@ pub fn serve<P: Platform>(server: &Server<'_, P, [u8], [u8], (), ()>) -> bool {
 }
 
 /// Checks round `n`'s responses: two, then the end of the stream.
+#[inline(never)]
 pub fn check_responses<P: Platform>(pending: &icefloe_core::PendingResponse<'_, P, [u8], [u8], (), ()>, n: u32) {
     let len = request_len(n);
     for expected in [len, len / 2 + 1] {

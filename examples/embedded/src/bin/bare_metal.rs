@@ -12,7 +12,7 @@ use cortex_m_semihosting::hprintln;
 use icefloe_embedded_example as demo;
 
 /// The arena's size: what the exchange needs, no more.
-const ARENA: usize = 8192;
+const ARENA: usize = 16 * 1024;
 /// SysTick reload for a 1 kHz tick at the boards' 25 MHz (QEMU's MPS2; the
 /// LM3S6965 model ticks at the same rate as far as the tests care).
 const RELOAD: u32 = 25_000 - 1;

@@ -44,7 +44,6 @@ fn announce(word: &SignalWord, value: u32) {
 }
 
 fn task_a() {
-    hprintln!("a runs");
     let total = icefloe_freertos::ARENA_BYTES;
     {
         let node = demo::node::<FreeRtos>();
@@ -52,9 +51,7 @@ fn task_a() {
         let requests = demo::request_response(&node);
         let publisher = demo::publisher(&samples);
         let client = demo::client(&requests);
-        hprintln!("a waits");
         wait_for(&B_STATE, 1);
-        hprintln!("a go");
         for n in 1..=demo::ROUNDS {
             demo::publish(&publisher, n);
             let request = client
@@ -77,18 +74,18 @@ fn task_a() {
         wait_for(&B_STATE, 2);
     }
     assert_eq!(FreeRtos::free_bytes(), total, "segments left in the arena");
+    let unused = task::Task::current().map_or(0, |t| t.stack_unused_low_water());
+    hprintln!("freertos: task a used at most {} of {} stack bytes", (STACK - unused) * 4, STACK * 4);
     demo::exit(true);
 }
 
 fn task_b() {
-    hprintln!("b runs");
     {
         let node = demo::node::<FreeRtos>();
         let samples = demo::pubsub(&node);
         let requests = demo::request_response(&node);
         let subscriber = demo::subscriber(&samples);
         let server = demo::server(&requests);
-        hprintln!("b ready");
         announce(&B_STATE, 1);
         for n in 1..=demo::ROUNDS {
             wait_for(&SENT, n);
@@ -98,6 +95,8 @@ fn task_b() {
         }
         hprintln!("freertos: server grew {} times", server.number_of_growths());
     }
+    let unused = task::Task::current().map_or(0, |t| t.stack_unused_low_water());
+    hprintln!("freertos: task b used at most {} of {} stack bytes", (STACK - unused) * 4, STACK * 4);
     announce(&B_STATE, 2);
 }
 
@@ -108,7 +107,6 @@ fn main() -> ! {
     let (a, b) = unsafe { (&mut *addr_of_mut!(TASK_A), &mut *addr_of_mut!(TASK_B)) };
     task::spawn(a, c"a", 2, task_a).expect("task a");
     task::spawn(b, c"b", 2, task_b).expect("task b");
-    hprintln!("starting scheduler");
     task::start_scheduler();
     panic!("the scheduler returned");
 }
