@@ -43,6 +43,8 @@ struct Bytes<const SIZE: usize>([u8; SIZE]);
 /// A static arena of `SIZE` bytes holding at most `SEGMENTS` segments.
 pub struct Arena<const SIZE: usize, const SEGMENTS: usize> {
     lock: AtomicU32,
+    /// The most bytes segments ever took at once (guarded by `lock`).
+    peak: UnsafeCell<usize>,
     table: UnsafeCell<[Entry; SEGMENTS]>,
     bytes: UnsafeCell<Bytes<SIZE>>,
 }
@@ -62,6 +64,7 @@ impl<const SIZE: usize, const SEGMENTS: usize> Arena<SIZE, SEGMENTS> {
     pub const fn new() -> Self {
         Self {
             lock: AtomicU32::new(0),
+            peak: UnsafeCell::new(0),
             table: UnsafeCell::new([Entry::EMPTY; SEGMENTS]),
             bytes: UnsafeCell::new(Bytes([0; SIZE])),
         }
@@ -116,6 +119,10 @@ impl<const SIZE: usize, const SEGMENTS: usize> Arena<SIZE, SEGMENTS> {
             e.name[..name.len()].copy_from_slice(name.as_bytes());
             e.name_len = name.len() as u8;
             t[slot] = e;
+            let in_use = t.iter().filter(|e| e.used).map(|e| e.size).sum::<usize>();
+            // SAFETY: the table lock is held, which also guards `peak`.
+            let peak = unsafe { &mut *self.peak.get() };
+            *peak = (*peak).max(in_use);
             Ok((slot, start))
         })?;
         // SAFETY: [offset, offset + size) lies within the arena (checked
@@ -193,6 +200,13 @@ impl<const SIZE: usize, const SEGMENTS: usize> Arena<SIZE, SEGMENTS> {
         self.unmap(index);
     }
 
+    /// The most bytes segments ever took at once: what to size the arena
+    /// by (plus what a different interleaving of growths could add).
+    pub fn peak_bytes_in_use(&'static self) -> usize {
+        // SAFETY: read with the table lock held, which guards `peak`.
+        self.with_table(|_| unsafe { *self.peak.get() })
+    }
+
     fn unmap(&self, index: usize) {
         self.with_table(|t| {
             let e = &mut t[index];
@@ -267,6 +281,11 @@ macro_rules! bare_metal_platform {
             /// Bytes of the arena not taken by any segment.
             pub fn free_bytes() -> usize {
                 Self::arena().free_bytes()
+            }
+
+            /// The most bytes segments ever took at once.
+            pub fn peak_bytes_in_use() -> usize {
+                Self::arena().peak_bytes_in_use()
             }
         }
 

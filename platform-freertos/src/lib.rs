@@ -272,6 +272,14 @@ impl FreeRtos {
     }
 }
 
+impl FreeRtos {
+    /// The most bytes segments ever took at once: what to size
+    /// `ICEFLOE_FREERTOS_ARENA_BYTES` by.
+    pub fn peak_bytes_in_use() -> usize {
+        locked(|_| ARENA.peak_bytes_in_use())
+    }
+}
+
 impl Platform for FreeRtos {
     type Shm = FreeRtosShm;
 
@@ -304,8 +312,27 @@ impl Platform for FreeRtos {
     }
 
     fn shm_list(prefix: &str, f: &mut dyn FnMut(&str) -> bool) -> Result<(), ShmError> {
-        // The arena's own lock is short and never held while `f` runs.
-        ARENA.list(prefix, f);
+        // Copy the names with the scheduler suspended (the arena's spin lock
+        // must never be held by a preempted task), then call `f`, which may
+        // create or open segments, outside.
+        const NAME: usize = icefloe_core::platform::MAX_SHM_NAME_LEN;
+        let mut names = [([0u8; NAME], 0usize); ARENA_SEGMENTS];
+        let mut count = 0;
+        locked(|_| {
+            ARENA.list(prefix, &mut |n| {
+                names[count].0[..n.len()].copy_from_slice(n.as_bytes());
+                names[count].1 = n.len();
+                count += 1;
+                count < ARENA_SEGMENTS
+            })
+        });
+        for (bytes, len) in &names[..count] {
+            if let Ok(name) = core::str::from_utf8(&bytes[..*len]) {
+                if !f(name) {
+                    break;
+                }
+            }
+        }
         Ok(())
     }
 

@@ -41,6 +41,27 @@ pub fn byte(n: u32, i: usize) -> u8 {
     ((i + n as usize) % 251) as u8
 }
 
+/// Unwraps a result, failing the run with `what` on error. Unlike
+/// `expect`, it does not format the error: the `Debug` text of every error
+/// type would cost the image about 2 KiB of flash (build with the core's
+/// `defmt` feature to log errors compactly instead).
+pub trait OrFail<T> {
+    /// The value, or a failed run naming `what`.
+    fn or_fail(self, what: &str) -> T;
+}
+
+impl<T, E> OrFail<T> for Result<T, E> {
+    fn or_fail(self, what: &str) -> T {
+        match self {
+            Ok(v) => v,
+            Err(_) => {
+                hprintln!("failed: {}", what);
+                exit(false)
+            }
+        }
+    }
+}
+
 /// Prints through semihosting and exits QEMU with success or failure.
 pub fn exit(ok: bool) -> ! {
     hprintln!("{}", if ok { "icefloe embedded example: PASS" } else { "icefloe embedded example: FAIL" });
@@ -58,13 +79,13 @@ fn panic(info: &core::panic::PanicInfo) -> ! {
 /// A node of the platform.
 #[inline(never)]
 pub fn node<P: Platform>() -> Node<P> {
-    NodeBuilder::<P>::new().create().expect("node")
+    NodeBuilder::<P>::new().create().or_fail("node")
 }
 
 /// The publish-subscribe service, sized for one publisher and one subscriber.
 #[inline(never)]
 pub fn pubsub<P: Platform>(node: &Node<P>) -> PublishSubscribe<P, [u32], ()> {
-    node.service_builder(&ServiceName::new("demo/samples").expect("name"))
+    node.service_builder(&ServiceName::new("demo/samples").or_fail("name"))
         .publish_subscribe::<[u32]>()
         .max_publishers(1)
         .max_subscribers(1)
@@ -73,13 +94,13 @@ pub fn pubsub<P: Platform>(node: &Node<P>) -> PublishSubscribe<P, [u32], ()> {
         .history_size(0)
         .max_slice_len(MAX_SAMPLE as u32)
         .open_or_create()
-        .expect("publish-subscribe service")
+        .or_fail("publish-subscribe service")
 }
 
 /// The request-response service, sized for one client and one server.
 #[inline(never)]
 pub fn request_response<P: Platform>(node: &Node<P>) -> RequestResponse<P, [u8], [u8], (), ()> {
-    node.service_builder(&ServiceName::new("demo/requests").expect("name"))
+    node.service_builder(&ServiceName::new("demo/requests").or_fail("name"))
         .request_response::<[u8], [u8]>()
         .max_clients(1)
         .max_servers(1)
@@ -89,7 +110,7 @@ pub fn request_response<P: Platform>(node: &Node<P>) -> RequestResponse<P, [u8],
         .max_response_buffer_size(2)
         .max_borrowed_responses_per_pending_response(1)
         .open_or_create()
-        .expect("request-response service")
+        .or_fail("request-response service")
 }
 
 /// The growing publisher.
@@ -102,13 +123,13 @@ pub fn publisher<P: Platform>(service: &PublishSubscribe<P, [u32], ()>) -> Publi
         .allocation_strategy(AllocationStrategy::PowerOfTwo)
         .max_slice_len(MAX_SAMPLE as u32)
         .create()
-        .expect("publisher")
+        .or_fail("publisher")
 }
 
 /// The subscriber.
 #[inline(never)]
 pub fn subscriber<P: Platform>(service: &PublishSubscribe<P, [u32], ()>) -> Subscriber<'_, P, [u32], ()> {
-    service.subscriber_builder().create().expect("subscriber")
+    service.subscriber_builder().create().or_fail("subscriber")
 }
 
 /// The growing client.
@@ -120,7 +141,7 @@ pub fn client<P: Platform>(service: &RequestResponse<P, [u8], [u8], (), ()>) -> 
         .allocation_strategy(AllocationStrategy::PowerOfTwo)
         .max_slice_len(MAX_REQUEST as u32)
         .create()
-        .expect("client")
+        .or_fail("client")
 }
 
 /// The growing server.
@@ -133,20 +154,20 @@ pub fn server<P: Platform>(service: &RequestResponse<P, [u8], [u8], (), ()>) -> 
         .allocation_strategy(AllocationStrategy::PowerOfTwo)
         .max_slice_len(MAX_REQUEST as u32)
         .create()
-        .expect("server")
+        .or_fail("server")
 }
 
 /// Sends round `n`'s sample.
 #[inline(never)]
 pub fn publish<P: Platform>(publisher: &Publisher<'_, P, [u32], ()>, n: u32) {
-    let sample = publisher.loan_slice_uninit(sample_len(n)).expect("loan").write_from_fn(|i| word(n, i));
-    assert_eq!(sample.send().expect("send"), 1, "the sample reached no subscriber");
+    let sample = publisher.loan_slice_uninit(sample_len(n)).or_fail("loan").write_from_fn(|i| word(n, i));
+    assert_eq!(sample.send().or_fail("send"), 1, "the sample reached no subscriber");
 }
 
 /// Receives and checks round `n`'s sample.
 #[inline(never)]
 pub fn take_sample<P: Platform>(subscriber: &Subscriber<'_, P, [u32], ()>, n: u32) {
-    let sample = subscriber.receive().expect("receive").expect("a sample");
+    let sample = subscriber.receive().or_fail("receive").expect("a sample");
     assert_eq!(sample.len(), sample_len(n), "sample length");
     assert!(sample.iter().enumerate().all(|(i, &w)| w == word(n, i)), "sample content");
 }
@@ -155,11 +176,16 @@ pub fn take_sample<P: Platform>(subscriber: &Subscriber<'_, P, [u32], ()>, n: u3
 /// then half); returns whether there was one.
 #[inline(never)]
 pub fn serve<P: Platform>(server: &Server<'_, P, [u8], [u8], (), ()>) -> bool {
-    let Some(request) = server.receive().expect("receive request") else { return false };
+    let Some(request) = server.receive().or_fail("receive request") else { return false };
     let n = u32::from(request[0]);
     assert!(request.iter().enumerate().all(|(i, &b)| b == byte(n, i)), "request content");
     for len in [request.len(), request.len() / 2 + 1] {
-        request.loan_slice_uninit(len).expect("response loan").write_from_fn(|i| byte(n + 1, i)).send().expect("respond");
+        request
+            .loan_slice_uninit(len)
+            .or_fail("response loan")
+            .write_from_fn(|i| byte(n + 1, i))
+            .send()
+            .or_fail("respond");
     }
     true
 }
@@ -169,11 +195,11 @@ pub fn serve<P: Platform>(server: &Server<'_, P, [u8], [u8], (), ()>) -> bool {
 pub fn check_responses<P: Platform>(pending: &icefloe_core::PendingResponse<'_, P, [u8], [u8], (), ()>, n: u32) {
     let len = request_len(n);
     for expected in [len, len / 2 + 1] {
-        let response = pending.receive().expect("receive response").expect("a response");
+        let response = pending.receive().or_fail("receive response").expect("a response");
         assert_eq!(response.len(), expected, "response length");
         assert!(response.iter().enumerate().all(|(i, &b)| b == byte(n + 1, i)), "response content");
     }
-    assert!(pending.receive().expect("receive").is_none(), "a third response");
+    assert!(pending.receive().or_fail("receive").is_none(), "a third response");
     assert!(!pending.is_connected(), "the stream did not end");
 }
 

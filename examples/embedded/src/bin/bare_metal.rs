@@ -10,9 +10,10 @@ use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::{entry, exception};
 use cortex_m_semihosting::hprintln;
 use icefloe_embedded_example as demo;
+use icefloe_embedded_example::OrFail;
 
 /// The arena's size: what the exchange needs, no more.
-const ARENA: usize = 16 * 1024;
+const ARENA: usize = 14 * 1024;
 /// SysTick reload for a 1 kHz tick at the boards' 25 MHz (QEMU's MPS2; the
 /// LM3S6965 model ticks at the same rate as far as the tests care).
 const RELOAD: u32 = 25_000 - 1;
@@ -51,19 +52,19 @@ fn main() -> ! {
             demo::take_sample(&subscriber, n);
             let request = client
                 .loan_slice_uninit(demo::request_len(n))
-                .expect("request loan")
+                .or_fail("request loan")
                 .write_from_fn(|i| demo::byte(n, i));
-            let pending = request.send().expect("send request");
+            let pending = request.send().or_fail("send request");
             assert!(demo::serve(&server), "round {}: no request", n);
             demo::check_responses(&pending, n);
         }
         hprintln!(
-            "bare metal: {} rounds; publisher grew {} times, client {}, server {}; arena {} of {} bytes in use",
+            "bare metal: {} rounds; publisher grew {} times, client {}, server {}; arena peak {} of {} bytes",
             demo::ROUNDS,
             publisher.number_of_growths(),
             client.number_of_growths(),
             server.number_of_growths(),
-            ARENA - Board::free_bytes(),
+            Board::peak_bytes_in_use(),
             ARENA
         );
     }

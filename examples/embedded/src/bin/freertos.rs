@@ -11,11 +11,12 @@ use cortex_m_semihosting::hprintln;
 use icefloe_core::platform::Platform;
 use icefloe_core::sync::{Ordering, SignalWord};
 use icefloe_embedded_example as demo;
+use icefloe_embedded_example::OrFail;
 use icefloe_freertos::task::{self, TaskMemory};
 use icefloe_freertos::FreeRtos;
 
 /// Words of stack per task.
-const STACK: usize = 4096;
+const STACK: usize = 3456;
 static mut TASK_A: TaskMemory<STACK> = TaskMemory::new();
 static mut TASK_B: TaskMemory<STACK> = TaskMemory::new();
 
@@ -56,19 +57,19 @@ fn task_a() {
             demo::publish(&publisher, n);
             let request = client
                 .loan_slice_uninit(demo::request_len(n))
-                .expect("request loan")
+                .or_fail("request loan")
                 .write_from_fn(|i| demo::byte(n, i));
-            let pending = request.send().expect("send request");
+            let pending = request.send().or_fail("send request");
             announce(&SENT, n);
             wait_for(&DONE, n);
             demo::check_responses(&pending, n);
         }
         hprintln!(
-            "freertos: {} rounds; publisher grew {} times, client {} times; arena {} of {} bytes in use",
+            "freertos: {} rounds; publisher grew {} times, client {} times; arena peak {} of {} bytes",
             demo::ROUNDS,
             publisher.number_of_growths(),
             client.number_of_growths(),
-            total - FreeRtos::free_bytes(),
+            FreeRtos::peak_bytes_in_use(),
             total
         );
         wait_for(&B_STATE, 2);
@@ -102,11 +103,22 @@ fn task_b() {
 
 #[entry]
 fn main() -> ! {
+    use core::mem::size_of;
+    hprintln!(
+        "freertos: sizes in bytes: node {}, services {} + {}, publisher {}, subscriber {}, client {}, server {}",
+        size_of::<icefloe_core::Node<FreeRtos>>(),
+        size_of::<icefloe_core::PublishSubscribe<FreeRtos, [u32], ()>>(),
+        size_of::<icefloe_core::RequestResponse<FreeRtos, [u8], [u8], (), ()>>(),
+        size_of::<icefloe_core::Publisher<'static, FreeRtos, [u32], ()>>(),
+        size_of::<icefloe_core::Subscriber<'static, FreeRtos, [u32], ()>>(),
+        size_of::<icefloe_core::Client<'static, FreeRtos, [u8], [u8], (), ()>>(),
+        size_of::<icefloe_core::Server<'static, FreeRtos, [u8], [u8], (), ()>>(),
+    );
     // SAFETY: main runs once, before the scheduler: these are the only
     // references ever made to the two task memories.
     let (a, b) = unsafe { (&mut *addr_of_mut!(TASK_A), &mut *addr_of_mut!(TASK_B)) };
-    task::spawn(a, c"a", 2, task_a).expect("task a");
-    task::spawn(b, c"b", 2, task_b).expect("task b");
+    task::spawn(a, c"a", 2, task_a).or_fail("task a");
+    task::spawn(b, c"b", 2, task_b).or_fail("task b");
     task::start_scheduler();
     panic!("the scheduler returned");
 }
