@@ -414,6 +414,7 @@ mod tests {
             node.service_builder(&ServiceName::new("too/big").unwrap()).publish_subscribe::<u64>().create().err(),
             Some(crate::ServiceCreateError::InsufficientResources)
         );
+        assert_eq!(TinyBoard::peak_bytes_in_use(), 3008, "the peak is the one segment that fitted");
         // Unlinked and unmapped: the bytes come back and fit again.
         TinyBoard::shm_unlink("a").unwrap();
         drop(a);
@@ -422,5 +423,6 @@ mod tests {
         TinyBoard::shm_unlink("b").unwrap();
         drop(b);
         assert_eq!(TinyBoard::free_bytes(), 4096);
+        assert_eq!(TinyBoard::peak_bytes_in_use(), 4032, "the peak rose with the larger segment and stays");
     }
 }

@@ -13,7 +13,7 @@ use icefloe_embedded_example as demo;
 use icefloe_embedded_example::OrFail;
 
 /// The arena's size: what the exchange needs, no more.
-const ARENA: usize = 15 * 1024;
+const ARENA: usize = 14_848;
 /// SysTick reload for a 1 kHz tick at the boards' 25 MHz (QEMU's MPS2; the
 /// LM3S6965 model ticks at the same rate as far as the tests care).
 const RELOAD: u32 = 25_000 - 1;
