@@ -272,6 +272,8 @@ macro_rules! bare_metal_platform {
         /// A single-address-space icefloe platform on a static arena.
         $vis struct $name;
 
+        // Not every program asks for the arena's figures.
+        #[allow(dead_code)]
         impl $name {
             fn arena() -> &'static $crate::arena::Arena<{ $size }, { $segments }> {
                 static __ICEFLOE_ARENA: $crate::arena::Arena<{ $size }, { $segments }> = $crate::arena::Arena::new();
