@@ -21,11 +21,18 @@ fn setting(name: &str, default: usize, range: std::ops::RangeInclusive<usize>, m
 }
 
 /// The `FreeRTOS-Kernel` folder of the `freertos-next` package: from
-/// `ICEFLOE_FREERTOS_KERNEL_DIR`, else where cargo unpacked the package (it
-/// is a build-dependency so that cargo fetches it; it is never linked).
+/// `ICEFLOE_FREERTOS_KERNEL_DIR`, else `DEP_FREERTOS_KERNEL`, else where
+/// cargo unpacked the package (it is a build-dependency so that cargo
+/// fetches it; it is never linked).
 fn kernel_dir() -> PathBuf {
     println!("cargo:rerun-if-env-changed=ICEFLOE_FREERTOS_KERNEL_DIR");
     if let Ok(dir) = env::var("ICEFLOE_FREERTOS_KERNEL_DIR") {
+        return PathBuf::from(dir);
+    }
+    // Given only to crates with a normal dependency on freertos-next, which
+    // this one must not have (its library needs `alloc`); honoured when a
+    // build adds one.
+    if let Ok(dir) = env::var("DEP_FREERTOS_KERNEL") {
         return PathBuf::from(dir);
     }
     let cargo_home = env::var_os("CARGO_HOME")
