@@ -28,6 +28,38 @@
 //!
 //! Tables are guarded by suspending the scheduler (`vTaskSuspendAll`), so
 //! none of this may be called from an interrupt handler.
+//!
+//! ```ignore
+//! use icefloe_core::{NodeBuilder, ServiceName};
+//! use icefloe_freertos::{task::{self, TaskMemory}, FreeRtos};
+//!
+//! static mut PUBLISHER_TASK: TaskMemory<2560> = TaskMemory::new();
+//!
+//! fn publisher() {
+//!     let node = NodeBuilder::<FreeRtos>::new().create().unwrap();
+//!     let service = node
+//!         .service_builder(&ServiceName::new("sensor/imu").unwrap())
+//!         .publish_subscribe::<[f32; 6]>()
+//!         .max_publishers(1)
+//!         .max_subscribers(2)
+//!         .open_or_create()
+//!         .unwrap();
+//!     let publisher = service.publisher_builder().create().unwrap();
+//!     loop {
+//!         publisher.send_copy([0.0; 6]).unwrap();
+//!         task::delay_ticks(10);
+//!     }
+//! }
+//!
+//! // In main, before the scheduler runs:
+//! // SAFETY: the only reference ever made to this memory.
+//! let memory = unsafe { &mut *core::ptr::addr_of_mut!(PUBLISHER_TASK) };
+//! task::spawn(memory, c"pub", 2, publisher).unwrap();
+//! task::start_scheduler();
+//! ```
+//!
+//! `examples/embedded/` has a complete image (two tasks, publish-subscribe
+//! and request-response) that runs under QEMU.
 #![no_std]
 
 pub mod ffi;

@@ -7,7 +7,21 @@
 #![no_std]
 
 use core::time::Duration;
-use cortex_m_semihosting::{debug, hprintln};
+use cortex_m_semihosting::debug;
+#[cfg(feature = "defmt")]
+use defmt_semihosting as _;
+
+/// Prints a line to the host: formatted text through semihosting, or, with
+/// the `defmt` feature, a defmt frame (decode with `defmt-print -e ELF`).
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        #[cfg(feature = "defmt")]
+        defmt::println!($($arg)*);
+        #[cfg(not(feature = "defmt"))]
+        cortex_m_semihosting::hprintln!($($arg)*);
+    }};
+}
 use icefloe_core::platform::Platform;
 use icefloe_core::{
     AllocationStrategy, Client, Node, NodeBuilder, PublishSubscribe, Publisher, RequestResponse, Server, ServiceName,
@@ -55,7 +69,7 @@ impl<T, E> OrFail<T> for Result<T, E> {
         match self {
             Ok(v) => v,
             Err(_) => {
-                hprintln!("failed: {}", what);
+                say!("failed: {}", what);
                 exit(false)
             }
         }
@@ -64,7 +78,7 @@ impl<T, E> OrFail<T> for Result<T, E> {
 
 /// Prints through semihosting and exits QEMU with success or failure.
 pub fn exit(ok: bool) -> ! {
-    hprintln!("{}", if ok { "icefloe embedded example: PASS" } else { "icefloe embedded example: FAIL" });
+    say!("{}", if ok { "icefloe embedded example: PASS" } else { "icefloe embedded example: FAIL" });
     debug::exit(if ok { debug::EXIT_SUCCESS } else { debug::EXIT_FAILURE });
     #[allow(clippy::empty_loop)]
     loop {}
@@ -72,7 +86,10 @@ pub fn exit(ok: bool) -> ! {
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    hprintln!("panic: {}", info);
+    #[cfg(feature = "defmt")]
+    defmt::println!("panic: {}", defmt::Display2Format(info));
+    #[cfg(not(feature = "defmt"))]
+    cortex_m_semihosting::hprintln!("panic: {}", info);
     exit(false)
 }
 
@@ -210,6 +227,9 @@ pub const WATCHDOG: Duration = Duration::from_secs(10);
 /// registers printed, instead of hanging.
 #[cortex_m_rt::exception]
 unsafe fn HardFault(frame: &cortex_m_rt::ExceptionFrame) -> ! {
-    hprintln!("hard fault: {:?}", frame);
+    #[cfg(feature = "defmt")]
+    defmt::println!("hard fault: {}", defmt::Debug2Format(frame));
+    #[cfg(not(feature = "defmt"))]
+    cortex_m_semihosting::hprintln!("hard fault: {:?}", frame);
     exit(false)
 }

@@ -8,7 +8,6 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use core::time::Duration;
 use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::{entry, exception};
-use cortex_m_semihosting::hprintln;
 use icefloe_embedded_example as demo;
 use icefloe_embedded_example::OrFail;
 
@@ -58,7 +57,7 @@ fn main() -> ! {
             assert!(demo::serve(&server), "round {}: no request", n);
             demo::check_responses(&pending, n);
         }
-        hprintln!(
+        icefloe_embedded_example::say!(
             "bare metal: {} rounds; publisher grew {} times, client {}, server {}; arena peak {} of {} bytes",
             demo::ROUNDS,
             publisher.number_of_growths(),

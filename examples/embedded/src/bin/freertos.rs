@@ -7,7 +7,6 @@
 
 use core::ptr::addr_of_mut;
 use cortex_m_rt::entry;
-use cortex_m_semihosting::hprintln;
 use icefloe_core::platform::Platform;
 use icefloe_core::sync::{Ordering, SignalWord};
 use icefloe_embedded_example as demo;
@@ -64,7 +63,7 @@ fn task_a() {
             wait_for(&DONE, n);
             demo::check_responses(&pending, n);
         }
-        hprintln!(
+        icefloe_embedded_example::say!(
             "freertos: {} rounds; publisher grew {} times, client {} times; arena peak {} of {} bytes",
             demo::ROUNDS,
             publisher.number_of_growths(),
@@ -76,7 +75,7 @@ fn task_a() {
     }
     assert_eq!(FreeRtos::free_bytes(), total, "segments left in the arena");
     let unused = task::Task::current().map_or(0, |t| t.stack_unused_low_water());
-    hprintln!("freertos: task a used at most {} of {} stack bytes", (STACK - unused) * 4, STACK * 4);
+    icefloe_embedded_example::say!("freertos: task a used at most {} of {} stack bytes", (STACK - unused) * 4, STACK * 4);
     demo::exit(true);
 }
 
@@ -94,17 +93,17 @@ fn task_b() {
             assert!(demo::serve(&server), "round {}: no request", n);
             announce(&DONE, n);
         }
-        hprintln!("freertos: server grew {} times", server.number_of_growths());
+        icefloe_embedded_example::say!("freertos: server grew {} times", server.number_of_growths());
     }
     let unused = task::Task::current().map_or(0, |t| t.stack_unused_low_water());
-    hprintln!("freertos: task b used at most {} of {} stack bytes", (STACK - unused) * 4, STACK * 4);
+    icefloe_embedded_example::say!("freertos: task b used at most {} of {} stack bytes", (STACK - unused) * 4, STACK * 4);
     announce(&B_STATE, 2);
 }
 
 #[entry]
 fn main() -> ! {
     use core::mem::size_of;
-    hprintln!(
+    icefloe_embedded_example::say!(
         "freertos: sizes in bytes: node {}, services {} + {}, publisher {}, subscriber {}, client {}, server {}",
         size_of::<icefloe_core::Node<FreeRtos>>(),
         size_of::<icefloe_core::PublishSubscribe<FreeRtos, [u32], ()>>(),
