@@ -60,6 +60,7 @@
 //! the last mapping goes.
 
 pub mod data;
+pub mod event;
 pub mod header;
 pub mod pool;
 pub mod queue;
