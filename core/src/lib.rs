@@ -39,10 +39,14 @@ pub use port::publisher::{ChunkStats, Publisher, PublisherBuilder};
 pub use port::sample::{ChunkMut, ChunkMutUninit, Sample, SampleMut, SampleMutUninit};
 pub use port::server::{ActiveRequest, ResponseMut, ResponseMutUninit, Server, ServerBuilder};
 pub use port::subscriber::{Subscriber, SubscriberBuilder};
+pub use port::listener::{EventActivation, Listener, ListenerBuilder};
+pub use port::notifier::{Notifier, NotifierBuilder};
 pub use port::{
-    AllocationStrategy, BackpressureStrategy, ClientCreateError, LoanError, PublisherCreateError, ReceiveError,
-    RequestSendError, SendError, ServerCreateError, SubscriberCreateError,
+    AllocationStrategy, BackpressureStrategy, ClientCreateError, ListenerCreateError, ListenerWaitError, LoanError,
+    NotifierCreateError, NotifierNotifyError, PublisherCreateError, ReceiveError, RequestSendError, SendError,
+    ServerCreateError, SubscriberCreateError,
 };
+pub use service::event::{Event, EventBuilder, EventId};
 pub use service::publish_subscribe::{PublishSubscribe, PublishSubscribeBuilder};
 pub use service::request_response::{RequestResponse, RequestResponseBuilder, RequestResponseFootprint};
 pub use service::{ServiceCreateError, ServiceOpenError, ServiceOpenOrCreateError};

@@ -16,6 +16,22 @@ pub use core::sync::atomic::{fence, AtomicU32, Ordering};
 #[allow(clippy::disallowed_types)]
 pub type SignalWord = core::sync::atomic::AtomicU32;
 
+/// A shared word as the platform's wait and wake see it (the same memory).
+#[cfg(not(loom))]
+pub fn as_signal_word(w: &AtomicU32) -> &SignalWord {
+    w
+}
+
+/// Under loom the core's atomics are loom's: platform waits are not
+/// modelled (the wait protocol has its own loom model), so ports get a
+/// stand-in word they never really sleep on.
+#[cfg(loom)]
+pub fn as_signal_word(_: &AtomicU32) -> &SignalWord {
+    #[allow(clippy::disallowed_types)]
+    static STAND_IN: SignalWord = SignalWord::new(0);
+    &STAND_IN
+}
+
 /// Writes a 64-bit value as two 32-bit words (low first). Only for values
 /// written before they are published by a release store elsewhere.
 #[inline]

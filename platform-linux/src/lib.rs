@@ -7,8 +7,9 @@ mod os;
 
 pub use icefloe_core;
 pub use icefloe_core::{
-    AllocationStrategy, BackpressureStrategy, CleanupState, ClientCreateError, LoanError, NameError, NodeCreationError,
-    NodeName, NodeWaitError, Payload, PublisherCreateError, ReceiveError, RequestSendError, SendError,
+    AllocationStrategy, BackpressureStrategy, CleanupState, ClientCreateError, EventActivation, EventId,
+    ListenerCreateError, ListenerWaitError, LoanError, NameError, NodeCreationError, NodeName, NodeWaitError,
+    NotifierCreateError, NotifierNotifyError, Payload, PublisherCreateError, ReceiveError, RequestSendError, SendError,
     ServerCreateError, ServiceCreateError, ServiceName, ServiceOpenError, ServiceOpenOrCreateError,
     SubscriberCreateError, ZeroCopySend,
 };
@@ -58,10 +59,19 @@ pub type ResponseMutUninit<'a, 'r, Req, Res, ReqH = (), ResH = ()> =
     icefloe_core::ResponseMutUninit<'a, 'r, Linux, Req, Res, ReqH, ResH>;
 
 /// Everything an application needs, in one `use`.
+/// An event service of this platform.
+pub type Event = icefloe_core::Event<Linux>;
+/// A notifier of this platform.
+pub type Notifier<'s> = icefloe_core::Notifier<'s, Linux>;
+/// A listener of this platform.
+pub type Listener<'s> = icefloe_core::Listener<'s, Linux>;
+
 pub mod prelude {
     pub use crate::{
-        ActiveRequest, AllocationStrategy, BackpressureStrategy, Client, Linux, LoanError, Node, NodeBuilder, NodeName,
-        NodeWaitError, PendingResponse, PublishSubscribe, Publisher, ReceiveError, RequestResponse, RequestSendError,
-        Response, Sample, SampleMut, SampleMutUninit, SendError, Server, ServiceName, Subscriber, ZeroCopySend,
+        ActiveRequest, AllocationStrategy, BackpressureStrategy, Client, Event, EventActivation, EventId, Linux,
+        Listener, ListenerWaitError, LoanError, Node, NodeBuilder, NodeName, NodeWaitError, Notifier,
+        NotifierNotifyError, PendingResponse, PublishSubscribe, Publisher, ReceiveError, RequestResponse,
+        RequestSendError, Response, Sample, SampleMut, SampleMutUninit, SendError, Server, ServiceName, Subscriber,
+        ZeroCopySend,
     };
 }

@@ -64,6 +64,8 @@ macro_rules! sender_accessors {
 }
 
 pub mod client;
+pub mod listener;
+pub mod notifier;
 pub mod publisher;
 pub(crate) mod receiver;
 pub mod sample;
@@ -194,6 +196,48 @@ pub enum ServerCreateError {
     UnableToCreateDataSegment(ShmError),
 }
 
+/// Why a notifier could not be created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum NotifierCreateError {
+    /// Every notifier slot of the service is taken.
+    ExceedsMaxSupportedNotifiers,
+    /// The default event id is above the service's `event_id_max_value`.
+    EventIdOutOfBounds,
+}
+
+/// Why a listener could not be created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ListenerCreateError {
+    /// Every listener slot of the service is taken.
+    ExceedsMaxSupportedListeners,
+}
+
+/// Why a notification failed (or came late).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum NotifierNotifyError {
+    /// The id is above the service's `event_id_max_value`: nothing was sent.
+    EventIdOutOfBounds,
+    /// The notification went out (to this many listeners), but later than
+    /// the service's deadline after the previous one.
+    MissedDeadline {
+        /// Listeners reached.
+        delivered: usize,
+    },
+}
+
+/// Why a wait ended without events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ListenerWaitError {
+    /// SIGINT (Ctrl-C) arrived while waiting.
+    Interrupt,
+    /// SIGTERM arrived while waiting.
+    TerminationRequest,
+}
+
 macro_rules! display_as_debug {
     ($($t:ty),*) => {$(
         impl fmt::Display for $t {
@@ -205,6 +249,10 @@ macro_rules! display_as_debug {
     )*};
 }
 display_as_debug!(
+    NotifierCreateError,
+    ListenerCreateError,
+    NotifierNotifyError,
+    ListenerWaitError,
     LoanError,
     SendError,
     ReceiveError,

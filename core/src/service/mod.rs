@@ -8,6 +8,7 @@
 //! checked), behaviour flags must match, and the payload and user-header
 //! types must match exactly; each mismatch has its own error.
 
+pub mod event;
 pub mod publish_subscribe;
 pub mod request_response;
 
@@ -48,6 +49,11 @@ impl<'n, P: Platform> ServiceBuilder<'n, P> {
         self,
     ) -> request_response::RequestResponseBuilder<'n, P, Req, Res, (), ()> {
         request_response::RequestResponseBuilder::new(self.node, self.name)
+    }
+
+    /// Events: notifiers wake listeners with event ids, no payload.
+    pub fn event(self) -> event::EventBuilder<'n, P> {
+        event::EventBuilder::new(self.node, self.name)
     }
 }
 
@@ -154,6 +160,20 @@ pub enum ServiceOpenError {
     InsufficientPermissions,
     /// Another shared-memory failure.
     Shm(ShmError),
+    /// Events: the service has fewer notifier slots than requested.
+    DoesNotSupportRequestedAmountOfNotifiers,
+    /// Events: the service has fewer listener slots than requested.
+    DoesNotSupportRequestedAmountOfListeners,
+    /// Events: the service's `event_id_max_value` is below the one requested.
+    DoesNotSupportRequestedMaxEventId,
+    /// Events: the requested `notifier_created_event` differs.
+    IncompatibleNotifierCreatedEvent,
+    /// Events: the requested `notifier_dropped_event` differs.
+    IncompatibleNotifierDroppedEvent,
+    /// Events: the requested `notifier_dead_event` differs.
+    IncompatibleNotifierDeadEvent,
+    /// Events: the requested deadline differs.
+    IncompatibleDeadline,
 }
 
 /// Why `open_or_create` failed.
@@ -570,6 +590,10 @@ fn cleanup_view<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &Shm
         for p in (0..view.publisher_count()).filter_map(|i| view.publisher(i)) {
             if let Some((port_id, oldest, next)) = reclaim_port(p, n) {
                 unlink_port_segments::<P>(prefix, hash, port_id, oldest, next);
+                // Events: a dead notifier's listeners hear of it.
+                if let Some(dead) = view.dead_event() {
+                    crate::port::notifier::deliver::<P>(view, dead);
+                }
             }
         }
         // Subscribers have no data segment (an empty range); servers do.

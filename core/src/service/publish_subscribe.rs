@@ -187,6 +187,7 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
                 1
             },
             response: None,
+            event: None,
         };
         let q = 1..=MAX_QUEUE_CAPACITY;
         if cfg.max_publishers as usize > crate::config::MAX_PUBLISHERS {

@@ -287,6 +287,7 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
             user_header: TypeDetail::of::<ReqH>().map_err(too_long)?,
             max_slice_len: slice_len(self.request_max_slice_len, Req::IS_SLICE),
             response: None,
+            event: None,
         };
         // A client receives from every server and a server from every
         // client: both tables are bounded by what one receiving port holds.

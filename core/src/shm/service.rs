@@ -17,6 +17,9 @@ pub const KIND_DATA: u32 = 2;
 pub const PATTERN_PUBLISH_SUBSCRIBE: u32 = 1;
 /// Messaging pattern: request-response.
 pub const PATTERN_REQUEST_RESPONSE: u32 = 2;
+/// Pattern tag: event (notifiers in the publisher table, listeners in the
+/// subscriber table, no data segments).
+pub const PATTERN_EVENT: u32 = 3;
 
 /// Upper bounds on shared sizes, so that every layout computation stays far
 /// from overflow on 32-bit targets too.
@@ -57,7 +60,22 @@ const R_BUFFER: usize = R_PRESENT + 6;
 const R_BORROWED: usize = R_PRESENT + 7;
 const R_PAYLOAD: usize = R_PRESENT + 8;
 const R_USER_HEADER: usize = R_PAYLOAD + TYPE_WORDS;
-const STATIC_WORDS: usize = R_USER_HEADER + TYPE_WORDS;
+// The event side of an event service (zero for other patterns).
+const E_PRESENT: usize = R_USER_HEADER + TYPE_WORDS;
+const E_MAX_ID: usize = E_PRESENT + 1;
+const E_CREATED: usize = E_PRESENT + 2;
+const E_DROPPED: usize = E_PRESENT + 3;
+const E_DEAD: usize = E_PRESENT + 4;
+const E_DEADLINE_FLAG: usize = E_PRESENT + 5;
+const E_DEADLINE_LO: usize = E_PRESENT + 6;
+const E_DEADLINE_HI: usize = E_PRESENT + 7;
+const STATIC_WORDS: usize = E_PRESENT + 8;
+/// Stored for an event id that is not configured.
+const NO_EVENT: u32 = u32::MAX;
+
+/// The largest `event_id_max_value` a service may have (each listener keeps
+/// a counter per id).
+pub const MAX_EVENT_ID_LIMIT: u32 = 65_535;
 
 const FLAG_SAFE_OVERFLOW: u32 = 1;
 const FLAG_FIRE_AND_FORGET: u32 = 2;
@@ -107,6 +125,37 @@ pub struct StaticConfig {
     pub max_slice_len: u32,
     /// Request-response only: the response side.
     pub response: Option<ResponseConfig>,
+    /// Event only: the event side.
+    pub event: Option<EventConfig>,
+}
+
+/// The event side of an event service (iceoryx2's names). Notifiers use the
+/// publisher table (`max_publishers` is `max_notifiers`), listeners the
+/// subscriber table (`max_subscribers` is `max_listeners`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventConfig {
+    /// The highest event id a notifier may send (ids are `0..=max`).
+    pub event_id_max_value: u32,
+    /// Sent to every listener when a notifier is created.
+    pub notifier_created_event: Option<u32>,
+    /// Sent to every listener when a notifier is dropped.
+    pub notifier_dropped_event: Option<u32>,
+    /// Sent to every listener when a dead notifier is cleaned up.
+    pub notifier_dead_event: Option<u32>,
+    /// The longest time a notifier may stay silent, in nanoseconds.
+    pub deadline_ns: Option<u64>,
+}
+
+impl EventConfig {
+    /// Ranges that keep the layout sane, and ids within range.
+    pub fn is_valid(&self) -> bool {
+        let id_ok = |id: Option<u32>| id.is_none_or(|i| i <= self.event_id_max_value);
+        self.event_id_max_value <= MAX_EVENT_ID_LIMIT
+            && id_ok(self.notifier_created_event)
+            && id_ok(self.notifier_dropped_event)
+            && id_ok(self.notifier_dead_event)
+            && self.deadline_ns.is_none_or(|d| d > 0)
+    }
 }
 
 /// The response side of a request-response service (iceoryx2's names).
@@ -192,14 +241,15 @@ impl StaticConfig {
             && q.contains(&self.subscriber_max_buffer_size)
             && q.contains(&self.subscriber_max_borrowed_samples)
             && types_valid(&self.payload, self.payload_alignment, &self.user_header, self.max_slice_len)
-            && match (&self.response, self.pattern) {
-                (None, PATTERN_PUBLISH_SUBSCRIBE) => true,
-                (Some(r), PATTERN_REQUEST_RESPONSE) => {
+            && match (&self.response, &self.event, self.pattern) {
+                (None, None, PATTERN_PUBLISH_SUBSCRIBE) => true,
+                (Some(r), None, PATTERN_REQUEST_RESPONSE) => {
                     r.is_valid()
                         && self.history_size == 0
                         && self.subscriber_max_buffer_size == r.max_active_requests_per_client
                         && self.subscriber_max_borrowed_samples == r.max_active_requests_per_client
                 }
+                (None, Some(e), PATTERN_EVENT) => e.is_valid() && self.history_size == 0,
                 _ => false,
             }
     }
@@ -254,6 +304,23 @@ impl StaticConfig {
         Self::write_type(&words[S_PAYLOAD..S_USER_HEADER], &self.payload);
         Self::write_type(&words[S_USER_HEADER..S_MAX_SLICE], &self.user_header);
         words[S_MAX_SLICE].store(self.max_slice_len, Ordering::Relaxed);
+        if let Some(e) = &self.event {
+            let id = |i: Option<u32>| i.unwrap_or(NO_EVENT);
+            let d = e.deadline_ns.unwrap_or(0);
+            let v = [
+                1,
+                e.event_id_max_value,
+                id(e.notifier_created_event),
+                id(e.notifier_dropped_event),
+                id(e.notifier_dead_event),
+                u32::from(e.deadline_ns.is_some()),
+                d as u32,
+                (d >> 32) as u32,
+            ];
+            for (w, v) in words[E_PRESENT..STATIC_WORDS].iter().zip(v) {
+                w.store(v, Ordering::Relaxed);
+            }
+        }
         if let Some(r) = &self.response {
             let flags = if r.enable_safe_overflow { FLAG_SAFE_OVERFLOW } else { 0 }
                 | if r.enable_fire_and_forget { FLAG_FIRE_AND_FORGET } else { 0 };
@@ -321,6 +388,24 @@ impl StaticConfig {
                 }),
                 _ => return Err(ConfigError::Corrupt),
             },
+            event: match r(E_PRESENT) {
+                0 => None,
+                1 => {
+                    let id = |i: usize| Some(r(i)).filter(|&v| v != NO_EVENT);
+                    Some(EventConfig {
+                        event_id_max_value: r(E_MAX_ID),
+                        notifier_created_event: id(E_CREATED),
+                        notifier_dropped_event: id(E_DROPPED),
+                        notifier_dead_event: id(E_DEAD),
+                        deadline_ns: match r(E_DEADLINE_FLAG) {
+                            0 => None,
+                            1 => Some(u64::from(r(E_DEADLINE_LO)) | (u64::from(r(E_DEADLINE_HI)) << 32)),
+                            _ => return Err(ConfigError::Corrupt),
+                        },
+                    })
+                }
+                _ => return Err(ConfigError::Corrupt),
+            },
         };
         if cfg.is_valid() {
             Ok(cfg)
@@ -375,6 +460,12 @@ pub struct ServiceLayout {
     pub rsub_stride: usize,
     /// Offset of the response completion queue within a response connection.
     pub rcomp_off: usize,
+    /// Events: the first listener's event area.
+    pub events_off: usize,
+    /// Events: bytes per listener (wake line, summary, counters).
+    pub event_stride: usize,
+    /// Events: summary words per listener.
+    pub summary_words: usize,
     /// Total segment size.
     pub size: usize,
 }
@@ -394,7 +485,8 @@ impl ServiceLayout {
         let submission_off = 128;
         let completion_off = submission_off + Queue::words_for(cfg.subscriber_max_buffer_size) * 4;
         let conn_stride = completion_off + Queue::words_for(cfg.completion_capacity()) * 4;
-        let n = cfg.max_publishers as usize * cfg.max_subscribers as usize;
+        // Events have no queues: notifiers write into the listeners' states.
+        let n = if cfg.event.is_some() { 0 } else { cfg.max_publishers as usize * cfg.max_subscribers as usize };
         let conns_off = b.add(n * conn_stride, 64);
         // Request-response: per client a line (or more) of channel words;
         // per server and client a response connection: server line,
@@ -412,6 +504,16 @@ impl ServiceLayout {
         let rcomp_off = rsub_off + k * rsub_stride;
         let rconn_stride = if k > 0 { rcomp_off + Queue::words_for(rcomp) * 4 } else { 0 };
         let rconns_off = b.add(cfg.max_subscribers as usize * cfg.max_publishers as usize * rconn_stride, 64);
+        // Events: per listener a wake line, the summary bitmap, the counters.
+        let (summary_words, event_stride) = match &cfg.event {
+            Some(e) => {
+                let sw = super::event::summary_words(e.event_id_max_value);
+                let counters = e.event_id_max_value as usize + 1;
+                (sw, 64 + super::align_up(sw * 4, 64) + super::align_up(counters * 4, 64))
+            }
+            None => (0, 0),
+        };
+        let events_off = b.add(cfg.max_subscribers as usize * event_stride, 64);
         Self {
             static_off,
             state_off,
@@ -431,6 +533,9 @@ impl ServiceLayout {
             rsub_off,
             rsub_stride,
             rcomp_off,
+            events_off,
+            event_stride,
+            summary_words,
             size: b.size(),
         }
     }
@@ -584,6 +689,8 @@ pub struct ServiceView {
     channels: u32,
     rbuffer: u32,
     rcompletion: u32,
+    event_max_id: Option<u32>,
+    dead_event: Option<u32>,
 }
 
 /// Request-response: the response connection from server slot `s` to
@@ -657,7 +764,31 @@ impl ServiceView {
             channels: cfg.response.as_ref().map_or(0, |r| r.max_active_requests_per_client),
             rbuffer: cfg.response.as_ref().map_or(0, |r| r.max_response_buffer_size),
             rcompletion: cfg.response.as_ref().map_or(0, |r| r.completion_capacity()),
+            event_max_id: cfg.event.as_ref().map(|e| e.event_id_max_value),
+            dead_event: cfg.event.as_ref().and_then(|e| e.notifier_dead_event),
         })
+    }
+
+    /// Events: listener slot `l`'s wake word and event state.
+    pub fn listener_event(&self, l: u32) -> Option<(super::event::Waker<'_>, super::event::EventState<'_>)> {
+        let max = self.event_max_id?;
+        if l >= self.max_sub {
+            return None;
+        }
+        let base = self.layout.events_off + l as usize * self.layout.event_stride;
+        let w = self.region.words(base, self.layout.event_stride / 4);
+        let summary_at = 16;
+        let counters_at = summary_at + super::align_up(self.layout.summary_words * 4, 64) / 4;
+        let state = super::event::EventState::new(
+            w.get(summary_at..summary_at + self.layout.summary_words)?,
+            w.get(counters_at..counters_at + max as usize + 1)?,
+        )?;
+        Some((super::event::Waker::new(w.first()?), state))
+    }
+
+    /// Events: the id sent to listeners when a dead notifier is cleaned up.
+    pub fn dead_event(&self) -> Option<u32> {
+        self.dead_event
     }
 
     /// The layout.
@@ -793,6 +924,7 @@ mod tests {
             user_header: TypeDetail::of::<()>().unwrap(),
             max_slice_len: 1,
             response: None,
+            event: None,
         }
     }
 

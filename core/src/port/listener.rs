@@ -1,0 +1,134 @@
+//! Listener: sleeps until notifiers of its event service send ids.
+
+use super::{ListenerCreateError, ListenerWaitError};
+use crate::platform::{Platform, Termination, WaitOutcome};
+use crate::service::event::{Event, EventId};
+use crate::service::ServiceCore;
+use crate::shm::event::{EventState, Waker};
+use crate::sync::as_signal_word;
+use core::time::Duration;
+
+/// One pending event: its id and how many notifications of it arrived
+/// since the last wait (they coalesce).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct EventActivation {
+    /// The event id.
+    pub id: EventId,
+    /// Notifications of this id since it was last delivered.
+    pub count: u32,
+}
+
+/// Configures a listener.
+pub struct ListenerBuilder<'s, P: Platform> {
+    service: &'s Event<P>,
+}
+
+impl<'s, P: Platform> ListenerBuilder<'s, P> {
+    pub(crate) fn new(service: &'s Event<P>) -> Self {
+        Self { service }
+    }
+
+    /// Creates the listener: takes a listener slot (its counters start at
+    /// zero; notifications sent before it existed are not seen).
+    pub fn create(self) -> Result<Listener<'s, P>, ListenerCreateError> {
+        let core = &self.service.core;
+        let (slot_index, gen) = (0..core.config.max_subscribers)
+            .find_map(|i| Some((i, core.view.subscriber(i)?.try_claim()?)))
+            .ok_or(ListenerCreateError::ExceedsMaxSupportedListeners)?;
+        let slot = core.view.subscriber(slot_index).ok_or(ListenerCreateError::ExceedsMaxSupportedListeners)?;
+        let Some((waker, state)) = core.view.listener_event(slot_index) else {
+            slot.leave(gen);
+            return Err(ListenerCreateError::ExceedsMaxSupportedListeners);
+        };
+        state.clear();
+        let id = crate::node::unique_id::<P>(core.liveness, core.node_id);
+        slot.set_port(core.node_slot, id);
+        slot.activate(gen);
+        core.view.bump_epoch();
+        Ok(Listener { core, slot: slot_index, gen, id, waker, state })
+    }
+}
+
+/// Waits for the events of a service. Not `Sync` (one thread per port).
+pub struct Listener<'s, P: Platform> {
+    core: &'s ServiceCore<P>,
+    slot: u32,
+    gen: u16,
+    id: u64,
+    waker: Waker<'s>,
+    state: EventState<'s>,
+}
+
+impl<P: Platform> Listener<'_, P> {
+    /// This listener's unique id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Hands every pending event to `f` without waiting; returns how many
+    /// ids it delivered.
+    pub fn try_wait(&self, mut f: impl FnMut(EventActivation)) -> Result<usize, ListenerWaitError> {
+        Ok(self.collect(&mut f))
+    }
+
+    /// Waits at most `timeout` for events, then hands every pending one to
+    /// `f`; returns how many ids it delivered (0: the time passed).
+    pub fn timed_wait(
+        &self,
+        timeout: Duration,
+        mut f: impl FnMut(EventActivation),
+    ) -> Result<usize, ListenerWaitError> {
+        self.wait(Some(timeout), &mut f)
+    }
+
+    /// Sleeps until events arrive, then hands every pending one to `f`;
+    /// returns how many ids it delivered (at least one). SIGINT or SIGTERM
+    /// end the wait with an error (on platforms that have them).
+    pub fn blocking_wait(&self, mut f: impl FnMut(EventActivation)) -> Result<usize, ListenerWaitError> {
+        self.wait(None, &mut f)
+    }
+
+    fn collect(&self, f: &mut dyn FnMut(EventActivation)) -> usize {
+        self.state.collect(&mut |id, count| f(EventActivation { id: EventId::new(id), count }))
+    }
+
+    fn wait(&self, timeout: Option<Duration>, f: &mut dyn FnMut(EventActivation)) -> Result<usize, ListenerWaitError> {
+        let start = P::now();
+        loop {
+            let n = self.collect(f);
+            if n > 0 {
+                return Ok(n);
+            }
+            // The protocol of `shm::event`: announce, check again, sleep.
+            let value = self.waker.announce();
+            if self.state.pending() {
+                continue;
+            }
+            let left = match timeout {
+                Some(t) => match t.checked_sub(P::now().saturating_sub(start)) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return Ok(0),
+                },
+                None => None,
+            };
+            if P::signal_wait(as_signal_word(self.waker.word), value, left) == WaitOutcome::Interrupted {
+                match P::take_termination_request() {
+                    Some(Termination::Interrupt) => return Err(ListenerWaitError::Interrupt),
+                    Some(Termination::Terminate) => return Err(ListenerWaitError::TerminationRequest),
+                    None => {}
+                }
+            }
+        }
+    }
+}
+
+impl<P: Platform> Drop for Listener<'_, P> {
+    fn drop(&mut self) {
+        let view = &self.core.view;
+        if let Some(slot) = view.subscriber(self.slot) {
+            slot.leave(self.gen);
+        }
+        view.bump_epoch();
+    }
+}

@@ -1,0 +1,144 @@
+//! Notifier: wakes the listeners of an event service with an event id.
+
+use super::{NotifierCreateError, NotifierNotifyError};
+use crate::platform::Platform;
+use crate::service::event::{Event, EventId};
+use crate::service::ServiceCore;
+use crate::shm::service::{split_state, status, ServiceView};
+use crate::sync::as_signal_word;
+use core::cell::Cell;
+use core::time::Duration;
+
+/// Adds one notification of `id` to every active listener of the service
+/// and wakes those that sleep; returns how many listeners it reached.
+pub(crate) fn deliver<P: Platform>(view: &ServiceView, id: u32) -> usize {
+    let mut reached = 0;
+    for l in 0..view.subscriber_count() {
+        let active = view.subscriber(l).is_some_and(|s| split_state(s.state()).1 == status::ACTIVE);
+        let Some((waker, state)) = view.listener_event(l).filter(|_| active) else { continue };
+        if !state.raise(id) {
+            continue;
+        }
+        if waker.signal() {
+            P::signal_wake_all(as_signal_word(waker.word));
+        }
+        reached += 1;
+    }
+    reached
+}
+
+/// Configures a notifier.
+pub struct NotifierBuilder<'s, P: Platform> {
+    service: &'s Event<P>,
+    default_id: EventId,
+}
+
+impl<'s, P: Platform> NotifierBuilder<'s, P> {
+    pub(crate) fn new(service: &'s Event<P>) -> Self {
+        Self { service, default_id: EventId::new(0) }
+    }
+
+    /// The id [`Notifier::notify`] sends (default 0).
+    pub fn default_event_id(mut self, id: EventId) -> Self {
+        self.default_id = id;
+        self
+    }
+
+    /// Creates the notifier: takes a notifier slot and, if the service has a
+    /// `notifier_created_event`, sends it.
+    pub fn create(self) -> Result<Notifier<'s, P>, NotifierCreateError> {
+        let core = &self.service.core;
+        let cfg = self.service.event_config();
+        if self.default_id.as_value() > cfg.event_id_max_value {
+            return Err(NotifierCreateError::EventIdOutOfBounds);
+        }
+        let (slot_index, gen) = (0..core.config.max_publishers)
+            .find_map(|i| Some((i, core.view.publisher(i)?.try_claim()?)))
+            .ok_or(NotifierCreateError::ExceedsMaxSupportedNotifiers)?;
+        let slot = core.view.publisher(slot_index).ok_or(NotifierCreateError::ExceedsMaxSupportedNotifiers)?;
+        let id = crate::node::unique_id::<P>(core.liveness, core.node_id);
+        slot.set_port(core.node_slot, id);
+        slot.activate(gen);
+        core.view.bump_epoch();
+        if let Some(created) = cfg.notifier_created_event {
+            deliver::<P>(&core.view, created);
+        }
+        Ok(Notifier {
+            core,
+            slot: slot_index,
+            gen,
+            id,
+            max_id: cfg.event_id_max_value,
+            dropped: cfg.notifier_dropped_event,
+            deadline: cfg.deadline_ns.map(Duration::from_nanos),
+            default_id: self.default_id,
+            last: Cell::new(P::now()),
+        })
+    }
+}
+
+/// Wakes the listeners of an event service. Not `Sync` (one thread per
+/// port); dropping it sends the service's `notifier_dropped_event`, if any.
+pub struct Notifier<'s, P: Platform> {
+    core: &'s ServiceCore<P>,
+    slot: u32,
+    gen: u16,
+    id: u64,
+    max_id: u32,
+    dropped: Option<u32>,
+    deadline: Option<Duration>,
+    default_id: EventId,
+    last: Cell<Duration>,
+}
+
+impl<P: Platform> Notifier<'_, P> {
+    /// This notifier's unique id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The service's deadline, if any.
+    pub fn deadline(&self) -> Option<Duration> {
+        self.deadline
+    }
+
+    /// Sends the default event id to every listener; returns how many it
+    /// reached. No system call unless a listener sleeps.
+    pub fn notify(&self) -> Result<usize, NotifierNotifyError> {
+        self.notify_with_custom_event_id(self.default_id)
+    }
+
+    /// Sends `id` to every listener; returns how many it reached. An id
+    /// above the service's `event_id_max_value` is refused
+    /// ([`NotifierNotifyError::EventIdOutOfBounds`], nothing sent). With a
+    /// deadline, a notification later than the deadline after the previous
+    /// one (or after creation) still goes out and returns
+    /// [`NotifierNotifyError::MissedDeadline`].
+    pub fn notify_with_custom_event_id(&self, id: EventId) -> Result<usize, NotifierNotifyError> {
+        if id.as_value() > self.max_id {
+            return Err(NotifierNotifyError::EventIdOutOfBounds);
+        }
+        let delivered = deliver::<P>(&self.core.view, id.as_value());
+        if let Some(deadline) = self.deadline {
+            let now = P::now();
+            let silent = now.saturating_sub(self.last.replace(now));
+            if silent > deadline {
+                return Err(NotifierNotifyError::MissedDeadline { delivered });
+            }
+        }
+        Ok(delivered)
+    }
+}
+
+impl<P: Platform> Drop for Notifier<'_, P> {
+    fn drop(&mut self) {
+        let view = &self.core.view;
+        if let Some(slot) = view.publisher(self.slot) {
+            slot.leave(self.gen);
+        }
+        view.bump_epoch();
+        if let Some(dropped) = self.dropped {
+            deliver::<P>(view, dropped);
+        }
+    }
+}
