@@ -58,7 +58,6 @@ pub type ResponseMut<'a, 'r, Req, Res, ReqH = (), ResH = ()> =
 pub type ResponseMutUninit<'a, 'r, Req, Res, ReqH = (), ResH = ()> =
     icefloe_core::ResponseMutUninit<'a, 'r, Linux, Req, Res, ReqH, ResH>;
 
-/// Everything an application needs, in one `use`.
 /// An event service of this platform.
 pub type Event = icefloe_core::Event<Linux>;
 /// A notifier of this platform.
@@ -66,6 +65,7 @@ pub type Notifier<'s> = icefloe_core::Notifier<'s, Linux>;
 /// A listener of this platform.
 pub type Listener<'s> = icefloe_core::Listener<'s, Linux>;
 
+/// Everything an application needs, in one `use`.
 pub mod prelude {
     pub use crate::{
         ActiveRequest, AllocationStrategy, BackpressureStrategy, Client, Event, EventActivation, EventId, Linux,
