@@ -35,12 +35,12 @@ pub use name::{NameError, NodeName, ServiceName};
 pub use node::{CleanupState, Node, NodeBuilder, NodeCreationError, NodeWaitError};
 pub use platform::Platform;
 pub use port::client::{Client, ClientBuilder, PendingResponse, RequestMut, RequestMutUninit, Response};
+pub use port::listener::{EventActivation, Listener, ListenerBuilder};
+pub use port::notifier::{Notifier, NotifierBuilder};
 pub use port::publisher::{ChunkStats, Publisher, PublisherBuilder};
 pub use port::sample::{ChunkMut, ChunkMutUninit, Sample, SampleMut, SampleMutUninit};
 pub use port::server::{ActiveRequest, ResponseMut, ResponseMutUninit, Server, ServerBuilder};
 pub use port::subscriber::{Subscriber, SubscriberBuilder};
-pub use port::listener::{EventActivation, Listener, ListenerBuilder};
-pub use port::notifier::{Notifier, NotifierBuilder};
 pub use port::{
     AllocationStrategy, BackpressureStrategy, ClientCreateError, ListenerCreateError, ListenerWaitError, LoanError,
     NotifierCreateError, NotifierNotifyError, PublisherCreateError, ReceiveError, RequestSendError, SendError,

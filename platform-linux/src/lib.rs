@@ -13,7 +13,7 @@ pub use icefloe_core::{
     ServerCreateError, ServiceCreateError, ServiceName, ServiceOpenError, ServiceOpenOrCreateError,
     SubscriberCreateError, ZeroCopySend,
 };
-pub use os::{Linux, LinuxShm};
+pub use os::{futex_calls, FutexCalls, Linux, LinuxShm};
 
 /// A node on Linux.
 pub type Node = icefloe_core::Node<Linux>;

@@ -110,6 +110,25 @@ fn map(fd: &OwnedFd, len: usize, access: Access) -> Result<LinuxShm, ShmError> {
 // ---- termination requests ---------------------------------------------------
 
 static TERMINATION: AtomicU32 = AtomicU32::new(0);
+
+static FUTEX_WAITS: AtomicU64 = AtomicU64::new(0);
+static FUTEX_WAKES: AtomicU64 = AtomicU64::new(0);
+
+/// How many futex system calls this process's icefloe made: waits and
+/// wakes. A notification or a send that nobody waits for makes none; tests
+/// and diagnostics read these to check it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct FutexCalls {
+    /// `FUTEX_WAIT` calls (a sleeping listener or receiver).
+    pub waits: u64,
+    /// `FUTEX_WAKE` calls (a notification or send that found a sleeper).
+    pub wakes: u64,
+}
+
+/// The futex system calls made so far by this process (see [`FutexCalls`]).
+pub fn futex_calls() -> FutexCalls {
+    FutexCalls { waits: FUTEX_WAITS.load(Ordering::Relaxed), wakes: FUTEX_WAKES.load(Ordering::Relaxed) }
+}
 static HANDLERS: std::sync::Once = std::sync::Once::new();
 
 extern "C" fn on_signal(sig: libc::c_int) {
@@ -218,6 +237,7 @@ impl Platform for Linux {
             tv_sec: d.as_secs().min(i64::MAX as u64) as i64,
             tv_nsec: i64::from(d.subsec_nanos()),
         });
+        FUTEX_WAITS.fetch_add(1, Ordering::Relaxed);
         match futex::wait(word, futex::Flags::empty(), expected, ts.as_ref()) {
             Ok(()) | Err(Errno::AGAIN) => WaitOutcome::Woken,
             Err(Errno::TIMEDOUT) => WaitOutcome::TimedOut,
@@ -227,6 +247,7 @@ impl Platform for Linux {
     }
 
     fn signal_wake_all(word: &SignalWord) {
+        FUTEX_WAKES.fetch_add(1, Ordering::Relaxed);
         let _ = rustix::thread::futex::wake(word, rustix::thread::futex::Flags::empty(), i32::MAX as u32);
     }
 

@@ -27,7 +27,9 @@ use crate::node::Node;
 use crate::platform::Platform;
 use crate::port::listener::ListenerBuilder;
 use crate::port::notifier::NotifierBuilder;
-use crate::shm::service::{EventConfig, ServiceLayout, StaticConfig, MAX_EVENT_ID_LIMIT, MAX_NODES_LIMIT, PATTERN_EVENT};
+use crate::shm::service::{
+    EventConfig, ServiceLayout, StaticConfig, MAX_EVENT_ID_LIMIT, MAX_NODES_LIMIT, PATTERN_EVENT,
+};
 use crate::zero_copy::TypeDetail;
 use core::time::Duration;
 
