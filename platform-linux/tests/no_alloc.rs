@@ -3,20 +3,33 @@
 
 use icefloe_linux::prelude::*;
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 struct Counting;
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
 
 thread_local! {
     /// Set on the thread under test only: the test harness's own threads
     /// (its main thread waiting for results) allocate on their own schedule.
     static COUNTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// This thread's allocations while counting: each test reads its own
+    /// (tests run in parallel threads).
+    static MINE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
+
+/// Allocations counted on the calling thread so far.
+struct Allocations;
+
+impl Allocations {
+    fn load(&self, _: Ordering) -> usize {
+        MINE.with(|m| m.get())
+    }
+}
+
+static ALLOCATIONS: Allocations = Allocations;
 
 fn count() {
     if COUNTING.try_with(|c| c.get()).unwrap_or(false) {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+        let _ = MINE.try_with(|m| m.set(m.get() + 1));
     }
 }
 
@@ -129,5 +142,56 @@ fn request_response_round_trips_allocate_nothing_even_after_growth() {
         assert!(total > 0);
         assert!(client.number_of_growths() >= 2 && server.number_of_growths() >= 2);
         assert_eq!(during, 0, "{during} heap allocations in 10,000 steady-state request-response round trips");
+    }
+}
+
+#[test]
+fn notify_and_wait_allocate_nothing() {
+    let prefix = format!("c{}_", std::process::id() % 100_000);
+    {
+        let node = NodeBuilder::new().prefix(&prefix).unwrap().create().unwrap();
+        let event = node.service_builder(&ServiceName::new("alloc_ev").unwrap()).event().create().unwrap();
+        let listener = event.listener_builder().create().unwrap();
+        let notifier = event.notifier_builder().create().unwrap();
+        // Blocking waits woken from another thread: a peer that answers
+        // every notification on a second service.
+        let back = node.service_builder(&ServiceName::new("alloc_back").unwrap()).event().create().unwrap();
+        let back_listener = back.listener_builder().create().unwrap();
+        let rounds = 10_000usize;
+        std::thread::scope(|s| {
+            let (event, back_listener) = (&event, &back_listener);
+            s.spawn(move || {
+                let answer = event.notifier_builder().default_event_id(EventId::new(1)).create().unwrap();
+                let mut seen = 0;
+                while seen < rounds {
+                    back_listener.blocking_wait(|e| seen += e.count as usize).unwrap();
+                    answer.notify().unwrap();
+                }
+            });
+            let ping = back.notifier_builder().create().unwrap();
+            COUNTING.with(|c| c.set(true));
+            let before = ALLOCATIONS.load(Ordering::SeqCst);
+            let mut total = 0u64;
+            for i in 0..rounds {
+                notifier.notify().unwrap();
+                listener.try_wait(|e| total += u64::from(e.count)).unwrap();
+                ping.notify().unwrap();
+                let mut answered = 0;
+                while answered == 0 {
+                    listener
+                        .timed_wait(std::time::Duration::from_secs(20), |e| {
+                            if e.id.as_value() == 1 {
+                                answered += 1;
+                            }
+                        })
+                        .unwrap();
+                }
+                assert!(answered == 1 || i == 0);
+            }
+            let during = ALLOCATIONS.load(Ordering::SeqCst) - before;
+            COUNTING.with(|c| c.set(false));
+            assert!(total >= rounds as u64);
+            assert_eq!(during, 0, "{during} heap allocations in {rounds} notify/wait rounds");
+        });
     }
 }

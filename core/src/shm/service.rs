@@ -964,6 +964,63 @@ mod tests {
         assert_eq!(StaticConfig::read(&words), Err(ConfigError::Corrupt));
     }
 
+    fn event_cfg() -> StaticConfig {
+        StaticConfig {
+            pattern: PATTERN_EVENT,
+            history_size: 0,
+            event: Some(EventConfig {
+                event_id_max_value: 40,
+                notifier_created_event: Some(0),
+                notifier_dropped_event: None,
+                notifier_dead_event: Some(40),
+                deadline_ns: Some(5_000_000_000),
+            }),
+            ..cfg()
+        }
+    }
+
+    #[test]
+    fn event_config_round_trips_and_rejects_garbage() {
+        let c = event_cfg();
+        let words: std::vec::Vec<AtomicU32> = (0..STATIC_WORDS).map(|_| AtomicU32::new(0)).collect();
+        c.write(&words);
+        assert_eq!(StaticConfig::read(&words), Ok(c));
+        // An id past the maximum, an unknown presence or deadline flag,
+        // an event part on another pattern: all garbage.
+        for (at, bad) in [(E_DEAD, 41), (E_PRESENT, 2), (E_DEADLINE_FLAG, 7), (E_MAX_ID, MAX_EVENT_ID_LIMIT + 1)] {
+            let keep = words[at].load(Ordering::Relaxed);
+            words[at].store(bad, Ordering::Relaxed);
+            assert_eq!(StaticConfig::read(&words), Err(ConfigError::Corrupt), "word {at} = {bad} accepted");
+            words[at].store(keep, Ordering::Relaxed);
+        }
+        words[S_PATTERN].store(PATTERN_PUBLISH_SUBSCRIBE, Ordering::Relaxed);
+        assert_eq!(StaticConfig::read(&words), Err(ConfigError::Corrupt));
+    }
+
+    #[test]
+    fn listener_event_areas_lie_within_the_segment_and_apart() {
+        let c = event_cfg();
+        let l = ServiceLayout::of(&c);
+        assert_eq!(l.events_off + 3 * l.event_stride, l.size);
+        assert_eq!(l.conns_off, l.channels_off, "events have no connections");
+        let mem: std::vec::Vec<u64> = std::vec![0; l.size / 8];
+        // SAFETY: the vector is valid for `l.size` bytes, 8-aligned, and
+        // outlives the region; it is accessed only through atomics.
+        let region = unsafe { Region::new(mem.as_ptr() as *mut u8, l.size) };
+        let v = ServiceView::new(region, &c).unwrap();
+        assert!(v.listener_event(3).is_none());
+        let (w0, e0) = v.listener_event(0).unwrap();
+        let (w2, e2) = v.listener_event(2).unwrap();
+        assert_eq!(e2.max_id(), 40);
+        assert!(e2.raise(40) && e2.raise(0));
+        assert!(!e0.pending(), "listeners share no counter");
+        assert!(!w2.signal() && w0.announce() == 1, "listeners share no wake word");
+        let mut got = std::vec::Vec::new();
+        e2.collect(&mut |id, n| got.push((id, n)));
+        assert_eq!(got, [(0, 1), (40, 1)]);
+        assert_eq!(v.dead_event(), Some(40));
+    }
+
     #[test]
     fn response_connections_lie_within_the_segment_and_apart() {
         let c = rr_cfg();
