@@ -24,6 +24,7 @@ pub fn run_all<P: Platform>(prefix: &str) {
     signal::<P>();
     liveness::<P>();
     clock::<P>();
+    events::<P>(prefix);
 }
 
 /// Create is exclusive and zero-fills; open sees the same bytes; read-only
@@ -109,4 +110,51 @@ pub fn clock<P: Platform>() {
     P::sleep(Duration::from_millis(5)).expect("no termination request");
     let b = P::now();
     assert!(b >= a + Duration::from_millis(5), "sleep returned early or clock not monotonic");
+}
+
+/// Events through this platform's shared memory and waits: notifications
+/// coalesce with counts, a timed wait with nothing pending times out, an id
+/// out of range is refused, and the service leaves nothing behind. (Waking a
+/// sleeper from another thread or task needs threads: each platform's own
+/// tests do that.)
+pub fn events<P: Platform>(prefix: &str) {
+    use crate::{EventId, NodeBuilder, NotifierNotifyError, ServiceName};
+    {
+        let node = NodeBuilder::<P>::new().prefix(prefix).expect("prefix").create().expect("node");
+        let event = node
+            .service_builder(&ServiceName::new("conformance/event").expect("name"))
+            .event()
+            .event_id_max_value(15)
+            .create()
+            .expect("event service");
+        let listener = event.listener_builder().create().expect("listener");
+        let notifier = event.notifier_builder().default_event_id(EventId::new(3)).create().expect("notifier");
+        assert_eq!(notifier.notify(), Ok(1), "the listener was not reached");
+        assert_eq!(notifier.notify(), Ok(1));
+        assert_eq!(notifier.notify_with_custom_event_id(EventId::new(15)), Ok(1));
+        assert_eq!(
+            notifier.notify_with_custom_event_id(EventId::new(16)),
+            Err(NotifierNotifyError::EventIdOutOfBounds)
+        );
+        let mut got = [(0u32, 0u32); 4];
+        let mut n = 0;
+        let delivered = listener
+            .timed_wait(Duration::from_secs(5), |e| {
+                got[n] = (e.id.as_value(), e.count);
+                n += 1;
+            })
+            .expect("wait");
+        assert_eq!(delivered, 2);
+        assert_eq!(&got[..n], &[(3, 2), (15, 1)], "notifications did not coalesce into counts");
+        let t0 = P::now();
+        assert_eq!(listener.timed_wait(Duration::from_millis(20), |_| panic!("nothing was sent")), Ok(0));
+        assert!(P::now() - t0 >= Duration::from_millis(15), "a timed wait returned early");
+    }
+    let mut left = 0;
+    P::shm_list(prefix, &mut |_| {
+        left += 1;
+        true
+    })
+    .expect("list");
+    assert_eq!(left, 0, "the event service left segments behind");
 }

@@ -8,7 +8,7 @@ use common::*;
 use icefloe_core::platform::Platform;
 use icefloe_core::sync::{Ordering, SignalWord};
 use icefloe_core::{
-    AllocationStrategy, LoanError, NodeBuilder, PublisherCreateError, ServiceCreateError, ServiceName,
+    AllocationStrategy, EventId, LoanError, NodeBuilder, PublisherCreateError, ServiceCreateError, ServiceName,
     SubscriberCreateError,
 };
 use icefloe_freertos::{FreeRtos, ARENA_BYTES};
@@ -331,7 +331,112 @@ fn an_arena_too_small_fails_at_creation() {
     assert_arena_empty("the arena-size check");
 }
 
+// ---- events between tasks ----------------------------------------------
+
+static EV_STATE: SignalWord = SignalWord::new(0);
+static EV_SEEN: SignalWord = SignalWord::new(0);
+
+fn event_service(node: &Node) -> icefloe_core::Event<FreeRtos> {
+    node.service_builder(&name("fr/bell"))
+        .event()
+        .max_notifiers(2)
+        .max_listeners(2)
+        .max_nodes(4)
+        .event_id_max_value(31)
+        .notifier_dead_event(EventId::new(31))
+        .open_or_create()
+        .expect("event service")
+}
+
+/// Sleeps in `blocking_wait` (a task notification) until events arrive;
+/// records the ids and counts it got, as `id * 1000 + count`, one batch at
+/// a time, until it sees the dead event.
+fn listener_task() {
+    guarded(|| {
+        let node = node();
+        let event = event_service(&node);
+        let listener = event.listener_builder().create().expect("listener");
+        announce(&EV_STATE, 1);
+        let mut done = false;
+        while !done {
+            let mut batch = 0u32;
+            listener
+                .blocking_wait(|e| {
+                    batch = batch * 100_000 + e.id.as_value() * 1000 + e.count;
+                    done |= e.id.as_value() == 31;
+                })
+                .expect("blocking wait");
+            announce(&EV_SEEN, batch);
+            wait_for(&EV_STATE, EV_STATE.load(Ordering::Acquire) + 1);
+        }
+    });
+    bump(&PS_DONE);
+}
+
+static DOOMED: SignalWord = SignalWord::new(0);
+
+/// A notifier that is deleted while it lives (its node never dropped).
+fn doomed_notifier_task() {
+    let node = ManuallyDrop::new(node());
+    let event = ManuallyDrop::new(event_service(&node));
+    let notifier = ManuallyDrop::new(event.notifier_builder().create().expect("doomed notifier"));
+    let _ = notifier.notify_with_custom_event_id(EventId::new(5));
+    announce(&DOOMED, 1);
+    loop {
+        icefloe_freertos::task::delay_ticks(1000);
+    }
+}
+
+fn events_between_tasks() {
+    PS_DONE.store(0, Ordering::Release);
+    {
+        let node = node();
+        let event = event_service(&node);
+        // The listener runs at a higher priority: each notification wakes it
+        // at once, from its sleep on a task notification.
+        spawn(c"listener", 3, listener_task);
+        wait_for(&EV_STATE, 1);
+        let notifier = event.notifier_builder().default_event_id(EventId::new(7)).create().unwrap();
+        // The listener's loop: sleep in `blocking_wait`, report the batch in
+        // EV_SEEN, then hold until EV_STATE moves on.
+        let go_on = || announce(&EV_STATE, EV_STATE.load(Ordering::Acquire) + 1);
+        for round in 1..=5u32 {
+            EV_SEEN.store(0, Ordering::Release);
+            if round > 1 {
+                go_on();
+            }
+            assert_eq!(notifier.notify().unwrap(), 1);
+            wait_for(&EV_SEEN, 1);
+            assert_eq!(EV_SEEN.load(Ordering::Acquire), 7001, "round {round}: one notification of id 7");
+        }
+        // Two notifications while the listener holds (not waiting) coalesce.
+        notifier.notify_with_custom_event_id(EventId::new(2)).unwrap();
+        notifier.notify_with_custom_event_id(EventId::new(2)).unwrap();
+        EV_SEEN.store(0, Ordering::Release);
+        go_on();
+        wait_for(&EV_SEEN, 1);
+        assert_eq!(EV_SEEN.load(Ordering::Acquire), 2002, "two notifications of id 2 coalesce into a count of 2");
+        // A notifier task that is deleted: cleanup sends the dead event.
+        let doomed = spawn(c"doomed", 2, doomed_notifier_task);
+        wait_for(&DOOMED, 1);
+        EV_SEEN.store(0, Ordering::Release);
+        go_on();
+        wait_for(&EV_SEEN, 1);
+        assert_eq!(EV_SEEN.load(Ordering::Acquire), 5001);
+        EV_SEEN.store(0, Ordering::Release);
+        go_on();
+        doomed.delete();
+        assert_eq!(node.cleanup_dead_nodes().cleanups, 1, "the deleted notifier's node was not cleaned up");
+        wait_for(&EV_SEEN, 1);
+        assert_eq!(EV_SEEN.load(Ordering::Acquire), 31_001, "the dead event did not reach the listener");
+        go_on();
+        wait_for(&PS_DONE, 1);
+    }
+    assert_arena_empty("the event scenario");
+}
+
 fn body() {
+    events_between_tasks();
     publish_subscribe_between_tasks();
     request_response_between_tasks();
     deleted_task_is_cleaned_up();
