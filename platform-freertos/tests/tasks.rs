@@ -370,10 +370,11 @@ fn listener_task() {
             wait_for(&EV_STATE, EV_STATE.load(Ordering::Acquire) + 1);
         }
     });
-    bump(&PS_DONE);
+    bump(&EV_DONE);
 }
 
 static DOOMED: SignalWord = SignalWord::new(0);
+static EV_DONE: SignalWord = SignalWord::new(0);
 
 /// A notifier that is deleted while it lives (its node never dropped).
 fn doomed_notifier_task() {
@@ -388,7 +389,6 @@ fn doomed_notifier_task() {
 }
 
 fn events_between_tasks() {
-    PS_DONE.store(0, Ordering::Release);
     {
         let node = node();
         let event = event_service(&node);
@@ -430,7 +430,7 @@ fn events_between_tasks() {
         wait_for(&EV_SEEN, 1);
         assert_eq!(EV_SEEN.load(Ordering::Acquire), 31_001, "the dead event did not reach the listener");
         go_on();
-        wait_for(&PS_DONE, 1);
+        wait_for(&EV_DONE, 1);
     }
     assert_arena_empty("the event scenario");
 }
