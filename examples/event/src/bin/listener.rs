@@ -1,0 +1,4 @@
+//! Sleeps until events arrive and prints them, until Ctrl-C.
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    example_event::run_listener().map(|_| ())
+}

@@ -1,0 +1,4 @@
+//! Sends an event once a second until Ctrl-C (iceoryx2's example).
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    example_event::run_notifier(None, std::time::Duration::from_secs(1))
+}
