@@ -9,7 +9,7 @@ use rustix::fd::OwnedFd;
 use rustix::fs::Mode;
 use rustix::io::Errno;
 use rustix::mm::{MapFlags, ProtFlags};
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// The Linux platform.
@@ -131,9 +131,35 @@ pub fn futex_calls() -> FutexCalls {
 }
 static HANDLERS: std::sync::Once = std::sync::Once::new();
 
+/// Words threads of this process sleep on right now (their addresses): a
+/// termination request wakes them, whichever thread the signal lands on.
+static SLEEPING: [AtomicUsize; 64] = [const { AtomicUsize::new(0) }; 64];
+
+/// The longest one futex sleep lasts: a request that arrives between a
+/// sleeper's last check and its sleep (or a sleeper the table had no room
+/// for) is noticed within this; the caller sees a spurious wake and sleeps
+/// again if nothing happened.
+const TERMINATION_BACKSTOP: Duration = Duration::from_millis(250);
+
 extern "C" fn on_signal(sig: libc::c_int) {
-    // Only an atomic store: async-signal-safe.
+    // Atomic loads and stores and raw futex wakes: async-signal-safe.
     TERMINATION.store(sig as u32, Ordering::SeqCst);
+    for s in &SLEEPING {
+        let at = s.load(Ordering::SeqCst);
+        if at != 0 {
+            // SAFETY: the address was a live `SignalWord` when registered;
+            // if its sleeper has left and its memory is gone, the kernel
+            // answers EFAULT without touching user memory.
+            let word = unsafe { &*(at as *const SignalWord) };
+            let _ = rustix::thread::futex::wake(word, rustix::thread::futex::Flags::empty(), i32::MAX as u32);
+        }
+    }
+}
+
+/// Registers `word` as slept on; the slot to free afterwards, if any.
+fn register_sleeper(word: &SignalWord) -> Option<usize> {
+    let at = word as *const SignalWord as usize;
+    SLEEPING.iter().position(|s| s.compare_exchange(0, at, Ordering::SeqCst, Ordering::Relaxed).is_ok())
 }
 
 fn install_handlers() {
@@ -233,17 +259,31 @@ impl Platform for Linux {
 
     fn signal_wait(word: &SignalWord, expected: u32, timeout: Option<Duration>) -> WaitOutcome {
         use rustix::thread::futex;
-        let ts = timeout.map(|d| rustix::time::Timespec {
-            tv_sec: d.as_secs().min(i64::MAX as u64) as i64,
-            tv_nsec: i64::from(d.subsec_nanos()),
-        });
-        FUTEX_WAITS.fetch_add(1, Ordering::Relaxed);
-        match futex::wait(word, futex::Flags::empty(), expected, ts.as_ref()) {
-            Ok(()) | Err(Errno::AGAIN) => WaitOutcome::Woken,
-            Err(Errno::TIMEDOUT) => WaitOutcome::TimedOut,
-            Err(Errno::INTR) if peek_termination().is_some() => WaitOutcome::Interrupted,
-            Err(_) => WaitOutcome::Woken,
+        // A termination request wakes registered sleepers (the signal may
+        // land on another thread); the backstop bounds the rest.
+        let slot = register_sleeper(word);
+        let outcome = if peek_termination().is_some() {
+            WaitOutcome::Interrupted
+        } else {
+            let slice = timeout.map_or(TERMINATION_BACKSTOP, |t| t.min(TERMINATION_BACKSTOP));
+            let ts = rustix::time::Timespec {
+                tv_sec: slice.as_secs().min(i64::MAX as u64) as i64,
+                tv_nsec: i64::from(slice.subsec_nanos()),
+            };
+            FUTEX_WAITS.fetch_add(1, Ordering::Relaxed);
+            match futex::wait(word, futex::Flags::empty(), expected, Some(&ts)) {
+                _ if peek_termination().is_some() => WaitOutcome::Interrupted,
+                Ok(()) | Err(Errno::AGAIN) | Err(Errno::INTR) => WaitOutcome::Woken,
+                // The slice ended before the caller's timeout: a spurious
+                // wake, the caller checks and sleeps again.
+                Err(Errno::TIMEDOUT) if timeout.is_some_and(|t| t <= TERMINATION_BACKSTOP) => WaitOutcome::TimedOut,
+                Err(_) => WaitOutcome::Woken,
+            }
+        };
+        if let Some(i) = slot {
+            SLEEPING[i].store(0, Ordering::SeqCst);
         }
+        outcome
     }
 
     fn signal_wake_all(word: &SignalWord) {

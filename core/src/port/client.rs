@@ -608,6 +608,46 @@ pub struct PendingResponse<
 impl<'a, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
     PendingResponse<'a, P, Req, Res, ReqH, ResH>
 {
+    /// Waits at most `timeout` for the next response to this request.
+    /// `Ok(None)` when the time passed, or when the stream has ended (every
+    /// server dropped the request, or is gone) and nothing is left.
+    #[allow(clippy::type_complexity)] // the port's own type parameters
+    pub fn timed_receive(
+        &self,
+        timeout: core::time::Duration,
+    ) -> Result<Option<Response<'_, P, Req, Res, ReqH, ResH>>, ReceiveError> {
+        Ok(super::wait_until::<P, _>(self.waker(), Some(timeout), || self.next_or_end())?.flatten())
+    }
+
+    /// Sleeps until the next response to this request arrives and returns
+    /// it; `Ok(None)` once the stream has ended and nothing is left. SIGINT
+    /// and SIGTERM end the wait with an error (on platforms that have them).
+    #[allow(clippy::type_complexity)] // the port's own type parameters
+    pub fn blocking_receive(&self) -> Result<Option<Response<'_, P, Req, Res, ReqH, ResH>>, ReceiveError> {
+        loop {
+            if let Some(r) = super::wait_until::<P, _>(self.waker(), None, || self.next_or_end())? {
+                return Ok(r);
+            }
+        }
+    }
+
+    fn waker(&self) -> Option<crate::shm::event::Waker<'a>> {
+        self.client.core.view.sender_waker(self.client.sender.slot())
+    }
+
+    /// A response (`Some(Some)`), the end of the stream (`Some(None)`), or
+    /// nothing yet (`None`).
+    #[allow(clippy::type_complexity)] // the port's own type parameters
+    fn next_or_end(&self) -> Result<Option<Option<Response<'_, P, Req, Res, ReqH, ResH>>>, ReceiveError> {
+        if let Some(r) = self.receive()? {
+            return Ok(Some(Some(r)));
+        }
+        if !self.is_connected() && !self.has_response() {
+            return Ok(Some(None));
+        }
+        Ok(None)
+    }
+
     /// The next response to this request, from any server; `Ok(None)` when
     /// none waits. Responses to other requests are never returned here.
     #[allow(clippy::type_complexity)] // the port's own type parameters

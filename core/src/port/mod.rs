@@ -73,7 +73,7 @@ pub(crate) mod sender;
 pub mod server;
 pub mod subscriber;
 
-use crate::platform::ShmError;
+use crate::platform::{Platform, ShmError};
 use core::fmt;
 
 /// Why a loan failed.
@@ -121,6 +121,56 @@ pub enum ReceiveError {
     /// A publisher's data segment could not be mapped or failed validation;
     /// that connection is skipped.
     UnableToMapPublishersDataSegment,
+    /// A blocking receive was ended by SIGINT (Ctrl-C).
+    Interrupt,
+    /// A blocking receive was ended by SIGTERM.
+    TerminationRequest,
+}
+
+/// Wakes whoever sleeps on `w`: no system call unless somebody does.
+pub(crate) fn wake<P: Platform>(w: Option<crate::shm::event::Waker<'_>>) {
+    if let Some(w) = w {
+        if w.signal() {
+            P::signal_wake_all(crate::sync::as_signal_word(w.word));
+        }
+    }
+}
+
+/// The blocking half of every receive: tries `attempt`; if it finds
+/// nothing, announces a sleeper on `waker`, tries once more, and sleeps
+/// until a sender signals (the protocol of [`crate::shm::event`]) or
+/// `timeout` passes (`Ok(None)`). SIGINT and SIGTERM end it with an error.
+pub(crate) fn wait_until<P: Platform, T>(
+    waker: Option<crate::shm::event::Waker<'_>>,
+    timeout: Option<core::time::Duration>,
+    mut attempt: impl FnMut() -> Result<Option<T>, ReceiveError>,
+) -> Result<Option<T>, ReceiveError> {
+    let start = P::now();
+    loop {
+        if let Some(t) = attempt()? {
+            return Ok(Some(t));
+        }
+        let Some(w) = waker else { return Ok(None) };
+        let value = w.announce();
+        if let Some(t) = attempt()? {
+            return Ok(Some(t));
+        }
+        let left = match timeout {
+            Some(t) => match t.checked_sub(P::now().saturating_sub(start)) {
+                Some(left) if !left.is_zero() => Some(left),
+                _ => return Ok(None),
+            },
+            None => None,
+        };
+        if P::signal_wait(crate::sync::as_signal_word(w.word), value, left) == crate::platform::WaitOutcome::Interrupted
+        {
+            match P::take_termination_request() {
+                Some(crate::platform::Termination::Interrupt) => return Err(ReceiveError::Interrupt),
+                Some(crate::platform::Termination::Terminate) => return Err(ReceiveError::TerminationRequest),
+                None => {}
+            }
+        }
+    }
 }
 
 /// Why a publisher could not be created.

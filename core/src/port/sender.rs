@@ -508,6 +508,7 @@ impl<'s, P: Platform> Sender<'s, P> {
             if let Offer::Pushed(displaced) = offer {
                 delivered += 1;
                 pushed(c, local.connected, displaced);
+                super::wake::<P>(view.receiver_waker(c));
             }
             corrupted |= local.corrupt;
         }

@@ -265,6 +265,29 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         })
     }
 
+    /// Waits at most `timeout` for a request: sleeps until a client sends,
+    /// then takes it. `Ok(None)` when the time passed with nothing.
+    #[allow(clippy::type_complexity)] // the port's own type parameters
+    pub fn timed_receive(
+        &self,
+        timeout: core::time::Duration,
+    ) -> Result<Option<ActiveRequest<'_, P, Req, Res, ReqH, ResH>>, ReceiveError> {
+        let waker = self.sender.core.view.receiver_waker(self.sender.slot());
+        super::wait_until::<P, _>(waker, Some(timeout), || self.receive())
+    }
+
+    /// Sleeps until a request arrives and takes it. SIGINT and SIGTERM end
+    /// the wait with an error (on platforms that have them).
+    #[allow(clippy::type_complexity)] // the port's own type parameters
+    pub fn blocking_receive(&self) -> Result<ActiveRequest<'_, P, Req, Res, ReqH, ResH>, ReceiveError> {
+        let waker = self.sender.core.view.receiver_waker(self.sender.slot());
+        loop {
+            if let Some(r) = super::wait_until::<P, _>(waker, None, || self.receive())? {
+                return Ok(r);
+            }
+        }
+    }
+
     /// Takes the oldest waiting request, visiting clients in turn.
     /// `Ok(None)` when none waits. A client whose `max_active_requests_per_client`
     /// requests are all held here is skipped until one is dropped.
@@ -375,6 +398,9 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         let corrupt = local.corrupt;
         drop(conns);
         self.sender.commit(seg, index, delivered);
+        if delivered > 0 {
+            super::wake::<P>(self.sender.core.view.sender_waker(c));
+        }
         if corrupt {
             Err(SendError::ConnectionCorrupted { delivered: delivered as usize })
         } else {
@@ -390,6 +416,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         if self.client_there(c, gen, tag) {
             if let Some(e) = self.rlinks[c as usize].and_then(|r| r.ended.get(tag_channel(tag) as usize)) {
                 e.store(tag, Ordering::Release);
+                super::wake::<P>(self.sender.core.view.sender_waker(c));
             }
         }
     }

@@ -124,6 +124,27 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
         Ok(None)
     }
 
+    /// Waits at most `timeout` for a sample: sleeps (a futex on Linux, a
+    /// task notification on FreeRTOS) until a publisher sends, then takes
+    /// it. `Ok(None)` when the time passed with nothing. A send to a
+    /// subscriber that does not wait makes no system call.
+    pub fn timed_receive(&self, timeout: core::time::Duration) -> Result<Option<Sample<'_, P, T, H>>, ReceiveError> {
+        super::wait_until::<P, _>(self.core.view.receiver_waker(self.slot), Some(timeout), || self.receive())
+    }
+
+    /// Sleeps until a sample arrives and takes it. SIGINT and SIGTERM end
+    /// the wait with [`ReceiveError::Interrupt`] or
+    /// [`ReceiveError::TerminationRequest`] (on platforms that have them).
+    pub fn blocking_receive(&self) -> Result<Sample<'_, P, T, H>, ReceiveError> {
+        loop {
+            if let Some(s) =
+                super::wait_until::<P, _>(self.core.view.receiver_waker(self.slot), None, || self.receive())?
+            {
+                return Ok(s);
+            }
+        }
+    }
+
     /// Returns a sample's chunk to its publisher.
     pub(crate) fn release(&self, connection: u32, segment: u32, index: u32) {
         self.borrowed.set(self.borrowed.get().saturating_sub(1));

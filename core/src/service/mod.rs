@@ -606,6 +606,13 @@ fn cleanup_view<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &Shm
         if slot.release(st) {
             cleaned += 1;
         }
+        // Blocked receivers re-check: a dead server's streams have ended.
+        for p in 0..view.publisher_count() {
+            crate::port::wake::<P>(view.sender_waker(p));
+        }
+        for s in 0..view.subscriber_count() {
+            crate::port::wake::<P>(view.receiver_waker(s));
+        }
     }
     (cleaned, try_destroy::<P>(view, prefix, shm_name, hash))
 }

@@ -466,6 +466,10 @@ pub struct ServiceLayout {
     pub event_stride: usize,
     /// Events: summary words per listener.
     pub summary_words: usize,
+    /// Data patterns: the wake lines of the subscriber-table ports.
+    pub rx_wake_off: usize,
+    /// Data patterns: the wake lines of the publisher-table ports.
+    pub tx_wake_off: usize,
     /// Total segment size.
     pub size: usize,
 }
@@ -514,6 +518,11 @@ impl ServiceLayout {
             None => (0, 0),
         };
         let events_off = b.add(cfg.max_subscribers as usize * event_stride, 64);
+        // Data patterns: a wake line per receiving port (subscribers,
+        // servers) and per sending port (clients wait for responses there).
+        let wakes = usize::from(cfg.event.is_none());
+        let rx_wake_off = b.add(cfg.max_subscribers as usize * 64 * wakes, 64);
+        let tx_wake_off = b.add(cfg.max_publishers as usize * 64 * wakes, 64);
         Self {
             static_off,
             state_off,
@@ -536,6 +545,8 @@ impl ServiceLayout {
             events_off,
             event_stride,
             summary_words,
+            rx_wake_off,
+            tx_wake_off,
             size: b.size(),
         }
     }
@@ -786,6 +797,24 @@ impl ServiceView {
         Some((super::event::Waker::new(w.first()?), state))
     }
 
+    /// Data patterns: the wake word of subscriber-table port `s` (a
+    /// subscriber or a server), signalled when something is queued for it.
+    pub fn receiver_waker(&self, s: u32) -> Option<super::event::Waker<'_>> {
+        if self.event_max_id.is_some() || s >= self.max_sub {
+            return None;
+        }
+        self.region.words(self.layout.rx_wake_off + s as usize * 64, 1).first().map(super::event::Waker::new)
+    }
+
+    /// Data patterns: the wake word of publisher-table port `p` (a client
+    /// waits there for responses and stream ends).
+    pub fn sender_waker(&self, p: u32) -> Option<super::event::Waker<'_>> {
+        if self.event_max_id.is_some() || p >= self.max_pub {
+            return None;
+        }
+        self.region.words(self.layout.tx_wake_off + p as usize * 64, 1).first().map(super::event::Waker::new)
+    }
+
     /// Events: the id sent to listeners when a dead notifier is cleaned up.
     pub fn dead_event(&self) -> Option<u32> {
         self.dead_event
@@ -1027,7 +1056,8 @@ mod tests {
         let l = ServiceLayout::of(&c);
         assert!(l.conns_off + 6 * l.conn_stride <= l.channels_off);
         assert!(l.channels_off + 2 * 64 <= l.rconns_off);
-        assert_eq!(l.rconns_off + 6 * l.rconn_stride, l.size);
+        assert_eq!(l.rconns_off + 6 * l.rconn_stride, l.rx_wake_off);
+        assert_eq!((l.rx_wake_off + 3 * 64, l.tx_wake_off + 2 * 64), (l.tx_wake_off, l.size), "one wake line per port");
         assert_eq!(l.rconn_stride % 64, 0);
         let mem: std::vec::Vec<u64> = std::vec![0; l.size / 8];
         // SAFETY: the vector is valid for `l.size` bytes, 8-aligned, and
@@ -1063,7 +1093,8 @@ mod tests {
         assert!(l.static_off < l.state_off && l.state_off < l.epoch_off && l.epoch_off < l.nodes_off);
         assert!(l.nodes_off + 4 * 32 <= l.pubs_off && l.pubs_off + 2 * 32 <= l.subs_off);
         assert!(l.subs_off + 3 * 32 <= l.conns_off);
-        assert_eq!(l.conns_off + 6 * l.conn_stride, l.size);
+        assert_eq!(l.conns_off + 6 * l.conn_stride, l.rx_wake_off);
+        assert_eq!((l.rx_wake_off + 3 * 64, l.tx_wake_off + 2 * 64), (l.tx_wake_off, l.size), "one wake line per port");
         assert_eq!(l.conn_stride % 64, 0);
     }
 
