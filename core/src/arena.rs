@@ -328,6 +328,21 @@ macro_rules! bare_metal_platform {
                 }
             }
             fn signal_wake_all(_: &$crate::sync::SignalWord) {}
+            fn signal_wait_any(
+                words: &[(&$crate::sync::SignalWord, u32)],
+                timeout: Option<core::time::Duration>,
+            ) -> $crate::platform::WaitOutcome {
+                let start = Self::now();
+                loop {
+                    if words.iter().any(|(w, v)| w.load($crate::sync::Ordering::Acquire) != *v) {
+                        return $crate::platform::WaitOutcome::Woken;
+                    }
+                    if timeout.is_some_and(|t| Self::now().saturating_sub(start) >= t) {
+                        return $crate::platform::WaitOutcome::TimedOut;
+                    }
+                    core::hint::spin_loop();
+                }
+            }
             fn liveness_self() -> $crate::platform::LivenessId {
                 $crate::platform::LivenessId([1, 0, 0])
             }

@@ -92,6 +92,16 @@ pub fn signal<P: Platform>() {
     assert!(P::now() - t0 >= Duration::from_millis(15), "timed wait returned early");
     w.store(6, Ordering::SeqCst);
     P::signal_wake_all(&w);
+    // Waiting on several words: any that differs ends it; none, it times out.
+    let (a, b) = (SignalWord::new(1), SignalWord::new(2));
+    assert_eq!(
+        P::signal_wait_any(&[(&a, 1), (&b, 3)], Some(Duration::from_secs(5))),
+        WaitOutcome::Woken,
+        "wait on several words blocked though one differed"
+    );
+    let t0 = P::now();
+    assert_eq!(P::signal_wait_any(&[(&a, 1), (&b, 2)], Some(Duration::from_millis(20))), WaitOutcome::TimedOut);
+    assert!(P::now() - t0 >= Duration::from_millis(15), "timed wait on several words returned early");
 }
 
 /// This participant is alive; an id never handed out is not.

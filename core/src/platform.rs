@@ -23,6 +23,9 @@ use crate::sync::SignalWord;
 use core::fmt;
 use core::time::Duration;
 
+/// The most words one [`Platform::signal_wait_any`] call waits on.
+pub const MAX_WAIT_WORDS: usize = 64;
+
 /// The longest segment name the core hands to a platform.
 pub const MAX_SHM_NAME_LEN: usize = 31;
 
@@ -162,6 +165,11 @@ pub trait Platform: Sized + 'static {
     fn signal_wait(word: &SignalWord, expected: u32, timeout: Option<Duration>) -> WaitOutcome;
     /// Wakes every waiter of `word`.
     fn signal_wake_all(word: &SignalWord);
+    /// Blocks while every word holds its expected value, at most
+    /// `timeout`; returns at once if any differs, and on a wake of any of
+    /// them (a [`WaitSet`](crate::WaitSet) sleeps on all its attachments
+    /// this way). At most [`MAX_WAIT_WORDS`] words.
+    fn signal_wait_any(words: &[(&SignalWord, u32)], timeout: Option<Duration>) -> WaitOutcome;
 
     /// This participant's liveness id.
     fn liveness_self() -> LivenessId;

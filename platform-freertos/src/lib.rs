@@ -79,6 +79,9 @@ use icefloe_core::sync::{Ordering, SignalWord};
 
 static ARENA: Arena<ARENA_BYTES, ARENA_SEGMENTS> = Arena::new();
 
+/// Words tasks may sleep on at once (a WaitSet sleeps on several).
+const WAITERS: usize = MAX_TASKS * 4;
+
 /// A task that used icefloe: its handle and the generation stored in its
 /// thread-local slot.
 #[derive(Clone, Copy)]
@@ -102,7 +105,7 @@ struct Mapping {
 struct Tables {
     next_generation: u32,
     participants: [Option<Participant>; MAX_TASKS],
-    waiters: [Option<Waiter>; MAX_TASKS],
+    waiters: [Option<Waiter>; WAITERS],
     mappings: [Option<Mapping>; MAX_MAPPINGS],
     tick_high: u32,
     tick_last: u32,
@@ -117,7 +120,7 @@ unsafe impl Sync for Shared {}
 static TABLES: Shared = Shared(UnsafeCell::new(Tables {
     next_generation: 1,
     participants: [None; MAX_TASKS],
-    waiters: [None; MAX_TASKS],
+    waiters: [None; WAITERS],
     mappings: [None; MAX_MAPPINGS],
     tick_high: 0,
     tick_last: 0,
@@ -425,6 +428,69 @@ impl Platform for FreeRtos {
                 }
             });
         }
+        outcome
+    }
+
+    fn signal_wait_any(words: &[(&SignalWord, u32)], timeout: Option<Duration>) -> WaitOutcome {
+        if words.iter().any(|(w, v)| w.load(Ordering::Acquire) != *v) {
+            return WaitOutcome::Woken;
+        }
+        if let [(w, v)] = words {
+            return Self::signal_wait(w, *v, timeout);
+        }
+        let handle = current_task();
+        if handle.is_null() {
+            return WaitOutcome::TimedOut;
+        }
+        let index = notify_index();
+        // SAFETY: the running task's own notification state.
+        unsafe {
+            ffi::xTaskGenericNotifyStateClear(handle, index);
+            ffi::ulTaskGenericNotifyValueClear(handle, index, u32::MAX);
+        }
+        // One waiter entry per word: a wake of any notifies this task.
+        let all = locked(|t| {
+            let mut placed = 0;
+            for (w, _) in words {
+                let Some(slot) = t.waiters.iter_mut().find(|s| s.is_none()) else { break };
+                *slot = Some(Waiter { word: *w as *const SignalWord as usize, handle: handle as usize });
+                placed += 1;
+            }
+            placed == words.len()
+        });
+        let changed = || words.iter().any(|(w, v)| w.load(Ordering::Acquire) != *v);
+        let outcome = if changed() {
+            WaitOutcome::Woken
+        } else if all {
+            let ticks = timeout.map_or(ffi::MAX_DELAY, ticks_for);
+            // SAFETY: blocking the calling task on its own notification.
+            let got = unsafe { ffi::ulTaskGenericNotifyTake(index, 1, ticks) };
+            if got != 0 || changed() {
+                WaitOutcome::Woken
+            } else {
+                WaitOutcome::TimedOut
+            }
+        } else {
+            // Not enough waiter entries: check once per tick.
+            let start = Self::now();
+            loop {
+                // SAFETY: plain kernel call from a task.
+                unsafe { ffi::vTaskDelay(1) };
+                if changed() {
+                    break WaitOutcome::Woken;
+                }
+                if timeout.is_some_and(|t| Self::now().saturating_sub(start) >= t) {
+                    break WaitOutcome::TimedOut;
+                }
+            }
+        };
+        locked(|t| {
+            for slot in t.waiters.iter_mut() {
+                if slot.is_some_and(|w| w.handle == handle as usize) {
+                    *slot = None;
+                }
+            }
+        });
         outcome
     }
 

@@ -286,6 +286,58 @@ impl Platform for Linux {
         outcome
     }
 
+    fn signal_wait_any(words: &[(&SignalWord, u32)], timeout: Option<Duration>) -> WaitOutcome {
+        use rustix::thread::futex;
+        if words.iter().any(|(w, v)| w.load(Ordering::SeqCst) != *v) {
+            return WaitOutcome::Woken;
+        }
+        match words {
+            [] => {
+                return Self::sleep(timeout.unwrap_or(TERMINATION_BACKSTOP))
+                    .map_or(WaitOutcome::Interrupted, |()| WaitOutcome::TimedOut)
+            }
+            [(w, v)] => return Self::signal_wait(w, *v, timeout),
+            _ => {}
+        }
+        let mut waits = [futex::Wait::new(); icefloe_core::platform::MAX_WAIT_WORDS];
+        let n = words.len().min(waits.len());
+        for (slot, (w, v)) in waits.iter_mut().zip(words) {
+            slot.val = u64::from(*v);
+            slot.uaddr = futex::WaitPtr::new((*w as *const SignalWord).cast_mut().cast());
+            slot.flags = futex::WaitFlags::SIZE_U32;
+        }
+        // Ctrl-C: the first word is registered for the signal handler's wake.
+        let slot = register_sleeper(words[0].0);
+        let outcome = if peek_termination().is_some() {
+            WaitOutcome::Interrupted
+        } else {
+            let slice = timeout.map_or(TERMINATION_BACKSTOP, |t| t.min(TERMINATION_BACKSTOP));
+            let deadline = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+            let (secs, nanos) = (slice.as_secs() as i64, i64::from(slice.subsec_nanos()));
+            let mut at = rustix::time::Timespec { tv_sec: deadline.tv_sec + secs, tv_nsec: deadline.tv_nsec + nanos };
+            if at.tv_nsec >= 1_000_000_000 {
+                at.tv_sec += 1;
+                at.tv_nsec -= 1_000_000_000;
+            }
+            FUTEX_WAITS.fetch_add(1, Ordering::Relaxed);
+            match futex::waitv(&waits[..n], futex::WaitvFlags::empty(), Some(&at), rustix::time::ClockId::Monotonic) {
+                _ if peek_termination().is_some() => WaitOutcome::Interrupted,
+                Err(Errno::TIMEDOUT) if timeout.is_some_and(|t| t <= TERMINATION_BACKSTOP) => WaitOutcome::TimedOut,
+                // A kernel older than 5.16: sleep on the first word for at
+                // most a millisecond at a time (the others are re-checked).
+                Err(Errno::NOSYS) => match Self::signal_wait(words[0].0, words[0].1, Some(Duration::from_millis(1))) {
+                    WaitOutcome::TimedOut if timeout.is_none_or(|t| t > Duration::from_millis(1)) => WaitOutcome::Woken,
+                    other => other,
+                },
+                _ => WaitOutcome::Woken,
+            }
+        };
+        if let Some(i) = slot {
+            SLEEPING[i].store(0, Ordering::SeqCst);
+        }
+        outcome
+    }
+
     fn signal_wake_all(word: &SignalWord) {
         FUTEX_WAKES.fetch_add(1, Ordering::Relaxed);
         let _ = rustix::thread::futex::wake(word, rustix::thread::futex::Flags::empty(), i32::MAX as u32);
