@@ -23,6 +23,7 @@ pub mod service;
 #[allow(unsafe_code)]
 pub mod shm;
 pub mod sync;
+pub mod waitset;
 #[allow(unsafe_code)]
 pub mod zero_copy;
 
@@ -50,4 +51,8 @@ pub use service::event::{Event, EventBuilder, EventId};
 pub use service::publish_subscribe::{PublishSubscribe, PublishSubscribeBuilder};
 pub use service::request_response::{RequestResponse, RequestResponseBuilder, RequestResponseFootprint};
 pub use service::{ServiceCreateError, ServiceOpenError, ServiceOpenOrCreateError};
+pub use waitset::{
+    Attachable, CallbackProgression, WaitSet, WaitSetAttachmentError, WaitSetAttachmentId, WaitSetGuard,
+    WaitSetRunError, WaitSetRunResult,
+};
 pub use zero_copy::{Payload, ZeroCopySend};

@@ -7,11 +7,12 @@ mod os;
 
 pub use icefloe_core;
 pub use icefloe_core::{
-    AllocationStrategy, BackpressureStrategy, CleanupState, ClientCreateError, EventActivation, EventId,
-    ListenerCreateError, ListenerWaitError, LoanError, NameError, NodeCreationError, NodeName, NodeWaitError,
-    NotifierCreateError, NotifierNotifyError, Payload, PublisherCreateError, ReceiveError, RequestSendError, SendError,
-    ServerCreateError, ServiceCreateError, ServiceName, ServiceOpenError, ServiceOpenOrCreateError,
-    SubscriberCreateError, ZeroCopySend,
+    AllocationStrategy, Attachable, BackpressureStrategy, CallbackProgression, CleanupState, ClientCreateError,
+    EventActivation, EventId, ListenerCreateError, ListenerWaitError, LoanError, NameError, NodeCreationError,
+    NodeName, NodeWaitError, NotifierCreateError, NotifierNotifyError, Payload, PublisherCreateError, ReceiveError,
+    RequestSendError, SendError, ServerCreateError, ServiceCreateError, ServiceName, ServiceOpenError,
+    ServiceOpenOrCreateError, SubscriberCreateError, WaitSetAttachmentError, WaitSetAttachmentId, WaitSetRunError,
+    WaitSetRunResult, ZeroCopySend,
 };
 pub use os::{futex_calls, FutexCalls, Linux, LinuxShm};
 
@@ -65,13 +66,18 @@ pub type Notifier<'s> = icefloe_core::Notifier<'s, Linux>;
 /// A listener of this platform.
 pub type Listener<'s> = icefloe_core::Listener<'s, Linux>;
 
+/// A WaitSet of this platform with room for `N` attachments.
+pub type WaitSet<'a, const N: usize = 16> = icefloe_core::WaitSet<'a, Linux, N>;
+/// A WaitSet attachment's guard.
+pub type WaitSetGuard<'w, 'a, const N: usize = 16> = icefloe_core::WaitSetGuard<'w, 'a, Linux, N>;
+
 /// Everything an application needs, in one `use`.
 pub mod prelude {
     pub use crate::{
-        ActiveRequest, AllocationStrategy, BackpressureStrategy, Client, Event, EventActivation, EventId, Linux,
-        Listener, ListenerWaitError, LoanError, Node, NodeBuilder, NodeName, NodeWaitError, Notifier,
+        ActiveRequest, AllocationStrategy, BackpressureStrategy, CallbackProgression, Client, Event, EventActivation,
+        EventId, Linux, Listener, ListenerWaitError, LoanError, Node, NodeBuilder, NodeName, NodeWaitError, Notifier,
         NotifierNotifyError, PendingResponse, PublishSubscribe, Publisher, ReceiveError, RequestResponse,
         RequestSendError, Response, Sample, SampleMut, SampleMutUninit, SendError, Server, ServiceName, Subscriber,
-        ZeroCopySend,
+        WaitSet, WaitSetAttachmentId, WaitSetGuard, WaitSetRunResult, ZeroCopySend,
     };
 }

@@ -753,3 +753,15 @@ impl<
         f.debug_struct("Response").field("origin", &self.chunk.origin).field("payload", &self.payload()).finish()
     }
 }
+
+impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    crate::waitset::Attachable for PendingResponse<'_, P, Req, Res, ReqH, ResH>
+{
+    fn wake_word(&self) -> Option<crate::shm::event::Waker<'_>> {
+        self.waker()
+    }
+    /// A response waits, or the stream has ended.
+    fn has_pending(&self) -> bool {
+        self.has_response() || !self.is_connected()
+    }
+}

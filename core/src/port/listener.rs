@@ -132,3 +132,12 @@ impl<P: Platform> Drop for Listener<'_, P> {
         view.bump_epoch();
     }
 }
+
+impl<P: Platform> crate::waitset::Attachable for Listener<'_, P> {
+    fn wake_word(&self) -> Option<Waker<'_>> {
+        Some(self.waker)
+    }
+    fn has_pending(&self) -> bool {
+        self.state.pending()
+    }
+}

@@ -587,3 +587,14 @@ impl<
         f.debug_struct("ActiveRequest").field("origin", &self.chunk.origin).field("payload", &self.payload()).finish()
     }
 }
+
+impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    crate::waitset::Attachable for Server<'_, P, Req, Res, ReqH, ResH>
+{
+    fn wake_word(&self) -> Option<crate::shm::event::Waker<'_>> {
+        self.sender.core.view.receiver_waker(self.sender.slot())
+    }
+    fn has_pending(&self) -> bool {
+        self.has_requests()
+    }
+}

@@ -164,3 +164,12 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Drop for Subscriber<'_, 
         view.bump_epoch();
     }
 }
+
+impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> crate::waitset::Attachable for Subscriber<'_, P, T, H> {
+    fn wake_word(&self) -> Option<crate::shm::event::Waker<'_>> {
+        self.core.view.receiver_waker(self.slot)
+    }
+    fn has_pending(&self) -> bool {
+        self.has_samples()
+    }
+}
