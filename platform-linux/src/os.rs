@@ -292,10 +292,9 @@ impl Platform for Linux {
             return WaitOutcome::Woken;
         }
         match words {
-            [] => {
-                return Self::sleep(timeout.unwrap_or(TERMINATION_BACKSTOP))
-                    .map_or(WaitOutcome::Interrupted, |()| WaitOutcome::TimedOut)
-            }
+            // Only timers: sleep on a word nobody signals (a termination
+            // request still ends it, and is left for the caller to take).
+            [] => return Self::signal_wait(&SignalWord::new(0), 0, timeout),
             [(w, v)] => return Self::signal_wait(w, *v, timeout),
             _ => {}
         }

@@ -262,7 +262,12 @@ fn ctrl_c_ends_wait_and_process() {
         let event = node.service_builder(&name("ev")).event().open().unwrap();
         let listener = event.listener_builder().create().unwrap();
         let waitset = WaitSet::<2>::new();
-        let _g = waitset.attach_notification(&listener).unwrap();
+        // Either a port, or (ONLY_TIMER) nothing but a long interval.
+        let _g = if std::env::var("ONLY_TIMER").is_ok() {
+            waitset.attach_interval(Duration::from_secs(3600)).unwrap()
+        } else {
+            waitset.attach_notification(&listener).unwrap()
+        };
         say("ready", std::process::id());
         let r = waitset.wait_and_process(|_| CallbackProgression::Continue);
         say("ended", format!("{r:?}"));
@@ -275,13 +280,16 @@ fn ctrl_c_ends_wait_and_process() {
     {
         let node = node(&prefix);
         let _event = node.service_builder(&name("ev")).event().create().unwrap();
-        let mut child = Peer::spawn("ctrl_c_ends_wait_and_process", "waiter", &prefix, &[]);
-        let pid: i32 = child.expect("ready").parse().unwrap();
-        std::thread::sleep(Duration::from_millis(100));
-        // SAFETY: signalling our own child process by its id.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
-        assert_eq!(child.expect("ended"), "Ok(Interrupt)");
-        assert!(child.wait(WATCHDOG));
+        for only_timer in [false, true] {
+            let args: &[(&str, String)] = if only_timer { &[("ONLY_TIMER", String::new())] } else { &[] };
+            let mut child = Peer::spawn("ctrl_c_ends_wait_and_process", "waiter", &prefix, args);
+            let pid: i32 = child.expect("ready").parse().unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+            // SAFETY: signalling our own child process by its id.
+            assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+            assert_eq!(child.expect("ended"), "Ok(Interrupt)", "only a timer attached: {only_timer}");
+            assert!(child.wait(WATCHDOG));
+        }
     }
     assert_clean(&prefix);
 }

@@ -1,0 +1,4 @@
+//! Sends a reading once a second until Ctrl-C, sleeping in a WaitSet.
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    example_event_based_communication::run_publisher(None, std::time::Duration::from_secs(1))
+}
