@@ -25,6 +25,7 @@ pub fn run_all<P: Platform>(prefix: &str) {
     liveness::<P>();
     clock::<P>();
     events::<P>(prefix);
+    waitset::<P>(prefix);
 }
 
 /// Create is exclusive and zero-fills; open sees the same bytes; read-only
@@ -167,4 +168,56 @@ pub fn events<P: Platform>(prefix: &str) {
     })
     .expect("list");
     assert_eq!(left, 0, "the event service left segments behind");
+}
+
+/// A WaitSet on this platform: a pending listener fires at once, an
+/// interval fires after its period, a timeout with nothing due calls nothing.
+pub fn waitset<P: Platform>(prefix: &str) {
+    use crate::{CallbackProgression, NodeBuilder, ServiceName, WaitSet, WaitSetRunResult};
+    {
+        let node = NodeBuilder::<P>::new().prefix(prefix).expect("prefix").create().expect("node");
+        let event = node
+            .service_builder(&ServiceName::new("conformance/waitset").expect("name"))
+            .event()
+            .create()
+            .expect("event service");
+        let listener = event.listener_builder().create().expect("listener");
+        let notifier = event.notifier_builder().create().expect("notifier");
+        let waitset = WaitSet::<P, 4>::new();
+        let on_listener = waitset.attach_notification(&listener).expect("attach listener");
+        notifier.notify().expect("notify");
+        let mut hits = 0;
+        let r = waitset
+            .wait_and_process_once_with_timeout(
+                |id| {
+                    assert!(id.has_event_from(&on_listener));
+                    hits += 1;
+                    CallbackProgression::Continue
+                },
+                Duration::from_secs(5),
+            )
+            .expect("run");
+        assert_eq!((r, hits), (WaitSetRunResult::AllEventsHandled, 1), "a pending listener did not fire");
+        listener.try_wait(|_| {}).expect("take");
+        let t0 = P::now();
+        let r = waitset
+            .wait_and_process_once_with_timeout(|_| panic!("nothing was due"), Duration::from_millis(20))
+            .expect("run");
+        assert_eq!(r, WaitSetRunResult::AllEventsHandled);
+        assert!(P::now() - t0 >= Duration::from_millis(15), "a WaitSet timeout ended early");
+        let tick = waitset.attach_interval(Duration::from_millis(10)).expect("attach interval");
+        let t0 = P::now();
+        let mut ticked = false;
+        waitset
+            .wait_and_process_once_with_timeout(
+                |id| {
+                    ticked |= id.has_event_from(&tick);
+                    CallbackProgression::Stop
+                },
+                Duration::from_secs(5),
+            )
+            .expect("run");
+        assert!(ticked, "the interval did not fire");
+        assert!(P::now() - t0 >= Duration::from_millis(8), "the interval fired early");
+    }
 }

@@ -435,7 +435,73 @@ fn events_between_tasks() {
     assert_arena_empty("the event scenario");
 }
 
+// ---- blocking receive and a WaitSet between tasks -----------------------
+
+static BR_GOT: SignalWord = SignalWord::new(0);
+static BR_DONE: SignalWord = SignalWord::new(0);
+
+fn blocking_service(node: &Node) -> icefloe_core::PublishSubscribe<FreeRtos, u32, ()> {
+    node.service_builder(&name("fr/block"))
+        .publish_subscribe::<u32>()
+        .max_publishers(1)
+        .max_subscribers(1)
+        .max_nodes(4)
+        .open_or_create()
+        .expect("blocking service")
+}
+
+/// Sleeps in `blocking_receive` for 3 samples, then in a WaitSet (the
+/// subscriber with a deadline) for 3 more; reports each value in BR_GOT.
+fn sleeping_subscriber_task() {
+    guarded(|| {
+        let node = node();
+        let service = blocking_service(&node);
+        let subscriber = service.subscriber_builder().create().expect("subscriber");
+        announce(&BR_GOT, 1);
+        for _ in 0..3 {
+            let v = *subscriber.blocking_receive().expect("blocking receive");
+            announce(&BR_GOT, v);
+        }
+        let waitset = icefloe_core::WaitSet::<FreeRtos, 2>::new();
+        let guard = waitset.attach_deadline(&subscriber, WATCHDOG).expect("attach");
+        let mut got = 0;
+        while got < 3 {
+            waitset
+                .wait_and_process_once(|id| {
+                    assert!(id.has_event_from(&guard), "the deadline was missed");
+                    while let Some(s) = subscriber.receive().expect("receive") {
+                        announce(&BR_GOT, *s);
+                        got += 1;
+                    }
+                    icefloe_core::CallbackProgression::Continue
+                })
+                .expect("waitset");
+        }
+    });
+    bump(&BR_DONE);
+}
+
+fn blocking_receive_between_tasks() {
+    {
+        let node = node();
+        let service = blocking_service(&node);
+        let publisher = service.publisher_builder().create().unwrap();
+        // The subscriber runs at a higher priority: each send wakes it at
+        // once from its sleep on a task notification.
+        spawn(c"sleeper", 3, sleeping_subscriber_task);
+        wait_for(&BR_GOT, 1);
+        for v in 10..16u32 {
+            assert_eq!(publisher.send_copy(v).unwrap(), 1);
+            wait_for(&BR_GOT, v);
+            assert_eq!(BR_GOT.load(Ordering::Acquire), v, "the sleeping subscriber did not take {v} at once");
+        }
+        wait_for(&BR_DONE, 1);
+    }
+    assert_arena_empty("the blocking-receive scenario");
+}
+
 fn body() {
+    blocking_receive_between_tasks();
     events_between_tasks();
     publish_subscribe_between_tasks();
     request_response_between_tasks();

@@ -195,3 +195,63 @@ fn notify_and_wait_allocate_nothing() {
         });
     }
 }
+
+#[test]
+fn blocking_receives_and_waitset_runs_allocate_nothing() {
+    use std::time::Duration;
+    let prefix = format!("d{}_", std::process::id() % 100_000);
+    {
+        let node = NodeBuilder::new().prefix(&prefix).unwrap().create().unwrap();
+        let ps =
+            node.service_builder(&ServiceName::new("alloc_ps").unwrap()).publish_subscribe::<u64>().create().unwrap();
+        let back = node
+            .service_builder(&ServiceName::new("alloc_ps_back").unwrap())
+            .publish_subscribe::<u64>()
+            .create()
+            .unwrap();
+        let rounds = 5_000u64;
+        std::thread::scope(|s| {
+            let (ps, back) = (&ps, &back);
+            s.spawn(move || {
+                let sub = ps.subscriber_builder().create().unwrap();
+                let publisher = back.publisher_builder().create().unwrap();
+                for _ in 0..rounds {
+                    let v = *sub.blocking_receive().unwrap();
+                    while publisher.send_copy(v).unwrap() == 0 {
+                        std::thread::yield_now();
+                    }
+                }
+            });
+            let publisher = ps.publisher_builder().create().unwrap();
+            let subscriber = back.subscriber_builder().create().unwrap();
+            let waitset = WaitSet::<4>::new();
+            let guard = waitset.attach_deadline(&subscriber, Duration::from_secs(20)).unwrap();
+            // Warm up: connections on both sides.
+            while publisher.send_copy(0).unwrap() == 0 {
+                std::thread::yield_now();
+            }
+            assert_eq!(*subscriber.timed_receive(Duration::from_secs(20)).unwrap().unwrap(), 0);
+            COUNTING.with(|c| c.set(true));
+            let before = ALLOCATIONS.load(Ordering::SeqCst);
+            for i in 1..rounds {
+                while publisher.send_copy(i).unwrap() == 0 {
+                    std::thread::yield_now();
+                }
+                let mut got = None;
+                while got.is_none() {
+                    waitset
+                        .wait_and_process_once(|id| {
+                            assert!(id.has_event_from(&guard), "the deadline was missed");
+                            got = subscriber.receive().unwrap().map(|s| *s);
+                            CallbackProgression::Continue
+                        })
+                        .unwrap();
+                }
+                assert_eq!(got, Some(i));
+            }
+            let during = ALLOCATIONS.load(Ordering::SeqCst) - before;
+            COUNTING.with(|c| c.set(false));
+            assert_eq!(during, 0, "{during} heap allocations in {rounds} blocking round trips through a WaitSet");
+        });
+    }
+}
