@@ -15,7 +15,7 @@ use icefloe_freertos::task::{self, TaskMemory};
 use icefloe_freertos::FreeRtos;
 
 /// Words of stack per task.
-const STACK: usize = 2560;
+const STACK: usize = 2816;
 static mut TASK_A: TaskMemory<STACK> = TaskMemory::new();
 static mut TASK_B: TaskMemory<STACK> = TaskMemory::new();
 
