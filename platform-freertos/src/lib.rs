@@ -372,72 +372,13 @@ impl Platform for FreeRtos {
     }
 
     fn signal_wait(word: &SignalWord, expected: u32, timeout: Option<Duration>) -> WaitOutcome {
-        if word.load(Ordering::Acquire) != expected {
-            return WaitOutcome::Woken;
-        }
-        let handle = current_task();
-        if handle.is_null() {
-            // Before the scheduler runs nothing else can change the word.
-            return WaitOutcome::TimedOut;
-        }
-        let index = notify_index();
-        // SAFETY: the running task's own notification state.
-        unsafe {
-            ffi::xTaskGenericNotifyStateClear(handle, index);
-            ffi::ulTaskGenericNotifyValueClear(handle, index, u32::MAX);
-        }
-        let word_addr = word as *const SignalWord as usize;
-        let registered = locked(|t| match t.waiters.iter_mut().find(|w| w.is_none()) {
-            Some(slot) => {
-                *slot = Some(Waiter { word: word_addr, handle: handle as usize });
-                true
-            }
-            None => false,
-        });
-        let ticks = timeout.map_or(ffi::MAX_DELAY, ticks_for);
-        let outcome = if word.load(Ordering::Acquire) != expected {
-            WaitOutcome::Woken
-        } else if registered {
-            // SAFETY: blocking the calling task on its own notification.
-            let got = unsafe { ffi::ulTaskGenericNotifyTake(index, 1, ticks) };
-            if got != 0 || word.load(Ordering::Acquire) != expected {
-                WaitOutcome::Woken
-            } else {
-                WaitOutcome::TimedOut
-            }
-        } else {
-            // Every waiter slot taken: poll the word once per tick.
-            let start = Self::now();
-            loop {
-                // SAFETY: plain kernel call from a task.
-                unsafe { ffi::vTaskDelay(1) };
-                if word.load(Ordering::Acquire) != expected {
-                    break WaitOutcome::Woken;
-                }
-                if timeout.is_some_and(|t| Self::now().saturating_sub(start) >= t) {
-                    break WaitOutcome::TimedOut;
-                }
-            }
-        };
-        if registered {
-            locked(|t| {
-                for slot in t.waiters.iter_mut() {
-                    if slot.is_some_and(|w| w.handle == handle as usize && w.word == word_addr) {
-                        *slot = None;
-                    }
-                }
-            });
-        }
-        outcome
+        Self::signal_wait_any(&[(word, expected)], timeout)
     }
 
     fn signal_wait_any(words: &[(&SignalWord, u32)], timeout: Option<Duration>) -> WaitOutcome {
         if words.iter().any(|(w, v)| w.load(Ordering::Acquire) != *v) {
             return WaitOutcome::Woken;
         }
-        if let [(w, v)] = words {
-            return Self::signal_wait(w, *v, timeout);
-        }
         let handle = current_task();
         if handle.is_null() {
             return WaitOutcome::TimedOut;
@@ -448,7 +389,8 @@ impl Platform for FreeRtos {
             ffi::xTaskGenericNotifyStateClear(handle, index);
             ffi::ulTaskGenericNotifyValueClear(handle, index, u32::MAX);
         }
-        // One waiter entry per word: a wake of any notifies this task.
+        // One waiter entry per word: a wake of any notifies this task. The
+        // words are checked again after registering (no lost wake).
         let all = locked(|t| {
             let mut placed = 0;
             for (w, _) in words {
