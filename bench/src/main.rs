@@ -1,0 +1,61 @@
+//! icefloe against iceoryx2, a Unix domain socket and the hardware floors,
+//! side by side in one run: `ci/bench` (or `cargo run --release -p
+//! icefloe-bench -- [rounds]`).
+//!
+//! Every case is a ping-pong between two processes pinned to CPUs 0 and 1
+//! (the floors: two threads pinned the same way); one way = round trip / 2.
+//! The cases run interleaved (A, B, C, A, B, C, …) so that the machine's
+//! drift hits all alike; the atomic floor is measured before and after, and
+//! the run is marked invalid when it moved by more than 25 %. Results: a
+//! markdown table on stdout and in `bench/results/latest.md`.
+
+mod cases;
+mod leftovers;
+mod stats;
+
+use stats::Summary;
+use std::time::Instant;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("--echo") {
+        cases::echo(&args[2..]);
+        return;
+    }
+    let rounds: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(3);
+    let before = leftovers::snapshot();
+    cases::pin(0);
+    let started = Instant::now();
+    let cpu_before = stats::cpu_times();
+    let floor_before = cases::atomic_floor(20_000);
+    let list = cases::all();
+    let mut samples: Vec<Vec<u64>> = vec![Vec::new(); list.len()];
+    let total = rounds * list.len();
+    for round in 0..rounds {
+        for (i, case) in list.iter().enumerate() {
+            let done = round * list.len() + i;
+            eprint!("\r[{:<30}] {done}/{total} {:<40}", "#".repeat(done * 30 / total), case.name());
+            samples[i].extend(case.run());
+        }
+    }
+    eprintln!("\r[{}] {total}/{total}{:<42}", "#".repeat(30), "");
+    let floor_after = cases::atomic_floor(20_000);
+    // What iceoryx2 left behind (its global management segment, node and
+    // service records) that was not there before: this run made it.
+    leftovers::remove_new(&before);
+    let cpu_after = stats::cpu_times();
+    let drift = (floor_after.p50 as f64 / floor_before.p50 as f64 - 1.0).abs();
+    let other_load = stats::other_load(cpu_before, cpu_after);
+    let summaries: Vec<(String, Summary)> = list.iter().zip(samples).map(|(c, s)| (c.name(), Summary::of(s))).collect();
+    let report = stats::report(&summaries, floor_before, floor_after, drift, other_load, rounds, started.elapsed());
+    println!("{report}");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("results");
+    let _ = std::fs::create_dir_all(&dir);
+    if let Err(e) = std::fs::write(dir.join("latest.md"), &report) {
+        eprintln!("could not write results/latest.md: {e}");
+    }
+    if drift > 0.25 {
+        eprintln!("the floor moved by {:.0} % during the run: results rejected, run again", drift * 100.0);
+        std::process::exit(2);
+    }
+}

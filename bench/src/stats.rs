@@ -1,0 +1,126 @@
+//! Medians, percentiles, the machine's load, and the report.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+/// Median and p99 of a set of round trips, in nanoseconds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Summary {
+    pub p50: u64,
+    pub p99: u64,
+    pub n: usize,
+}
+
+impl Summary {
+    pub fn of(mut v: Vec<u64>) -> Self {
+        if v.is_empty() {
+            return Self::default();
+        }
+        v.sort_unstable();
+        Self { p50: v[v.len() / 2], p99: v[(v.len() * 99 / 100).min(v.len() - 1)], n: v.len() }
+    }
+}
+
+/// (busy jiffies of the whole machine, jiffies of this process and its
+/// waited-for children).
+pub fn cpu_times() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let busy = stat
+        .lines()
+        .next()
+        .map(|l| {
+            let f: Vec<u64> = l.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
+            // user nice system idle iowait irq softirq steal
+            f.iter().enumerate().filter(|(i, _)| *i != 3 && *i != 4).map(|(_, v)| v).sum()
+        })
+        .unwrap_or(0);
+    let me = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_comm = me.rsplit(')').next().unwrap_or("");
+    let f: Vec<u64> = after_comm.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+    // Fields 14..17 (utime stime cutime cstime) are 11..14 after the comm.
+    let mine = f.get(11..15).map_or(0, |s| s.iter().sum());
+    (busy, mine)
+}
+
+/// The share of busy CPU time during the run that was not ours.
+pub fn other_load(before: (u64, u64), after: (u64, u64)) -> f64 {
+    let busy = after.0.saturating_sub(before.0) as f64;
+    let mine = after.1.saturating_sub(before.1) as f64;
+    if busy == 0.0 {
+        0.0
+    } else {
+        ((busy - mine) / busy).max(0.0)
+    }
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map_or_else(|| "unknown CPU".into(), |s| s.trim().to_string())
+}
+
+fn find<'a>(all: &'a [(String, Summary)], name: &str) -> Option<&'a Summary> {
+    all.iter().find(|(n, _)| n == name).map(|(_, s)| s)
+}
+
+/// The markdown report: a table per case with ratios to iceoryx2 and the floor.
+pub fn report(
+    all: &[(String, Summary)],
+    floor_before: Summary,
+    floor_after: Summary,
+    drift: f64,
+    other: f64,
+    rounds: usize,
+    took: Duration,
+) -> String {
+    let mut s = String::new();
+    let date = std::process::Command::new("date").arg("-u").arg("+%Y-%m-%d %H:%M UTC").output();
+    let date = date.ok().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+    let _ = writeln!(s, "# icefloe benchmark, {date}\n");
+    let _ = writeln!(
+        s,
+        "{} · {} rounds interleaved · {:.0} s · `cargo run --release -p icefloe-bench -- {rounds}`\n",
+        cpu_model(),
+        rounds,
+        took.as_secs_f64()
+    );
+    let _ = writeln!(
+        s,
+        "Atomic floor before / after: {} / {} ns round trip (drift {:.0} %{}); CPU used by other processes during the run: {:.0} %.\n",
+        floor_before.p50,
+        floor_after.p50,
+        drift * 100.0,
+        if drift > 0.25 { ", **rejected**" } else { "" },
+        other * 100.0
+    );
+    let floor = floor_before.p50.max(1) as f64;
+    let _ = writeln!(s, "| case | round trips | one way p50 | round trip p50 | p99 | vs iceoryx2 | vs atomic floor |");
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|");
+    for (name, m) in all {
+        let peer = name.strip_prefix("icefloe ").and_then(|rest| find(all, &format!("iceoryx2 {rest}")));
+        let vs_peer = peer.map_or(String::from(""), |p| format!("{:.2}×", m.p50 as f64 / p.p50.max(1) as f64));
+        let _ = writeln!(
+            s,
+            "| {name} | {} | {} | {} | {} | {vs_peer} | {:.1}× |",
+            m.n,
+            fmt_ns(m.p50 / 2),
+            fmt_ns(m.p50),
+            fmt_ns(m.p99),
+            m.p50 as f64 / floor
+        );
+    }
+    s
+}
+
+fn fmt_ns(ns: u64) -> String {
+    if ns >= 10_000_000 {
+        format!("{:.1} ms", ns as f64 / 1e6)
+    } else if ns >= 10_000 {
+        format!("{:.1} µs", ns as f64 / 1e3)
+    } else {
+        format!("{ns} ns")
+    }
+}
