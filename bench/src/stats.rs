@@ -36,9 +36,10 @@ pub fn cpu_times() -> (u64, u64) {
         .unwrap_or(0);
     let me = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let after_comm = me.rsplit(')').next().unwrap_or("");
-    let f: Vec<u64> = after_comm.split_whitespace().filter_map(|x| x.parse().ok()).collect();
-    // Fields 14..17 (utime stime cutime cstime) are 11..14 after the comm.
-    let mine = f.get(11..15).map_or(0, |s| s.iter().sum());
+    // Fields 14..17 (utime stime cutime cstime) are tokens 11..14 after the
+    // comm (token 0 is the state letter).
+    let f: Vec<&str> = after_comm.split_whitespace().collect();
+    let mine = f.get(11..15).map_or(0, |s| s.iter().filter_map(|x| x.parse::<u64>().ok()).sum());
     (busy, mine)
 }
 
