@@ -108,6 +108,7 @@ pub fn pubsub<P: Platform>(node: &Node<P>) -> PublishSubscribe<P, [u32], ()> {
         .max_subscribers(1)
         .max_nodes(2)
         .subscriber_max_buffer_size(1)
+        .subscriber_max_borrowed_samples(1)
         .history_size(0)
         .max_slice_len(MAX_SAMPLE as u32)
         .open_or_create()
