@@ -51,6 +51,7 @@ pub enum Case {
     IcefloeRequestResponse,
     Iox2RequestResponse,
     IcefloeEvent,
+    Iox2Event,
 }
 
 /// Every case, in the order they interleave.
@@ -68,6 +69,7 @@ pub fn all() -> Vec<Case> {
     v.push(Case::IcefloeRequestResponse);
     v.push(Case::Iox2RequestResponse);
     v.push(Case::IcefloeEvent);
+    v.push(Case::Iox2Event);
     v
 }
 
@@ -83,6 +85,7 @@ impl Case {
             Case::IcefloeRequestResponse => "icefloe request-response u64".into(),
             Case::Iox2RequestResponse => "iceoryx2 request-response u64".into(),
             Case::IcefloeEvent => "icefloe event wake-up (blocking)".into(),
+            Case::Iox2Event => "iceoryx2 event wake-up (blocking)".into(),
         }
     }
 
@@ -96,6 +99,7 @@ impl Case {
             Case::IcefloeRequestResponse => "irr".into(),
             Case::Iox2RequestResponse => "xrr".into(),
             Case::IcefloeEvent => "iev".into(),
+            Case::Iox2Event => "xev".into(),
         }
     }
 
@@ -126,6 +130,7 @@ impl Case {
             Case::IcefloeRequestResponse => icefloe_rr_pings(&name, spawn),
             Case::Iox2RequestResponse => iox2_rr_pings(&name, spawn),
             Case::IcefloeEvent => icefloe_event_pings(&name, spawn),
+            Case::Iox2Event => iox2_event_pings(&name, spawn),
             _ => Vec::new(),
         }
     }
@@ -145,6 +150,7 @@ pub fn echo(args: &[String]) {
         "irr" => icefloe_rr_echo(name),
         "xrr" => iox2_rr_echo(name),
         "iev" => icefloe_event_echo(name),
+        "xev" => iox2_event_echo(name),
         other => panic!("unknown echo {other}"),
     }
 }
@@ -647,5 +653,55 @@ fn iox2_rr_echo(name: &str) {
             }
             request.send_copy(v + 1).expect("respond");
         }
+    }
+}
+
+fn iox_event(
+    node: &iox::Node,
+    name: &str,
+    which: &str,
+) -> iceoryx2::service::port_factory::event::PortFactory<iox::ipc::Service> {
+    let full = format!("{name}/{which}");
+    node.service_builder(&full.as_str().try_into().expect("name")).event().open_or_create().expect("iceoryx2 event")
+}
+
+fn iox2_event_pings(name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
+    let node = iox_node();
+    let (ping, pong) = (iox_event(&node, name, "ping"), iox_event(&node, name, "pong"));
+    let notifier = ping.notifier_builder().create().expect("notifier");
+    let listener = pong.listener_builder().create().expect("listener");
+    let mut child = spawn();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        notifier.notify().expect("notify");
+        if listener.timed_wait(|_| {}, Duration::from_millis(1)).expect("wait") > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the iceoryx2 event echo did not answer");
+    }
+    std::thread::sleep(Duration::from_millis(5));
+    listener.try_wait(|_| {}).expect("drain");
+    let n = 5_000;
+    let mut v = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        notifier.notify().expect("notify");
+        listener.blocking_wait(|_| {}).expect("wait");
+        v.push(t.elapsed().as_nanos() as u64);
+    }
+    notifier.notify_with_custom_event_id(iceoryx2::prelude::EventId::new(1)).expect("stop");
+    let _ = child.wait();
+    v
+}
+
+fn iox2_event_echo(name: &str) {
+    let node = iox_node();
+    let (ping, pong) = (iox_event(&node, name, "ping"), iox_event(&node, name, "pong"));
+    let listener = ping.listener_builder().create().expect("listener");
+    let notifier = pong.notifier_builder().create().expect("notifier");
+    let mut stop = false;
+    while !stop {
+        listener.blocking_wait(|e| stop |= e.id.as_value() == 1).expect("wait");
+        notifier.notify().expect("notify");
     }
 }
