@@ -349,11 +349,13 @@ fn ice_send(p: &ice::Publisher<[u8]>, size: usize, seq: u64, touched: bool) {
 }
 
 fn icefloe_pubsub_pings(size: usize, touched: bool, name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
+    let setup = crate::allocs::now();
     let node = ice_node(name);
     let ping = ice_pubsub(&node, name, "ping");
     let pong = ice_pubsub(&node, name, "pong");
     let publisher = ping.publisher_builder().initial_max_slice_len(size as u32).create().expect("publisher");
     let subscriber = pong.subscriber_builder().create().expect("subscriber");
+    crate::allocs::setup_done(setup);
     let mut child = spawn();
     let n = iterations(size) as u64;
     // Connect: ping until the first echo comes back.
@@ -371,6 +373,7 @@ fn icefloe_pubsub_pings(size: usize, touched: bool, name: &str, spawn: impl Fn()
     std::thread::sleep(Duration::from_millis(5));
     while subscriber.receive().expect("receive").is_some() {}
     let mut v = Vec::with_capacity(n as usize);
+    let counted = crate::allocs::now();
     for i in 0..n {
         let t = Instant::now();
         ice_send(&publisher, size, i, touched);
@@ -383,6 +386,7 @@ fn icefloe_pubsub_pings(size: usize, touched: bool, name: &str, spawn: impl Fn()
         }
         v.push(t.elapsed().as_nanos() as u64);
     }
+    crate::allocs::loop_done(counted);
     ice_send(&publisher, size, u64::MAX, false);
     let _ = child.wait();
     v
@@ -414,9 +418,11 @@ fn ice_rr(node: &ice::Node, name: &str) -> ice::RequestResponse<u64, u64> {
 }
 
 fn icefloe_rr_pings(name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
+    let setup = crate::allocs::now();
     let node = ice_node(name);
     let service = ice_rr(&node, name);
     let client = service.client_builder().create().expect("client");
+    crate::allocs::setup_done(setup);
     let mut child = spawn();
     let deadline = Instant::now() + Duration::from_secs(20);
     while client.send_copy(0).expect("send").number_of_server_connections() == 0 {
@@ -426,6 +432,7 @@ fn icefloe_rr_pings(name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
     std::thread::sleep(Duration::from_millis(5));
     let n = 5_000u64;
     let mut v = Vec::with_capacity(n as usize);
+    let counted = crate::allocs::now();
     for i in 1..=n {
         let t = Instant::now();
         let pending = client.send_copy(i).expect("request");
@@ -437,6 +444,7 @@ fn icefloe_rr_pings(name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
         }
         v.push(t.elapsed().as_nanos() as u64);
     }
+    crate::allocs::loop_done(counted);
     drop(client.send_copy(u64::MAX).expect("stop"));
     let _ = child.wait();
     v
@@ -458,6 +466,7 @@ fn icefloe_rr_echo(name: &str) {
 }
 
 fn icefloe_event_pings(name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
+    let setup = crate::allocs::now();
     let node = ice_node(name);
     let open = |n: &str| {
         node.service_builder(&ice::ServiceName::new(&format!("{name}/{n}")).expect("name"))
@@ -468,6 +477,7 @@ fn icefloe_event_pings(name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
     let (ping, pong) = (open("ping"), open("pong"));
     let notifier = ping.notifier_builder().create().expect("notifier");
     let listener = pong.listener_builder().create().expect("listener");
+    crate::allocs::setup_done(setup);
     let mut child = spawn();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -481,12 +491,14 @@ fn icefloe_event_pings(name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
     listener.try_wait(|_| {}).expect("drain");
     let n = 5_000;
     let mut v = Vec::with_capacity(n);
+    let counted = crate::allocs::now();
     for _ in 0..n {
         let t = Instant::now();
         notifier.notify().expect("notify");
         listener.blocking_wait(|_| {}).expect("wait");
         v.push(t.elapsed().as_nanos() as u64);
     }
+    crate::allocs::loop_done(counted);
     notifier.notify_with_custom_event_id(ice::EventId::new(1)).expect("stop");
     let _ = child.wait();
     v
@@ -542,11 +554,13 @@ fn iox_send(p: &iox::Publisher, size: usize, seq: u64, touched: bool) {
 }
 
 fn iox2_pubsub_pings(size: usize, touched: bool, name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
+    let setup = crate::allocs::now();
     let node = iox_node();
     let ping = iox_pubsub(&node, name, "ping");
     let pong = iox_pubsub(&node, name, "pong");
     let publisher = ping.publisher_builder().initial_max_slice_len(size).create().expect("publisher");
     let subscriber = pong.subscriber_builder().create().expect("subscriber");
+    crate::allocs::setup_done(setup);
     let mut child = spawn();
     let n = iterations(size) as u64;
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -563,6 +577,7 @@ fn iox2_pubsub_pings(size: usize, touched: bool, name: &str, spawn: impl Fn() ->
     std::thread::sleep(Duration::from_millis(5));
     while subscriber.receive().expect("receive").is_some() {}
     let mut v = Vec::with_capacity(n as usize);
+    let counted = crate::allocs::now();
     for i in 0..n {
         let t = Instant::now();
         iox_send(&publisher, size, i, touched);
@@ -575,6 +590,7 @@ fn iox2_pubsub_pings(size: usize, touched: bool, name: &str, spawn: impl Fn() ->
         }
         v.push(t.elapsed().as_nanos() as u64);
     }
+    crate::allocs::loop_done(counted);
     iox_send(&publisher, size, u64::MAX, false);
     let _ = child.wait();
     v
@@ -599,6 +615,7 @@ fn iox2_pubsub_echo(size: usize, touched: bool, name: &str) {
 }
 
 fn iox2_rr_pings(name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
+    let setup = crate::allocs::now();
     let node = iox_node();
     let full = format!("{name}/rr");
     let service = node
@@ -607,6 +624,7 @@ fn iox2_rr_pings(name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
         .open_or_create()
         .expect("iceoryx2 service");
     let client = service.client_builder().create().expect("client");
+    crate::allocs::setup_done(setup);
     let mut child = spawn();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -620,6 +638,7 @@ fn iox2_rr_pings(name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
     std::thread::sleep(Duration::from_millis(5));
     let n = 5_000u64;
     let mut v = Vec::with_capacity(n as usize);
+    let counted = crate::allocs::now();
     for i in 1..=n {
         let t = Instant::now();
         let pending = client.send_copy(i).expect("request");
@@ -631,6 +650,7 @@ fn iox2_rr_pings(name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
         }
         v.push(t.elapsed().as_nanos() as u64);
     }
+    crate::allocs::loop_done(counted);
     drop(client.send_copy(u64::MAX).expect("stop"));
     let _ = child.wait();
     v
@@ -666,10 +686,12 @@ fn iox_event(
 }
 
 fn iox2_event_pings(name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
+    let setup = crate::allocs::now();
     let node = iox_node();
     let (ping, pong) = (iox_event(&node, name, "ping"), iox_event(&node, name, "pong"));
     let notifier = ping.notifier_builder().create().expect("notifier");
     let listener = pong.listener_builder().create().expect("listener");
+    crate::allocs::setup_done(setup);
     let mut child = spawn();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -683,12 +705,14 @@ fn iox2_event_pings(name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
     listener.try_wait(|_| {}).expect("drain");
     let n = 5_000;
     let mut v = Vec::with_capacity(n);
+    let counted = crate::allocs::now();
     for _ in 0..n {
         let t = Instant::now();
         notifier.notify().expect("notify");
         listener.blocking_wait(|_| {}).expect("wait");
         v.push(t.elapsed().as_nanos() as u64);
     }
+    crate::allocs::loop_done(counted);
     notifier.notify_with_custom_event_id(iceoryx2::prelude::EventId::new(1)).expect("stop");
     let _ = child.wait();
     v

@@ -9,11 +9,15 @@
 //! the run is marked invalid when it moved by more than 25 %. Results: a
 //! markdown table on stdout and in `bench/results/latest.md`.
 
+mod allocs;
 mod cases;
 mod leftovers;
 mod stats;
 
 use stats::Summary;
+
+#[global_allocator]
+static COUNTING: allocs::Counting = allocs::Counting;
 use std::time::Instant;
 
 fn main() {
@@ -30,12 +34,20 @@ fn main() {
     let floor_before = cases::atomic_floor(20_000);
     let list = cases::all();
     let mut samples: Vec<Vec<u64>> = vec![Vec::new(); list.len()];
+    // Per case: allocations to set up (the most seen) and in timed loops.
+    let mut heap: Vec<(Option<u64>, u64)> = vec![(None, 0); list.len()];
     let total = rounds * list.len();
     for round in 0..rounds {
         for (i, case) in list.iter().enumerate() {
             let done = round * list.len() + i;
             eprint!("\r[{:<30}] {done}/{total} {:<40}", "#".repeat(done * 30 / total), case.name());
-            samples[i].extend(case.run());
+            let got = case.run();
+            let (setup, timed) = allocs::take();
+            if let Some(t) = timed {
+                heap[i].0 = Some(heap[i].0.unwrap_or(0).max(setup.unwrap_or(0)));
+                heap[i].1 += t;
+            }
+            samples[i].extend(got);
         }
     }
     eprintln!("\r[{}] {total}/{total}{:<42}", "#".repeat(30), "");
@@ -46,7 +58,17 @@ fn main() {
     let cpu_after = stats::cpu_times();
     let drift = (floor_after.p50 as f64 / floor_before.p50 as f64 - 1.0).abs();
     let other_load = stats::other_load(cpu_before, cpu_after);
-    let summaries: Vec<(String, Summary)> = list.iter().zip(samples).map(|(c, s)| (c.name(), Summary::of(s))).collect();
+    let summaries: Vec<(String, Summary)> = list
+        .iter()
+        .zip(samples)
+        .zip(&heap)
+        .map(|((c, s), h)| {
+            let n = s.len().max(1) as f64;
+            let mut sum = Summary::of(s);
+            sum.heap = h.0.map(|setup| (setup, h.1 as f64 / n));
+            (c.name(), sum)
+        })
+        .collect();
     let report = stats::report(&summaries, floor_before, floor_after, drift, other_load, rounds, started.elapsed());
     println!("{report}");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("results");

@@ -9,6 +9,9 @@ pub struct Summary {
     pub p50: u64,
     pub p99: u64,
     pub n: usize,
+    /// Heap allocations: (to set up a node, a service and two ports; per
+    /// round trip on the measuring side).
+    pub heap: Option<(u64, f64)>,
 }
 
 impl Summary {
@@ -17,7 +20,7 @@ impl Summary {
             return Self::default();
         }
         v.sort_unstable();
-        Self { p50: v[v.len() / 2], p99: v[(v.len() * 99 / 100).min(v.len() - 1)], n: v.len() }
+        Self { p50: v[v.len() / 2], p99: v[(v.len() * 99 / 100).min(v.len() - 1)], n: v.len(), heap: None }
     }
 }
 
@@ -98,19 +101,23 @@ pub fn report(
         other * 100.0
     );
     let floor = floor_before.p50.max(1) as f64;
-    let _ = writeln!(s, "| case | round trips | one way p50 | round trip p50 | p99 | vs iceoryx2 | vs atomic floor |");
-    let _ = writeln!(s, "|---|---|---|---|---|---|---|");
+    let _ = writeln!(
+        s,
+        "| case | round trips | one way p50 | round trip p50 | p99 | vs iceoryx2 | vs atomic floor | heap allocs: setup / per round trip |"
+    );
+    let _ = writeln!(s, "|---|---|---|---|---|---|---|---|");
     for (name, m) in all {
         let peer = name.strip_prefix("icefloe ").and_then(|rest| find(all, &format!("iceoryx2 {rest}")));
         let vs_peer = peer.map_or(String::from(""), |p| format!("{:.2}×", m.p50 as f64 / p.p50.max(1) as f64));
         let _ = writeln!(
             s,
-            "| {name} | {} | {} | {} | {} | {vs_peer} | {:.1}× |",
+            "| {name} | {} | {} | {} | {} | {vs_peer} | {:.1}× | {} |",
             m.n,
             fmt_ns(m.p50 / 2),
             fmt_ns(m.p50),
             fmt_ns(m.p99),
-            m.p50 as f64 / floor
+            m.p50 as f64 / floor,
+            m.heap.map_or(String::new(), |(setup, per)| format!("{setup} / {per:.2}"))
         );
     }
     s
