@@ -11,6 +11,7 @@
 
 mod allocs;
 mod cases;
+mod footprint;
 mod leftovers;
 mod stats;
 
@@ -69,7 +70,9 @@ fn main() {
             (c.name(), sum)
         })
         .collect();
-    let report = stats::report(&summaries, floor_before, floor_after, drift, other_load, rounds, started.elapsed());
+    let mut report = stats::report(&summaries, floor_before, floor_after, drift, other_load, rounds, started.elapsed());
+    report.push_str(&footprint::report());
+    leftovers::remove_new(&before);
     println!("{report}");
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("results");
     let _ = std::fs::create_dir_all(&dir);
