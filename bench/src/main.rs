@@ -13,6 +13,7 @@ mod allocs;
 mod cases;
 mod footprint;
 mod leftovers;
+mod plot;
 mod stats;
 
 use stats::Summary;
@@ -78,6 +79,10 @@ fn main() {
     let _ = std::fs::create_dir_all(&dir);
     if let Err(e) = std::fs::write(dir.join("latest.md"), &report) {
         eprintln!("could not write results/latest.md: {e}");
+    }
+    let title = report.lines().next().unwrap_or("").trim_start_matches("# ").to_string();
+    if let Err(e) = std::fs::write(dir.join("latest.svg"), plot::svg(&summaries, &title)) {
+        eprintln!("could not write results/latest.svg: {e}");
     }
     if drift > 0.25 {
         eprintln!("the floor moved by {:.0} % during the run: results rejected, run again", drift * 100.0);
