@@ -119,6 +119,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         let wiring = Wiring {
             slot_of: |view, p| view.publisher(p),
             completion_of: |view, p, s| view.connection(p, s).map(|c| c.completion),
+            waker_of: |view, s| view.receiver_waker(s),
             slot: 0,
             connections: core.config.max_subscribers,
         };

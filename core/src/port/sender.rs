@@ -128,6 +128,8 @@ pub(crate) struct Wiring {
     pub(crate) slot_of: for<'a> fn(&'a ServiceView, u32) -> Option<Slot<'a>>,
     /// The completion queue of connection `c` of port slot `p`.
     pub(crate) completion_of: for<'a> fn(&'a ServiceView, u32, u32) -> Option<Queue<'a>>,
+    /// The wake word of the receiver at the far end of connection `c`.
+    pub(crate) waker_of: for<'a> fn(&'a ServiceView, u32) -> Option<crate::shm::event::Waker<'a>>,
     /// The sender's slot index.
     pub(crate) slot: u32,
     /// Connections served.
@@ -178,6 +180,8 @@ pub(crate) struct Sender<'s, P: Platform> {
     wiring: Wiring,
     /// Each connection's completion queue, located once.
     completions: [Option<Queue<'s>>; MAX_CONNECTIONS],
+    /// Each connection's receiver's wake word, located once.
+    wakers: [Option<crate::shm::event::Waker<'s>>; MAX_CONNECTIONS],
     base: DataSizing,
     pub(crate) segs: RefCell<Segs<P>>,
     current: Cell<usize>,
@@ -219,11 +223,15 @@ impl<'s, P: Platform> Sender<'s, P> {
                 .then(|| (wiring.completion_of)(&core.view, wiring.slot, c as u32))
                 .flatten()
         });
+        let wakers = core::array::from_fn(|c| {
+            (c < wiring.connections as usize).then(|| (wiring.waker_of)(&core.view, c as u32)).flatten()
+        });
         let sender = Self {
             core,
             port_id,
             gen,
             completions,
+            wakers,
             wiring,
             base,
             segs: RefCell::new(segs),
@@ -276,6 +284,12 @@ impl<'s, P: Platform> Sender<'s, P> {
     /// The port's slot index in its table.
     pub(crate) fn slot(&self) -> u32 {
         self.wiring.slot
+    }
+
+    /// Wakes the receiver of connection `c` if it sleeps (no system call
+    /// otherwise), after something was queued for it.
+    pub(crate) fn wake(&self, c: u32) {
+        super::wake::<P>(self.wakers.get(c as usize).copied().flatten());
     }
 
     /// Connections served (bounded by [`MAX_CONNECTIONS`]).
@@ -508,7 +522,7 @@ impl<'s, P: Platform> Sender<'s, P> {
             if let Offer::Pushed(displaced) = offer {
                 delivered += 1;
                 pushed(c, local.connected, displaced);
-                super::wake::<P>(view.receiver_waker(c));
+                self.wake(c);
             }
             corrupted |= local.corrupt;
         }

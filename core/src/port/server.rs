@@ -133,6 +133,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         let wiring = Wiring {
             slot_of: |view, s| view.subscriber(s),
             completion_of: |view, s, c| view.response_connection(s, c).map(|r| r.completion),
+            waker_of: |view, c| view.sender_waker(c),
             slot: 0,
             connections: core.config.max_publishers,
         };
@@ -399,7 +400,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         drop(conns);
         self.sender.commit(seg, index, delivered);
         if delivered > 0 {
-            super::wake::<P>(self.sender.core.view.sender_waker(c));
+            self.sender.wake(c);
         }
         if corrupt {
             Err(SendError::ConnectionCorrupted { delivered: delivered as usize })
@@ -416,7 +417,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         if self.client_there(c, gen, tag) {
             if let Some(e) = self.rlinks[c as usize].and_then(|r| r.ended.get(tag_channel(tag) as usize)) {
                 e.store(tag, Ordering::Release);
-                super::wake::<P>(self.sender.core.view.sender_waker(c));
+                self.sender.wake(c);
             }
         }
     }
