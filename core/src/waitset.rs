@@ -355,7 +355,7 @@ impl<'a, P: Platform, const N: usize> WaitSet<'a, P, N> {
                 if let Kind::Notification(a) | Kind::Deadline(a, _) = e.kind {
                     if let Some(w) = a.wake_word() {
                         let value = w.announce();
-                        let _ = words.push((as_signal_word_static(w), value));
+                        let _ = words.push((as_signal_word(w.word), value));
                     }
                     ready |= a.has_pending();
                 }
@@ -364,9 +364,9 @@ impl<'a, P: Platform, const N: usize> WaitSet<'a, P, N> {
                 continue;
             }
             let left = match timeout {
-                Some(t) => match t.checked_sub(P::now().saturating_sub(start)) {
-                    Some(left) if !left.is_zero() => Some(left),
-                    _ => return Ok(WaitSetRunResult::AllEventsHandled),
+                Some(t) => match crate::port::time_left::<P>(start, t) {
+                    Some(left) => Some(left),
+                    None => return Ok(WaitSetRunResult::AllEventsHandled),
                 },
                 None => None,
             };
@@ -388,9 +388,4 @@ impl<'a, P: Platform, const N: usize> WaitSet<'a, P, N> {
             }
         }
     }
-}
-
-/// The platform's view of a wake word, borrowed for as long as the waker.
-fn as_signal_word_static<'w>(w: Waker<'w>) -> &'w SignalWord {
-    as_signal_word(w.word)
 }

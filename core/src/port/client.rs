@@ -617,7 +617,7 @@ impl<'a, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         &self,
         timeout: core::time::Duration,
     ) -> Result<Option<Response<'_, P, Req, Res, ReqH, ResH>>, ReceiveError> {
-        Ok(super::wait_until::<P, _>(self.waker(), Some(timeout), || self.next_or_end())?.flatten())
+        Ok(super::wait_until::<P, _, _>(self.waker(), Some(timeout), || self.next_or_end())?.flatten())
     }
 
     /// Sleeps until the next response to this request arrives and returns
@@ -626,7 +626,7 @@ impl<'a, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
     #[allow(clippy::type_complexity)] // the port's own type parameters
     pub fn blocking_receive(&self) -> Result<Option<Response<'_, P, Req, Res, ReqH, ResH>>, ReceiveError> {
         loop {
-            if let Some(r) = super::wait_until::<P, _>(self.waker(), None, || self.next_or_end())? {
+            if let Some(r) = super::wait_until::<P, _, _>(self.waker(), None, || self.next_or_end())? {
                 return Ok(r);
             }
         }

@@ -1,11 +1,10 @@
 //! Listener: sleeps until notifiers of its event service send ids.
 
 use super::{ListenerCreateError, ListenerWaitError};
-use crate::platform::{Platform, Termination, WaitOutcome};
+use crate::platform::{Platform, Termination};
 use crate::service::event::{Event, EventId};
 use crate::service::ServiceCore;
 use crate::shm::event::{EventState, Waker};
-use crate::sync::as_signal_word;
 use core::time::Duration;
 
 /// One pending event: its id and how many notifications of it arrived
@@ -94,32 +93,11 @@ impl<P: Platform> Listener<'_, P> {
     }
 
     fn wait(&self, timeout: Option<Duration>, f: &mut dyn FnMut(EventActivation)) -> Result<usize, ListenerWaitError> {
-        let start = P::now();
-        loop {
+        let got = super::wait_until::<P, _, ListenerWaitError>(Some(self.waker), timeout, || {
             let n = self.collect(f);
-            if n > 0 {
-                return Ok(n);
-            }
-            // The protocol of `shm::event`: announce, check again, sleep.
-            let value = self.waker.announce();
-            if self.state.pending() {
-                continue;
-            }
-            let left = match timeout {
-                Some(t) => match t.checked_sub(P::now().saturating_sub(start)) {
-                    Some(left) if !left.is_zero() => Some(left),
-                    _ => return Ok(0),
-                },
-                None => None,
-            };
-            if P::signal_wait(as_signal_word(self.waker.word), value, left) == WaitOutcome::Interrupted {
-                match P::take_termination_request() {
-                    Some(Termination::Interrupt) => return Err(ListenerWaitError::Interrupt),
-                    Some(Termination::Terminate) => return Err(ListenerWaitError::TerminationRequest),
-                    None => {}
-                }
-            }
-        }
+            Ok((n > 0).then_some(n))
+        })?;
+        Ok(got.unwrap_or(0))
     }
 }
 
@@ -139,5 +117,14 @@ impl<P: Platform> crate::waitset::Attachable for Listener<'_, P> {
     }
     fn has_pending(&self) -> bool {
         self.state.pending()
+    }
+}
+
+impl From<Termination> for ListenerWaitError {
+    fn from(t: Termination) -> Self {
+        match t {
+            Termination::Interrupt => Self::Interrupt,
+            Termination::Terminate => Self::TerminationRequest,
+        }
     }
 }

@@ -136,15 +136,16 @@ pub(crate) fn wake<P: Platform>(w: Option<crate::shm::event::Waker<'_>>) {
     }
 }
 
-/// The blocking half of every receive: tries `attempt`; if it finds
-/// nothing, announces a sleeper on `waker`, tries once more, and sleeps
-/// until a sender signals (the protocol of [`crate::shm::event`]) or
-/// `timeout` passes (`Ok(None)`). SIGINT and SIGTERM end it with an error.
-pub(crate) fn wait_until<P: Platform, T>(
+/// The blocking half of every receive and wait: tries `attempt`; if it
+/// finds nothing, announces a sleeper on `waker`, tries once more, and
+/// sleeps until a sender signals (the protocol of [`crate::shm::event`]) or
+/// `timeout` passes (`Ok(None)`). SIGINT and SIGTERM end it with `E`'s
+/// termination error.
+pub(crate) fn wait_until<P: Platform, T, E: From<crate::platform::Termination>>(
     waker: Option<crate::shm::event::Waker<'_>>,
     timeout: Option<core::time::Duration>,
-    mut attempt: impl FnMut() -> Result<Option<T>, ReceiveError>,
-) -> Result<Option<T>, ReceiveError> {
+    mut attempt: impl FnMut() -> Result<Option<T>, E>,
+) -> Result<Option<T>, E> {
     let start = P::now();
     loop {
         if let Some(t) = attempt()? {
@@ -156,19 +157,34 @@ pub(crate) fn wait_until<P: Platform, T>(
             return Ok(Some(t));
         }
         let left = match timeout {
-            Some(t) => match t.checked_sub(P::now().saturating_sub(start)) {
-                Some(left) if !left.is_zero() => Some(left),
-                _ => return Ok(None),
+            Some(t) => match time_left::<P>(start, t) {
+                Some(left) => Some(left),
+                None => return Ok(None),
             },
             None => None,
         };
         if P::signal_wait(crate::sync::as_signal_word(w.word), value, left) == crate::platform::WaitOutcome::Interrupted
         {
-            match P::take_termination_request() {
-                Some(crate::platform::Termination::Interrupt) => return Err(ReceiveError::Interrupt),
-                Some(crate::platform::Termination::Terminate) => return Err(ReceiveError::TerminationRequest),
-                None => {}
+            if let Some(t) = P::take_termination_request() {
+                return Err(t.into());
             }
+        }
+    }
+}
+
+/// What is left of `timeout` since `start`; `None` once it has passed.
+pub(crate) fn time_left<P: Platform>(
+    start: core::time::Duration,
+    timeout: core::time::Duration,
+) -> Option<core::time::Duration> {
+    timeout.checked_sub(P::now().saturating_sub(start)).filter(|left| !left.is_zero())
+}
+
+impl From<crate::platform::Termination> for ReceiveError {
+    fn from(t: crate::platform::Termination) -> Self {
+        match t {
+            crate::platform::Termination::Interrupt => Self::Interrupt,
+            crate::platform::Termination::Terminate => Self::TerminationRequest,
         }
     }
 }

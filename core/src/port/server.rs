@@ -274,7 +274,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         timeout: core::time::Duration,
     ) -> Result<Option<ActiveRequest<'_, P, Req, Res, ReqH, ResH>>, ReceiveError> {
         let waker = self.sender.core.view.receiver_waker(self.sender.slot());
-        super::wait_until::<P, _>(waker, Some(timeout), || self.receive())
+        super::wait_until::<P, _, _>(waker, Some(timeout), || self.receive())
     }
 
     /// Sleeps until a request arrives and takes it. SIGINT and SIGTERM end
@@ -283,7 +283,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
     pub fn blocking_receive(&self) -> Result<ActiveRequest<'_, P, Req, Res, ReqH, ResH>, ReceiveError> {
         let waker = self.sender.core.view.receiver_waker(self.sender.slot());
         loop {
-            if let Some(r) = super::wait_until::<P, _>(waker, None, || self.receive())? {
+            if let Some(r) = super::wait_until::<P, _, _>(waker, None, || self.receive())? {
                 return Ok(r);
             }
         }

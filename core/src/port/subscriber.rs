@@ -129,7 +129,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
     /// it. `Ok(None)` when the time passed with nothing. A send to a
     /// subscriber that does not wait makes no system call.
     pub fn timed_receive(&self, timeout: core::time::Duration) -> Result<Option<Sample<'_, P, T, H>>, ReceiveError> {
-        super::wait_until::<P, _>(self.core.view.receiver_waker(self.slot), Some(timeout), || self.receive())
+        super::wait_until::<P, _, _>(self.core.view.receiver_waker(self.slot), Some(timeout), || self.receive())
     }
 
     /// Sleeps until a sample arrives and takes it. SIGINT and SIGTERM end
@@ -138,7 +138,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
     pub fn blocking_receive(&self) -> Result<Sample<'_, P, T, H>, ReceiveError> {
         loop {
             if let Some(s) =
-                super::wait_until::<P, _>(self.core.view.receiver_waker(self.slot), None, || self.receive())?
+                super::wait_until::<P, _, _>(self.core.view.receiver_waker(self.slot), None, || self.receive())?
             {
                 return Ok(s);
             }
