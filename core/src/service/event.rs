@@ -27,9 +27,7 @@ use crate::node::Node;
 use crate::platform::Platform;
 use crate::port::listener::ListenerBuilder;
 use crate::port::notifier::NotifierBuilder;
-use crate::shm::service::{
-    EventConfig, ServiceLayout, StaticConfig, MAX_EVENT_ID_LIMIT, MAX_NODES_LIMIT, PATTERN_EVENT,
-};
+use crate::shm::service::{EventConfig, ServiceLayout, StaticConfig, MAX_NODES_LIMIT, PATTERN_EVENT};
 use crate::zero_copy::TypeDetail;
 use core::time::Duration;
 
@@ -190,19 +188,15 @@ impl<'n, P: Platform> EventBuilder<'n, P> {
         if cfg.max_subscribers as usize > crate::config::MAX_SUBSCRIBERS {
             return Err(ServiceCreateError::ExceedsBuildLimit("max_listeners"));
         }
-        let e = cfg.event.as_ref().ok_or(ServiceCreateError::InvalidQos("event"))?;
-        let id_ok = |id: Option<u32>| id.is_none_or(|i| i <= e.event_id_max_value);
         let checks = [
             (cfg.max_publishers >= 1, "max_notifiers"),
             (cfg.max_subscribers >= 1, "max_listeners"),
             ((1..=MAX_NODES_LIMIT).contains(&cfg.max_nodes), "max_nodes"),
-            (e.event_id_max_value <= MAX_EVENT_ID_LIMIT, "event_id_max_value"),
-            (id_ok(e.notifier_created_event), "notifier_created_event"),
-            (id_ok(e.notifier_dropped_event), "notifier_dropped_event"),
-            (id_ok(e.notifier_dead_event), "notifier_dead_event"),
-            (e.deadline_ns.is_none_or(|d| d > 0), "deadline"),
         ];
         if let Some((_, field)) = checks.iter().find(|(ok, _)| !ok) {
+            return Err(ServiceCreateError::InvalidQos(field));
+        }
+        if let Some(field) = cfg.event.as_ref().and_then(EventConfig::invalid_field) {
             return Err(ServiceCreateError::InvalidQos(field));
         }
         Ok(cfg)

@@ -147,14 +147,24 @@ pub struct EventConfig {
 }
 
 impl EventConfig {
+    /// The first knob out of range (`event_id_max_value` above
+    /// [`MAX_EVENT_ID_LIMIT`], an event id above it, a zero deadline).
+    pub fn invalid_field(&self) -> Option<&'static str> {
+        let id_ok = |id: Option<u32>| id.is_none_or(|i| i <= self.event_id_max_value);
+        [
+            (self.event_id_max_value <= MAX_EVENT_ID_LIMIT, "event_id_max_value"),
+            (id_ok(self.notifier_created_event), "notifier_created_event"),
+            (id_ok(self.notifier_dropped_event), "notifier_dropped_event"),
+            (id_ok(self.notifier_dead_event), "notifier_dead_event"),
+            (self.deadline_ns.is_none_or(|d| d > 0), "deadline"),
+        ]
+        .into_iter()
+        .find_map(|(ok, field)| (!ok).then_some(field))
+    }
+
     /// Ranges that keep the layout sane, and ids within range.
     pub fn is_valid(&self) -> bool {
-        let id_ok = |id: Option<u32>| id.is_none_or(|i| i <= self.event_id_max_value);
-        self.event_id_max_value <= MAX_EVENT_ID_LIMIT
-            && id_ok(self.notifier_created_event)
-            && id_ok(self.notifier_dropped_event)
-            && id_ok(self.notifier_dead_event)
-            && self.deadline_ns.is_none_or(|d| d > 0)
+        self.invalid_field().is_none()
     }
 }
 
