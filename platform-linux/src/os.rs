@@ -156,6 +156,34 @@ extern "C" fn on_signal(sig: libc::c_int) {
     }
 }
 
+/// One futex sleep: `word` registered for the signal handler's wake, a
+/// pending termination request noticed before and after, the sleep
+/// (`sleep`, given its length) at most [`TERMINATION_BACKSTOP`] or the
+/// caller's shorter timeout. A sleep cut short by the backstop is a
+/// spurious wake: the caller checks and sleeps again.
+fn guarded_sleep(
+    word: &SignalWord,
+    timeout: Option<Duration>,
+    sleep: impl FnOnce(Duration) -> rustix::io::Result<()>,
+) -> WaitOutcome {
+    let slot = register_sleeper(word);
+    let outcome = if peek_termination().is_some() {
+        WaitOutcome::Interrupted
+    } else {
+        let slice = timeout.map_or(TERMINATION_BACKSTOP, |t| t.min(TERMINATION_BACKSTOP));
+        FUTEX_WAITS.fetch_add(1, Ordering::Relaxed);
+        match sleep(slice) {
+            _ if peek_termination().is_some() => WaitOutcome::Interrupted,
+            Err(Errno::TIMEDOUT) if timeout.is_some_and(|t| t <= TERMINATION_BACKSTOP) => WaitOutcome::TimedOut,
+            _ => WaitOutcome::Woken,
+        }
+    };
+    if let Some(i) = slot {
+        SLEEPING[i].store(0, Ordering::SeqCst);
+    }
+    outcome
+}
+
 /// Registers `word` as slept on; the slot to free afterwards, if any.
 fn register_sleeper(word: &SignalWord) -> Option<usize> {
     let at = word as *const SignalWord as usize;
@@ -259,31 +287,11 @@ impl Platform for Linux {
 
     fn signal_wait(word: &SignalWord, expected: u32, timeout: Option<Duration>) -> WaitOutcome {
         use rustix::thread::futex;
-        // A termination request wakes registered sleepers (the signal may
-        // land on another thread); the backstop bounds the rest.
-        let slot = register_sleeper(word);
-        let outcome = if peek_termination().is_some() {
-            WaitOutcome::Interrupted
-        } else {
-            let slice = timeout.map_or(TERMINATION_BACKSTOP, |t| t.min(TERMINATION_BACKSTOP));
-            let ts = rustix::time::Timespec {
-                tv_sec: slice.as_secs().min(i64::MAX as u64) as i64,
-                tv_nsec: i64::from(slice.subsec_nanos()),
-            };
-            FUTEX_WAITS.fetch_add(1, Ordering::Relaxed);
-            match futex::wait(word, futex::Flags::empty(), expected, Some(&ts)) {
-                _ if peek_termination().is_some() => WaitOutcome::Interrupted,
-                Ok(()) | Err(Errno::AGAIN) | Err(Errno::INTR) => WaitOutcome::Woken,
-                // The slice ended before the caller's timeout: a spurious
-                // wake, the caller checks and sleeps again.
-                Err(Errno::TIMEDOUT) if timeout.is_some_and(|t| t <= TERMINATION_BACKSTOP) => WaitOutcome::TimedOut,
-                Err(_) => WaitOutcome::Woken,
-            }
-        };
-        if let Some(i) = slot {
-            SLEEPING[i].store(0, Ordering::SeqCst);
-        }
-        outcome
+        guarded_sleep(word, timeout, |slice| {
+            let ts =
+                rustix::time::Timespec { tv_sec: slice.as_secs() as i64, tv_nsec: i64::from(slice.subsec_nanos()) };
+            futex::wait(word, futex::Flags::empty(), expected, Some(&ts))
+        })
     }
 
     fn signal_wait_any(words: &[(&SignalWord, u32)], timeout: Option<Duration>) -> WaitOutcome {
@@ -305,36 +313,31 @@ impl Platform for Linux {
             slot.uaddr = futex::WaitPtr::new((*w as *const SignalWord).cast_mut().cast());
             slot.flags = futex::WaitFlags::SIZE_U32;
         }
+        let mut no_waitv = false;
         // Ctrl-C: the first word is registered for the signal handler's wake.
-        let slot = register_sleeper(words[0].0);
-        let outcome = if peek_termination().is_some() {
-            WaitOutcome::Interrupted
-        } else {
-            let slice = timeout.map_or(TERMINATION_BACKSTOP, |t| t.min(TERMINATION_BACKSTOP));
-            let deadline = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
-            let (secs, nanos) = (slice.as_secs() as i64, i64::from(slice.subsec_nanos()));
-            let mut at = rustix::time::Timespec { tv_sec: deadline.tv_sec + secs, tv_nsec: deadline.tv_nsec + nanos };
+        let outcome = guarded_sleep(words[0].0, timeout, |slice| {
+            let now = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+            let mut at = rustix::time::Timespec {
+                tv_sec: now.tv_sec + slice.as_secs() as i64,
+                tv_nsec: now.tv_nsec + i64::from(slice.subsec_nanos()),
+            };
             if at.tv_nsec >= 1_000_000_000 {
                 at.tv_sec += 1;
                 at.tv_nsec -= 1_000_000_000;
             }
-            FUTEX_WAITS.fetch_add(1, Ordering::Relaxed);
-            match futex::waitv(&waits[..n], futex::WaitvFlags::empty(), Some(&at), rustix::time::ClockId::Monotonic) {
-                _ if peek_termination().is_some() => WaitOutcome::Interrupted,
-                Err(Errno::TIMEDOUT) if timeout.is_some_and(|t| t <= TERMINATION_BACKSTOP) => WaitOutcome::TimedOut,
-                // A kernel older than 5.16: sleep on the first word for at
-                // most a millisecond at a time (the others are re-checked).
-                Err(Errno::NOSYS) => match Self::signal_wait(words[0].0, words[0].1, Some(Duration::from_millis(1))) {
-                    WaitOutcome::TimedOut if timeout.is_none_or(|t| t > Duration::from_millis(1)) => WaitOutcome::Woken,
-                    other => other,
-                },
-                _ => WaitOutcome::Woken,
-            }
-        };
-        if let Some(i) = slot {
-            SLEEPING[i].store(0, Ordering::SeqCst);
+            let r = futex::waitv(&waits[..n], futex::WaitvFlags::empty(), Some(&at), rustix::time::ClockId::Monotonic);
+            no_waitv = r == Err(Errno::NOSYS);
+            r.map(|_| ())
+        });
+        if !no_waitv {
+            return outcome;
         }
-        outcome
+        // A kernel older than 5.16: sleep on the first word for at most a
+        // millisecond at a time (the others are re-checked by the caller).
+        match Self::signal_wait(words[0].0, words[0].1, Some(Duration::from_millis(1))) {
+            WaitOutcome::TimedOut if timeout.is_none_or(|t| t > Duration::from_millis(1)) => WaitOutcome::Woken,
+            other => other,
+        }
     }
 
     fn signal_wake_all(word: &SignalWord) {
