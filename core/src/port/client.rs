@@ -625,11 +625,7 @@ impl<'a, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
     /// and SIGTERM end the wait with an error (on platforms that have them).
     #[allow(clippy::type_complexity)] // the port's own type parameters
     pub fn blocking_receive(&self) -> Result<Option<Response<'_, P, Req, Res, ReqH, ResH>>, ReceiveError> {
-        loop {
-            if let Some(r) = super::wait_until::<P, _, _>(self.waker(), None, || self.next_or_end())? {
-                return Ok(r);
-            }
-        }
+        super::wait_for::<P, _, _>(self.waker(), || self.next_or_end())
     }
 
     fn waker(&self) -> Option<crate::shm::event::Waker<'a>> {

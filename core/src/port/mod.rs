@@ -172,6 +172,19 @@ pub(crate) fn wait_until<P: Platform, T, E: From<crate::platform::Termination>>(
     }
 }
 
+/// [`wait_until`] with no timeout: returns only with something (or an
+/// error).
+pub(crate) fn wait_for<P: Platform, T, E: From<crate::platform::Termination>>(
+    waker: Option<crate::shm::event::Waker<'_>>,
+    mut attempt: impl FnMut() -> Result<Option<T>, E>,
+) -> Result<T, E> {
+    loop {
+        if let Some(t) = wait_until::<P, T, E>(waker, None, &mut attempt)? {
+            return Ok(t);
+        }
+    }
+}
+
 /// What is left of `timeout` since `start`; `None` once it has passed.
 pub(crate) fn time_left<P: Platform>(
     start: core::time::Duration,

@@ -273,20 +273,19 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         &self,
         timeout: core::time::Duration,
     ) -> Result<Option<ActiveRequest<'_, P, Req, Res, ReqH, ResH>>, ReceiveError> {
-        let waker = self.sender.core.view.receiver_waker(self.sender.slot());
-        super::wait_until::<P, _, _>(waker, Some(timeout), || self.receive())
+        super::wait_until::<P, _, _>(self.waker(), Some(timeout), || self.receive())
     }
 
     /// Sleeps until a request arrives and takes it. SIGINT and SIGTERM end
     /// the wait with an error (on platforms that have them).
     #[allow(clippy::type_complexity)] // the port's own type parameters
     pub fn blocking_receive(&self) -> Result<ActiveRequest<'_, P, Req, Res, ReqH, ResH>, ReceiveError> {
-        let waker = self.sender.core.view.receiver_waker(self.sender.slot());
-        loop {
-            if let Some(r) = super::wait_until::<P, _, _>(waker, None, || self.receive())? {
-                return Ok(r);
-            }
-        }
+        super::wait_for::<P, _, _>(self.waker(), || self.receive())
+    }
+
+    /// This port's wake word (its senders signal it).
+    fn waker(&self) -> Option<crate::shm::event::Waker<'_>> {
+        self.sender.core.view.receiver_waker(self.sender.slot())
     }
 
     /// Takes the oldest waiting request, visiting clients in turn.
@@ -593,7 +592,7 @@ impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySe
     crate::waitset::Attachable for Server<'_, P, Req, Res, ReqH, ResH>
 {
     fn wake_word(&self) -> Option<crate::shm::event::Waker<'_>> {
-        self.sender.core.view.receiver_waker(self.sender.slot())
+        self.waker()
     }
     fn has_pending(&self) -> bool {
         self.has_requests()

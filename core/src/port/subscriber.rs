@@ -129,20 +129,19 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
     /// it. `Ok(None)` when the time passed with nothing. A send to a
     /// subscriber that does not wait makes no system call.
     pub fn timed_receive(&self, timeout: core::time::Duration) -> Result<Option<Sample<'_, P, T, H>>, ReceiveError> {
-        super::wait_until::<P, _, _>(self.core.view.receiver_waker(self.slot), Some(timeout), || self.receive())
+        super::wait_until::<P, _, _>(self.waker(), Some(timeout), || self.receive())
     }
 
     /// Sleeps until a sample arrives and takes it. SIGINT and SIGTERM end
     /// the wait with [`ReceiveError::Interrupt`] or
     /// [`ReceiveError::TerminationRequest`] (on platforms that have them).
     pub fn blocking_receive(&self) -> Result<Sample<'_, P, T, H>, ReceiveError> {
-        loop {
-            if let Some(s) =
-                super::wait_until::<P, _, _>(self.core.view.receiver_waker(self.slot), None, || self.receive())?
-            {
-                return Ok(s);
-            }
-        }
+        super::wait_for::<P, _, _>(self.waker(), || self.receive())
+    }
+
+    /// This port's wake word (its senders signal it).
+    fn waker(&self) -> Option<crate::shm::event::Waker<'_>> {
+        self.core.view.receiver_waker(self.slot)
     }
 
     /// Returns a sample's chunk to its publisher.
@@ -167,7 +166,7 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Drop for Subscriber<'_, 
 
 impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> crate::waitset::Attachable for Subscriber<'_, P, T, H> {
     fn wake_word(&self) -> Option<crate::shm::event::Waker<'_>> {
-        self.core.view.receiver_waker(self.slot)
+        self.waker()
     }
     fn has_pending(&self) -> bool {
         self.has_samples()
