@@ -162,26 +162,30 @@ impl<const SIZE: usize, const SEGMENTS: usize> Arena<SIZE, SEGMENTS> {
         })
     }
 
-    /// Calls `f` with each linked segment name starting with `prefix`.
+    /// Calls `f` with each linked segment name starting with `prefix` (the
+    /// names are copied first: `f` may create or open segments).
     pub fn list(&'static self, prefix: &str, f: &mut dyn FnMut(&str) -> bool) {
-        // Copy the names out first: `f` may create or open segments.
-        let mut names = [[0u8; NAME_LEN]; SEGMENTS];
-        let mut lens = [0usize; SEGMENTS];
+        for name in &self.names(prefix) {
+            if !f(name) {
+                return;
+            }
+        }
+    }
+
+    /// A copy of every linked segment name starting with `prefix`, taken
+    /// with the table locked only for the copy.
+    pub fn names(&'static self, prefix: &str) -> heapless::Vec<heapless::String<NAME_LEN>, SEGMENTS> {
+        let mut out = heapless::Vec::new();
         self.with_table(|t| {
-            for (i, e) in t.iter().enumerate() {
-                if e.used && e.linked {
-                    names[i] = e.name;
-                    lens[i] = e.name_len as usize;
+            for e in t.iter().filter(|e| e.used && e.linked) {
+                let Ok(n) = core::str::from_utf8(e.name()) else { continue };
+                let mut name = heapless::String::new();
+                if n.starts_with(prefix) && name.push_str(n).is_ok() {
+                    let _ = out.push(name);
                 }
             }
         });
-        for (name, len) in names.iter().zip(lens) {
-            if let Ok(n) = core::str::from_utf8(&name[..len]) {
-                if len > 0 && n.starts_with(prefix) && !f(n) {
-                    return;
-                }
-            }
-        }
+        out
     }
 
     /// Bytes not taken by any segment (a snapshot).

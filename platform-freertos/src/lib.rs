@@ -350,22 +350,9 @@ impl Platform for FreeRtos {
         // Copy the names with the scheduler suspended (the arena's spin lock
         // must never be held by a preempted task), then call `f`, which may
         // create or open segments, outside.
-        const NAME: usize = icefloe_core::platform::MAX_SHM_NAME_LEN;
-        let mut names = [([0u8; NAME], 0usize); ARENA_SEGMENTS];
-        let mut count = 0;
-        locked(|_| {
-            ARENA.list(prefix, &mut |n| {
-                names[count].0[..n.len()].copy_from_slice(n.as_bytes());
-                names[count].1 = n.len();
-                count += 1;
-                count < ARENA_SEGMENTS
-            })
-        });
-        for (bytes, len) in &names[..count] {
-            if let Ok(name) = core::str::from_utf8(&bytes[..*len]) {
-                if !f(name) {
-                    break;
-                }
+        for name in &locked(|_| ARENA.names(prefix)) {
+            if !f(name) {
+                break;
             }
         }
         Ok(())
