@@ -74,6 +74,11 @@ pub fn all() -> Vec<Case> {
 }
 
 impl Case {
+    /// The hardware floors (run whatever the selection).
+    pub fn is_floor(&self) -> bool {
+        matches!(self, Case::AtomicFloor | Case::FutexFloor)
+    }
+
     pub fn name(&self) -> String {
         let touch = |t: bool| if t { "touched" } else { "untouched" };
         match *self {

@@ -28,13 +28,19 @@ fn main() {
         cases::echo(&args[2..]);
         return;
     }
-    let rounds: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(3);
+    let rounds: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(5);
+    // `--only TEXT` (repeatable): the cases whose name contains one of them
+    // (the floors always run).
+    let only: Vec<&str> = args.windows(2).filter(|w| w[0] == "--only").map(|w| w[1].as_str()).collect();
     let before = leftovers::snapshot();
     cases::pin(0);
     let started = Instant::now();
     let cpu_before = stats::cpu_times();
     let floor_before = cases::atomic_floor(20_000);
-    let list = cases::all();
+    let list: Vec<cases::Case> = cases::all()
+        .into_iter()
+        .filter(|c| only.is_empty() || c.is_floor() || only.iter().any(|o| c.name().contains(o)))
+        .collect();
     let mut samples: Vec<Vec<u64>> = vec![Vec::new(); list.len()];
     // Per case: allocations to set up (the most seen) and in timed loops.
     let mut heap: Vec<(Option<u64>, u64)> = vec![(None, 0); list.len()];
@@ -72,6 +78,11 @@ fn main() {
         })
         .collect();
     let mut report = stats::report(&summaries, floor_before, floor_after, drift, other_load, rounds, started.elapsed());
+    if !only.is_empty() {
+        // A selection is for looking at a few cases: printed, not recorded.
+        println!("{report}");
+        std::process::exit(if drift > 0.25 { 2 } else { 0 });
+    }
     report.push_str(&footprint::report());
     leftovers::remove_new(&before);
     println!("{report}");

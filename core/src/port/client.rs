@@ -365,7 +365,6 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
             &segs,
             Chunk { seg, index, r },
             &self.links,
-            cfg.subscriber_max_buffer_size,
             cfg.enable_safe_overflow,
             self.backpressure,
             |s, generation, displaced| {
@@ -378,6 +377,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
             },
         );
         self.sender.commit(seg, index, delivered);
+        let corrupted = self.sender.reclaim_busy(&segs, cfg.subscriber_max_buffer_size) | corrupted;
         self.channels.borrow_mut()[k as usize] = Channel { tag, servers: reached, borrowed: 0 };
         let pending = PendingResponse { client: self, channel: k, tag, servers: delivered };
         if corrupted {
@@ -465,8 +465,8 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         }
         let mut recv = self.recv.borrow_mut();
         let Some(c) = recv.get_mut(s as usize) else { return };
-        let rconn = self.rlinks.get(s as usize).copied().flatten();
-        c.give_back(segment, index, rconn.as_ref().map(|r| &r.completion));
+        let rconn = self.rlinks.get(s as usize).and_then(Option::as_ref);
+        c.give_back(segment, index, rconn.map(|r| &r.completion));
     }
 
     fn is_connected(&self, k: u32, tag: u32) -> bool {

@@ -254,17 +254,11 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Publisher<'s, P, T, 
         let r = seg.view.layout().chunk_ref(index, seg.id).to_u64();
         let chunk = Chunk { seg, index, r };
         let buffer = cfg.subscriber_max_buffer_size;
-        let (delivered, corrupted) = self.sender.broadcast(
-            &segs,
-            chunk,
-            &self.links,
-            buffer,
-            cfg.enable_safe_overflow,
-            self.backpressure,
-            |_, _, _| {},
-        );
+        let (delivered, corrupted) =
+            self.sender.broadcast(&segs, chunk, &self.links, cfg.enable_safe_overflow, self.backpressure, |_, _, _| {});
         let refs = delivered + u32::from(self.sender.remember(&segs, r));
         self.sender.commit(seg, index, refs);
+        let corrupted = self.sender.reclaim_busy(&segs, buffer) | corrupted;
         if corrupted {
             Err(SendError::ConnectionCorrupted { delivered: delivered as usize })
         } else {

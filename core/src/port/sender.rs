@@ -350,7 +350,7 @@ impl<'s, P: Platform> Sender<'s, P> {
         if local.corrupt {
             return;
         }
-        let Some(completion) = self.completions.get(c as usize).copied().flatten() else { return };
+        let Some(completion) = self.completions.get(c as usize).and_then(Option::as_ref) else { return };
         loop {
             match completion.pop(&mut local.tail_cache, false) {
                 Ok(Some(v)) => {
@@ -466,9 +466,9 @@ impl<'s, P: Platform> Sender<'s, P> {
     }
 
     /// Offers `chunk` to every connected receiver of `links` (as in
-    /// [`sync_links`](Self::sync_links)), taking back what came back first
-    /// when a connection has `buffer` chunks out, under the service's
-    /// overflow and the port's backpressure; `pushed(c, generation,
+    /// [`sync_links`](Self::sync_links)), under the service's overflow and
+    /// the port's backpressure (the caller commits, then calls
+    /// [`reclaim_busy`](Self::reclaim_busy)); `pushed(c, generation,
     /// displaced)` runs for each receiver reached. Returns (receivers
     /// reached, whether a connection turned out corrupt).
     #[allow(clippy::too_many_arguments)] // the send's parts, each needed
@@ -477,7 +477,6 @@ impl<'s, P: Platform> Sender<'s, P> {
         segs: &Segs<P>,
         chunk: Chunk<'_, P>,
         links: &[Option<ConnView<'_>>],
-        buffer: u32,
         overflow: bool,
         backpressure: super::BackpressureStrategy,
         mut pushed: impl FnMut(u32, u16, Option<u64>),
@@ -499,10 +498,7 @@ impl<'s, P: Platform> Sender<'s, P> {
             if local.corrupt {
                 continue;
             }
-            let Some(conn) = links.get(c as usize).copied().flatten() else { continue };
-            if local.in_flight >= buffer {
-                self.reclaim(segs, c, local);
-            }
+            let Some(conn) = links.get(c as usize).and_then(Option::as_ref) else { continue };
             let wanted = |local: &ConnLocal| {
                 view.subscriber(c)
                     .map(|r| split_state(r.state()))
@@ -527,6 +523,32 @@ impl<'s, P: Platform> Sender<'s, P> {
             corrupted |= local.corrupt;
         }
         (delivered, corrupted)
+    }
+
+    /// After a send is committed: takes back what came back on every
+    /// connection with `buffer` chunks out. Done after the send rather than
+    /// before it, so that reading what the receivers returned (lines they
+    /// wrote) stays off the send's path; never between the pushes and the
+    /// commit, as the chunk just sent may already have come back. Returns
+    /// whether a connection turned out corrupt.
+    pub(crate) fn reclaim_busy(&self, segs: &Segs<P>, buffer: u32) -> bool {
+        let mut conns = self.conns.borrow_mut();
+        let mut remaining = self.connected.get();
+        let mut corrupted = false;
+        for (c, local) in conns.iter_mut().enumerate().take(self.connections() as usize) {
+            if remaining == 0 {
+                break;
+            }
+            if local.connected == 0 {
+                continue;
+            }
+            remaining -= 1;
+            if local.in_flight >= buffer && !local.corrupt {
+                self.reclaim(segs, c as u32, local);
+                corrupted |= local.corrupt;
+            }
+        }
+        corrupted
     }
 
     /// Starts connection `c` afresh, connected to receiver generation `g`.

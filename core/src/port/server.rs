@@ -364,7 +364,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         }
         let k = tag_channel(tag);
         let mut conns = self.sender.conns.borrow_mut();
-        let queue = self.rlinks.get(c as usize).copied().flatten().and_then(|r| r.channel(k));
+        let queue = self.rlinks.get(c as usize).and_then(Option::as_ref).and_then(|r| r.channel(k));
         let (Some(local), Some(queue)) = (conns.get_mut(c as usize), queue) else {
             self.sender.commit(seg, index, 0);
             return Ok(());
@@ -373,9 +373,6 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         if local.connected != gen || local.corrupt || !self.client_there(c, gen, tag) {
             self.sender.commit(seg, index, 0);
             return Ok(());
-        }
-        if local.in_flight >= self.response.max_response_buffer_size {
-            self.sender.reclaim(&segs, c, local);
         }
         let r = seg.view.layout().chunk_ref(index, seg.id).to_u64();
         let chunk = super::sender::Chunk { seg, index, r };
@@ -395,12 +392,16 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
             wanted,
         );
         let delivered = u32::from(matches!(outcome, Offer::Pushed(_)));
-        let corrupt = local.corrupt;
-        drop(conns);
         self.sender.commit(seg, index, delivered);
         if delivered > 0 {
             self.sender.wake(c);
         }
+        // Taken back after the push, off the path of this response.
+        if local.in_flight >= self.response.max_response_buffer_size {
+            self.sender.reclaim(&segs, c, local);
+        }
+        let corrupt = local.corrupt;
+        drop(conns);
         if corrupt {
             Err(SendError::ConnectionCorrupted { delivered: delivered as usize })
         } else {
@@ -411,10 +412,10 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
     /// An active request is dropped: its chunk goes back and, if its client
     /// still listens, the stream is marked ended.
     fn finish(&self, c: u32, gen: u16, tag: u32, segment: u32, index: u32) {
-        let conn = self.links.get(c as usize).copied().flatten();
-        self.recv.borrow_mut()[c as usize].give_back(segment, index, conn.as_ref().map(|l| &l.completion));
+        let conn = self.links.get(c as usize).and_then(Option::as_ref);
+        self.recv.borrow_mut()[c as usize].give_back(segment, index, conn.map(|l| &l.completion));
         if self.client_there(c, gen, tag) {
-            if let Some(e) = self.rlinks[c as usize].and_then(|r| r.ended.get(tag_channel(tag) as usize)) {
+            if let Some(e) = self.rlinks[c as usize].as_ref().and_then(|r| r.ended.get(tag_channel(tag) as usize)) {
                 e.store(tag, Ordering::Release);
                 self.sender.wake(c);
             }

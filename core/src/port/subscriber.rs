@@ -109,16 +109,17 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
         let n = self.core.config.max_publishers.min(MAX_PUBLISHERS as u32);
         let overflow = self.core.config.enable_safe_overflow;
         let mut conns = self.conns.borrow_mut();
+        let start = self.next.get().min(n.saturating_sub(1));
         for k in 0..n {
-            let p = (self.next.get() + k) % n;
+            let p = if start + k >= n { start + k - n } else { start + k };
             let c = &mut conns[p as usize];
             if c.reading == 0 || c.corrupt {
                 continue;
             }
-            let Some(conn) = self.links[p as usize] else { continue };
-            let Some(got) = c.next(self.core, &conn, self.gen, overflow, self.expect())? else { continue };
+            let Some(conn) = self.links[p as usize].as_ref() else { continue };
+            let Some(got) = c.next(self.core, conn, self.gen, overflow, self.expect())? else { continue };
             self.borrowed.set(self.borrowed.get() + 1);
-            self.next.set((p + 1) % n);
+            self.next.set(if p + 1 == n { 0 } else { p + 1 });
             return Ok(Some(Sample { subscriber: self, connection: p, chunk: Held::new(&got) }));
         }
         Ok(None)
@@ -149,8 +150,8 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
         self.borrowed.set(self.borrowed.get().saturating_sub(1));
         let mut conns = self.conns.borrow_mut();
         let Some(c) = conns.get_mut(connection as usize) else { return };
-        let conn = self.links.get(connection as usize).copied().flatten();
-        c.give_back(segment, index, conn.as_ref().map(|c| &c.completion));
+        let conn = self.links.get(connection as usize).and_then(Option::as_ref);
+        c.give_back(segment, index, conn.map(|c| &c.completion));
     }
 }
 

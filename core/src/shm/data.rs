@@ -23,6 +23,7 @@ pub struct ChunkHeader<'a> {
 
 impl ChunkHeader<'_> {
     /// Number of payload elements (1 for fixed-size payloads).
+    #[inline]
     pub fn len(&self) -> u32 {
         self.w[0].load(Ordering::Relaxed)
     }
@@ -31,21 +32,25 @@ impl ChunkHeader<'_> {
         self.len() == 0
     }
     /// The sending port's id.
+    #[inline]
     pub fn origin(&self) -> u64 {
         load_u64(&self.w[1], &self.w[2])
     }
     /// Request-response: the request's channel and sequence (see
     /// [`port::request`](crate::port)); 0 for publish-subscribe.
+    #[inline]
     pub fn tag(&self) -> u32 {
         self.w[3].load(Ordering::Relaxed)
     }
     /// Writes the header (tag 0).
+    #[inline]
     pub fn set(&self, len: u32, origin: u64) {
         self.w[0].store(len, Ordering::Relaxed);
         store_u64(&self.w[1], &self.w[2], origin);
         self.w[3].store(0, Ordering::Relaxed);
     }
     /// Writes the tag.
+    #[inline]
     pub fn set_tag(&self, tag: u32) {
         self.w[3].store(tag, Ordering::Relaxed);
     }
@@ -85,6 +90,8 @@ pub struct DataLayout {
     pub payload_off: usize,
     /// Total size.
     pub size: usize,
+    /// `stride`, to find a chunk's index from its offset without a divide.
+    stride_div: super::Divisor,
 }
 
 /// The requested data segment does not fit the limits (more than
@@ -155,29 +162,35 @@ impl DataLayout {
             user_header_off: user_header_off as usize,
             payload_off: payload_off as usize,
             size: total as usize,
+            // `total` fits in 32 bits (checked above), so the stride does.
+            stride_div: super::Divisor::new(stride as u32),
         })
     }
 
     /// The byte offset of chunk `index`.
+    #[inline]
     pub fn chunk_offset(&self, index: u32) -> usize {
         self.chunks_off + index as usize * self.stride
     }
 
     /// The chunk index a reference points at, after checking that it names
     /// `segment` and the start of a chunk in bounds.
+    #[inline]
     pub fn chunk_index(&self, r: RelPtr, segment: u32) -> Option<u32> {
         // Segment, bounds and alignment as for any reference; then it must
         // start a chunk.
         let off = r.resolve(segment, self.size, self.stride, 64).ok()?;
-        let off = off.checked_sub(self.chunks_off)?;
-        if off % self.stride != 0 {
+        // In bounds, so below 4 GiB (the layout's limit).
+        let off = u32::try_from(off.checked_sub(self.chunks_off)?).ok()?;
+        if self.stride_div.remainder(off) != 0 {
             return None;
         }
-        let index = off / self.stride;
-        (index < self.chunk_count as usize).then_some(index as u32)
+        let index = self.stride_div.quotient(off);
+        (index < self.chunk_count).then_some(index)
     }
 
     /// The reference to chunk `index` of `segment`.
+    #[inline]
     pub fn chunk_ref(&self, index: u32, segment: u32) -> RelPtr {
         RelPtr { segment, offset: self.chunk_offset(index) as u32 }
     }
@@ -208,13 +221,16 @@ pub struct PubConn<'a> {
 
 impl PubConn<'_> {
     /// Chunks of this segment out on this connection.
+    #[inline]
     pub fn in_flight(&self) -> u32 {
         self.w[0].load(Ordering::Relaxed)
     }
+    #[inline]
     fn set_in_flight(&self, n: u32) {
         self.w[0].store(n, Ordering::Relaxed);
     }
     /// Records chunk `i` as out on this connection; false if it already was.
+    #[inline]
     pub fn mark_out(&self, i: u32) -> bool {
         if self.bits.is_allocated(i) {
             return false;
@@ -226,6 +242,7 @@ impl PubConn<'_> {
         true
     }
     /// Records chunk `i` as back; false if it was not out (a peer's lie).
+    #[inline]
     pub fn mark_back(&self, i: u32) -> bool {
         if self.bits.release(i).is_err() {
             return false;
@@ -233,6 +250,7 @@ impl PubConn<'_> {
         self.set_in_flight(self.in_flight().saturating_sub(1));
         true
     }
+    #[inline]
     fn raw_bits(&self) -> &[AtomicU32] {
         &self.w[CONN_FIXED_WORDS..]
     }
@@ -261,6 +279,7 @@ impl DataView {
     }
 
     /// The layout.
+    #[inline]
     pub fn layout(&self) -> &DataLayout {
         &self.layout
     }
@@ -307,12 +326,14 @@ impl DataView {
     }
 
     /// The chunk pool.
+    #[inline]
     pub fn pool(&self) -> Pool<'_> {
         let words = self.region.words(self.layout.pool_off, pool_words(self.layout.chunk_count));
         Pool::new(words, self.layout.chunk_count).unwrap_or_else(unreachable_pool)
     }
 
     /// Chunk `i`'s reference count word.
+    #[inline]
     pub fn refcount(&self, i: u32) -> Option<&AtomicU32> {
         (i < self.layout.chunk_count).then(|| &self.region.words(self.layout.refs_off + i as usize * 4, 1)[0])
     }
@@ -324,6 +345,7 @@ impl DataView {
     }
 
     /// The publisher's state for connection `s`.
+    #[inline]
     pub fn conn(&self, s: u32) -> Option<PubConn<'_>> {
         if s >= self.layout.connections {
             return None;
@@ -336,11 +358,13 @@ impl DataView {
     }
 
     /// Chunk `i`'s header.
+    #[inline]
     pub fn chunk_header(&self, i: u32) -> Option<ChunkHeader<'_>> {
         (i < self.layout.chunk_count).then(|| ChunkHeader { w: self.region.words(self.layout.chunk_offset(i), 4) })
     }
 
     /// Pointer to chunk `i`'s first byte (valid: `i` is checked).
+    #[inline]
     pub fn chunk_ptr(&self, i: u32) -> Option<*mut u8> {
         // SAFETY: the offset of an in-range chunk lies within the validated
         // layout, which fits the mapping.

@@ -29,6 +29,7 @@ pub struct Pool<'a> {
 }
 
 /// How many bitmap words a pool of `count` chunks needs.
+#[inline]
 pub const fn words_for(count: u32) -> usize {
     count.div_ceil(32) as usize
 }
@@ -36,10 +37,12 @@ pub const fn words_for(count: u32) -> usize {
 impl<'a> Pool<'a> {
     /// A view of `count` chunks over `words` (at least [`words_for`] of them,
     /// zeroed when the pool is new).
+    #[inline]
     pub fn new(words: &'a [AtomicU32], count: u32) -> Option<Self> {
         (words.len() >= words_for(count)).then_some(Self { words, count })
     }
 
+    #[inline]
     fn word_mask(&self, w: usize) -> u32 {
         let bits = self.count as usize - w * 32;
         if bits >= 32 {
@@ -50,6 +53,7 @@ impl<'a> Pool<'a> {
     }
 
     /// Takes a free chunk, searching from word `hint`; `None` if all are taken.
+    #[inline]
     pub fn allocate(&self, hint: usize) -> Option<u32> {
         let n = words_for(self.count);
         for k in 0..n {
@@ -73,6 +77,7 @@ impl<'a> Pool<'a> {
     }
 
     /// Returns chunk `index` to the pool.
+    #[inline]
     pub fn release(&self, index: u32) -> Result<(), PoolError> {
         if index >= self.count {
             return Err(PoolError::OutOfRange);
@@ -87,6 +92,7 @@ impl<'a> Pool<'a> {
     }
 
     /// Whether chunk `index` is taken.
+    #[inline]
     pub fn is_allocated(&self, index: u32) -> bool {
         index < self.count && self.words[(index / 32) as usize].load(Ordering::Relaxed) & (1 << (index % 32)) != 0
     }

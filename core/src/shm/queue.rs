@@ -27,6 +27,7 @@
 //! CAS) synchronizes with the producer's `Acquire` load of `head` before the
 //! producer reuses a slot.
 
+use super::Divisor;
 use crate::sync::{AtomicU32, Ordering};
 
 const HEAD: usize = 0;
@@ -57,6 +58,8 @@ pub struct Queue<'a> {
     tail: &'a AtomicU32,
     slots: &'a [AtomicU32],
     capacity: u32,
+    /// `capacity`, for the slot of a free-running counter without a divide.
+    modulus: Divisor,
 }
 
 impl<'a> Queue<'a> {
@@ -77,6 +80,7 @@ impl<'a> Queue<'a> {
             tail: &words[TAIL],
             slots: &words[SLOTS..SLOTS + 2 * capacity as usize],
             capacity,
+            modulus: Divisor::new(capacity),
         })
     }
 
@@ -85,16 +89,19 @@ impl<'a> Queue<'a> {
         self.capacity
     }
 
+    #[inline]
     fn slot(&self, index: u32) -> (&AtomicU32, &AtomicU32) {
-        let i = (index % self.capacity) as usize * 2;
+        let i = self.modulus.remainder(index) as usize * 2;
         (&self.slots[i], &self.slots[i + 1])
     }
 
+    #[inline]
     fn read_slot(&self, index: u32) -> u64 {
         let (lo, hi) = self.slot(index);
         u64::from(lo.load(Ordering::Relaxed)) | (u64::from(hi.load(Ordering::Relaxed)) << 32)
     }
 
+    #[inline]
     fn write_slot(&self, index: u32, v: u64) {
         let (lo, hi) = self.slot(index);
         lo.store(v as u32, Ordering::Relaxed);
@@ -105,6 +112,7 @@ impl<'a> Queue<'a> {
 
     /// Producer: appends `v`, or hands it back if the queue is full.
     /// `head_cache` is the producer's cached copy of `head`.
+    #[inline]
     pub fn push(&self, v: u64, head_cache: &mut u32) -> Result<(), PushError> {
         let t = self.tail.load(Ordering::Relaxed);
         if t.wrapping_sub(*head_cache) >= self.capacity {
@@ -125,6 +133,7 @@ impl<'a> Queue<'a> {
     /// Producer: appends `v`; if the queue is full, first takes back the
     /// oldest entry and returns it (safe overflow). The consumer must pop
     /// with `overflow = true`.
+    #[inline]
     pub fn push_overflowing(&self, v: u64, head_cache: &mut u32) -> Result<Option<u64>, PushError> {
         let t = self.tail.load(Ordering::Relaxed);
         let mut displaced = None;
@@ -159,6 +168,7 @@ impl<'a> Queue<'a> {
     /// Consumer: takes the oldest entry. `tail_cache` is the consumer's
     /// cached copy of `tail`; `overflow` must be true if the producer may
     /// push overflowing.
+    #[inline]
     pub fn pop(&self, tail_cache: &mut u32, overflow: bool) -> Result<Option<u64>, QueueCorrupt> {
         loop {
             let h = self.head.load(if overflow { Ordering::Acquire } else { Ordering::Relaxed });
@@ -190,6 +200,7 @@ impl<'a> Queue<'a> {
     }
 
     /// Either side: the number of entries (a snapshot).
+    #[inline]
     pub fn len(&self) -> Result<u32, QueueCorrupt> {
         // `tail` first: `head` read afterwards can only be later, so a
         // healthy queue never shows more than `capacity` entries; a `head`
@@ -207,6 +218,7 @@ impl<'a> Queue<'a> {
     }
 
     /// Whether the queue is empty (a snapshot; corrupt counts as empty).
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len().map_or(true, |n| n == 0)
     }

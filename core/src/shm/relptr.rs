@@ -41,11 +41,13 @@ impl core::error::Error for RelPtrError {}
 
 impl RelPtr {
     /// Packs into one `u64` (segment in the high half).
+    #[inline]
     pub const fn to_u64(self) -> u64 {
         ((self.segment as u64) << 32) | self.offset as u64
     }
 
     /// Unpacks from [`to_u64`](Self::to_u64).
+    #[inline]
     pub const fn from_u64(v: u64) -> Self {
         Self { segment: (v >> 32) as u32, offset: v as u32 }
     }
@@ -53,6 +55,7 @@ impl RelPtr {
     /// Checks that this reference names `segment` and that `size` bytes at
     /// its offset, aligned to `align` (a power of two), lie within `len`
     /// bytes. Returns the offset as `usize`.
+    #[inline]
     pub fn resolve(self, segment: u32, len: usize, size: usize, align: usize) -> Result<usize, RelPtrError> {
         if self.segment != segment {
             return Err(RelPtrError::UnknownSegment);
