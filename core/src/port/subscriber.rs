@@ -46,6 +46,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> SubscriberBuilder<'s
             seen_epoch: Cell::new(core.view.epoch().load(Ordering::Acquire).wrapping_sub(1)),
             borrowed: Cell::new(0),
             next: Cell::new(0),
+            expect: Expect::of_requests(&core.config, !T::IS_SLICE),
             _t: PhantomData,
         })
     }
@@ -62,6 +63,8 @@ pub struct Subscriber<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> {
     seen_epoch: Cell<u32>,
     borrowed: Cell<u32>,
     next: Cell<u32>,
+    /// What the publishers' segments must be (computed once).
+    expect: Expect,
     _t: crate::zero_copy::TypeMarker<T, H>,
 }
 
@@ -96,7 +99,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
     }
 
     fn expect(&self) -> Expect {
-        Expect::of_requests(&self.core.config, !T::IS_SLICE)
+        self.expect
     }
 
     /// Takes the oldest waiting sample, visiting publishers in turn.

@@ -56,8 +56,9 @@ impl<'a> Pool<'a> {
     #[inline]
     pub fn allocate(&self, hint: usize) -> Option<u32> {
         let n = words_for(self.count);
+        let start = if hint < n { hint } else { 0 };
         for k in 0..n {
-            let w = (hint + k) % n;
+            let w = if start + k >= n { start + k - n } else { start + k };
             let mask = self.word_mask(w);
             let word = &self.words[w];
             let mut cur = word.load(Ordering::Relaxed);
