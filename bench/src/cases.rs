@@ -23,6 +23,9 @@ pub fn pin(cpu: usize) {
 
 const SIZES: [usize; 5] = [8, 4096, 64 * 1024, 1 << 20, 16 << 20];
 
+/// Untimed round trips before the timed ones, in every process case.
+const WARMUP: usize = 50;
+
 fn iterations(size: usize) -> usize {
     match size {
         0..=4096 => 5_000,
@@ -50,6 +53,9 @@ pub enum Case {
     Iox2PubSub(usize, bool),
     IcefloeRequestResponse,
     Iox2RequestResponse,
+    /// Request and response both `[u8]` slices of the size, untouched.
+    IcefloeRequestResponseSlice(usize),
+    Iox2RequestResponseSlice(usize),
     IcefloeEvent,
     Iox2Event,
 }
@@ -68,6 +74,10 @@ pub fn all() -> Vec<Case> {
     }
     v.push(Case::IcefloeRequestResponse);
     v.push(Case::Iox2RequestResponse);
+    for &size in &SIZES {
+        v.push(Case::IcefloeRequestResponseSlice(size));
+        v.push(Case::Iox2RequestResponseSlice(size));
+    }
     v.push(Case::IcefloeEvent);
     v.push(Case::Iox2Event);
     v
@@ -89,6 +99,8 @@ impl Case {
             Case::Iox2PubSub(s, t) => format!("iceoryx2 pub-sub {} {}", size_name(s), touch(t)),
             Case::IcefloeRequestResponse => "icefloe request-response u64".into(),
             Case::Iox2RequestResponse => "iceoryx2 request-response u64".into(),
+            Case::IcefloeRequestResponseSlice(s) => format!("icefloe request-response {}", size_name(s)),
+            Case::Iox2RequestResponseSlice(s) => format!("iceoryx2 request-response {}", size_name(s)),
             Case::IcefloeEvent => "icefloe event wake-up (blocking)".into(),
             Case::Iox2Event => "iceoryx2 event wake-up (blocking)".into(),
         }
@@ -103,6 +115,8 @@ impl Case {
             Case::Iox2PubSub(s, t) => format!("xps:{s}:{}", u8::from(t)),
             Case::IcefloeRequestResponse => "irr".into(),
             Case::Iox2RequestResponse => "xrr".into(),
+            Case::IcefloeRequestResponseSlice(s) => format!("irs:{s}"),
+            Case::Iox2RequestResponseSlice(s) => format!("xrs:{s}"),
             Case::IcefloeEvent => "iev".into(),
             Case::Iox2Event => "xev".into(),
         }
@@ -134,6 +148,8 @@ impl Case {
             Case::Iox2PubSub(size, touched) => iox2_pubsub_pings(size, touched, &name, spawn),
             Case::IcefloeRequestResponse => icefloe_rr_pings(&name, spawn),
             Case::Iox2RequestResponse => iox2_rr_pings(&name, spawn),
+            Case::IcefloeRequestResponseSlice(size) => icefloe_rr_slice_pings(size, &name, spawn),
+            Case::Iox2RequestResponseSlice(size) => iox2_rr_slice_pings(size, &name, spawn),
             Case::IcefloeEvent => icefloe_event_pings(&name, spawn),
             Case::Iox2Event => iox2_event_pings(&name, spawn),
             _ => Vec::new(),
@@ -154,6 +170,8 @@ pub fn echo(args: &[String]) {
         "xps" => iox2_pubsub_echo(size, touched, name),
         "irr" => icefloe_rr_echo(name),
         "xrr" => iox2_rr_echo(name),
+        "irs" => icefloe_rr_slice_echo(size, name),
+        "xrs" => iox2_rr_slice_echo(size, name),
         "iev" => icefloe_event_echo(name),
         "xev" => iox2_event_echo(name),
         other => panic!("unknown echo {other}"),
@@ -378,8 +396,15 @@ fn icefloe_pubsub_pings(size: usize, touched: bool, name: &str, spawn: impl Fn()
     std::thread::sleep(Duration::from_millis(5));
     while subscriber.receive().expect("receive").is_some() {}
     let mut v = Vec::with_capacity(n as usize);
-    let counted = crate::allocs::now();
-    for i in 0..n {
+    // Untimed warm-up first (new chunks' first touches, caches), then
+    // the timed round trips; allocations counted over those only.
+    let warm = WARMUP.min(n as usize);
+    let mut counted = crate::allocs::now();
+    for k in 0..warm + n as usize {
+        if k == warm {
+            counted = crate::allocs::now();
+        }
+        let i = k as u64;
         let t = Instant::now();
         ice_send(&publisher, size, i, touched);
         loop {
@@ -389,7 +414,9 @@ fn icefloe_pubsub_pings(size: usize, touched: bool, name: &str, spawn: impl Fn()
                 }
             }
         }
-        v.push(t.elapsed().as_nanos() as u64);
+        if k >= warm {
+            v.push(t.elapsed().as_nanos() as u64);
+        }
     }
     crate::allocs::loop_done(counted);
     ice_send(&publisher, size, u64::MAX, false);
@@ -437,8 +464,15 @@ fn icefloe_rr_pings(name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
     std::thread::sleep(Duration::from_millis(5));
     let n = 5_000u64;
     let mut v = Vec::with_capacity(n as usize);
-    let counted = crate::allocs::now();
-    for i in 1..=n {
+    // Untimed warm-up first (new chunks' first touches, caches), then
+    // the timed round trips; allocations counted over those only.
+    let warm = WARMUP.min(n as usize);
+    let mut counted = crate::allocs::now();
+    for k in 0..warm + n as usize {
+        if k == warm {
+            counted = crate::allocs::now();
+        }
+        let i = k as u64 + 1;
         let t = Instant::now();
         let pending = client.send_copy(i).expect("request");
         loop {
@@ -447,7 +481,9 @@ fn icefloe_rr_pings(name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
                 break;
             }
         }
-        v.push(t.elapsed().as_nanos() as u64);
+        if k >= warm {
+            v.push(t.elapsed().as_nanos() as u64);
+        }
     }
     crate::allocs::loop_done(counted);
     drop(client.send_copy(u64::MAX).expect("stop"));
@@ -466,6 +502,80 @@ fn icefloe_rr_echo(name: &str) {
                 return;
             }
             request.send_copy(v + 1).expect("respond");
+        }
+    }
+}
+
+fn ice_rr_slices(node: &ice::Node, name: &str) -> ice::RequestResponse<[u8], [u8]> {
+    node.service_builder(&ice::ServiceName::new(&format!("{name}/rrs")).expect("name"))
+        .request_response::<[u8], [u8]>()
+        .open_or_create()
+        .expect("service")
+}
+
+fn icefloe_rr_slice_pings(size: usize, name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
+    let setup = crate::allocs::now();
+    let node = ice_node(name);
+    let service = ice_rr_slices(&node, name);
+    let client = service.client_builder().initial_max_slice_len(size as u32).create().expect("client");
+    crate::allocs::setup_done(setup);
+    let mut child = spawn();
+    let request = |seq: u64| {
+        let mut r = client.loan_slice_uninit(size).expect("loan");
+        fill(r.payload_mut(), seq, false);
+        // SAFETY: shared memory holds only written bytes (zero-filled at
+        // creation); the first 8 were written just now.
+        unsafe { r.assume_init() }.send().expect("request")
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while request(0).number_of_server_connections() == 0 {
+        assert!(Instant::now() < deadline, "the icefloe server did not come");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    std::thread::sleep(Duration::from_millis(5));
+    let n = iterations(size) as u64;
+    let mut v = Vec::with_capacity(n as usize);
+    // Untimed warm-up first (new chunks' first touches, caches), then
+    // the timed round trips; allocations counted over those only.
+    let warm = WARMUP.min(n as usize);
+    let mut counted = crate::allocs::now();
+    for k in 0..warm + n as usize {
+        if k == warm {
+            counted = crate::allocs::now();
+        }
+        let i = k as u64 + 1;
+        let t = Instant::now();
+        let pending = request(i);
+        loop {
+            if let Some(r) = pending.receive().expect("response") {
+                assert_eq!(read_seq(&r, false), i + 1);
+                break;
+            }
+        }
+        if k >= warm {
+            v.push(t.elapsed().as_nanos() as u64);
+        }
+    }
+    crate::allocs::loop_done(counted);
+    drop(request(u64::MAX));
+    let _ = child.wait();
+    v
+}
+
+fn icefloe_rr_slice_echo(size: usize, name: &str) {
+    let node = ice_node(name);
+    let service = ice_rr_slices(&node, name);
+    let server = service.server_builder().initial_max_slice_len(size as u32).create().expect("server");
+    loop {
+        if let Some(request) = server.receive().expect("receive") {
+            let seq = read_seq(&request, false);
+            if seq == u64::MAX {
+                return;
+            }
+            let mut r = request.loan_slice_uninit(size).expect("loan");
+            fill(r.payload_mut(), seq + 1, false);
+            // SAFETY: as for the request.
+            unsafe { r.assume_init() }.send().expect("respond");
         }
     }
 }
@@ -494,14 +604,22 @@ fn icefloe_event_pings(name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
     }
     std::thread::sleep(Duration::from_millis(5));
     listener.try_wait(|_| {}).expect("drain");
-    let n = 5_000;
-    let mut v = Vec::with_capacity(n);
-    let counted = crate::allocs::now();
-    for _ in 0..n {
+    let n = 5_000u64;
+    let mut v = Vec::with_capacity(n as usize);
+    // Untimed warm-up first (new chunks' first touches, caches), then
+    // the timed round trips; allocations counted over those only.
+    let warm = WARMUP.min(n as usize);
+    let mut counted = crate::allocs::now();
+    for k in 0..warm + n as usize {
+        if k == warm {
+            counted = crate::allocs::now();
+        }
         let t = Instant::now();
         notifier.notify().expect("notify");
         listener.blocking_wait(|_| {}).expect("wait");
-        v.push(t.elapsed().as_nanos() as u64);
+        if k >= warm {
+            v.push(t.elapsed().as_nanos() as u64);
+        }
     }
     crate::allocs::loop_done(counted);
     notifier.notify_with_custom_event_id(ice::EventId::new(1)).expect("stop");
@@ -582,8 +700,15 @@ fn iox2_pubsub_pings(size: usize, touched: bool, name: &str, spawn: impl Fn() ->
     std::thread::sleep(Duration::from_millis(5));
     while subscriber.receive().expect("receive").is_some() {}
     let mut v = Vec::with_capacity(n as usize);
-    let counted = crate::allocs::now();
-    for i in 0..n {
+    // Untimed warm-up first (new chunks' first touches, caches), then
+    // the timed round trips; allocations counted over those only.
+    let warm = WARMUP.min(n as usize);
+    let mut counted = crate::allocs::now();
+    for k in 0..warm + n as usize {
+        if k == warm {
+            counted = crate::allocs::now();
+        }
+        let i = k as u64;
         let t = Instant::now();
         iox_send(&publisher, size, i, touched);
         loop {
@@ -593,7 +718,9 @@ fn iox2_pubsub_pings(size: usize, touched: bool, name: &str, spawn: impl Fn() ->
                 }
             }
         }
-        v.push(t.elapsed().as_nanos() as u64);
+        if k >= warm {
+            v.push(t.elapsed().as_nanos() as u64);
+        }
     }
     crate::allocs::loop_done(counted);
     iox_send(&publisher, size, u64::MAX, false);
@@ -643,8 +770,15 @@ fn iox2_rr_pings(name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
     std::thread::sleep(Duration::from_millis(5));
     let n = 5_000u64;
     let mut v = Vec::with_capacity(n as usize);
-    let counted = crate::allocs::now();
-    for i in 1..=n {
+    // Untimed warm-up first (new chunks' first touches, caches), then
+    // the timed round trips; allocations counted over those only.
+    let warm = WARMUP.min(n as usize);
+    let mut counted = crate::allocs::now();
+    for k in 0..warm + n as usize {
+        if k == warm {
+            counted = crate::allocs::now();
+        }
+        let i = k as u64 + 1;
         let t = Instant::now();
         let pending = client.send_copy(i).expect("request");
         loop {
@@ -653,7 +787,9 @@ fn iox2_rr_pings(name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
                 break;
             }
         }
-        v.push(t.elapsed().as_nanos() as u64);
+        if k >= warm {
+            v.push(t.elapsed().as_nanos() as u64);
+        }
     }
     crate::allocs::loop_done(counted);
     drop(client.send_copy(u64::MAX).expect("stop"));
@@ -677,6 +813,92 @@ fn iox2_rr_echo(name: &str) {
                 return;
             }
             request.send_copy(v + 1).expect("respond");
+        }
+    }
+}
+
+type IoxRrSlices = iceoryx2::service::port_factory::request_response::PortFactory<
+    iox::ipc::Service,
+    [u8],
+    (),
+    [u8],
+    (),
+>;
+
+fn iox_rr_slices(node: &iox::Node, name: &str) -> IoxRrSlices {
+    let full = format!("{name}/rrs");
+    node.service_builder(&full.as_str().try_into().expect("name"))
+        .request_response::<[u8], [u8]>()
+        .open_or_create()
+        .expect("iceoryx2 service")
+}
+
+fn iox2_rr_slice_pings(size: usize, name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
+    let setup = crate::allocs::now();
+    let node = iox_node();
+    let service = iox_rr_slices(&node, name);
+    let client = service.client_builder().initial_max_slice_len(size).create().expect("client");
+    crate::allocs::setup_done(setup);
+    let mut child = spawn();
+    let request = |seq: u64| {
+        let mut r = client.loan_slice_uninit(size).expect("loan");
+        fill(r.payload_mut(), seq, false);
+        // SAFETY: as for icefloe.
+        unsafe { r.assume_init() }.send().expect("request")
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let pending = request(0);
+        std::thread::sleep(Duration::from_millis(1));
+        if pending.receive().expect("receive").is_some() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the iceoryx2 server did not come");
+    }
+    std::thread::sleep(Duration::from_millis(5));
+    let n = iterations(size) as u64;
+    let mut v = Vec::with_capacity(n as usize);
+    // Untimed warm-up first (new chunks' first touches, caches), then
+    // the timed round trips; allocations counted over those only.
+    let warm = WARMUP.min(n as usize);
+    let mut counted = crate::allocs::now();
+    for k in 0..warm + n as usize {
+        if k == warm {
+            counted = crate::allocs::now();
+        }
+        let i = k as u64 + 1;
+        let t = Instant::now();
+        let pending = request(i);
+        loop {
+            if let Some(r) = pending.receive().expect("response") {
+                assert_eq!(read_seq(r.payload(), false), i + 1);
+                break;
+            }
+        }
+        if k >= warm {
+            v.push(t.elapsed().as_nanos() as u64);
+        }
+    }
+    crate::allocs::loop_done(counted);
+    drop(request(u64::MAX));
+    let _ = child.wait();
+    v
+}
+
+fn iox2_rr_slice_echo(size: usize, name: &str) {
+    let node = iox_node();
+    let service = iox_rr_slices(&node, name);
+    let server = service.server_builder().initial_max_slice_len(size).create().expect("server");
+    loop {
+        if let Some(request) = server.receive().expect("receive") {
+            let seq = read_seq(request.payload(), false);
+            if seq == u64::MAX {
+                return;
+            }
+            let mut r = request.loan_slice_uninit(size).expect("loan");
+            fill(r.payload_mut(), seq + 1, false);
+            // SAFETY: as for icefloe.
+            unsafe { r.assume_init() }.send().expect("respond");
         }
     }
 }
@@ -708,14 +930,22 @@ fn iox2_event_pings(name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
     }
     std::thread::sleep(Duration::from_millis(5));
     listener.try_wait(|_| {}).expect("drain");
-    let n = 5_000;
-    let mut v = Vec::with_capacity(n);
-    let counted = crate::allocs::now();
-    for _ in 0..n {
+    let n = 5_000u64;
+    let mut v = Vec::with_capacity(n as usize);
+    // Untimed warm-up first (new chunks' first touches, caches), then
+    // the timed round trips; allocations counted over those only.
+    let warm = WARMUP.min(n as usize);
+    let mut counted = crate::allocs::now();
+    for k in 0..warm + n as usize {
+        if k == warm {
+            counted = crate::allocs::now();
+        }
         let t = Instant::now();
         notifier.notify().expect("notify");
         listener.blocking_wait(|_| {}).expect("wait");
-        v.push(t.elapsed().as_nanos() as u64);
+        if k >= warm {
+            v.push(t.elapsed().as_nanos() as u64);
+        }
     }
     crate::allocs::loop_done(counted);
     notifier.notify_with_custom_event_id(iceoryx2::prelude::EventId::new(1)).expect("stop");
