@@ -817,13 +817,8 @@ fn iox2_rr_echo(name: &str) {
     }
 }
 
-type IoxRrSlices = iceoryx2::service::port_factory::request_response::PortFactory<
-    iox::ipc::Service,
-    [u8],
-    (),
-    [u8],
-    (),
->;
+type IoxRrSlices =
+    iceoryx2::service::port_factory::request_response::PortFactory<iox::ipc::Service, [u8], (), [u8], ()>;
 
 fn iox_rr_slices(node: &iox::Node, name: &str) -> IoxRrSlices {
     let full = format!("{name}/rrs");

@@ -92,8 +92,8 @@ fn main() {
         eprintln!("could not write results/latest.md: {e}");
     }
     let title = report.lines().next().unwrap_or("").trim_start_matches("# ").to_string();
-    if let Err(e) = std::fs::write(dir.join("latest.svg"), plot::svg(&summaries, &title)) {
-        eprintln!("could not write results/latest.svg: {e}");
+    if let Err(e) = plot::write(&summaries, &title, &dir) {
+        eprintln!("the plot was not drawn: {e}");
     }
     if drift > 0.25 {
         eprintln!("the floor moved by {:.0} % during the run: results rejected, run again", drift * 100.0);
