@@ -47,6 +47,9 @@ fn size_name(size: usize) -> String {
 #[derive(Debug, Clone, Copy)]
 pub enum Case {
     AtomicFloor,
+    /// The lines any zero-copy message moves, by hand: a queue entry next
+    /// to its tail counter, the chunk it names, a returned reference.
+    ZeroCopyFloor,
     FutexFloor,
     Socket(usize),
     IcefloePubSub(usize, bool),
@@ -62,7 +65,7 @@ pub enum Case {
 
 /// Every case, in the order they interleave.
 pub fn all() -> Vec<Case> {
-    let mut v = vec![Case::AtomicFloor, Case::FutexFloor];
+    let mut v = vec![Case::AtomicFloor, Case::ZeroCopyFloor, Case::FutexFloor];
     for &size in &SIZES {
         v.push(Case::IcefloePubSub(size, false));
         v.push(Case::Iox2PubSub(size, false));
@@ -86,13 +89,14 @@ pub fn all() -> Vec<Case> {
 impl Case {
     /// The hardware floors (run whatever the selection).
     pub fn is_floor(&self) -> bool {
-        matches!(self, Case::AtomicFloor | Case::FutexFloor)
+        matches!(self, Case::AtomicFloor | Case::ZeroCopyFloor | Case::FutexFloor)
     }
 
     pub fn name(&self) -> String {
         let touch = |t: bool| if t { "touched" } else { "untouched" };
         match *self {
             Case::AtomicFloor => "floor: atomic cache line".into(),
+            Case::ZeroCopyFloor => "floor: zero-copy message (3 lines)".into(),
             Case::FutexFloor => "floor: futex park/unpark".into(),
             Case::Socket(s) => format!("unix socket {}", size_name(s)),
             Case::IcefloePubSub(s, t) => format!("icefloe pub-sub {} {}", size_name(s), touch(t)),
@@ -109,6 +113,7 @@ impl Case {
     fn code(&self) -> String {
         match *self {
             Case::AtomicFloor => "atomic".into(),
+            Case::ZeroCopyFloor => "zcopy".into(),
             Case::FutexFloor => "futex".into(),
             Case::Socket(s) => format!("uds:{s}"),
             Case::IcefloePubSub(s, t) => format!("ips:{s}:{}", u8::from(t)),
@@ -126,6 +131,7 @@ impl Case {
     pub fn run(&self) -> Vec<u64> {
         match *self {
             Case::AtomicFloor => atomic_round_trips(5_000),
+            Case::ZeroCopyFloor => zero_copy_round_trips(5_000),
             Case::FutexFloor => futex_round_trips(5_000),
             _ => self.run_processes(),
         }
@@ -203,6 +209,72 @@ fn atomic_round_trips(n: u64) -> Vec<u64> {
                 std::hint::spin_loop();
             }
             v.push(t.elapsed().as_nanos() as u64);
+        }
+        v
+    })
+}
+
+/// One direction of the zero-copy floor: a queue (tail counter and entry
+/// on one line), eight chunks of one line each, and a return queue (its
+/// counter and entry on one line), as a zero-copy transport must move
+/// them: the sender writes the chunk, the entry, then the tail; the
+/// receiver reads the tail, the entry, the chunk, and returns the entry;
+/// the sender reads what came back after its next push. No bookkeeping,
+/// no checks: what no implementation of the protocol can go below.
+struct Channel {
+    queue: [AtomicU64; 16],
+    chunks: [[AtomicU64; 16]; 8],
+    returned: [AtomicU64; 16],
+}
+
+#[repr(align(128))]
+struct Aligned<T>(T);
+
+impl Channel {
+    fn new() -> Aligned<Self> {
+        let line = || std::array::from_fn(|_| AtomicU64::new(0));
+        Aligned(Self { queue: line(), chunks: std::array::from_fn(|_| line()), returned: line() })
+    }
+
+    fn send(&self, k: u64, v: u64) {
+        let i = (k % 8) as usize;
+        self.chunks[i][0].store(v, Ordering::Relaxed);
+        self.queue[1].store(i as u64, Ordering::Relaxed);
+        self.queue[0].store(k + 1, Ordering::Release);
+        if k > 0 && self.returned[0].load(Ordering::Acquire) >= k {
+            black_box(self.returned[1].load(Ordering::Relaxed));
+        }
+    }
+
+    fn receive(&self, k: u64) -> u64 {
+        while self.queue[0].load(Ordering::Acquire) != k + 1 {
+            std::hint::spin_loop();
+        }
+        let i = self.queue[1].load(Ordering::Relaxed) as usize % 8;
+        let v = self.chunks[i][0].load(Ordering::Relaxed);
+        self.returned[1].store(i as u64, Ordering::Relaxed);
+        self.returned[0].store(k + 1, Ordering::Release);
+        v
+    }
+}
+
+fn zero_copy_round_trips(n: u64) -> Vec<u64> {
+    let (ping, pong) = (Channel::new(), Channel::new());
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            pin(1);
+            for k in 0..n {
+                let v = ping.0.receive(k);
+                pong.0.send(k, v);
+            }
+        });
+        let mut v = Vec::with_capacity(n as usize);
+        for k in 0..n {
+            let t = Instant::now();
+            ping.0.send(k, k);
+            let back = pong.0.receive(k);
+            v.push(t.elapsed().as_nanos() as u64);
+            assert_eq!(back, k);
         }
         v
     })
