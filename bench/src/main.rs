@@ -78,6 +78,7 @@ fn main() {
         })
         .collect();
     let mut report = stats::report(&summaries, floor_before, floor_after, drift, other_load, rounds, started.elapsed());
+    report.push_str(&stats::targets(&summaries, floor_before));
     if !only.is_empty() {
         // A selection is for looking at a few cases: printed, not recorded.
         println!("{report}");

@@ -123,6 +123,58 @@ pub fn report(
     s
 }
 
+/// The targets, each with what this run measured and whether it
+/// was met (rows whose cases did not run are left out).
+pub fn targets(all: &[(String, Summary)], floor: Summary) -> String {
+    let p50 = |name: &str| find(all, name).map(|m| m.p50.max(1) as f64);
+    let ratio = |a: &str, b: &str| Some(p50(a)? / p50(b)?);
+    let icefloe_heap = all
+        .iter()
+        .filter(|(n, _)| n.starts_with("icefloe "))
+        .filter_map(|(_, m)| m.heap.map(|h| h.1))
+        .fold(None, |max: Option<f64>, h| Some(max.map_or(h, |m| m.max(h))));
+    let rows: [(&str, Option<f64>, f64, &str); 6] = [
+        (
+            "publish-subscribe 8 B ≤ 0.5 × iceoryx2",
+            ratio("icefloe pub-sub 8 B untouched", "iceoryx2 pub-sub 8 B untouched"),
+            0.5,
+            "×",
+        ),
+        (
+            "publish-subscribe 8 B ≤ 2 × the atomic floor",
+            p50("icefloe pub-sub 8 B untouched").map(|v| v / floor.p50.max(1) as f64),
+            2.0,
+            "×",
+        ),
+        (
+            "request → response `u64` ≤ 0.5 × iceoryx2",
+            ratio("icefloe request-response u64", "iceoryx2 request-response u64"),
+            0.5,
+            "×",
+        ),
+        (
+            "16 MiB untouched ≤ 1.1 × 8 B (publish-subscribe)",
+            ratio("icefloe pub-sub 16 MiB untouched", "icefloe pub-sub 8 B untouched"),
+            1.1,
+            "×",
+        ),
+        (
+            "blocking wake-up ≤ 1.05 × the futex floor",
+            ratio("icefloe event wake-up (blocking)", "floor: futex park/unpark"),
+            1.05,
+            "×",
+        ),
+        ("0 heap allocations per message (every icefloe case)", icefloe_heap, 0.0, " per round trip"),
+    ];
+    let mut s = String::from("\n| target | this run | |\n|---|---|---|\n");
+    for (what, got, limit, unit) in rows {
+        let Some(got) = got else { continue };
+        let met = if got <= limit { "met" } else { "**not met**" };
+        let _ = writeln!(s, "| {what} | {got:.3}{unit} | {met} |");
+    }
+    s
+}
+
 fn fmt_ns(ns: u64) -> String {
     if ns >= 10_000_000 {
         format!("{:.1} ms", ns as f64 / 1e6)
