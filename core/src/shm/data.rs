@@ -278,6 +278,23 @@ impl DataView {
         (region.len() >= layout.size).then_some(Self { region, layout })
     }
 
+    /// `count` words at byte offset `off`, a range of the validated layout
+    /// (a part's offset plus an index the caller checked against the
+    /// layout's counts). No check on the hot path beyond a debug assertion:
+    /// `new` checked once that the whole layout fits the region.
+    #[inline]
+    fn laid_out(&self, off: usize, count: usize) -> &[AtomicU32] {
+        debug_assert!(off % 4 == 0 && off + count * 4 <= self.layout.size);
+        // SAFETY: the range lies within `layout.size` bytes (every caller
+        // passes an offset the layout computed and an index bounded by the
+        // layout's counts, and `DataLayout::new` placed each part inside
+        // `size`), and `new` checked that the region holds `size` bytes.
+        // Offsets are 4-aligned (parts start on cache lines, chunks are 64
+        // bytes apart at least) as is the mapping's base (`Region::new`'s
+        // contract), and the region's words are only used atomically.
+        unsafe { core::slice::from_raw_parts(self.region.base().add(off).cast::<AtomicU32>(), count) }
+    }
+
     /// The layout.
     #[inline]
     pub fn layout(&self) -> &DataLayout {
@@ -328,20 +345,20 @@ impl DataView {
     /// The chunk pool.
     #[inline]
     pub fn pool(&self) -> Pool<'_> {
-        let words = self.region.words(self.layout.pool_off, pool_words(self.layout.chunk_count));
+        let words = self.laid_out(self.layout.pool_off, pool_words(self.layout.chunk_count));
         Pool::new(words, self.layout.chunk_count).unwrap_or_else(unreachable_pool)
     }
 
     /// Chunk `i`'s reference count word.
     #[inline]
     pub fn refcount(&self, i: u32) -> Option<&AtomicU32> {
-        (i < self.layout.chunk_count).then(|| &self.region.words(self.layout.refs_off + i as usize * 4, 1)[0])
+        (i < self.layout.chunk_count).then(|| &self.laid_out(self.layout.refs_off + i as usize * 4, 1)[0])
     }
 
     /// The history ring words: count, next, then `history` chunk
     /// references of two words each (they may name older segments).
     pub fn history(&self) -> &[AtomicU32] {
-        self.region.words(self.layout.history_off, 2 + 2 * self.layout.history as usize)
+        self.laid_out(self.layout.history_off, 2 + 2 * self.layout.history as usize)
     }
 
     /// The publisher's state for connection `s`.
@@ -350,9 +367,8 @@ impl DataView {
         if s >= self.layout.connections {
             return None;
         }
-        let w = self
-            .region
-            .words(self.layout.conns_off + s as usize * self.layout.conn_stride, self.layout.conn_stride / 4);
+        let w =
+            self.laid_out(self.layout.conns_off + s as usize * self.layout.conn_stride, self.layout.conn_stride / 4);
         let bits = Pool::new(w.get(CONN_FIXED_WORDS..)?, self.layout.chunk_count)?;
         Some(PubConn { w, bits })
     }
@@ -360,7 +376,7 @@ impl DataView {
     /// Chunk `i`'s header.
     #[inline]
     pub fn chunk_header(&self, i: u32) -> Option<ChunkHeader<'_>> {
-        (i < self.layout.chunk_count).then(|| ChunkHeader { w: self.region.words(self.layout.chunk_offset(i), 4) })
+        (i < self.layout.chunk_count).then(|| ChunkHeader { w: self.laid_out(self.layout.chunk_offset(i), 4) })
     }
 
     /// Pointer to chunk `i`'s first byte (valid: `i` is checked).
