@@ -54,6 +54,10 @@ pub enum Case {
     Socket(usize),
     IcefloePubSub(usize, bool),
     Iox2PubSub(usize, bool),
+    /// Publish-subscribe 8 B with the next sample loaned before the clock
+    /// starts (on both sides): send and receive alone.
+    IcefloePubSubPreloaned,
+    Iox2PubSubPreloaned,
     IcefloeRequestResponse,
     Iox2RequestResponse,
     /// Request and response both `[u8]` slices of the size, untouched.
@@ -75,6 +79,8 @@ pub fn all() -> Vec<Case> {
         }
         v.push(Case::Socket(size));
     }
+    v.push(Case::IcefloePubSubPreloaned);
+    v.push(Case::Iox2PubSubPreloaned);
     v.push(Case::IcefloeRequestResponse);
     v.push(Case::Iox2RequestResponse);
     for &size in &SIZES {
@@ -101,6 +107,8 @@ impl Case {
             Case::Socket(s) => format!("unix socket {}", size_name(s)),
             Case::IcefloePubSub(s, t) => format!("icefloe pub-sub {} {}", size_name(s), touch(t)),
             Case::Iox2PubSub(s, t) => format!("iceoryx2 pub-sub {} {}", size_name(s), touch(t)),
+            Case::IcefloePubSubPreloaned => "icefloe pub-sub 8 B pre-loaned".into(),
+            Case::Iox2PubSubPreloaned => "iceoryx2 pub-sub 8 B pre-loaned".into(),
             Case::IcefloeRequestResponse => "icefloe request-response u64".into(),
             Case::Iox2RequestResponse => "iceoryx2 request-response u64".into(),
             Case::IcefloeRequestResponseSlice(s) => format!("icefloe request-response {}", size_name(s)),
@@ -118,6 +126,8 @@ impl Case {
             Case::Socket(s) => format!("uds:{s}"),
             Case::IcefloePubSub(s, t) => format!("ips:{s}:{}", u8::from(t)),
             Case::Iox2PubSub(s, t) => format!("xps:{s}:{}", u8::from(t)),
+            Case::IcefloePubSubPreloaned => "ipp:8".into(),
+            Case::Iox2PubSubPreloaned => "xpp:8".into(),
             Case::IcefloeRequestResponse => "irr".into(),
             Case::Iox2RequestResponse => "xrr".into(),
             Case::IcefloeRequestResponseSlice(s) => format!("irs:{s}"),
@@ -150,8 +160,10 @@ impl Case {
         };
         match *self {
             Case::Socket(size) => socket_pings(size, &name, spawn),
-            Case::IcefloePubSub(size, touched) => icefloe_pubsub_pings(size, touched, &name, spawn),
-            Case::Iox2PubSub(size, touched) => iox2_pubsub_pings(size, touched, &name, spawn),
+            Case::IcefloePubSub(size, touched) => icefloe_pubsub_pings(size, touched, false, &name, spawn),
+            Case::Iox2PubSub(size, touched) => iox2_pubsub_pings(size, touched, false, &name, spawn),
+            Case::IcefloePubSubPreloaned => icefloe_pubsub_pings(8, false, true, &name, spawn),
+            Case::Iox2PubSubPreloaned => iox2_pubsub_pings(8, false, true, &name, spawn),
             Case::IcefloeRequestResponse => icefloe_rr_pings(&name, spawn),
             Case::Iox2RequestResponse => iox2_rr_pings(&name, spawn),
             Case::IcefloeRequestResponseSlice(size) => icefloe_rr_slice_pings(size, &name, spawn),
@@ -172,8 +184,10 @@ pub fn echo(args: &[String]) {
     let touched = parts.get(2) == Some(&"1");
     match parts[0] {
         "uds" => socket_echo(size, name),
-        "ips" => icefloe_pubsub_echo(size, touched, name),
-        "xps" => iox2_pubsub_echo(size, touched, name),
+        "ips" => icefloe_pubsub_echo(size, touched, false, name),
+        "xps" => iox2_pubsub_echo(size, touched, false, name),
+        "ipp" => icefloe_pubsub_echo(size, false, true, name),
+        "xpp" => iox2_pubsub_echo(size, false, true, name),
         "irr" => icefloe_rr_echo(name),
         "xrr" => iox2_rr_echo(name),
         "irs" => icefloe_rr_slice_echo(size, name),
@@ -434,7 +448,10 @@ fn read_seq(data: &[u8], touched: bool) -> u64 {
 }
 
 fn ice_send(p: &ice::Publisher<[u8]>, size: usize, seq: u64, touched: bool) {
-    let mut s = p.loan_slice_uninit(size).expect("loan");
+    ice_send_loaned(p.loan_slice_uninit(size).expect("loan"), seq, touched);
+}
+
+fn ice_send_loaned(mut s: ice::SampleMutUninit<'_, [u8]>, seq: u64, touched: bool) {
     fill(s.payload_mut(), seq, touched);
     // SAFETY: shared-memory bytes are initialized memory: the segment is
     // zero-filled when created and only ever holds bytes written since; the
@@ -443,7 +460,13 @@ fn ice_send(p: &ice::Publisher<[u8]>, size: usize, seq: u64, touched: bool) {
     s.send().expect("send");
 }
 
-fn icefloe_pubsub_pings(size: usize, touched: bool, name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
+fn icefloe_pubsub_pings(
+    size: usize,
+    touched: bool,
+    preloaned: bool,
+    name: &str,
+    spawn: impl Fn() -> Child,
+) -> Vec<u64> {
     let setup = crate::allocs::now();
     let node = ice_node(name);
     let ping = ice_pubsub(&node, name, "ping");
@@ -477,8 +500,12 @@ fn icefloe_pubsub_pings(size: usize, touched: bool, name: &str, spawn: impl Fn()
             counted = crate::allocs::now();
         }
         let i = k as u64;
+        let loaned = preloaned.then(|| publisher.loan_slice_uninit(size).expect("loan"));
         let t = Instant::now();
-        ice_send(&publisher, size, i, touched);
+        match loaned {
+            Some(s) => ice_send_loaned(s, i, touched),
+            None => ice_send(&publisher, size, i, touched),
+        }
         loop {
             if let Some(s) = subscriber.receive().expect("receive") {
                 if read_seq(&s, touched) == i {
@@ -496,12 +523,15 @@ fn icefloe_pubsub_pings(size: usize, touched: bool, name: &str, spawn: impl Fn()
     v
 }
 
-fn icefloe_pubsub_echo(size: usize, touched: bool, name: &str) {
+fn icefloe_pubsub_echo(size: usize, touched: bool, preloaned: bool, name: &str) {
     let node = ice_node(name);
     let ping = ice_pubsub(&node, name, "ping");
     let pong = ice_pubsub(&node, name, "pong");
     let subscriber = ping.subscriber_builder().create().expect("subscriber");
     let publisher = pong.publisher_builder().initial_max_slice_len(size as u32).create().expect("publisher");
+    // Pre-loaned: the next answer's sample is loaned while waiting.
+    let loan = || preloaned.then(|| publisher.loan_slice_uninit(size).expect("loan"));
+    let mut next = loan();
     loop {
         if let Some(s) = subscriber.receive().expect("receive") {
             let seq = read_seq(&s, touched);
@@ -509,7 +539,11 @@ fn icefloe_pubsub_echo(size: usize, touched: bool, name: &str) {
             if seq == u64::MAX {
                 return;
             }
-            ice_send(&publisher, size, seq, touched);
+            match next.take() {
+                Some(loaned) => ice_send_loaned(loaned, seq, touched),
+                None => ice_send(&publisher, size, seq, touched),
+            }
+            next = loan();
         }
     }
 }
@@ -724,6 +758,8 @@ mod iox {
     pub type Node = iceoryx2::node::Node<ipc::Service>;
     pub type PubSub = iceoryx2::service::port_factory::publish_subscribe::PortFactory<ipc::Service, [u8], ()>;
     pub type Publisher = iceoryx2::port::publisher::Publisher<ipc::Service, [u8], ()>;
+    pub type SampleUninit<'a> =
+        iceoryx2::sample_mut_uninit::SampleMutUninit<ipc::Service, [core::mem::MaybeUninit<u8>], ()>;
 }
 
 fn iox_node() -> iox::Node {
@@ -740,7 +776,10 @@ fn iox_pubsub(node: &iox::Node, name: &str, which: &str) -> iox::PubSub {
 }
 
 fn iox_send(p: &iox::Publisher, size: usize, seq: u64, touched: bool) {
-    let mut s = p.loan_slice_uninit(size).expect("loan");
+    iox_send_loaned(p.loan_slice_uninit(size).expect("loan"), seq, touched);
+}
+
+fn iox_send_loaned(mut s: iox::SampleUninit<'_>, seq: u64, touched: bool) {
     fill(s.payload_mut(), seq, touched);
     // SAFETY: as for icefloe: shared memory is zero-filled at creation and
     // holds only written bytes.
@@ -748,7 +787,7 @@ fn iox_send(p: &iox::Publisher, size: usize, seq: u64, touched: bool) {
     s.send().expect("send");
 }
 
-fn iox2_pubsub_pings(size: usize, touched: bool, name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
+fn iox2_pubsub_pings(size: usize, touched: bool, preloaned: bool, name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
     let setup = crate::allocs::now();
     let node = iox_node();
     let ping = iox_pubsub(&node, name, "ping");
@@ -781,8 +820,12 @@ fn iox2_pubsub_pings(size: usize, touched: bool, name: &str, spawn: impl Fn() ->
             counted = crate::allocs::now();
         }
         let i = k as u64;
+        let loaned = preloaned.then(|| publisher.loan_slice_uninit(size).expect("loan"));
         let t = Instant::now();
-        iox_send(&publisher, size, i, touched);
+        match loaned {
+            Some(s) => iox_send_loaned(s, i, touched),
+            None => iox_send(&publisher, size, i, touched),
+        }
         loop {
             if let Some(s) = subscriber.receive().expect("receive") {
                 if read_seq(s.payload(), touched) == i {
@@ -800,12 +843,14 @@ fn iox2_pubsub_pings(size: usize, touched: bool, name: &str, spawn: impl Fn() ->
     v
 }
 
-fn iox2_pubsub_echo(size: usize, touched: bool, name: &str) {
+fn iox2_pubsub_echo(size: usize, touched: bool, preloaned: bool, name: &str) {
     let node = iox_node();
     let ping = iox_pubsub(&node, name, "ping");
     let pong = iox_pubsub(&node, name, "pong");
     let subscriber = ping.subscriber_builder().create().expect("subscriber");
     let publisher = pong.publisher_builder().initial_max_slice_len(size).create().expect("publisher");
+    let loan = || preloaned.then(|| publisher.loan_slice_uninit(size).expect("loan"));
+    let mut next = loan();
     loop {
         if let Some(s) = subscriber.receive().expect("receive") {
             let seq = read_seq(s.payload(), touched);
@@ -813,7 +858,11 @@ fn iox2_pubsub_echo(size: usize, touched: bool, name: &str) {
             if seq == u64::MAX {
                 return;
             }
-            iox_send(&publisher, size, seq, touched);
+            match next.take() {
+                Some(loaned) => iox_send_loaned(loaned, seq, touched),
+                None => iox_send(&publisher, size, seq, touched),
+            }
+            next = loan();
         }
     }
 }
