@@ -26,28 +26,50 @@ const SIZES: [usize; 5] = [8, 4096, 64 * 1024, 1 << 20, 16 << 20];
 /// Untimed round trips before the timed ones, in every process case.
 const WARMUP: usize = 50;
 
-/// `WARMUP` untimed round trips (new chunks' first touches, caches), then
-/// `n` timed ones, `round_trip(i, prepared)` for i = 1, 2, …, where
-/// `prepared` comes from `untimed(i)`, run before the clock starts; heap
-/// allocations are counted over the timed ones only. Round trips in ns.
-fn timed<S>(n: u64, mut untimed: impl FnMut(u64) -> S, mut round_trip: impl FnMut(u64, S)) -> Vec<u64> {
-    let warm = WARMUP.min(n as usize);
-    let mut v = Vec::with_capacity(n as usize);
-    let mut counted = crate::allocs::now();
-    for k in 0..warm + n as usize {
-        if k == warm {
-            counted = crate::allocs::now();
+/// The timed loop of a process case: `WARMUP` untimed round trips (new
+/// chunks' first touches, caches), then `n` timed ones; heap allocations are
+/// counted over the timed ones only. The round trip itself stays inline in
+/// each case's loop, as a program would write it:
+/// `while let Some(i) = rounds.next() { let t = Instant::now(); …; rounds.record(t) }`.
+struct Rounds {
+    k: usize,
+    warm: usize,
+    total: usize,
+    counted: u64,
+    v: Vec<u64>,
+}
+
+impl Rounds {
+    fn new(n: u64) -> Self {
+        let warm = WARMUP.min(n as usize);
+        Self { k: 0, warm, total: warm + n as usize, counted: crate::allocs::now(), v: Vec::with_capacity(n as usize) }
+    }
+
+    /// The next round trip's sequence number (1, 2, …), or `None` at the end.
+    fn next(&mut self) -> Option<u64> {
+        if self.k == self.total {
+            return None;
         }
-        let i = k as u64 + 1;
-        let prepared = untimed(i);
-        let t = Instant::now();
-        round_trip(i, prepared);
-        if k >= warm {
-            v.push(t.elapsed().as_nanos() as u64);
+        if self.k == self.warm {
+            self.counted = crate::allocs::now();
+        }
+        self.k += 1;
+        Some(self.k as u64)
+    }
+
+    /// Records the round trip that started at `t` (if past the warm-up).
+    fn record(&mut self, t: Instant) {
+        let ns = t.elapsed().as_nanos() as u64;
+        if self.k > self.warm {
+            self.v.push(ns);
         }
     }
-    crate::allocs::loop_done(counted);
-    v
+
+    /// The timed round trips, in ns.
+    fn done(self) -> Vec<u64> {
+        crate::allocs::loop_done(self.counted);
+        self.v
+    }
 }
 
 fn iterations(size: usize) -> usize {
@@ -514,23 +536,24 @@ fn icefloe_pubsub_pings(
     }
     std::thread::sleep(Duration::from_millis(5));
     while subscriber.receive().expect("receive").is_some() {}
-    let v = timed(
-        n,
-        |_| preloaned.then(|| publisher.loan_slice_uninit(size).expect("loan")),
-        |i, loaned| {
-            match loaned {
-                Some(s) => ice_send_loaned(s, i, touched),
-                None => ice_send(&publisher, size, i, touched),
-            }
-            loop {
-                if let Some(s) = subscriber.receive().expect("receive") {
-                    if read_seq(&s, touched) == i {
-                        break;
-                    }
+    let mut rounds = Rounds::new(n);
+    while let Some(i) = rounds.next() {
+        let loaned = preloaned.then(|| publisher.loan_slice_uninit(size).expect("loan"));
+        let t = Instant::now();
+        match loaned {
+            Some(s) => ice_send_loaned(s, i, touched),
+            None => ice_send(&publisher, size, i, touched),
+        }
+        loop {
+            if let Some(s) = subscriber.receive().expect("receive") {
+                if read_seq(&s, touched) == i {
+                    break;
                 }
             }
-        },
-    );
+        }
+        rounds.record(t);
+    }
+    let v = rounds.done();
     ice_send(&publisher, size, u64::MAX, false);
     let _ = child.wait();
     v
@@ -582,19 +605,19 @@ fn icefloe_rr_pings(name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
     }
     std::thread::sleep(Duration::from_millis(5));
     let n = 5_000u64;
-    let v = timed(
-        n,
-        |_| (),
-        |i, ()| {
-            let pending = client.send_copy(i).expect("request");
-            loop {
-                if let Some(r) = pending.receive().expect("response") {
-                    assert_eq!(*r, i + 1);
-                    break;
-                }
+    let mut rounds = Rounds::new(n);
+    while let Some(i) = rounds.next() {
+        let t = Instant::now();
+        let pending = client.send_copy(i).expect("request");
+        loop {
+            if let Some(r) = pending.receive().expect("response") {
+                assert_eq!(*r, i + 1);
+                break;
             }
-        },
-    );
+        }
+        rounds.record(t);
+    }
+    let v = rounds.done();
     drop(client.send_copy(u64::MAX).expect("stop"));
     let _ = child.wait();
     v
@@ -643,19 +666,19 @@ fn icefloe_rr_slice_pings(size: usize, name: &str, spawn: impl Fn() -> Child) ->
     }
     std::thread::sleep(Duration::from_millis(5));
     let n = iterations(size) as u64;
-    let v = timed(
-        n,
-        |_| (),
-        |i, ()| {
-            let pending = request(i);
-            loop {
-                if let Some(r) = pending.receive().expect("response") {
-                    assert_eq!(read_seq(&r, false), i + 1);
-                    break;
-                }
+    let mut rounds = Rounds::new(n);
+    while let Some(i) = rounds.next() {
+        let t = Instant::now();
+        let pending = request(i);
+        loop {
+            if let Some(r) = pending.receive().expect("response") {
+                assert_eq!(read_seq(&r, false), i + 1);
+                break;
             }
-        },
-    );
+        }
+        rounds.record(t);
+    }
+    let v = rounds.done();
     drop(request(u64::MAX));
     let _ = child.wait();
     v
@@ -704,14 +727,14 @@ fn icefloe_event_pings(name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
     std::thread::sleep(Duration::from_millis(5));
     listener.try_wait(|_| {}).expect("drain");
     let n = 5_000u64;
-    let v = timed(
-        n,
-        |_| (),
-        |_, ()| {
-            notifier.notify().expect("notify");
-            listener.blocking_wait(|_| {}).expect("wait");
-        },
-    );
+    let mut rounds = Rounds::new(n);
+    while rounds.next().is_some() {
+        let t = Instant::now();
+        notifier.notify().expect("notify");
+        listener.blocking_wait(|_| {}).expect("wait");
+        rounds.record(t);
+    }
+    let v = rounds.done();
     notifier.notify_with_custom_event_id(ice::EventId::new(1)).expect("stop");
     let _ = child.wait();
     v
@@ -794,23 +817,24 @@ fn iox2_pubsub_pings(size: usize, touched: bool, preloaned: bool, name: &str, sp
     }
     std::thread::sleep(Duration::from_millis(5));
     while subscriber.receive().expect("receive").is_some() {}
-    let v = timed(
-        n,
-        |_| preloaned.then(|| publisher.loan_slice_uninit(size).expect("loan")),
-        |i, loaned| {
-            match loaned {
-                Some(s) => iox_send_loaned(s, i, touched),
-                None => iox_send(&publisher, size, i, touched),
-            }
-            loop {
-                if let Some(s) = subscriber.receive().expect("receive") {
-                    if read_seq(s.payload(), touched) == i {
-                        break;
-                    }
+    let mut rounds = Rounds::new(n);
+    while let Some(i) = rounds.next() {
+        let loaned = preloaned.then(|| publisher.loan_slice_uninit(size).expect("loan"));
+        let t = Instant::now();
+        match loaned {
+            Some(s) => iox_send_loaned(s, i, touched),
+            None => iox_send(&publisher, size, i, touched),
+        }
+        loop {
+            if let Some(s) = subscriber.receive().expect("receive") {
+                if read_seq(s.payload(), touched) == i {
+                    break;
                 }
             }
-        },
-    );
+        }
+        rounds.record(t);
+    }
+    let v = rounds.done();
     iox_send(&publisher, size, u64::MAX, false);
     let _ = child.wait();
     v
@@ -863,19 +887,19 @@ fn iox2_rr_pings(name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
     }
     std::thread::sleep(Duration::from_millis(5));
     let n = 5_000u64;
-    let v = timed(
-        n,
-        |_| (),
-        |i, ()| {
-            let pending = client.send_copy(i).expect("request");
-            loop {
-                if let Some(r) = pending.receive().expect("response") {
-                    assert_eq!(*r, i + 1);
-                    break;
-                }
+    let mut rounds = Rounds::new(n);
+    while let Some(i) = rounds.next() {
+        let t = Instant::now();
+        let pending = client.send_copy(i).expect("request");
+        loop {
+            if let Some(r) = pending.receive().expect("response") {
+                assert_eq!(*r, i + 1);
+                break;
             }
-        },
-    );
+        }
+        rounds.record(t);
+    }
+    let v = rounds.done();
     drop(client.send_copy(u64::MAX).expect("stop"));
     let _ = child.wait();
     v
@@ -936,19 +960,19 @@ fn iox2_rr_slice_pings(size: usize, name: &str, spawn: impl Fn() -> Child) -> Ve
     }
     std::thread::sleep(Duration::from_millis(5));
     let n = iterations(size) as u64;
-    let v = timed(
-        n,
-        |_| (),
-        |i, ()| {
-            let pending = request(i);
-            loop {
-                if let Some(r) = pending.receive().expect("response") {
-                    assert_eq!(read_seq(r.payload(), false), i + 1);
-                    break;
-                }
+    let mut rounds = Rounds::new(n);
+    while let Some(i) = rounds.next() {
+        let t = Instant::now();
+        let pending = request(i);
+        loop {
+            if let Some(r) = pending.receive().expect("response") {
+                assert_eq!(read_seq(r.payload(), false), i + 1);
+                break;
             }
-        },
-    );
+        }
+        rounds.record(t);
+    }
+    let v = rounds.done();
     drop(request(u64::MAX));
     let _ = child.wait();
     v
@@ -1000,14 +1024,14 @@ fn iox2_event_pings(name: &str, spawn: impl Fn() -> Child) -> Vec<u64> {
     std::thread::sleep(Duration::from_millis(5));
     listener.try_wait(|_| {}).expect("drain");
     let n = 5_000u64;
-    let v = timed(
-        n,
-        |_| (),
-        |_, ()| {
-            notifier.notify().expect("notify");
-            listener.blocking_wait(|_| {}).expect("wait");
-        },
-    );
+    let mut rounds = Rounds::new(n);
+    while rounds.next().is_some() {
+        let t = Instant::now();
+        notifier.notify().expect("notify");
+        listener.blocking_wait(|_| {}).expect("wait");
+        rounds.record(t);
+    }
+    let v = rounds.done();
     notifier.notify_with_custom_event_id(iceoryx2::prelude::EventId::new(1)).expect("stop");
     let _ = child.wait();
     v
