@@ -308,7 +308,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         for _ in 0..queue.capacity() {
             match queue.pop(&mut tails[s as usize][k as usize], self.response.enable_safe_overflow) {
                 Ok(Some(v)) => match c.accept(self.core, v, expect, &rconn.completion) {
-                    Ok(got) => c.give_back(got.segment, got.index, Some(&rconn.completion)),
+                    Ok(got) => c.give_back(got.segment, got.index, Some(&rconn.completion), None),
                     Err(_) => return,
                 },
                 Ok(None) => return,
@@ -448,7 +448,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
                 let got = c.accept(self.core, v, expect, &rconn.completion)?;
                 if got.tag != tag {
                     // Meant for an earlier request on this channel.
-                    c.give_back(got.segment, got.index, Some(&rconn.completion));
+                    c.give_back(got.segment, got.index, Some(&rconn.completion), None);
                     continue;
                 }
                 self.channels.borrow_mut()[k as usize].borrowed += 1;
@@ -466,7 +466,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         let mut recv = self.recv.borrow_mut();
         let Some(c) = recv.get_mut(s as usize) else { return };
         let rconn = self.rlinks.get(s as usize).and_then(Option::as_ref);
-        c.give_back(segment, index, rconn.map(|r| &r.completion));
+        c.give_back(segment, index, rconn.map(|r| &r.completion), None);
     }
 
     fn is_connected(&self, k: u32, tag: u32) -> bool {

@@ -182,7 +182,11 @@ impl<P: Platform> RecvConn<P> {
         expect: Expect,
     ) -> Result<Option<Received>, ReceiveError> {
         match link.submission.pop(&mut self.tail_cache, overflow) {
-            Ok(Some(v)) => self.accept(core, v, expect, &link.completion).map(Some),
+            Ok(Some(v)) => {
+                // The sender's head of our returns, read on the line just read.
+                link.completion.learn_head(link.submission.hint(), &mut self.head_cache);
+                self.accept(core, v, expect, &link.completion).map(Some)
+            }
             Ok(None) => {
                 if self.release_if_drained(link.sub_word, own) {
                     core.view.bump_epoch();
@@ -299,8 +303,16 @@ impl<P: Platform> RecvConn<P> {
         Ok(Received { segment: r.segment, index, len: len as usize, origin, tag, header, payload })
     }
 
-    /// Returns a chunk the user let go of.
-    pub(crate) fn give_back(&mut self, segment: u32, index: u32, completion: Option<&Queue<'_>>) {
+    /// Returns a chunk the user let go of through `completion`; with the
+    /// connection's one `submission` queue, also reports how far it was read
+    /// (a hint for the sender).
+    pub(crate) fn give_back(
+        &mut self,
+        segment: u32,
+        index: u32,
+        completion: Option<&Queue<'_>>,
+        submission: Option<&Queue<'_>>,
+    ) {
         self.borrowed = self.borrowed.saturating_sub(1);
         let Some(m) = self.segs.iter_mut().flatten().find(|m| m.id == segment) else { return };
         m.borrowed = m.borrowed.saturating_sub(1);
@@ -309,6 +321,9 @@ impl<P: Platform> RecvConn<P> {
             return;
         }
         let Some(completion) = completion else { return };
+        if let Some(submission) = submission {
+            completion.set_hint(submission.head_value());
+        }
         if completion.push(r, &mut self.head_cache).is_err() {
             self.corrupt = true;
         }

@@ -79,6 +79,9 @@ pub(crate) struct ConnLocal {
     pub(crate) in_flight: u32,
     pub(crate) head_cache: u32,
     pub(crate) tail_cache: u32,
+    /// The receiver's submission-queue head, as it last reported it with a
+    /// return (see the queue's hints).
+    pub(crate) head_hint: u32,
 }
 
 pub(crate) type Segs<P> = [Option<Segment<P>>; MAX_SEGMENTS_PER_PORT];
@@ -351,6 +354,8 @@ impl<'s, P: Platform> Sender<'s, P> {
             return;
         }
         let Some(completion) = self.completions.get(c as usize).and_then(Option::as_ref) else { return };
+        // Read with the returns, on the line they came on.
+        local.head_hint = completion.hint();
         loop {
             match completion.pop(&mut local.tail_cache, false) {
                 Ok(Some(v)) => {
@@ -698,8 +703,17 @@ impl<'s, P: Platform> Sender<'s, P> {
         let Chunk { seg, index, r } = chunk;
         let cache = match head_cache {
             Some(h) => h,
-            None => &mut local.head_cache,
+            None => {
+                // A one-queue connection: what the receiver reported spares
+                // reading its head line when the short queue looks full.
+                submission.learn_head(local.head_hint, &mut local.head_cache);
+                &mut local.head_cache
+            }
         };
+        // Our head of the returns, for the receiver's pushes back.
+        if let Some(completion) = self.completions.get(c as usize).and_then(Option::as_ref) {
+            submission.set_hint(completion.head_value());
+        }
         let pushed = if overflow {
             match submission.push_overflowing(r, cache) {
                 Ok(displaced) => {

@@ -318,7 +318,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
                 if !self.response.enable_fire_and_forget && abandoned() {
                     // Nobody waits for it and the service does not deliver
                     // abandoned requests: return it unseen.
-                    r.give_back(got.segment, got.index, Some(&conn.completion));
+                    r.give_back(got.segment, got.index, Some(&conn.completion), Some(&conn.submission));
                     continue;
                 }
                 self.next.set((c + 1) % n);
@@ -413,7 +413,12 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
     /// still listens, the stream is marked ended.
     fn finish(&self, c: u32, gen: u16, tag: u32, segment: u32, index: u32) {
         let conn = self.links.get(c as usize).and_then(Option::as_ref);
-        self.recv.borrow_mut()[c as usize].give_back(segment, index, conn.map(|l| &l.completion));
+        self.recv.borrow_mut()[c as usize].give_back(
+            segment,
+            index,
+            conn.map(|l| &l.completion),
+            conn.map(|l| &l.submission),
+        );
         if self.client_there(c, gen, tag) {
             if let Some(e) = self.rlinks[c as usize].as_ref().and_then(|r| r.ended.get(tag_channel(tag) as usize)) {
                 e.store(tag, Ordering::Release);

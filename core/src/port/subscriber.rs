@@ -160,7 +160,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
         let mut conns = self.conns.borrow_mut();
         let Some(c) = conns.get_mut(connection as usize) else { return };
         let conn = self.links.get(connection as usize).and_then(Option::as_ref);
-        c.give_back(segment, index, conn.map(|c| &c.completion));
+        c.give_back(segment, index, conn.map(|c| &c.completion), conn.map(|c| &c.submission));
     }
 }
 

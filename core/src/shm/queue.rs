@@ -13,6 +13,18 @@
 //! rereads it only when the cached value says full or empty, so a steady
 //! stream costs about one cache-line transfer per side.
 //!
+//! **Hints.** Beside `tail`, on the line the consumer reads anyway, the
+//! producer may leave one more word: the `head` of the queue going the other
+//! way, which it consumes (a connection is a submission queue one way and a
+//! completion queue back). The other side then learns how far its own pushes
+//! were consumed without reading that queue's `head` line, which with a
+//! short queue it would otherwise do every other push, on the path of the
+//! message. A hint is only ever a lower bound of `head` (heads only grow),
+//! used when it lies between the cached `head` and `tail`; it is written
+//! with `Release` after the head it reports and read with `Acquire`, so a
+//! producer reusing a slot on a hint's word sees the consumer's read of
+//! that slot done.
+//!
 //! **Safe overflow.** A submission queue may let the producer push into a
 //! full queue by taking back the oldest entry itself. The producer and the
 //! consumer then both advance `head`, each with a compare-and-swap, and the
@@ -32,9 +44,10 @@ use crate::sync::{AtomicU32, Ordering};
 
 const HEAD: usize = 0;
 const TAIL: usize = 16;
-// The entries follow `tail` on its own line: the consumer finds the counter
-// and the first entries in one cache-line transfer.
-const SLOTS: usize = 17;
+const HINT: usize = 17;
+// The entries follow `tail` (and the hint) on its own line: the consumer
+// finds the counter and the first entries in one cache-line transfer.
+const SLOTS: usize = 18;
 
 /// The queue's memory says something impossible (a length above capacity).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +69,7 @@ pub enum PushError {
 pub struct Queue<'a> {
     head: &'a AtomicU32,
     tail: &'a AtomicU32,
+    hint: &'a AtomicU32,
     slots: &'a [AtomicU32],
     capacity: u32,
     /// `capacity`, for the slot of a free-running counter without a divide.
@@ -78,6 +92,7 @@ impl<'a> Queue<'a> {
         Some(Self {
             head: &words[HEAD],
             tail: &words[TAIL],
+            hint: &words[HINT],
             slots: &words[SLOTS..SLOTS + 2 * capacity as usize],
             capacity,
             modulus: Divisor::new(capacity),
@@ -163,7 +178,39 @@ impl<'a> Queue<'a> {
         Ok(displaced)
     }
 
+    /// Producer: leaves `v` (the head of the reverse queue, which this side
+    /// consumes) for the consumer, who reads it with the next `tail`.
+    #[inline]
+    pub fn set_hint(&self, v: u32) {
+        self.hint.store(v, Ordering::Release);
+    }
+
+    /// Producer: moves the cached `head` up to `hint` (a head this queue's
+    /// consumer reported through the reverse queue) when it lies between
+    /// the cached head and `tail`; anything else is ignored.
+    #[inline]
+    pub fn learn_head(&self, hint: u32, head_cache: &mut u32) {
+        let t = self.tail.load(Ordering::Relaxed);
+        let ahead = hint.wrapping_sub(*head_cache);
+        if ahead != 0 && ahead <= t.wrapping_sub(*head_cache) {
+            *head_cache = hint;
+        }
+    }
+
     // ---- consumer side --------------------------------------------------
+
+    /// Consumer: what the producer left with [`set_hint`](Self::set_hint).
+    #[inline]
+    pub fn hint(&self) -> u32 {
+        self.hint.load(Ordering::Acquire)
+    }
+
+    /// Consumer: its own `head` (to hand to the producer as a hint through
+    /// the reverse queue).
+    #[inline]
+    pub fn head_value(&self) -> u32 {
+        self.head.load(Ordering::Relaxed)
+    }
 
     /// Consumer: takes the oldest entry. `tail_cache` is the consumer's
     /// cached copy of `tail`; `overflow` must be true if the producer may
@@ -223,11 +270,13 @@ impl<'a> Queue<'a> {
         self.len().map_or(true, |n| n == 0)
     }
 
-    /// Empties the queue by writing both counters. Only for the one party
-    /// that owns the queue while neither side uses it (connection set-up).
+    /// Empties the queue by writing both counters (and the hint). Only for
+    /// the one party that owns the queue while neither side uses it
+    /// (connection set-up).
     pub fn reset(&self) {
         self.head.store(0, Ordering::Relaxed);
         self.tail.store(0, Ordering::Relaxed);
+        self.hint.store(0, Ordering::Relaxed);
     }
 }
 
@@ -284,6 +333,32 @@ mod tests {
             assert_eq!(q.pop(&mut tc, false), Ok(Some(round)));
             assert_eq!(q.pop(&mut tc, false), Ok(Some(round + 100)));
         }
+    }
+
+    #[test]
+    fn hints_move_the_cached_head_only_forward_and_within_the_queue() {
+        let m = mem(4);
+        let q = Queue::new(&m, 4).unwrap();
+        let (mut hc, mut tc) = (0, 0);
+        for v in 0..4 {
+            q.push(v, &mut hc).unwrap();
+        }
+        assert_eq!(q.pop(&mut tc, false), Ok(Some(0)));
+        assert_eq!(q.pop(&mut tc, false), Ok(Some(1)));
+        assert_eq!(q.head_value(), 2);
+        // Full by the cache; a hint of 2 frees two slots without reading head.
+        let mut cache = 0;
+        q.learn_head(2, &mut cache);
+        assert_eq!(cache, 2);
+        // Backwards, beyond tail, garbage: ignored.
+        for bad in [1, 5, u32::MAX, 1 << 31] {
+            q.learn_head(bad, &mut cache);
+            assert_eq!(cache, 2, "hint {bad}");
+        }
+        q.set_hint(7);
+        assert_eq!(q.hint(), 7);
+        q.reset();
+        assert_eq!(q.hint(), 0);
     }
 
     #[test]
@@ -376,6 +451,47 @@ mod loom_tests {
             }
             assert!(got.windows(2).all(|w| w[0] < w[1]));
             assert_eq!(got.len(), sent);
+        });
+    }
+
+    /// The producer never reads `head`: it learns from hints the consumer
+    /// leaves (as through a reverse queue), and must still never overwrite
+    /// an entry the consumer has not read.
+    #[test]
+    fn producer_reusing_slots_on_hints_overwrites_nothing_unread() {
+        loom::model(|| {
+            let m = mem(1);
+            let reverse = Arc::new(AtomicU32::new(0));
+            let (m2, r2) = (m.clone(), reverse.clone());
+            let producer = loom::thread::spawn(move || {
+                let q = Queue::new(&m2, 1).unwrap();
+                let mut hc = 0;
+                let mut sent = Vec::new();
+                for v in 1..=2u64 {
+                    // The slot is free only once a hint says so.
+                    q.learn_head(r2.load(Ordering::Acquire), &mut hc);
+                    let t = q.tail.load(Ordering::Relaxed);
+                    if t.wrapping_sub(hc) < q.capacity() {
+                        q.push(v, &mut hc).unwrap();
+                        sent.push(v);
+                    }
+                }
+                sent
+            });
+            let q = Queue::new(&m, 1).unwrap();
+            let mut tc = 0;
+            let mut got = Vec::new();
+            for _ in 0..2 {
+                if let Some(v) = q.pop(&mut tc, false).unwrap() {
+                    got.push(v);
+                    reverse.store(q.head_value(), Ordering::Release);
+                }
+            }
+            let sent = producer.join().unwrap();
+            while let Some(v) = q.pop(&mut tc, false).unwrap() {
+                got.push(v);
+            }
+            assert_eq!(got, sent);
         });
     }
 
