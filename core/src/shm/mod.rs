@@ -83,7 +83,9 @@ pub const fn align_up(v: usize, align: usize) -> usize {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Divisor {
     d: u32,
-    /// ceil(2^64 / d), 0 for d = 1 (which needs no multiplier).
+    /// ceil(2^64 / d), 0 for d = 1 (which needs no multiplier). Not kept on
+    /// 32-bit targets, where every view holding one sits on small stacks.
+    #[cfg(target_pointer_width = "64")]
     m: u64,
 }
 
@@ -92,7 +94,10 @@ impl Divisor {
     /// garbage 0 must not trap).
     pub const fn new(d: u32) -> Self {
         let d = if d == 0 { 1 } else { d };
-        Self { d, m: (u64::MAX / d as u64).wrapping_add(1) }
+        #[cfg(target_pointer_width = "64")]
+        return Self { d, m: (u64::MAX / d as u64).wrapping_add(1) };
+        #[cfg(not(target_pointer_width = "64"))]
+        return Self { d };
     }
 
     /// The divisor.

@@ -76,6 +76,7 @@ fn task_a() {
     assert_eq!(FreeRtos::free_bytes(), total, "segments left in the arena");
     let unused = task::Task::current().map_or(0, |t| t.stack_unused_low_water());
     icefloe_embedded_example::say!("freertos: task a used at most {} of {} stack bytes", (STACK - unused) * 4, STACK * 4);
+    check_stack_margin("a", unused);
     demo::exit(true);
 }
 
@@ -97,7 +98,22 @@ fn task_b() {
     }
     let unused = task::Task::current().map_or(0, |t| t.stack_unused_low_water());
     icefloe_embedded_example::say!("freertos: task b used at most {} of {} stack bytes", (STACK - unused) * 4, STACK * 4);
+    check_stack_margin("b", unused);
     announce(&B_STATE, 2);
+}
+
+/// The high-water mark must leave room: a stack used to its last word has
+/// most likely overflowed into its neighbour, whatever the run printed.
+fn check_stack_margin(which: &str, unused_words: usize) {
+    const MARGIN_WORDS: usize = 128;
+    assert!(
+        unused_words >= MARGIN_WORDS,
+        "task {} left only {} of its {} stack bytes unused (at least {} wanted)",
+        which,
+        unused_words * 4,
+        STACK * 4,
+        MARGIN_WORDS * 4
+    );
 }
 
 #[entry]
