@@ -14,7 +14,7 @@ pub use icefloe_core::{
     ServiceOpenOrCreateError, SubscriberCreateError, WaitSetAttachmentError, WaitSetAttachmentId, WaitSetRunError,
     WaitSetRunResult, ZeroCopySend,
 };
-pub use os::{futex_calls, FutexCalls, Linux, LinuxShm};
+pub use os::{futex_calls, use_futex_wait_fallback, FutexCalls, Linux, LinuxShm};
 
 /// A node on Linux.
 pub type Node = icefloe_core::Node<Linux>;

@@ -144,6 +144,9 @@ const TERMINATION_BACKSTOP: Duration = Duration::from_millis(250);
 extern "C" fn on_signal(sig: libc::c_int) {
     // Atomic loads and stores and raw futex wakes: async-signal-safe.
     TERMINATION.store(sig as u32, Ordering::SeqCst);
+    // Sleepers in `futex_waitv` wait on TERMINATION too: woken here, or,
+    // if they were about to sleep, refused by the kernel (it is no longer 0).
+    let _ = rustix::thread::futex::wake(&TERMINATION, rustix::thread::futex::Flags::PRIVATE, i32::MAX as u32);
     for s in &SLEEPING {
         let at = s.load(Ordering::SeqCst);
         if at != 0 {
@@ -154,6 +157,64 @@ extern "C" fn on_signal(sig: libc::c_int) {
             let _ = rustix::thread::futex::wake(word, rustix::thread::futex::Flags::empty(), i32::MAX as u32);
         }
     }
+}
+
+/// Whether `futex_waitv` answered ENOSYS once (a kernel older than 5.16).
+static NO_WAITV: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Makes this process wait as on a kernel without `futex_waitv` (one futex
+/// word at a time, a backstop against a missed termination request): for
+/// tests of that path on machines that have it.
+#[doc(hidden)]
+pub fn use_futex_wait_fallback() {
+    NO_WAITV.store(true, Ordering::Relaxed);
+}
+
+/// One sleep on `words` (each while it holds its value) and on the
+/// termination word, in one `futex_waitv` (Linux 5.16+): a termination
+/// request can never slip in between the last check and the sleep, so no
+/// backstop and no sleeper table are needed, and the sleep lasts the
+/// caller's whole timeout. `None` if the kernel lacks `futex_waitv`.
+fn sleep_waitv(words: &[(&SignalWord, u32)], timeout: Option<Duration>) -> Option<WaitOutcome> {
+    use rustix::thread::futex;
+    if NO_WAITV.load(Ordering::Relaxed) {
+        return None;
+    }
+    if peek_termination().is_some() {
+        return Some(WaitOutcome::Interrupted);
+    }
+    let mut waits = [futex::Wait::new(); icefloe_core::platform::MAX_WAIT_WORDS + 1];
+    let n = words.len().min(icefloe_core::platform::MAX_WAIT_WORDS);
+    for (slot, (w, v)) in waits.iter_mut().zip(&words[..n]) {
+        slot.val = u64::from(*v);
+        slot.uaddr = futex::WaitPtr::new((*w as *const SignalWord).cast_mut().cast());
+        slot.flags = futex::WaitFlags::SIZE_U32;
+    }
+    waits[n].val = 0;
+    waits[n].uaddr = futex::WaitPtr::new((&TERMINATION as *const AtomicU32).cast_mut().cast());
+    waits[n].flags = futex::WaitFlags::SIZE_U32 | futex::WaitFlags::PRIVATE;
+    let deadline = timeout.map(|t| {
+        let now = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+        let nanos = now.tv_nsec + i64::from(t.subsec_nanos());
+        rustix::time::Timespec {
+            tv_sec: now
+                .tv_sec
+                .saturating_add(i64::try_from(t.as_secs()).unwrap_or(i64::MAX / 2) + nanos / 1_000_000_000),
+            tv_nsec: nanos % 1_000_000_000,
+        }
+    });
+    FUTEX_WAITS.fetch_add(1, Ordering::Relaxed);
+    let r = futex::waitv(&waits[..=n], futex::WaitvFlags::empty(), deadline.as_ref(), rustix::time::ClockId::Monotonic);
+    Some(match r {
+        Err(Errno::NOSYS) => {
+            NO_WAITV.store(true, Ordering::Relaxed);
+            FUTEX_WAITS.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        _ if peek_termination().is_some() => WaitOutcome::Interrupted,
+        Err(Errno::TIMEDOUT) => WaitOutcome::TimedOut,
+        _ => WaitOutcome::Woken,
+    })
 }
 
 /// One futex sleep: `word` registered for the signal handler's wake, a
@@ -287,6 +348,9 @@ impl Platform for Linux {
 
     fn signal_wait(word: &SignalWord, expected: u32, timeout: Option<Duration>) -> WaitOutcome {
         use rustix::thread::futex;
+        if let Some(outcome) = sleep_waitv(&[(word, expected)], timeout) {
+            return outcome;
+        }
         guarded_sleep(word, timeout, |slice| {
             let ts =
                 rustix::time::Timespec { tv_sec: slice.as_secs() as i64, tv_nsec: i64::from(slice.subsec_nanos()) };
@@ -295,9 +359,11 @@ impl Platform for Linux {
     }
 
     fn signal_wait_any(words: &[(&SignalWord, u32)], timeout: Option<Duration>) -> WaitOutcome {
-        use rustix::thread::futex;
         if words.iter().any(|(w, v)| w.load(Ordering::SeqCst) != *v) {
             return WaitOutcome::Woken;
+        }
+        if let Some(outcome) = sleep_waitv(words, timeout) {
+            return outcome;
         }
         match words {
             // Only timers: sleep on a word nobody signals (a termination
@@ -305,32 +371,6 @@ impl Platform for Linux {
             [] => return Self::signal_wait(&SignalWord::new(0), 0, timeout),
             [(w, v)] => return Self::signal_wait(w, *v, timeout),
             _ => {}
-        }
-        let mut waits = [futex::Wait::new(); icefloe_core::platform::MAX_WAIT_WORDS];
-        let n = words.len().min(waits.len());
-        for (slot, (w, v)) in waits.iter_mut().zip(words) {
-            slot.val = u64::from(*v);
-            slot.uaddr = futex::WaitPtr::new((*w as *const SignalWord).cast_mut().cast());
-            slot.flags = futex::WaitFlags::SIZE_U32;
-        }
-        let mut no_waitv = false;
-        // Ctrl-C: the first word is registered for the signal handler's wake.
-        let outcome = guarded_sleep(words[0].0, timeout, |slice| {
-            let now = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
-            let mut at = rustix::time::Timespec {
-                tv_sec: now.tv_sec + slice.as_secs() as i64,
-                tv_nsec: now.tv_nsec + i64::from(slice.subsec_nanos()),
-            };
-            if at.tv_nsec >= 1_000_000_000 {
-                at.tv_sec += 1;
-                at.tv_nsec -= 1_000_000_000;
-            }
-            let r = futex::waitv(&waits[..n], futex::WaitvFlags::empty(), Some(&at), rustix::time::ClockId::Monotonic);
-            no_waitv = r == Err(Errno::NOSYS);
-            r.map(|_| ())
-        });
-        if !no_waitv {
-            return outcome;
         }
         // A kernel older than 5.16: sleep on the first word for at most a
         // millisecond at a time (the others are re-checked by the caller).

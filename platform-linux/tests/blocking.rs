@@ -159,6 +159,46 @@ fn ctrl_c_ends_a_blocking_receive() {
     assert_clean(&prefix);
 }
 
+/// Kernels before 5.16 have no `futex_waitv`: waits then sleep on one word
+/// at a time with a backstop against a missed Ctrl-C. The same wake-up and
+/// the same Ctrl-C, through that path.
+#[test]
+fn without_futex_waitv_sends_wake_and_ctrl_c_ends_a_blocking_receive() {
+    if role().as_deref() == Some("old_kernel_sleeper") {
+        icefloe_linux::use_futex_wait_fallback();
+        let prefix = arg("ICEFLOE_TEST_PREFIX");
+        let node = node(&prefix);
+        let service = node.service_builder(&name("ps")).publish_subscribe::<u64>().open().unwrap();
+        let subscriber = service.subscriber_builder().create().unwrap();
+        say("ready", std::process::id());
+        let first = subscriber.blocking_receive().map(|s| *s);
+        say("got", format!("{first:?}"));
+        let r = subscriber.blocking_receive().map(|s| *s);
+        say("ended", format!("{r:?}"));
+        return;
+    }
+    if role().is_some() {
+        return;
+    }
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let service = node.service_builder(&name("ps")).publish_subscribe::<u64>().create().unwrap();
+        let publisher = service.publisher_builder().create().unwrap();
+        let test = "without_futex_waitv_sends_wake_and_ctrl_c_ends_a_blocking_receive";
+        let mut child = Peer::spawn(test, "old_kernel_sleeper", &prefix, &[]);
+        let pid: i32 = child.expect("ready").parse().unwrap();
+        eventually(WATCHDOG, "the subscriber to connect", || (publisher.send_copy(7).unwrap() == 1).then_some(()));
+        assert_eq!(child.expect("got"), "Ok(7)");
+        std::thread::sleep(Duration::from_millis(100));
+        // SAFETY: signalling our own child process by its id.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+        assert_eq!(child.expect("ended"), "Err(Interrupt)");
+        assert!(child.wait(WATCHDOG));
+    }
+    assert_clean(&prefix);
+}
+
 #[test]
 fn a_dead_server_ends_a_waiting_stream_once_cleaned_up() {
     if role().as_deref() == Some("doomed_server") {
