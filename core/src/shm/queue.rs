@@ -71,9 +71,9 @@ pub struct Queue<'a> {
     tail: &'a AtomicU32,
     hint: &'a AtomicU32,
     slots: &'a [AtomicU32],
-    capacity: u32,
-    /// `capacity`, for the slot of a free-running counter without a divide.
-    modulus: Divisor,
+    /// The capacity, kept as a divisor: the slot of a free-running counter
+    /// is found without a divide.
+    capacity: Divisor,
 }
 
 impl<'a> Queue<'a> {
@@ -94,19 +94,19 @@ impl<'a> Queue<'a> {
             tail: &words[TAIL],
             hint: &words[HINT],
             slots: &words[SLOTS..SLOTS + 2 * capacity as usize],
-            capacity,
-            modulus: Divisor::new(capacity),
+            capacity: Divisor::new(capacity),
         })
     }
 
     /// The capacity in entries.
+    #[inline]
     pub fn capacity(&self) -> u32 {
-        self.capacity
+        self.capacity.get()
     }
 
     #[inline]
     fn slot(&self, index: u32) -> (&AtomicU32, &AtomicU32) {
-        let i = self.modulus.remainder(index) as usize * 2;
+        let i = self.capacity.remainder(index) as usize * 2;
         (&self.slots[i], &self.slots[i + 1])
     }
 
@@ -130,13 +130,13 @@ impl<'a> Queue<'a> {
     #[inline]
     pub fn push(&self, v: u64, head_cache: &mut u32) -> Result<(), PushError> {
         let t = self.tail.load(Ordering::Relaxed);
-        if t.wrapping_sub(*head_cache) >= self.capacity {
+        if t.wrapping_sub(*head_cache) >= self.capacity() {
             *head_cache = self.head.load(Ordering::Acquire);
             let len = t.wrapping_sub(*head_cache);
-            if len > self.capacity {
+            if len > self.capacity() {
                 return Err(PushError::Corrupt(v));
             }
-            if len == self.capacity {
+            if len == self.capacity() {
                 return Err(PushError::Full(v));
             }
         }
@@ -152,15 +152,15 @@ impl<'a> Queue<'a> {
     pub fn push_overflowing(&self, v: u64, head_cache: &mut u32) -> Result<Option<u64>, PushError> {
         let t = self.tail.load(Ordering::Relaxed);
         let mut displaced = None;
-        if t.wrapping_sub(*head_cache) >= self.capacity {
+        if t.wrapping_sub(*head_cache) >= self.capacity() {
             loop {
                 let h = self.head.load(Ordering::Acquire);
                 *head_cache = h;
                 let len = t.wrapping_sub(h);
-                if len > self.capacity {
+                if len > self.capacity() {
                     return Err(PushError::Corrupt(v));
                 }
-                if len < self.capacity {
+                if len < self.capacity() {
                     break;
                 }
                 // Full: the oldest slot was written by this producer, so
@@ -219,13 +219,13 @@ impl<'a> Queue<'a> {
     pub fn pop(&self, tail_cache: &mut u32, overflow: bool) -> Result<Option<u64>, QueueCorrupt> {
         loop {
             let h = self.head.load(if overflow { Ordering::Acquire } else { Ordering::Relaxed });
-            if h == *tail_cache || tail_cache.wrapping_sub(h) > self.capacity {
+            if h == *tail_cache || tail_cache.wrapping_sub(h) > self.capacity() {
                 *tail_cache = self.tail.load(Ordering::Acquire);
                 let len = tail_cache.wrapping_sub(h);
                 if len == 0 {
                     return Ok(None);
                 }
-                if len > self.capacity {
+                if len > self.capacity() {
                     // Under safe overflow the producer may have moved `head`
                     // on since we read it; only an unmoved `head` proves
                     // the counters corrupt.
@@ -257,7 +257,7 @@ impl<'a> Queue<'a> {
         let len = t.wrapping_sub(h);
         if (len as i32) < 0 {
             Ok(0)
-        } else if len > self.capacity {
+        } else if len > self.capacity() {
             Err(QueueCorrupt)
         } else {
             Ok(len)
