@@ -490,20 +490,11 @@ impl<'s, P: Platform> Sender<'s, P> {
         let mut delivered = 0u32;
         let mut corrupted = false;
         let mut conns = self.conns.borrow_mut();
-        let mut remaining = self.connected.get();
-        for c in 0..self.connections() {
-            if remaining == 0 {
-                break;
-            }
-            let local = &mut conns[c as usize];
-            if local.connected == 0 {
-                continue;
-            }
-            remaining -= 1;
+        self.each_connected(&mut conns, |c, local| {
             if local.corrupt {
-                continue;
+                return;
             }
-            let Some(conn) = links.get(c as usize).and_then(Option::as_ref) else { continue };
+            let Some(conn) = links.get(c as usize).and_then(Option::as_ref) else { return };
             let wanted = |local: &ConnLocal| {
                 view.subscriber(c)
                     .map(|r| split_state(r.state()))
@@ -526,7 +517,7 @@ impl<'s, P: Platform> Sender<'s, P> {
                 self.wake(c);
             }
             corrupted |= local.corrupt;
-        }
+        });
         (delivered, corrupted)
     }
 
@@ -538,22 +529,32 @@ impl<'s, P: Platform> Sender<'s, P> {
     /// whether a connection turned out corrupt.
     pub(crate) fn reclaim_busy(&self, segs: &Segs<P>, buffer: u32) -> bool {
         let mut conns = self.conns.borrow_mut();
-        let mut remaining = self.connected.get();
         let mut corrupted = false;
-        for (c, local) in conns.iter_mut().enumerate().take(self.connections() as usize) {
+        self.each_connected(&mut conns, |c, local| {
+            if local.in_flight >= buffer && !local.corrupt {
+                self.reclaim(segs, c, local);
+                corrupted |= local.corrupt;
+            }
+        });
+        corrupted
+    }
+
+    /// Runs `f` on each connection with a receiver, in order, with its
+    /// index; stops after the last one (so that a send to one receiver does
+    /// not walk every slot).
+    #[inline]
+    fn each_connected(&self, conns: &mut [ConnLocal; MAX_CONNECTIONS], mut f: impl FnMut(u32, &mut ConnLocal)) {
+        let mut remaining = self.connected.get();
+        for c in 0..self.connections() {
             if remaining == 0 {
                 break;
             }
-            if local.connected == 0 {
-                continue;
-            }
-            remaining -= 1;
-            if local.in_flight >= buffer && !local.corrupt {
-                self.reclaim(segs, c as u32, local);
-                corrupted |= local.corrupt;
+            let local = &mut conns[c as usize];
+            if local.connected != 0 {
+                remaining -= 1;
+                f(c, local);
             }
         }
-        corrupted
     }
 
     /// Starts connection `c` afresh, connected to receiver generation `g`.
