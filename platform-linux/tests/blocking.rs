@@ -129,64 +129,32 @@ fn a_send_nobody_waits_for_makes_no_system_call() {
     say("done", "");
 }
 
-#[test]
-fn ctrl_c_ends_a_blocking_receive() {
-    if role().as_deref() == Some("sleeper") {
-        let prefix = arg("ICEFLOE_TEST_PREFIX");
-        let node = node(&prefix);
-        let service = node.service_builder(&name("ps")).publish_subscribe::<u64>().open().unwrap();
-        let subscriber = service.subscriber_builder().create().unwrap();
-        say("ready", std::process::id());
-        let r = subscriber.blocking_receive().map(|s| *s);
-        say("ended", format!("{r:?}"));
-        return;
+/// Child: a subscriber sleeping in `blocking_receive`, woken by a sample,
+/// then sleeping again until Ctrl-C ends the wait.
+fn sleeping_subscriber(old_kernel_path: bool) {
+    if old_kernel_path {
+        icefloe_linux::use_futex_wait_fallback();
     }
-    if role().is_some() {
-        return;
-    }
-    let prefix = unique_prefix();
-    {
-        let node = node(&prefix);
-        let _service = node.service_builder(&name("ps")).publish_subscribe::<u64>().create().unwrap();
-        let mut child = Peer::spawn("ctrl_c_ends_a_blocking_receive", "sleeper", &prefix, &[]);
-        let pid: i32 = child.expect("ready").parse().unwrap();
-        std::thread::sleep(Duration::from_millis(100));
-        // SAFETY: signalling our own child process by its id.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
-        assert_eq!(child.expect("ended"), "Err(Interrupt)");
-        assert!(child.wait(WATCHDOG));
-    }
-    assert_clean(&prefix);
+    let prefix = arg("ICEFLOE_TEST_PREFIX");
+    let node = node(&prefix);
+    let service = node.service_builder(&name("ps")).publish_subscribe::<u64>().open().unwrap();
+    let subscriber = service.subscriber_builder().create().unwrap();
+    say("ready", std::process::id());
+    let first = subscriber.blocking_receive().map(|s| *s);
+    say("got", format!("{first:?}"));
+    let r = subscriber.blocking_receive().map(|s| *s);
+    say("ended", format!("{r:?}"));
 }
 
-/// Kernels before 5.16 have no `futex_waitv`: waits then sleep on one word
-/// at a time with a backstop against a missed Ctrl-C. The same wake-up and
-/// the same Ctrl-C, through that path.
-#[test]
-fn without_futex_waitv_sends_wake_and_ctrl_c_ends_a_blocking_receive() {
-    if role().as_deref() == Some("old_kernel_sleeper") {
-        icefloe_linux::use_futex_wait_fallback();
-        let prefix = arg("ICEFLOE_TEST_PREFIX");
-        let node = node(&prefix);
-        let service = node.service_builder(&name("ps")).publish_subscribe::<u64>().open().unwrap();
-        let subscriber = service.subscriber_builder().create().unwrap();
-        say("ready", std::process::id());
-        let first = subscriber.blocking_receive().map(|s| *s);
-        say("got", format!("{first:?}"));
-        let r = subscriber.blocking_receive().map(|s| *s);
-        say("ended", format!("{r:?}"));
-        return;
-    }
-    if role().is_some() {
-        return;
-    }
+/// Parent: wakes the child's sleeping subscriber with a sample, then ends
+/// its second sleep with SIGINT.
+fn wake_then_ctrl_c(test: &str, role: &str) {
     let prefix = unique_prefix();
     {
         let node = node(&prefix);
         let service = node.service_builder(&name("ps")).publish_subscribe::<u64>().create().unwrap();
         let publisher = service.publisher_builder().create().unwrap();
-        let test = "without_futex_waitv_sends_wake_and_ctrl_c_ends_a_blocking_receive";
-        let mut child = Peer::spawn(test, "old_kernel_sleeper", &prefix, &[]);
+        let mut child = Peer::spawn(test, role, &prefix, &[]);
         let pid: i32 = child.expect("ready").parse().unwrap();
         eventually(WATCHDOG, "the subscriber to connect", || (publisher.send_copy(7).unwrap() == 1).then_some(()));
         assert_eq!(child.expect("got"), "Ok(7)");
@@ -197,6 +165,29 @@ fn without_futex_waitv_sends_wake_and_ctrl_c_ends_a_blocking_receive() {
         assert!(child.wait(WATCHDOG));
     }
     assert_clean(&prefix);
+}
+
+#[test]
+fn ctrl_c_ends_a_blocking_receive() {
+    match role().as_deref() {
+        Some("sleeper") => sleeping_subscriber(false),
+        Some(_) => {}
+        None => wake_then_ctrl_c("ctrl_c_ends_a_blocking_receive", "sleeper"),
+    }
+}
+
+/// Kernels before 5.16 have no `futex_waitv`: waits then sleep on one word
+/// at a time with a backstop against a missed Ctrl-C. The same wake-up and
+/// the same Ctrl-C, through that path.
+#[test]
+fn without_futex_waitv_sends_wake_and_ctrl_c_ends_a_blocking_receive() {
+    match role().as_deref() {
+        Some("old_kernel_sleeper") => sleeping_subscriber(true),
+        Some(_) => {}
+        None => {
+            wake_then_ctrl_c("without_futex_waitv_sends_wake_and_ctrl_c_ends_a_blocking_receive", "old_kernel_sleeper")
+        }
+    }
 }
 
 #[test]
