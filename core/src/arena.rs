@@ -297,6 +297,7 @@ macro_rules! bare_metal_platform {
 
         impl $crate::platform::Platform for $name {
             type Shm = $crate::arena::ArenaShm<{ $size }, { $segments }>;
+            type Hold<X> = X;
 
             fn shm_create(
                 name: &str,

@@ -130,6 +130,7 @@ pub fn clock<P: Platform>() {
 /// tests do that.)
 pub fn events<P: Platform>(prefix: &str) {
     use crate::{EventId, NodeBuilder, NotifierNotifyError, ServiceName};
+    use core::borrow::Borrow;
     {
         let node = NodeBuilder::<P>::new().prefix(prefix).expect("prefix").create().expect("node");
         let event = node
@@ -138,6 +139,7 @@ pub fn events<P: Platform>(prefix: &str) {
             .event_id_max_value(15)
             .create()
             .expect("event service");
+        let event: &crate::Event<P> = event.borrow();
         let listener = event.listener_builder().create().expect("listener");
         let notifier = event.notifier_builder().default_event_id(EventId::new(3)).create().expect("notifier");
         assert_eq!(notifier.notify(), Ok(1), "the listener was not reached");
@@ -174,6 +176,7 @@ pub fn events<P: Platform>(prefix: &str) {
 /// interval fires after its period, a timeout with nothing due calls nothing.
 pub fn waitset<P: Platform>(prefix: &str) {
     use crate::{CallbackProgression, NodeBuilder, ServiceName, WaitSet, WaitSetRunResult};
+    use core::borrow::Borrow;
     {
         let node = NodeBuilder::<P>::new().prefix(prefix).expect("prefix").create().expect("node");
         let event = node
@@ -181,6 +184,7 @@ pub fn waitset<P: Platform>(prefix: &str) {
             .event()
             .create()
             .expect("event service");
+        let event: &crate::Event<P> = event.borrow();
         let listener = event.listener_builder().create().expect("listener");
         let notifier = event.notifier_builder().create().expect("notifier");
         let waitset = WaitSet::<P, 4>::new();

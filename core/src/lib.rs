@@ -10,6 +10,8 @@ extern crate std;
 #[allow(unsafe_code)]
 pub mod arena;
 pub mod config;
+#[allow(unsafe_code)]
+pub mod handle;
 pub mod name;
 pub mod node;
 pub mod platform;
@@ -31,16 +33,17 @@ pub mod zero_copy;
 #[allow(unsafe_code)]
 pub mod conformance;
 
+pub use handle::Handle;
 pub use icefloe_derive::ZeroCopySend;
 pub use name::{NameError, NodeName, ServiceName};
 pub use node::{CleanupState, Node, NodeBuilder, NodeCreationError, NodeWaitError};
-pub use platform::Platform;
-pub use port::client::{Client, ClientBuilder, PendingResponse, RequestMut, RequestMutUninit, Response};
+pub use platform::{Platform, SignalHandlingMode};
+pub use port::client::{Client, ClientBuilder, PendingResponse, RequestMut, RequestMutUninit, RequestSource, Response};
 pub use port::listener::{EventActivation, Listener, ListenerBuilder};
 pub use port::notifier::{Notifier, NotifierBuilder};
 pub use port::publisher::{ChunkStats, Publisher, PublisherBuilder};
-pub use port::sample::{ChunkMut, ChunkMutUninit, Sample, SampleMut, SampleMutUninit};
-pub use port::server::{ActiveRequest, ResponseMut, ResponseMutUninit, Server, ServerBuilder};
+pub use port::sample::{ChunkMut, ChunkMutUninit, Lender, Sample, SampleMut, SampleMutUninit, SampleSource};
+pub use port::server::{ActiveRequest, RequestHolder, ResponseMut, ResponseMutUninit, Server, ServerBuilder};
 pub use port::subscriber::{Subscriber, SubscriberBuilder};
 pub use port::{
     AllocationStrategy, BackpressureStrategy, ClientCreateError, ListenerCreateError, ListenerWaitError, LoanError,

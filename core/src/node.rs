@@ -1,7 +1,7 @@
 //! Nodes: one participant, the owner of services and ports.
 
 use crate::name::{NameError, NodeName, Prefix, ServiceName};
-use crate::platform::{LivenessId, Permissions, Platform, Termination};
+use crate::platform::{LivenessId, Permissions, Platform, SignalHandlingMode, Termination};
 use crate::service::ServiceBuilder;
 use core::fmt;
 use core::marker::PhantomData;
@@ -19,6 +19,7 @@ pub struct NodeBuilder<P: Platform> {
     name: NodeName,
     prefix: Prefix,
     permissions: Permissions,
+    signals: SignalHandlingMode,
     _p: PhantomData<P>,
 }
 
@@ -85,8 +86,21 @@ impl<P: Platform> NodeBuilder<P> {
             name: NodeName::new("").unwrap_or_else(|_| unreachable_name()),
             prefix: Prefix::default(),
             permissions: Permissions::OwnerOnly,
+            signals: SignalHandlingMode::default(),
             _p: PhantomData,
         }
+    }
+
+    /// Whether the platform catches SIGINT / SIGTERM for this process
+    /// (default [`SignalHandlingMode::HandleTerminationRequests`]: waits then
+    /// end with an `Interrupt` error on Ctrl-C, and a handler installed
+    /// before is chained). [`SignalHandlingMode::Disabled`] leaves the
+    /// application's signal handling alone; see the mode's docs for what
+    /// each choice means for blocking waits. Handlers, once installed by a
+    /// node of this process, stay for the process's life.
+    pub fn signal_handling_mode(mut self, mode: SignalHandlingMode) -> Self {
+        self.signals = mode;
+        self
     }
 
     /// Names the node.
@@ -112,7 +126,7 @@ impl<P: Platform> NodeBuilder<P> {
     /// node id. Costs no allocation and no system call beyond the
     /// platform's liveness and clock queries.
     pub fn create(self) -> Result<Node<P>, NodeCreationError> {
-        P::prepare_termination_handling();
+        P::prepare_termination_handling(self.signals);
         let liveness = P::liveness_self();
         let id = unique_id::<P>(liveness, 0);
         Ok(Node { name: self.name, prefix: self.prefix, permissions: self.permissions, liveness, id, _p: PhantomData })

@@ -130,6 +130,29 @@ pub enum Termination {
     Terminate,
 }
 
+/// Whether a node catches termination requests (SIGINT, SIGTERM), as
+/// iceoryx2's `SignalHandlingMode`. Set with
+/// [`NodeBuilder::signal_handling_mode`](crate::NodeBuilder::signal_handling_mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum SignalHandlingMode {
+    /// The default: the platform catches SIGINT and SIGTERM (once per
+    /// process), so that [`Node::wait`](crate::Node::wait), blocking
+    /// receives, listener waits and WaitSets end with an `Interrupt` /
+    /// `TerminationRequest` error instead of the process being killed. A
+    /// handler the application installed before is kept and called after
+    /// icefloe's (chained); one it installs later replaces icefloe's, and
+    /// then waits end only on their events or timeouts.
+    #[default]
+    HandleTerminationRequests,
+    /// The platform leaves signal dispositions alone (for processes whose
+    /// framework owns them: rclcpp, tokio, Python). Ctrl-C then does what
+    /// the application's handler or the default says; icefloe's waits end
+    /// only on their events or timeouts, and `Node::wait` only on its cycle.
+    Disabled,
+}
+
 /// A mapped shared-memory segment. Dropping it unmaps it (the segment itself
 /// lives on until it is unlinked and its last mapping is gone).
 pub trait SharedMemory {
@@ -148,6 +171,12 @@ pub trait Platform: Sized + 'static {
     /// A mapping of a shared-memory segment. `Send + Sync`: a mapping
     /// belongs to the process, not to a thread.
     type Shm: SharedMemory + Send + Sync;
+    /// How a created or opened service is handed to the user (see
+    /// [`handle`](crate::handle)): the service itself (`X`), whose ports
+    /// borrow it, on platforms without a heap; or an owning,
+    /// reference-counted [`Handle`](crate::handle::Handle) whose ports each
+    /// hold a clone, so that they carry no lifetime.
+    type Hold<X>: core::borrow::Borrow<X> + From<X>;
 
     /// Creates a new segment of `size` bytes, zero-filled, failing with
     /// [`ShmError::AlreadyExists`] if the name is taken.
@@ -183,8 +212,13 @@ pub trait Platform: Sized + 'static {
     fn sleep(duration: Duration) -> Result<(), Termination>;
     /// A pending termination request, if one arrived (consumed by the call).
     fn take_termination_request() -> Option<Termination>;
-    /// Called when a node is created: a platform with signals starts
-    /// catching termination requests here so that [`Node::wait`](crate::Node::wait)
-    /// can report them. Default: nothing.
-    fn prepare_termination_handling() {}
+    /// Called when a node is created: with
+    /// [`SignalHandlingMode::HandleTerminationRequests`] a platform with
+    /// signals starts catching termination requests here so that
+    /// [`Node::wait`](crate::Node::wait) and blocking waits can report them;
+    /// with [`SignalHandlingMode::Disabled`] it changes nothing. Default:
+    /// nothing.
+    fn prepare_termination_handling(mode: SignalHandlingMode) {
+        let _ = mode;
+    }
 }

@@ -11,12 +11,15 @@
 //! `ActiveRequest::deserialize`, `ActiveRequest::send_serialized`,
 //! `Response::deserialize`.
 
+use crate::handle::Handle;
 use crate::platform::Platform;
 use crate::port::client::{Client, PendingResponse, Response};
 use crate::port::publisher::Publisher;
-use crate::port::sample::{ChunkMut, ChunkMutUninit, Lender, Sample};
-use crate::port::server::ActiveRequest;
+use crate::port::sample::{ChunkMut, ChunkMutUninit, Lender, Sample, SampleSource};
+use crate::port::server::{ActiveRequest, RequestHolder, Server};
 use crate::port::{LoanError, RequestSendError, SendError};
+use crate::service::publish_subscribe::PublishSubscribe;
+use crate::service::request_response::RequestResponse;
 use crate::zero_copy::{Payload, ZeroCopySend};
 use core::fmt;
 use core::mem::MaybeUninit;
@@ -134,7 +137,7 @@ fn encode<L: Lender, H: ZeroCopySend, V: Serialize + ?Sized>(
     Ok(unsafe { loan.assume_init() })
 }
 
-impl<P: Platform, H: ZeroCopySend> Publisher<'_, P, [u8], H> {
+impl<P: Platform, H: ZeroCopySend, S: Handle<Target = PublishSubscribe<P, [u8], H>>> Publisher<P, [u8], H, S> {
     /// Encodes `value` with postcard directly into a loaned slice of exactly
     /// its length and sends it. Two passes over the value (measure, write),
     /// no copy, no allocation.
@@ -143,22 +146,27 @@ impl<P: Platform, H: ZeroCopySend> Publisher<'_, P, [u8], H> {
     }
 }
 
-impl<'a, P: Platform, H: ZeroCopySend> Sample<'a, P, [u8], H> {
+impl<R: SampleSource, H: ZeroCopySend> Sample<R, [u8], H> {
     /// Decodes the sample's bytes as a postcard-encoded `V`.
     pub fn deserialize<'s, V: Deserialize<'s>>(&'s self) -> Result<V, DecodeError> {
         postcard::from_bytes(self.payload()).map_err(|_| DecodeError)
     }
 }
 
-impl<'s, P: Platform, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
-    Client<'s, P, [u8], Res, ReqH, ResH>
+impl<
+        P: Platform,
+        Res: Payload + ?Sized,
+        ReqH: ZeroCopySend,
+        ResH: ZeroCopySend,
+        S: Handle<Target = RequestResponse<P, [u8], Res, ReqH, ResH>>,
+    > Client<P, [u8], Res, ReqH, ResH, S>
 {
     /// Encodes `value` with postcard directly into a loaned request slice
     /// and sends it (see [`Publisher::send_serialized`]).
     pub fn send_serialized<V: Serialize + ?Sized>(
         &self,
         value: &V,
-    ) -> Result<PendingResponse<'_, P, [u8], Res, ReqH, ResH>, SerializeSendError> {
+    ) -> Result<PendingResponse<&Self>, SerializeSendError> {
         encode(value, |len| self.loan_slice_uninit(len))?.send().map_err(|e| match e {
             RequestSendError::ExceedsMaxActiveRequests => SerializeSendError::ExceedsMaxActiveRequests,
             RequestSendError::Send(e) => SerializeSendError::Send(e),
@@ -166,8 +174,14 @@ impl<'s, P: Platform, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopyS
     }
 }
 
-impl<'a, P: Platform, Req: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
-    ActiveRequest<'a, P, Req, [u8], ReqH, ResH>
+impl<R, P, Req, ReqH, ResH, S> ActiveRequest<R, Req, ReqH>
+where
+    R: Handle<Target = Server<P, Req, [u8], ReqH, ResH, S>>,
+    P: Platform,
+    Req: Payload + ?Sized,
+    ReqH: ZeroCopySend,
+    ResH: ZeroCopySend,
+    S: Handle<Target = RequestResponse<P, Req, [u8], ReqH, ResH>>,
 {
     /// Encodes `value` with postcard directly into a loaned response slice
     /// and sends it to the request's client.
@@ -176,18 +190,14 @@ impl<'a, P: Platform, Req: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopyS
     }
 }
 
-impl<'a, P: Platform, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
-    ActiveRequest<'a, P, [u8], Res, ReqH, ResH>
-{
+impl<R: RequestHolder, ReqH: ZeroCopySend> ActiveRequest<R, [u8], ReqH> {
     /// Decodes the request's bytes as a postcard-encoded `V`.
     pub fn deserialize<'s, V: Deserialize<'s>>(&'s self) -> Result<V, DecodeError> {
         postcard::from_bytes(self.payload()).map_err(|_| DecodeError)
     }
 }
 
-impl<'a, P: Platform, Req: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
-    Response<'a, P, Req, [u8], ReqH, ResH>
-{
+impl<R: SampleSource, ResH: ZeroCopySend> Response<R, [u8], ResH> {
     /// Decodes the response's bytes as a postcard-encoded `V`.
     pub fn deserialize<'s, V: Deserialize<'s>>(&'s self) -> Result<V, DecodeError> {
         postcard::from_bytes(self.payload()).map_err(|_| DecodeError)

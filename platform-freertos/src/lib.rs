@@ -317,6 +317,7 @@ impl FreeRtos {
 
 impl Platform for FreeRtos {
     type Shm = FreeRtosShm;
+    type Hold<X> = X;
 
     fn shm_create(name: &str, size: usize, _: Permissions) -> Result<FreeRtosShm, ShmError> {
         locked(|t| {

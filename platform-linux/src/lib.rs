@@ -4,72 +4,146 @@
 
 #[allow(unsafe_code)]
 mod os;
+#[allow(unsafe_code)]
+mod shared;
 
 pub use icefloe_core;
+pub use icefloe_core::Handle;
 pub use icefloe_core::{
     AllocationStrategy, Attachable, BackpressureStrategy, CallbackProgression, CleanupState, ClientCreateError,
     EventActivation, EventId, ListenerCreateError, ListenerWaitError, LoanError, NameError, NodeCreationError,
     NodeName, NodeWaitError, NotifierCreateError, NotifierNotifyError, Payload, PublisherCreateError, ReceiveError,
     RequestSendError, SendError, ServerCreateError, ServiceCreateError, ServiceName, ServiceOpenError,
-    ServiceOpenOrCreateError, SubscriberCreateError, WaitSetAttachmentError, WaitSetAttachmentId, WaitSetRunError,
-    WaitSetRunResult, ZeroCopySend,
+    ServiceOpenOrCreateError, SignalHandlingMode, SubscriberCreateError, WaitSetAttachmentError, WaitSetAttachmentId,
+    WaitSetRunError, WaitSetRunResult, ZeroCopySend,
 };
 pub use os::{futex_calls, use_futex_wait_fallback, FutexCalls, Linux, LinuxShm};
+pub use shared::Shared;
 
 /// A node on Linux.
 pub type Node = icefloe_core::Node<Linux>;
 /// Builds a [`Node`].
 pub type NodeBuilder = icefloe_core::NodeBuilder<Linux>;
-/// A publish-subscribe service on Linux.
-pub type PublishSubscribe<T, H = ()> = icefloe_core::PublishSubscribe<Linux, T, H>;
-/// A publisher on Linux.
-pub type Publisher<'s, T, H = ()> = icefloe_core::Publisher<'s, Linux, T, H>;
-/// A subscriber on Linux.
-pub type Subscriber<'s, T, H = ()> = icefloe_core::Subscriber<'s, Linux, T, H>;
-/// A received sample.
-pub type Sample<'a, T, H = ()> = icefloe_core::Sample<'a, Linux, T, H>;
-/// A loaned, written sample.
-pub type SampleMut<'a, T, H = ()> = icefloe_core::SampleMut<'a, Linux, T, H>;
-/// A loaned sample not yet written.
-pub type SampleMutUninit<'a, T, H = ()> = icefloe_core::SampleMutUninit<'a, Linux, T, H>;
 
-/// A request-response service on Linux.
-pub type RequestResponse<Req, Res, ReqH = (), ResH = ()> = icefloe_core::RequestResponse<Linux, Req, Res, ReqH, ResH>;
-/// A client on Linux.
-pub type Client<'s, Req, Res, ReqH = (), ResH = ()> = icefloe_core::Client<'s, Linux, Req, Res, ReqH, ResH>;
-/// A server on Linux.
-pub type Server<'s, Req, Res, ReqH = (), ResH = ()> = icefloe_core::Server<'s, Linux, Req, Res, ReqH, ResH>;
-/// A sent request waiting for its responses.
+/// The service type behind a [`PublishSubscribe`] handle.
+pub type PublishSubscribeService<T, H = ()> = icefloe_core::PublishSubscribe<Linux, T, H>;
+/// A publish-subscribe service on Linux: an owning handle (cheap to clone);
+/// its publishers and subscribers each hold a clone.
+pub type PublishSubscribe<T, H = ()> = Shared<PublishSubscribeService<T, H>>;
+/// Builds a [`Publisher`].
+pub type PublisherBuilder<T, H = ()> = icefloe_core::PublisherBuilder<Linux, T, H, PublishSubscribe<T, H>>;
+/// Builds a [`Subscriber`].
+pub type SubscriberBuilder<T, H = ()> = icefloe_core::SubscriberBuilder<Linux, T, H, PublishSubscribe<T, H>>;
+/// A publisher on Linux; owns a handle to its service (no lifetime).
+pub type Publisher<T, H = ()> = icefloe_core::Publisher<Linux, T, H, PublishSubscribe<T, H>>;
+/// A subscriber on Linux; owns a handle to its service (no lifetime).
+pub type Subscriber<T, H = ()> = icefloe_core::Subscriber<Linux, T, H, PublishSubscribe<T, H>>;
+/// A received sample, borrowing its subscriber.
+pub type Sample<'a, T, H = ()> = icefloe_core::Sample<&'a Subscriber<T, H>, T, H>;
+/// A loaned, written sample, borrowing its publisher.
+pub type SampleMut<'a, T, H = ()> = icefloe_core::ChunkMut<&'a Publisher<T, H>, T, H>;
+/// A loaned sample not yet written, borrowing its publisher.
+pub type SampleMutUninit<'a, T, H = ()> = icefloe_core::ChunkMutUninit<&'a Publisher<T, H>, T, H>;
+
+/// The service type behind a [`RequestResponse`] handle.
+pub type RequestResponseService<Req, Res, ReqH = (), ResH = ()> =
+    icefloe_core::RequestResponse<Linux, Req, Res, ReqH, ResH>;
+/// A request-response service on Linux: an owning handle (cheap to clone);
+/// its clients and servers each hold a clone.
+pub type RequestResponse<Req, Res, ReqH = (), ResH = ()> = Shared<RequestResponseService<Req, Res, ReqH, ResH>>;
+/// Builds a [`Client`].
+pub type ClientBuilder<Req, Res, ReqH = (), ResH = ()> =
+    icefloe_core::ClientBuilder<Linux, Req, Res, ReqH, ResH, RequestResponse<Req, Res, ReqH, ResH>>;
+/// Builds a [`Server`].
+pub type ServerBuilder<Req, Res, ReqH = (), ResH = ()> =
+    icefloe_core::ServerBuilder<Linux, Req, Res, ReqH, ResH, RequestResponse<Req, Res, ReqH, ResH>>;
+/// A client on Linux; owns a handle to its service (no lifetime).
+pub type Client<Req, Res, ReqH = (), ResH = ()> =
+    icefloe_core::Client<Linux, Req, Res, ReqH, ResH, RequestResponse<Req, Res, ReqH, ResH>>;
+/// A server on Linux; owns a handle to its service (no lifetime).
+pub type Server<Req, Res, ReqH = (), ResH = ()> =
+    icefloe_core::Server<Linux, Req, Res, ReqH, ResH, RequestResponse<Req, Res, ReqH, ResH>>;
+/// A sent request waiting for its responses, borrowing its client.
 pub type PendingResponse<'a, Req, Res, ReqH = (), ResH = ()> =
-    icefloe_core::PendingResponse<'a, Linux, Req, Res, ReqH, ResH>;
-/// A received response.
-pub type Response<'a, Req, Res, ReqH = (), ResH = ()> = icefloe_core::Response<'a, Linux, Req, Res, ReqH, ResH>;
-/// A request a server took, to answer.
+    icefloe_core::PendingResponse<&'a Client<Req, Res, ReqH, ResH>>;
+/// A received response, borrowing its pending response.
+pub type Response<'a, 'c, Req, Res, ReqH = (), ResH = ()> =
+    icefloe_core::Response<&'a PendingResponse<'c, Req, Res, ReqH, ResH>, Res, ResH>;
+/// A request a server took, to answer; borrows its server.
 pub type ActiveRequest<'a, Req, Res, ReqH = (), ResH = ()> =
-    icefloe_core::ActiveRequest<'a, Linux, Req, Res, ReqH, ResH>;
-/// A loaned request, written.
-pub type RequestMut<'a, Req, Res, ReqH = (), ResH = ()> = icefloe_core::RequestMut<'a, Linux, Req, Res, ReqH, ResH>;
-/// A loaned request not yet written.
+    icefloe_core::ActiveRequest<&'a Server<Req, Res, ReqH, ResH>, Req, ReqH>;
+/// A loaned request, written, borrowing its client.
+pub type RequestMut<'a, Req, Res, ReqH = (), ResH = ()> =
+    icefloe_core::ChunkMut<&'a Client<Req, Res, ReqH, ResH>, Req, ReqH>;
+/// A loaned request not yet written, borrowing its client.
 pub type RequestMutUninit<'a, Req, Res, ReqH = (), ResH = ()> =
-    icefloe_core::RequestMutUninit<'a, Linux, Req, Res, ReqH, ResH>;
-/// A loaned response, written.
+    icefloe_core::ChunkMutUninit<&'a Client<Req, Res, ReqH, ResH>, Req, ReqH>;
+/// A loaned response, written, borrowing its active request.
 pub type ResponseMut<'a, 'r, Req, Res, ReqH = (), ResH = ()> =
-    icefloe_core::ResponseMut<'a, 'r, Linux, Req, Res, ReqH, ResH>;
-/// A loaned response not yet written.
+    icefloe_core::ChunkMut<&'a ActiveRequest<'r, Req, Res, ReqH, ResH>, Res, ResH>;
+/// A loaned response not yet written, borrowing its active request.
 pub type ResponseMutUninit<'a, 'r, Req, Res, ReqH = (), ResH = ()> =
-    icefloe_core::ResponseMutUninit<'a, 'r, Linux, Req, Res, ReqH, ResH>;
+    icefloe_core::ChunkMutUninit<&'a ActiveRequest<'r, Req, Res, ReqH, ResH>, Res, ResH>;
 
-/// An event service of this platform.
-pub type Event = icefloe_core::Event<Linux>;
-/// A notifier of this platform.
-pub type Notifier<'s> = icefloe_core::Notifier<'s, Linux>;
-/// A listener of this platform.
-pub type Listener<'s> = icefloe_core::Listener<'s, Linux>;
+/// The service type behind an [`Event`] handle.
+pub type EventService = icefloe_core::Event<Linux>;
+/// An event service on Linux: an owning handle (cheap to clone); its
+/// notifiers and listeners each hold a clone.
+pub type Event = Shared<EventService>;
+/// Builds a [`Notifier`].
+pub type NotifierBuilder = icefloe_core::NotifierBuilder<Linux, Event>;
+/// Builds a [`Listener`].
+pub type ListenerBuilder = icefloe_core::ListenerBuilder<Linux, Event>;
+/// A notifier on Linux; owns a handle to its service (no lifetime).
+pub type Notifier = icefloe_core::Notifier<Linux, Event>;
+/// A listener on Linux; owns a handle to its service (no lifetime).
+pub type Listener = icefloe_core::Listener<Linux, Event>;
 
 /// A WaitSet of this platform with room for `N` attachments.
 pub type WaitSet<'a, const N: usize = 16> = icefloe_core::WaitSet<'a, Linux, N>;
 /// A WaitSet attachment's guard.
 pub type WaitSetGuard<'w, 'a, const N: usize = 16> = icefloe_core::WaitSetGuard<'w, 'a, Linux, N>;
+
+impl<T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribe<T, H> {
+    /// Starts building a publisher that holds a clone of this handle (so it
+    /// has no lifetime).
+    pub fn publisher_builder(&self) -> PublisherBuilder<T, H> {
+        icefloe_core::PublisherBuilder::new(self.clone())
+    }
+
+    /// Starts building a subscriber that holds a clone of this handle.
+    pub fn subscriber_builder(&self) -> SubscriberBuilder<T, H> {
+        icefloe_core::SubscriberBuilder::new(self.clone())
+    }
+}
+
+impl<Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    RequestResponse<Req, Res, ReqH, ResH>
+{
+    /// Starts building a client that holds a clone of this handle (so it
+    /// has no lifetime).
+    pub fn client_builder(&self) -> ClientBuilder<Req, Res, ReqH, ResH> {
+        icefloe_core::ClientBuilder::new(self.clone())
+    }
+
+    /// Starts building a server that holds a clone of this handle.
+    pub fn server_builder(&self) -> ServerBuilder<Req, Res, ReqH, ResH> {
+        icefloe_core::ServerBuilder::new(self.clone())
+    }
+}
+
+impl Event {
+    /// Starts building a notifier that holds a clone of this handle (so it
+    /// has no lifetime).
+    pub fn notifier_builder(&self) -> NotifierBuilder {
+        icefloe_core::NotifierBuilder::new(self.clone())
+    }
+
+    /// Starts building a listener that holds a clone of this handle.
+    pub fn listener_builder(&self) -> ListenerBuilder {
+        icefloe_core::ListenerBuilder::new(self.clone())
+    }
+}
 
 /// Everything an application needs, in one `use`.
 pub mod prelude {
@@ -77,7 +151,7 @@ pub mod prelude {
         ActiveRequest, AllocationStrategy, BackpressureStrategy, CallbackProgression, Client, Event, EventActivation,
         EventId, Linux, Listener, ListenerWaitError, LoanError, Node, NodeBuilder, NodeName, NodeWaitError, Notifier,
         NotifierNotifyError, PendingResponse, PublishSubscribe, Publisher, ReceiveError, RequestResponse,
-        RequestSendError, Response, Sample, SampleMut, SampleMutUninit, SendError, Server, ServiceName, Subscriber,
-        WaitSet, WaitSetAttachmentId, WaitSetGuard, WaitSetRunResult, ZeroCopySend,
+        RequestSendError, Response, Sample, SampleMut, SampleMutUninit, SendError, Server, ServiceName, Shared,
+        Subscriber, WaitSet, WaitSetAttachmentId, WaitSetGuard, WaitSetRunResult, ZeroCopySend,
     };
 }

@@ -1,8 +1,8 @@
 //! The Linux implementation of the platform contract.
 
 use icefloe_core::platform::{
-    Access, Liveness, LivenessId, Permissions, Platform, SharedMemory, ShmError, Termination, WaitOutcome,
-    MAX_SHM_NAME_LEN,
+    Access, Liveness, LivenessId, Permissions, Platform, SharedMemory, ShmError, SignalHandlingMode, Termination,
+    WaitOutcome, MAX_SHM_NAME_LEN,
 };
 use icefloe_core::sync::SignalWord;
 use rustix::fd::OwnedFd;
@@ -141,9 +141,42 @@ static SLEEPING: [AtomicUsize; 64] = [const { AtomicUsize::new(0) }; 64];
 /// again if nothing happened.
 const TERMINATION_BACKSTOP: Duration = Duration::from_millis(250);
 
-extern "C" fn on_signal(sig: libc::c_int) {
+/// The handlers that were installed for SIGINT and SIGTERM before ours (0:
+/// none to chain, i.e. `SIG_DFL` or `SIG_IGN`), and whether each takes
+/// `siginfo` (`SA_SIGINFO`). Written once, before ours is installed.
+static PREVIOUS: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
+static PREVIOUS_SIGINFO: [std::sync::atomic::AtomicBool; 2] =
+    [std::sync::atomic::AtomicBool::new(false), std::sync::atomic::AtomicBool::new(false)];
+
+fn signal_index(sig: libc::c_int) -> usize {
+    usize::from(sig == libc::SIGTERM)
+}
+
+extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
     // Atomic loads and stores and raw futex wakes: async-signal-safe.
     TERMINATION.store(sig as u32, Ordering::SeqCst);
+    wake_sleepers();
+    // Then the application's own handler, if it had one before ours.
+    let i = signal_index(sig);
+    let previous = PREVIOUS[i].load(Ordering::SeqCst);
+    if previous != 0 {
+        if PREVIOUS_SIGINFO[i].load(Ordering::SeqCst) {
+            // SAFETY: the address came from `sigaction` as this signal's
+            // SA_SIGINFO handler, which has this signature.
+            let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+                unsafe { core::mem::transmute(previous) };
+            f(sig, info, context);
+        } else {
+            // SAFETY: the address came from `sigaction` as this signal's
+            // plain handler (neither SIG_DFL nor SIG_IGN), of this signature.
+            let f: extern "C" fn(libc::c_int) = unsafe { core::mem::transmute(previous) };
+            f(sig);
+        }
+    }
+}
+
+/// Wakes every thread of this process sleeping in an icefloe wait.
+fn wake_sleepers() {
     // Sleepers in `futex_waitv` wait on TERMINATION too: woken here, or,
     // if they were about to sleep, refused by the kernel (it is no longer 0).
     let _ = rustix::thread::futex::wake(&TERMINATION, rustix::thread::futex::Flags::PRIVATE, i32::MAX as u32);
@@ -251,17 +284,31 @@ fn register_sleeper(word: &SignalWord) -> Option<usize> {
     SLEEPING.iter().position(|s| s.compare_exchange(0, at, Ordering::SeqCst, Ordering::Relaxed).is_ok())
 }
 
+/// Installs icefloe's SIGINT / SIGTERM handler (once per process),
+/// remembering a handler the application had installed so that ours
+/// calls it after recording the request.
 fn install_handlers() {
     HANDLERS.call_once(|| {
         for sig in [libc::SIGINT, libc::SIGTERM] {
-            // SAFETY: a zeroed sigaction is a valid starting point; the
-            // handler only stores to an atomic; no SA_RESTART, so sleeps and
-            // futex waits return EINTR and notice the request.
+            let i = signal_index(sig);
+            // SAFETY: a zeroed sigaction is a valid starting point and a
+            // valid out-parameter; the handler is async-signal-safe (atomics,
+            // futex wakes, then the previous handler); no SA_RESTART, so
+            // sleeps and futex waits return EINTR and notice the request.
             unsafe {
+                let mut old: libc::sigaction = core::mem::zeroed();
+                if libc::sigaction(sig, core::ptr::null(), &mut old) == 0
+                    && old.sa_sigaction != libc::SIG_DFL
+                    && old.sa_sigaction != libc::SIG_IGN
+                {
+                    PREVIOUS_SIGINFO[i].store(old.sa_flags & libc::SA_SIGINFO != 0, Ordering::SeqCst);
+                    PREVIOUS[i].store(old.sa_sigaction, Ordering::SeqCst);
+                }
                 let mut sa: libc::sigaction = core::mem::zeroed();
-                sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as *const () as usize;
+                sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void)
+                    as *const () as usize;
                 libc::sigemptyset(&mut sa.sa_mask);
-                sa.sa_flags = 0;
+                sa.sa_flags = libc::SA_SIGINFO;
                 libc::sigaction(sig, &sa, core::ptr::null_mut());
             }
         }
@@ -294,6 +341,7 @@ static SELF_ID: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
 
 impl Platform for Linux {
     type Shm = LinuxShm;
+    type Hold<X> = crate::Shared<X>;
 
     fn shm_create(name: &str, size: usize, permissions: Permissions) -> Result<LinuxShm, ShmError> {
         let p = path(name)?;
@@ -455,7 +503,9 @@ impl Platform for Linux {
         t
     }
 
-    fn prepare_termination_handling() {
-        install_handlers();
+    fn prepare_termination_handling(mode: SignalHandlingMode) {
+        if mode == SignalHandlingMode::HandleTerminationRequests {
+            install_handlers();
+        }
     }
 }

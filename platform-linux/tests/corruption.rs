@@ -81,7 +81,7 @@ fn sample_claiming_an_impossible_length_is_refused() {
     assert_clean(&prefix);
 }
 
-fn exercise(publisher: &Publisher<'_, u64>, subscriber: &Subscriber<'_, u64>, rounds: u64) {
+fn exercise(publisher: &Publisher<u64>, subscriber: &Subscriber<u64>, rounds: u64) {
     for i in 0..rounds {
         let _ = publisher.send_copy(i);
         let _ = publisher.loan_uninit().map(|s| s.write_payload(i));

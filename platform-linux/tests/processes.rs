@@ -17,7 +17,7 @@ fn svc() -> ServiceName {
 }
 
 /// Receives until `n` samples arrived or the watchdog fires.
-fn receive_n<T: Copy + ZeroCopySend>(sub: &Subscriber<'_, T>, n: usize) -> Vec<T> {
+fn receive_n<T: Copy + ZeroCopySend>(sub: &Subscriber<T>, n: usize) -> Vec<T> {
     let deadline = Instant::now() + WATCHDOG;
     let mut got = Vec::with_capacity(n);
     while got.len() < n {
@@ -156,7 +156,7 @@ fn child() {
     }
 }
 
-fn receive_n_held(sub: &Subscriber<'_, u64>) -> usize {
+fn receive_n_held(sub: &Subscriber<u64>) -> usize {
     let deadline = Instant::now() + WATCHDOG;
     let mut held = Vec::new();
     while held.len() < 2 {

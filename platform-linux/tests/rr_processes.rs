@@ -28,7 +28,7 @@ fn filled(data: &[u8], salt: u64) -> bool {
 
 /// Serves requests until told to stop (or `N` requests), answering request
 /// `v` with `STREAM` responses `v * 10 + k`.
-fn serve(server: &Server<'_, u64, u64>, n: Option<usize>, stream: u64) -> usize {
+fn serve(server: &Server<u64, u64>, n: Option<usize>, stream: u64) -> usize {
     let mut served = 0;
     let deadline = Instant::now() + WATCHDOG;
     while n.is_none_or(|n| served < n) {

@@ -5,12 +5,13 @@
 //! channels and tags keep the streams of several pending requests apart.
 
 use super::receiver::{Expect, Link, RecvConn};
-use super::sample::{sealed, ChunkMut, ChunkMutUninit, Held, Loan};
+use super::sample::{sealed, ChunkMut, ChunkMutUninit, Held, Loan, SampleSource};
 use super::sender::{seg_of, Chunk, OpenError, Sender, Wiring};
 use super::{
     BackpressureStrategy, ClientCreateError, LoanError, ReceiveError, RequestSendError, SendError, SliceSettings,
 };
 use crate::config::{MAX_ACTIVE_REQUESTS, MAX_PUBLISHERS};
+use crate::handle::{anchor, Handle};
 use crate::platform::Platform;
 use crate::service::request_response::RequestResponse;
 use crate::service::ServiceCore;
@@ -44,29 +45,34 @@ pub(crate) fn request_sizing(c: &StaticConfig, capacity: u32) -> Result<DataSizi
 
 type Service<P, Req, Res, ReqH, ResH> = RequestResponse<P, Req, Res, ReqH, ResH>;
 
-/// Configures a [`Client`].
+/// Configures a [`Client`] that will hold its service through `S` (a borrow,
+/// or an owning handle: see [`handle`](crate::handle)).
 pub struct ClientBuilder<
-    's,
     P: Platform,
     Req: Payload + ?Sized,
     Res: Payload + ?Sized,
     ReqH: ZeroCopySend,
     ResH: ZeroCopySend,
+    S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
 > {
-    service: &'s Service<P, Req, Res, ReqH, ResH>,
+    service: S,
     slices: SliceSettings,
     backpressure: BackpressureStrategy,
 }
 
-impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
-    ClientBuilder<'s, P, Req, Res, ReqH, ResH>
+impl<
+        P: Platform,
+        Req: Payload + ?Sized,
+        Res: Payload + ?Sized,
+        ReqH: ZeroCopySend,
+        ResH: ZeroCopySend,
+        S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
+    > ClientBuilder<P, Req, Res, ReqH, ResH, S>
 {
-    pub(crate) fn new(service: &'s Service<P, Req, Res, ReqH, ResH>) -> Self {
-        Self {
-            service,
-            slices: SliceSettings::new(service.core.config.max_slice_len),
-            backpressure: BackpressureStrategy::default(),
-        }
+    /// A builder for a client that holds its service through `service`.
+    pub fn new(service: S) -> Self {
+        let ceiling = service.core.config.max_slice_len;
+        Self { service, slices: SliceSettings::new(ceiling), backpressure: BackpressureStrategy::default() }
     }
 
     /// What to do when a server's request queue is full and the service has
@@ -110,9 +116,12 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
 
     /// Creates the client: takes a client slot and creates its first data
     /// segment.
-    pub fn create(self) -> Result<Client<'s, P, Req, Res, ReqH, ResH>, ClientCreateError> {
-        let core = &self.service.core;
-        let response = self.service.response_config();
+    pub fn create(self) -> Result<Client<P, Req, Res, ReqH, ResH, S>, ClientCreateError> {
+        // SAFETY: the client keeps `self.service` (its last field) for as
+        // long as it keeps anything located through `service`.
+        let service = unsafe { anchor(&self.service) };
+        let core = &service.core;
+        let response = service.response_config();
         let capacity = self.slices.capacity(Req::IS_SLICE);
         let base = self.sizing(capacity)?;
         DataLayout::new(base).map_err(|_| ClientCreateError::DataSegmentTooLarge)?;
@@ -157,6 +166,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
             seen_epoch: Cell::new(core.view.epoch().load(Ordering::Acquire).wrapping_sub(1)),
             next: Cell::new(0),
             _t: PhantomData,
+            _service: self.service,
         };
         client.update_connections();
         Ok(client)
@@ -175,37 +185,54 @@ struct Channel {
     borrowed: u32,
 }
 
-/// Sends requests of `Req` and receives responses of `Res`. Not `Sync`.
-pub struct Client<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
-{
-    core: &'s ServiceCore<P>,
-    response: &'s ResponseConfig,
-    sender: Sender<'s, P>,
+/// Sends requests of `Req` and receives responses of `Res`, holding the
+/// service through `S` (see [`handle`](crate::handle)). `Send` (with an
+/// owning or a `Sync` handle), not `Sync`: sends and receives update its
+/// process-local bookkeeping without a lock.
+pub struct Client<
+    P: Platform,
+    Req: Payload + ?Sized,
+    Res: Payload + ?Sized,
+    ReqH: ZeroCopySend,
+    ResH: ZeroCopySend,
+    S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
+> {
+    // Located through `_service`, valid while it is held (see `handle::anchor`).
+    core: &'static ServiceCore<P>,
+    response: &'static ResponseConfig,
+    sender: Sender<'static, P>,
     /// Request connections to each server slot.
-    links: [Option<ConnView<'s>>; MAX_PUBLISHERS],
+    links: [Option<ConnView<'static>>; MAX_PUBLISHERS],
     /// Response connections from each server slot.
-    rlinks: [Option<ResponseConnView<'s>>; MAX_PUBLISHERS],
+    rlinks: [Option<ResponseConnView<'static>>; MAX_PUBLISHERS],
     recv: RefCell<[RecvConn<P>; MAX_PUBLISHERS]>,
     /// Cached `tail` of each server's response queue per channel.
     tails: RefCell<[[u32; MAX_ACTIVE_REQUESTS]; MAX_PUBLISHERS]>,
     channels: RefCell<[Channel; MAX_ACTIVE_REQUESTS]>,
-    listening: &'s [AtomicU32],
+    listening: &'static [AtomicU32],
     seq: Cell<u32>,
     backpressure: BackpressureStrategy,
     seen_epoch: Cell<u32>,
     next: Cell<u32>,
     _t: PhantomData<(crate::zero_copy::TypeMarker<Req, ReqH>, crate::zero_copy::TypeMarker<Res, ResH>)>,
+    /// Keeps the service (declared last: dropped after everything above).
+    _service: S,
 }
 
-/// A loaned request, not yet written.
-pub type RequestMutUninit<'a, P, Req, Res, ReqH = (), ResH = ()> =
-    ChunkMutUninit<&'a Client<'a, P, Req, Res, ReqH, ResH>, Req, ReqH>;
+/// A loaned request (borrowing its client), not yet written.
+pub type RequestMutUninit<'a, P, Req, Res, ReqH, ResH, S> =
+    ChunkMutUninit<&'a Client<P, Req, Res, ReqH, ResH, S>, Req, ReqH>;
 /// A loaned request, written: [`send`](ChunkMut::send) it to get its [`PendingResponse`].
-pub type RequestMut<'a, P, Req, Res, ReqH = (), ResH = ()> =
-    ChunkMut<&'a Client<'a, P, Req, Res, ReqH, ResH>, Req, ReqH>;
+pub type RequestMut<'a, P, Req, Res, ReqH, ResH, S> = ChunkMut<&'a Client<P, Req, Res, ReqH, ResH, S>, Req, ReqH>;
 
-impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
-    Client<'s, P, Req, Res, ReqH, ResH>
+impl<
+        P: Platform,
+        Req: Payload + ?Sized,
+        Res: Payload + ?Sized,
+        ReqH: ZeroCopySend,
+        ResH: ZeroCopySend,
+        S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
+    > Client<P, Req, Res, ReqH, ResH, S>
 {
     /// This port's unique id (the `origin` servers see).
     pub fn id(&self) -> u64 {
@@ -326,11 +353,8 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
     }
 
     /// Sends chunk `index` of segment `slot` as a request on a free channel.
-    fn dispatch(
-        &self,
-        slot: usize,
-        index: u32,
-    ) -> Result<PendingResponse<'_, P, Req, Res, ReqH, ResH>, RequestSendError> {
+    /// Returns the pending request's (channel, tag, servers reached).
+    fn dispatch(&self, slot: usize, index: u32) -> Result<(u32, u32, u32), RequestSendError> {
         self.sender.loan_sent();
         self.update_connections();
         let segs = self.sender.segs.borrow();
@@ -379,13 +403,12 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         self.sender.commit(seg, index, delivered);
         let corrupted = self.sender.reclaim_busy(&segs, cfg.subscriber_max_buffer_size) | corrupted;
         self.channels.borrow_mut()[k as usize] = Channel { tag, servers: reached, borrowed: 0 };
-        let pending = PendingResponse { client: self, channel: k, tag, servers: delivered };
         if corrupted {
-            // The pending response is dropped here: the channel is freed.
-            drop(pending);
+            // Nobody gets a pending response: the channel is freed.
+            self.close_channel(k);
             return Err(RequestSendError::Send(SendError::ConnectionCorrupted { delivered: delivered as usize }));
         }
-        Ok(pending)
+        Ok((k, tag, delivered))
     }
 
     /// A request displaced from server `s`'s full queue (safe overflow) will
@@ -494,17 +517,30 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
     }
 }
 
-impl<'s, P: Platform, Req: ZeroCopySend, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
-    Client<'s, P, Req, Res, ReqH, ResH>
+impl<
+        P: Platform,
+        Req: ZeroCopySend,
+        Res: Payload + ?Sized,
+        ReqH: ZeroCopySend,
+        ResH: ZeroCopySend,
+        S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
+    > Client<P, Req, Res, ReqH, ResH, S>
 {
     /// Loans an uninitialized request (the user header is zeroed).
-    pub fn loan_uninit(&self) -> Result<RequestMutUninit<'_, P, Req, Res, ReqH, ResH>, LoanError> {
-        let (slot, index) = self.allocate(1)?;
-        Ok(ChunkMutUninit::new(Loan::new(self, slot, index, 1)))
+    pub fn loan_uninit(&self) -> Result<RequestMutUninit<'_, P, Req, Res, ReqH, ResH, S>, LoanError> {
+        Self::loan_uninit_via(&self)
+    }
+
+    /// [`loan_uninit`](Self::loan_uninit) through a handle to this client:
+    /// the loan, and the [`PendingResponse`] its `send` returns, hold a
+    /// clone of `port` instead of borrowing it.
+    pub fn loan_uninit_via<L: Handle<Target = Self>>(port: &L) -> Result<ChunkMutUninit<L, Req, ReqH>, LoanError> {
+        let (slot, index) = port.allocate(1)?;
+        Ok(ChunkMutUninit::new(Loan::new(port.clone(), slot, index, 1)))
     }
 
     /// Loans a request initialized with `Req::default()`.
-    pub fn loan(&self) -> Result<RequestMut<'_, P, Req, Res, ReqH, ResH>, LoanError>
+    pub fn loan(&self) -> Result<RequestMut<'_, P, Req, Res, ReqH, ResH, S>, LoanError>
     where
         Req: Default,
     {
@@ -512,24 +548,41 @@ impl<'s, P: Platform, Req: ZeroCopySend, Res: Payload + ?Sized, ReqH: ZeroCopySe
     }
 
     /// Copies `value` into a loan and sends it.
-    pub fn send_copy(&self, value: Req) -> Result<PendingResponse<'_, P, Req, Res, ReqH, ResH>, RequestSendError> {
+    pub fn send_copy(&self, value: Req) -> Result<PendingResponse<&Self>, RequestSendError> {
         self.loan_uninit()?.write_payload(value).send()
     }
 }
 
-impl<'s, P: Platform, E: ZeroCopySend, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
-    Client<'s, P, [E], Res, ReqH, ResH>
+impl<
+        P: Platform,
+        E: ZeroCopySend,
+        Res: Payload + ?Sized,
+        ReqH: ZeroCopySend,
+        ResH: ZeroCopySend,
+        S: Handle<Target = Service<P, [E], Res, ReqH, ResH>>,
+    > Client<P, [E], Res, ReqH, ResH, S>
 {
     /// Loans an uninitialized request slice of `len` elements, growing the
     /// data segment if the strategy allows (see
     /// [`Publisher::loan_slice_uninit`](crate::Publisher::loan_slice_uninit)).
-    pub fn loan_slice_uninit(&self, len: usize) -> Result<RequestMutUninit<'_, P, [E], Res, ReqH, ResH>, LoanError> {
-        let (slot, index) = self.allocate(len)?;
-        Ok(ChunkMutUninit::new(Loan::new(self, slot, index, len)))
+    #[allow(clippy::type_complexity)] // the port's own type parameters
+    pub fn loan_slice_uninit(&self, len: usize) -> Result<RequestMutUninit<'_, P, [E], Res, ReqH, ResH, S>, LoanError> {
+        Self::loan_slice_uninit_via(&self, len)
+    }
+
+    /// [`loan_slice_uninit`](Self::loan_slice_uninit) through a handle to
+    /// this client (the loan and its pending response hold a clone of `port`).
+    pub fn loan_slice_uninit_via<L: Handle<Target = Self>>(
+        port: &L,
+        len: usize,
+    ) -> Result<ChunkMutUninit<L, [E], ReqH>, LoanError> {
+        let (slot, index) = port.allocate(len)?;
+        Ok(ChunkMutUninit::new(Loan::new(port.clone(), slot, index, len)))
     }
 
     /// Loans a request slice of `len` elements, each `E::default()`.
-    pub fn loan_slice(&self, len: usize) -> Result<RequestMut<'_, P, [E], Res, ReqH, ResH>, LoanError>
+    #[allow(clippy::type_complexity)] // the port's own type parameters
+    pub fn loan_slice(&self, len: usize) -> Result<RequestMut<'_, P, [E], Res, ReqH, ResH, S>, LoanError>
     where
         E: Default,
     {
@@ -537,10 +590,7 @@ impl<'s, P: Platform, E: ZeroCopySend, Res: Payload + ?Sized, ReqH: ZeroCopySend
     }
 
     /// Copies `values` into a loan and sends it.
-    pub fn send_slice_copy(
-        &self,
-        values: &[E],
-    ) -> Result<PendingResponse<'_, P, [E], Res, ReqH, ResH>, RequestSendError>
+    pub fn send_slice_copy(&self, values: &[E]) -> Result<PendingResponse<&Self>, RequestSendError>
     where
         E: Copy,
     {
@@ -548,8 +598,14 @@ impl<'s, P: Platform, E: ZeroCopySend, Res: Payload + ?Sized, ReqH: ZeroCopySend
     }
 }
 
-impl<'a, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend> sealed::Port
-    for &'a Client<'a, P, Req, Res, ReqH, ResH>
+impl<
+        P: Platform,
+        Req: Payload + ?Sized,
+        Res: Payload + ?Sized,
+        ReqH: ZeroCopySend,
+        ResH: ZeroCopySend,
+        S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
+    > sealed::Port for Client<P, Req, Res, ReqH, ResH, S>
 {
     fn parts(&self, slot: usize, index: u32) -> (*mut u8, *mut u8) {
         let Some((base, uh, payload)) = self.sender.chunk(slot, index) else {
@@ -563,23 +619,48 @@ impl<'a, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
     fn discard(&self, slot: usize, index: u32) {
         self.sender.discard(slot, index);
     }
-}
 
-impl<'a, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
-    ChunkMut<&'a Client<'a, P, Req, Res, ReqH, ResH>, Req, ReqH>
-{
-    /// Sends the request to every connected server and returns the
-    /// [`PendingResponse`] that receives its responses. Fails with
-    /// [`RequestSendError::ExceedsMaxActiveRequests`] when
+    /// A request: to every connected server; the [`PendingResponse`] that
+    /// receives its responses holds the loan's handle to the client. Fails
+    /// with [`RequestSendError::ExceedsMaxActiveRequests`] when
     /// `max_active_requests_per_client` pending responses are alive.
-    pub fn send(self) -> Result<PendingResponse<'a, P, Req, Res, ReqH, ResH>, RequestSendError> {
-        let (client, segment, index) = self.loan.take();
-        client.dispatch(segment, index)
+    type Sent<L>
+        = PendingResponse<L>
+    where
+        L: Handle<Target = Self>;
+    type Error = RequestSendError;
+    fn send<L: Handle<Target = Self>>(
+        client: L,
+        segment: usize,
+        index: u32,
+    ) -> Result<PendingResponse<L>, RequestSendError> {
+        let (channel, tag, servers) = client.dispatch(segment, index)?;
+        Ok(PendingResponse { channel, tag, servers, client })
     }
 }
 
-impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend> Drop
-    for Client<'_, P, Req, Res, ReqH, ResH>
+impl<
+        P: Platform,
+        Req: Payload + ?Sized,
+        Res: Payload + ?Sized,
+        ReqH: ZeroCopySend,
+        ResH: ZeroCopySend,
+        S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
+    > sealed::Requester for Client<P, Req, Res, ReqH, ResH, S>
+{
+    fn close_channel(&self, channel: u32) {
+        Client::close_channel(self, channel);
+    }
+}
+
+impl<
+        P: Platform,
+        Req: Payload + ?Sized,
+        Res: Payload + ?Sized,
+        ReqH: ZeroCopySend,
+        ResH: ZeroCopySend,
+        S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
+    > Drop for Client<P, Req, Res, ReqH, ResH, S>
 {
     fn drop(&mut self) {
         // Nobody listens any more; the sender then leaves the slot.
@@ -589,57 +670,80 @@ impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySe
     }
 }
 
-/// One sent request, waiting for its stream of responses. Dropping it tells
-/// the servers that nobody listens any more (their `is_connected` turns
-/// false) and frees its channel.
-pub struct PendingResponse<
-    'a,
+/// A [`Handle`] to a client, which a [`PendingResponse`] holds. Sealed.
+pub trait RequestSource: Handle<Target: sealed::Requester> {}
+impl<C: Handle<Target: sealed::Requester>> RequestSource for C {}
+
+/// One sent request, waiting for its stream of responses; holds its client
+/// through `C` (`&Client`, or the owning handle its loan was made through).
+/// Dropping it tells the servers that nobody listens any more (their
+/// `is_connected` turns false) and frees its channel. Not `Send`: it stays
+/// on its client's thread (the client's bookkeeping has no lock).
+pub struct PendingResponse<C: RequestSource> {
+    channel: u32,
+    tag: u32,
+    servers: u32,
+    client: C,
+}
+
+impl<C, P, Req, Res, ReqH, ResH, S> PendingResponse<C>
+where
+    C: Handle<Target = Client<P, Req, Res, ReqH, ResH, S>>,
     P: Platform,
     Req: Payload + ?Sized,
     Res: Payload + ?Sized,
     ReqH: ZeroCopySend,
     ResH: ZeroCopySend,
-> {
-    client: &'a Client<'a, P, Req, Res, ReqH, ResH>,
-    channel: u32,
-    tag: u32,
-    servers: u32,
-}
-
-impl<'a, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
-    PendingResponse<'a, P, Req, Res, ReqH, ResH>
+    S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
 {
     /// Waits at most `timeout` for the next response to this request.
     /// `Ok(None)` when the time passed, or when the stream has ended (every
     /// server dropped the request, or is gone) and nothing is left.
-    #[allow(clippy::type_complexity)] // the port's own type parameters
     pub fn timed_receive(
         &self,
         timeout: core::time::Duration,
-    ) -> Result<Option<Response<'_, P, Req, Res, ReqH, ResH>>, ReceiveError> {
-        Ok(super::wait_until::<P, _, _>(self.waker(), Some(timeout), || self.next_or_end())?.flatten())
+    ) -> Result<Option<Response<&Self, Res, ResH>>, ReceiveError> {
+        Self::timed_receive_via(&self, timeout)
+    }
+
+    /// [`timed_receive`](Self::timed_receive) through a handle to this
+    /// pending response (the response holds a clone of `pending`).
+    pub fn timed_receive_via<R: Handle<Target = Self>>(
+        pending: &R,
+        timeout: core::time::Duration,
+    ) -> Result<Option<Response<R, Res, ResH>>, ReceiveError> {
+        Ok(super::wait_until::<P, _, _>(pending.waker(), Some(timeout), || Self::next_or_end(pending))?.flatten())
     }
 
     /// Sleeps until the next response to this request arrives and returns
     /// it; `Ok(None)` once the stream has ended and nothing is left. SIGINT
     /// and SIGTERM end the wait with an error (on platforms that have them).
-    #[allow(clippy::type_complexity)] // the port's own type parameters
-    pub fn blocking_receive(&self) -> Result<Option<Response<'_, P, Req, Res, ReqH, ResH>>, ReceiveError> {
-        super::wait_for::<P, _, _>(self.waker(), || self.next_or_end())
+    pub fn blocking_receive(&self) -> Result<Option<Response<&Self, Res, ResH>>, ReceiveError> {
+        Self::blocking_receive_via(&self)
     }
 
-    fn waker(&self) -> Option<crate::shm::event::Waker<'a>> {
+    /// [`blocking_receive`](Self::blocking_receive) through a handle to
+    /// this pending response (the response holds a clone of `pending`).
+    pub fn blocking_receive_via<R: Handle<Target = Self>>(
+        pending: &R,
+    ) -> Result<Option<Response<R, Res, ResH>>, ReceiveError> {
+        super::wait_for::<P, _, _>(pending.waker(), || Self::next_or_end(pending))
+    }
+
+    fn waker(&self) -> Option<crate::shm::event::Waker<'_>> {
         self.client.core.view.sender_waker(self.client.sender.slot())
     }
 
     /// A response (`Some(Some)`), the end of the stream (`Some(None)`), or
     /// nothing yet (`None`).
-    #[allow(clippy::type_complexity)] // the port's own type parameters
-    fn next_or_end(&self) -> Result<Option<Option<Response<'_, P, Req, Res, ReqH, ResH>>>, ReceiveError> {
-        if let Some(r) = self.receive()? {
+    #[allow(clippy::type_complexity)] // a response, the end, or nothing yet
+    fn next_or_end<R: Handle<Target = Self>>(
+        pending: &R,
+    ) -> Result<Option<Option<Response<R, Res, ResH>>>, ReceiveError> {
+        if let Some(r) = Self::receive_via(pending)? {
             return Ok(Some(Some(r)));
         }
-        if !self.is_connected() && !self.has_response() {
+        if !pending.is_connected() && !pending.has_response() {
             return Ok(Some(None));
         }
         Ok(None)
@@ -647,10 +751,16 @@ impl<'a, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
 
     /// The next response to this request, from any server; `Ok(None)` when
     /// none waits. Responses to other requests are never returned here.
-    #[allow(clippy::type_complexity)] // the port's own type parameters
-    pub fn receive(&self) -> Result<Option<Response<'_, P, Req, Res, ReqH, ResH>>, ReceiveError> {
-        let Some((server, got)) = self.client.receive_on(self.channel, self.tag)? else { return Ok(None) };
-        Ok(Some(Response { pending: self, server, chunk: Held::new(&got) }))
+    pub fn receive(&self) -> Result<Option<Response<&Self, Res, ResH>>, ReceiveError> {
+        Self::receive_via(&self)
+    }
+
+    /// [`receive`](Self::receive) through a handle to this pending
+    /// response: the response holds a clone of `pending` instead of
+    /// borrowing it.
+    pub fn receive_via<R: Handle<Target = Self>>(pending: &R) -> Result<Option<Response<R, Res, ResH>>, ReceiveError> {
+        let Some((server, got)) = pending.client.receive_on(pending.channel, pending.tag)? else { return Ok(None) };
+        Ok(Some(Response { server, chunk: Held::new(&got), pending: pending.clone() }))
     }
 
     /// Whether a response waits (a snapshot).
@@ -672,39 +782,43 @@ impl<'a, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
     }
 }
 
-impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend> Drop
-    for PendingResponse<'_, P, Req, Res, ReqH, ResH>
-{
-    fn drop(&mut self) {
-        self.client.close_channel(self.channel);
-    }
-}
-
-impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend> fmt::Debug
-    for PendingResponse<'_, P, Req, Res, ReqH, ResH>
-{
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PendingResponse").field("channel", &self.channel).field("servers", &self.servers).finish()
-    }
-}
-
-/// A received response: reads the server's chunk in place; returns it on drop.
-pub struct Response<
-    'a,
+impl<C, P, Req, Res, ReqH, ResH, S> sealed::Receiver for PendingResponse<C>
+where
+    C: Handle<Target = Client<P, Req, Res, ReqH, ResH, S>>,
     P: Platform,
     Req: Payload + ?Sized,
     Res: Payload + ?Sized,
     ReqH: ZeroCopySend,
     ResH: ZeroCopySend,
-> {
-    pending: &'a PendingResponse<'a, P, Req, Res, ReqH, ResH>,
-    server: u32,
-    chunk: Held<Res, ResH>,
+    S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
+{
+    fn release(&self, server: u32, segment: u32, index: u32) {
+        self.client.release_response(self.channel, server, segment, index);
+    }
 }
 
-impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
-    Response<'_, P, Req, Res, ReqH, ResH>
-{
+impl<C: RequestSource> Drop for PendingResponse<C> {
+    fn drop(&mut self) {
+        sealed::Requester::close_channel(&*self.client, self.channel);
+    }
+}
+
+impl<C: RequestSource> fmt::Debug for PendingResponse<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PendingResponse").field("channel", &self.channel).field("servers", &self.servers).finish()
+    }
+}
+
+/// A received response: reads the server's chunk in place; returns it on
+/// drop. Holds its [`PendingResponse`] through `R` (`&PendingResponse`, or
+/// an owning handle from [`PendingResponse::receive_via`]).
+pub struct Response<R: SampleSource, Res: Payload + ?Sized, ResH: ZeroCopySend> {
+    server: u32,
+    chunk: Held<Res, ResH>,
+    pending: R,
+}
+
+impl<R: SampleSource, Res: Payload + ?Sized, ResH: ZeroCopySend> Response<R, Res, ResH> {
     /// The payload.
     pub fn payload(&self) -> &Res {
         self.chunk.payload()
@@ -721,38 +835,34 @@ impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySe
     }
 }
 
-impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend> Deref
-    for Response<'_, P, Req, Res, ReqH, ResH>
-{
+impl<R: SampleSource, Res: Payload + ?Sized, ResH: ZeroCopySend> Deref for Response<R, Res, ResH> {
     type Target = Res;
     fn deref(&self) -> &Res {
         self.payload()
     }
 }
 
-impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend> Drop
-    for Response<'_, P, Req, Res, ReqH, ResH>
-{
+impl<R: SampleSource, Res: Payload + ?Sized, ResH: ZeroCopySend> Drop for Response<R, Res, ResH> {
     fn drop(&mut self) {
-        self.pending.client.release_response(self.pending.channel, self.server, self.chunk.segment, self.chunk.index);
+        sealed::Receiver::release(&*self.pending, self.server, self.chunk.segment, self.chunk.index);
     }
 }
 
-impl<
-        P: Platform,
-        Req: Payload + ?Sized,
-        Res: Payload + ?Sized + fmt::Debug,
-        ReqH: ZeroCopySend,
-        ResH: ZeroCopySend,
-    > fmt::Debug for Response<'_, P, Req, Res, ReqH, ResH>
-{
+impl<R: SampleSource, Res: Payload + ?Sized + fmt::Debug, ResH: ZeroCopySend> fmt::Debug for Response<R, Res, ResH> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Response").field("origin", &self.chunk.origin).field("payload", &self.payload()).finish()
     }
 }
 
-impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
-    crate::waitset::Attachable for PendingResponse<'_, P, Req, Res, ReqH, ResH>
+impl<C, P, Req, Res, ReqH, ResH, S> crate::waitset::Attachable for PendingResponse<C>
+where
+    C: Handle<Target = Client<P, Req, Res, ReqH, ResH, S>>,
+    P: Platform,
+    Req: Payload + ?Sized,
+    Res: Payload + ?Sized,
+    ReqH: ZeroCopySend,
+    ResH: ZeroCopySend,
+    S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
 {
     fn wake_word(&self) -> Option<crate::shm::event::Waker<'_>> {
         self.waker()

@@ -1,6 +1,7 @@
 //! Listener: sleeps until notifiers of its event service send ids.
 
 use super::{ListenerCreateError, ListenerWaitError};
+use crate::handle::{anchor, Handle};
 use crate::platform::{Platform, Termination};
 use crate::service::event::{Event, EventId};
 use crate::service::ServiceCore;
@@ -19,19 +20,26 @@ pub struct EventActivation {
 }
 
 /// Configures a listener.
-pub struct ListenerBuilder<'s, P: Platform> {
-    service: &'s Event<P>,
+///
+/// `S` is how the listener will hold its service: a borrow, or an owning
+/// handle (see [`handle`](crate::handle)).
+pub struct ListenerBuilder<P: Platform, S: Handle<Target = Event<P>>> {
+    service: S,
+    _p: core::marker::PhantomData<P>,
 }
 
-impl<'s, P: Platform> ListenerBuilder<'s, P> {
-    pub(crate) fn new(service: &'s Event<P>) -> Self {
-        Self { service }
+impl<P: Platform, S: Handle<Target = Event<P>>> ListenerBuilder<P, S> {
+    /// A builder for a listener that holds its service through `service`.
+    pub fn new(service: S) -> Self {
+        Self { service, _p: core::marker::PhantomData }
     }
 
     /// Creates the listener: takes a listener slot (its counters start at
     /// zero; notifications sent before it existed are not seen).
-    pub fn create(self) -> Result<Listener<'s, P>, ListenerCreateError> {
-        let core = &self.service.core;
+    pub fn create(self) -> Result<Listener<P, S>, ListenerCreateError> {
+        // SAFETY: the listener keeps `self.service` (its last field) for as
+        // long as it keeps anything located through `core`.
+        let core = &unsafe { anchor(&self.service) }.core;
         let (slot_index, gen) = (0..core.config.max_subscribers)
             .find_map(|i| Some((i, core.view.subscriber(i)?.try_claim()?)))
             .ok_or(ListenerCreateError::ExceedsMaxSupportedListeners)?;
@@ -45,21 +53,24 @@ impl<'s, P: Platform> ListenerBuilder<'s, P> {
         slot.set_port(core.node_slot, id);
         slot.activate(gen);
         core.view.bump_epoch();
-        Ok(Listener { core, slot: slot_index, gen, id, waker, state })
+        Ok(Listener { core, slot: slot_index, gen, id, waker, state, _service: self.service })
     }
 }
 
 /// Waits for the events of a service. Not `Sync` (one thread per port).
-pub struct Listener<'s, P: Platform> {
-    core: &'s ServiceCore<P>,
+pub struct Listener<P: Platform, S: Handle<Target = Event<P>>> {
+    // Located through `_service`, valid while it is held (see `handle::anchor`).
+    core: &'static ServiceCore<P>,
     slot: u32,
     gen: u16,
     id: u64,
-    waker: Waker<'s>,
-    state: EventState<'s>,
+    waker: Waker<'static>,
+    state: EventState<'static>,
+    /// Keeps the service (declared last: dropped after everything above).
+    _service: S,
 }
 
-impl<P: Platform> Listener<'_, P> {
+impl<P: Platform, S: Handle<Target = Event<P>>> Listener<P, S> {
     /// This listener's unique id.
     pub fn id(&self) -> u64 {
         self.id
@@ -101,7 +112,7 @@ impl<P: Platform> Listener<'_, P> {
     }
 }
 
-impl<P: Platform> Drop for Listener<'_, P> {
+impl<P: Platform, S: Handle<Target = Event<P>>> Drop for Listener<P, S> {
     fn drop(&mut self) {
         let view = &self.core.view;
         if let Some(slot) = view.subscriber(self.slot) {
@@ -111,7 +122,7 @@ impl<P: Platform> Drop for Listener<'_, P> {
     }
 }
 
-impl<P: Platform> crate::waitset::Attachable for Listener<'_, P> {
+impl<P: Platform, S: Handle<Target = Event<P>>> crate::waitset::Attachable for Listener<P, S> {
     fn wake_word(&self) -> Option<Waker<'_>> {
         Some(self.waker)
     }

@@ -1,6 +1,7 @@
 //! Notifier: wakes the listeners of an event service with an event id.
 
 use super::{NotifierCreateError, NotifierNotifyError};
+use crate::handle::{anchor, Handle};
 use crate::platform::Platform;
 use crate::service::event::{Event, EventId};
 use crate::service::ServiceCore;
@@ -28,13 +29,17 @@ pub(crate) fn deliver<P: Platform>(view: &ServiceView, id: u32) -> usize {
 }
 
 /// Configures a notifier.
-pub struct NotifierBuilder<'s, P: Platform> {
-    service: &'s Event<P>,
+///
+/// `S` is how the notifier will hold its service: a borrow, or an owning
+/// handle (see [`handle`](crate::handle)).
+pub struct NotifierBuilder<P: Platform, S: Handle<Target = Event<P>>> {
+    service: S,
     default_id: EventId,
 }
 
-impl<'s, P: Platform> NotifierBuilder<'s, P> {
-    pub(crate) fn new(service: &'s Event<P>) -> Self {
+impl<P: Platform, S: Handle<Target = Event<P>>> NotifierBuilder<P, S> {
+    /// A builder for a notifier that holds its service through `service`.
+    pub fn new(service: S) -> Self {
         Self { service, default_id: EventId::new(0) }
     }
 
@@ -46,8 +51,10 @@ impl<'s, P: Platform> NotifierBuilder<'s, P> {
 
     /// Creates the notifier: takes a notifier slot and, if the service has a
     /// `notifier_created_event`, sends it.
-    pub fn create(self) -> Result<Notifier<'s, P>, NotifierCreateError> {
-        let core = &self.service.core;
+    pub fn create(self) -> Result<Notifier<P, S>, NotifierCreateError> {
+        // SAFETY: the notifier keeps `self.service` (its last field) for as
+        // long as it keeps `core`.
+        let core = &unsafe { anchor(&self.service) }.core;
         let cfg = self.service.event_config();
         if self.default_id.as_value() > cfg.event_id_max_value {
             return Err(NotifierCreateError::EventIdOutOfBounds);
@@ -73,14 +80,16 @@ impl<'s, P: Platform> NotifierBuilder<'s, P> {
             deadline: cfg.deadline_ns.map(Duration::from_nanos),
             default_id: self.default_id,
             last: Cell::new(P::now()),
+            _service: self.service,
         })
     }
 }
 
 /// Wakes the listeners of an event service. Not `Sync` (one thread per
 /// port); dropping it sends the service's `notifier_dropped_event`, if any.
-pub struct Notifier<'s, P: Platform> {
-    core: &'s ServiceCore<P>,
+pub struct Notifier<P: Platform, S: Handle<Target = Event<P>>> {
+    // Located through `_service`, valid while it is held (see `handle::anchor`).
+    core: &'static ServiceCore<P>,
     slot: u32,
     gen: u16,
     id: u64,
@@ -89,9 +98,11 @@ pub struct Notifier<'s, P: Platform> {
     deadline: Option<Duration>,
     default_id: EventId,
     last: Cell<Duration>,
+    /// Keeps the service (declared last: dropped after everything above).
+    _service: S,
 }
 
-impl<P: Platform> Notifier<'_, P> {
+impl<P: Platform, S: Handle<Target = Event<P>>> Notifier<P, S> {
     /// This notifier's unique id.
     pub fn id(&self) -> u64 {
         self.id
@@ -130,7 +141,7 @@ impl<P: Platform> Notifier<'_, P> {
     }
 }
 
-impl<P: Platform> Drop for Notifier<'_, P> {
+impl<P: Platform, S: Handle<Target = Event<P>>> Drop for Notifier<P, S> {
     fn drop(&mut self) {
         let view = &self.core.view;
         if let Some(slot) = view.publisher(self.slot) {

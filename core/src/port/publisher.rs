@@ -4,6 +4,7 @@ use super::sample::{ChunkMutUninit, Loan, SampleMut, SampleMutUninit};
 use super::sender::{add_ref, seg_of, Chunk, Offer, OpenError, Sender, Wiring};
 use super::{BackpressureStrategy, LoanError, PublisherCreateError, SendError, SliceSettings};
 use crate::config::MAX_SUBSCRIBERS;
+use crate::handle::{anchor, Handle};
 use crate::platform::Platform;
 use crate::service::publish_subscribe::PublishSubscribe;
 use crate::service::ServiceCore;
@@ -19,20 +20,34 @@ use core::marker::PhantomData;
 pub const DEFAULT_MAX_LOANED_SAMPLES: u32 = 2;
 
 /// Configures a [`Publisher`].
-pub struct PublisherBuilder<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> {
-    service: &'s PublishSubscribe<P, T, H>,
+///
+/// `S` is how the publisher will hold its service: `&PublishSubscribe` from
+/// [`PublishSubscribe::publisher_builder`], or an owning handle (see
+/// [`handle`](crate::handle)) passed to [`PublisherBuilder::new`].
+pub struct PublisherBuilder<
+    P: Platform,
+    T: Payload + ?Sized,
+    H: ZeroCopySend,
+    S: Handle<Target = PublishSubscribe<P, T, H>>,
+> {
+    service: S,
     max_loaned: u32,
     backpressure: BackpressureStrategy,
     slices: SliceSettings,
 }
 
-impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublisherBuilder<'s, P, T, H> {
-    pub(crate) fn new(service: &'s PublishSubscribe<P, T, H>) -> Self {
+impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = PublishSubscribe<P, T, H>>>
+    PublisherBuilder<P, T, H, S>
+{
+    /// A builder for a publisher that holds its service through `service`
+    /// (a borrow, or an owning handle that keeps the service alive).
+    pub fn new(service: S) -> Self {
+        let ceiling = service.core.config.max_slice_len;
         Self {
             service,
             max_loaned: DEFAULT_MAX_LOANED_SAMPLES,
             backpressure: BackpressureStrategy::default(),
-            slices: SliceSettings::new(service.core.config.max_slice_len),
+            slices: SliceSettings::new(ceiling),
         }
     }
 
@@ -87,8 +102,10 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublisherBuilder<'s,
 
     /// Creates the publisher: takes a publisher slot, creates its first data
     /// segment (one system call to create, one to map).
-    pub fn create(self) -> Result<Publisher<'s, P, T, H>, PublisherCreateError> {
-        let core = &self.service.core;
+    pub fn create(self) -> Result<Publisher<P, T, H, S>, PublisherCreateError> {
+        // SAFETY: the publisher keeps `self.service` (its last field) for
+        // as long as it keeps anything located through `core`.
+        let core = &unsafe { anchor(&self.service) }.core;
         let capacity = self.slices.capacity(T::IS_SLICE);
         let base = self.sizing(capacity)?;
         DataLayout::new(base).map_err(|_| PublisherCreateError::DataSegmentTooLarge)?;
@@ -117,6 +134,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublisherBuilder<'s,
             backpressure: self.backpressure,
             seen_epoch: Cell::new(core.view.epoch().load(Ordering::Acquire).wrapping_sub(1)),
             _t: PhantomData,
+            _service: self.service,
         };
         publisher.update_connections();
         Ok(publisher)
@@ -157,18 +175,27 @@ pub struct ChunkStats {
 }
 
 /// Sends samples of `T` (with user header `H`) to every subscriber of a
-/// service. Not `Sync`: one thread uses a publisher at a time.
-pub struct Publisher<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> {
-    core: &'s ServiceCore<P>,
-    sender: Sender<'s, P>,
+/// service, holding the service through `S` (see [`handle`](crate::handle)).
+/// `Send` (with an owning or a `Sync` handle), not `Sync`: one thread uses a
+/// publisher at a time, since loans and sends update its process-local
+/// bookkeeping without a lock.
+pub struct Publisher<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = PublishSubscribe<P, T, H>>> {
+    // Located through `_service` and valid while it is held: private, and
+    // handed out only as reborrows of `&self` (see `handle::anchor`).
+    core: &'static ServiceCore<P>,
+    sender: Sender<'static, P>,
     /// The connections to each subscriber slot, located once.
-    links: [Option<ConnView<'s>>; MAX_SUBSCRIBERS],
+    links: [Option<ConnView<'static>>; MAX_SUBSCRIBERS],
     backpressure: BackpressureStrategy,
     seen_epoch: Cell<u32>,
     _t: crate::zero_copy::TypeMarker<T, H>,
+    /// Keeps the service (declared last: dropped after everything above).
+    _service: S,
 }
 
-impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Publisher<'s, P, T, H> {
+impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = PublishSubscribe<P, T, H>>>
+    Publisher<P, T, H, S>
+{
     /// This port's unique id (the `origin` of its samples).
     pub fn id(&self) -> u64 {
         self.sender.port_id
@@ -267,16 +294,25 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Publisher<'s, P, T, 
     }
 }
 
-impl<'s, P: Platform, T: ZeroCopySend, H: ZeroCopySend> Publisher<'s, P, T, H> {
+impl<P: Platform, T: ZeroCopySend, H: ZeroCopySend, S: Handle<Target = PublishSubscribe<P, T, H>>>
+    Publisher<P, T, H, S>
+{
     /// Loans an uninitialized sample (the chunk is not zeroed; the user
     /// header is). No allocation, no system call.
-    pub fn loan_uninit(&self) -> Result<SampleMutUninit<'_, P, T, H>, LoanError> {
-        let (slot, index) = self.allocate(1)?;
-        Ok(ChunkMutUninit::new(Loan::new(self, slot, index, 1)))
+    pub fn loan_uninit(&self) -> Result<SampleMutUninit<'_, P, T, H, S>, LoanError> {
+        Self::loan_uninit_via(&self)
+    }
+
+    /// [`loan_uninit`](Self::loan_uninit) through a handle to this
+    /// publisher: the loan holds a clone of `port` instead of borrowing
+    /// (for owning handles, so that it has no lifetime).
+    pub fn loan_uninit_via<L: Handle<Target = Self>>(port: &L) -> Result<ChunkMutUninit<L, T, H>, LoanError> {
+        let (slot, index) = port.allocate(1)?;
+        Ok(ChunkMutUninit::new(Loan::new(port.clone(), slot, index, 1)))
     }
 
     /// Loans a sample initialized with `T::default()`.
-    pub fn loan(&self) -> Result<SampleMut<'_, P, T, H>, LoanError>
+    pub fn loan(&self) -> Result<SampleMut<'_, P, T, H, S>, LoanError>
     where
         T: Default,
     {
@@ -289,19 +325,30 @@ impl<'s, P: Platform, T: ZeroCopySend, H: ZeroCopySend> Publisher<'s, P, T, H> {
     }
 }
 
-impl<'s, P: Platform, E: ZeroCopySend, H: ZeroCopySend> Publisher<'s, P, [E], H> {
+impl<P: Platform, E: ZeroCopySend, H: ZeroCopySend, S: Handle<Target = PublishSubscribe<P, [E], H>>>
+    Publisher<P, [E], H, S>
+{
     /// Loans an uninitialized slice of `len` elements. Past the current
     /// segment's length, a growing strategy makes a larger segment (a few
     /// system calls, once); past [`max_slice_len`](Self::max_slice_len), or
     /// past the current length with `Static`, it fails with
     /// [`LoanError::ExceedsMaxLoanSize`].
-    pub fn loan_slice_uninit(&self, len: usize) -> Result<SampleMutUninit<'_, P, [E], H>, LoanError> {
-        let (slot, index) = self.allocate(len)?;
-        Ok(ChunkMutUninit::new(Loan::new(self, slot, index, len)))
+    pub fn loan_slice_uninit(&self, len: usize) -> Result<SampleMutUninit<'_, P, [E], H, S>, LoanError> {
+        Self::loan_slice_uninit_via(&self, len)
+    }
+
+    /// [`loan_slice_uninit`](Self::loan_slice_uninit) through a handle to
+    /// this publisher: the loan holds a clone of `port` instead of borrowing.
+    pub fn loan_slice_uninit_via<L: Handle<Target = Self>>(
+        port: &L,
+        len: usize,
+    ) -> Result<ChunkMutUninit<L, [E], H>, LoanError> {
+        let (slot, index) = port.allocate(len)?;
+        Ok(ChunkMutUninit::new(Loan::new(port.clone(), slot, index, len)))
     }
 
     /// Loans a slice of `len` elements, each `E::default()`.
-    pub fn loan_slice(&self, len: usize) -> Result<SampleMut<'_, P, [E], H>, LoanError>
+    pub fn loan_slice(&self, len: usize) -> Result<SampleMut<'_, P, [E], H, S>, LoanError>
     where
         E: Default,
     {

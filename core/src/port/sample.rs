@@ -11,9 +11,10 @@
 //! returns its chunk to the publisher when dropped.
 
 use super::publisher::Publisher;
-use super::subscriber::Subscriber;
 use super::SendError;
+use crate::handle::Handle;
 use crate::platform::Platform;
+use crate::service::publish_subscribe::PublishSubscribe;
 use crate::zero_copy::{Payload, ZeroCopySend};
 use core::fmt;
 use core::marker::PhantomData;
@@ -21,20 +22,58 @@ use core::mem::MaybeUninit;
 use core::ops::{Deref, DerefMut};
 
 pub(crate) mod sealed {
-    /// What a loan needs of the port it came from. Sealed: implemented for
-    /// references to icefloe's sending ports only.
-    pub trait Port: Copy {
+    /// What a loan needs of the port it came from. Sealed: implemented by
+    /// icefloe's sending ports only.
+    pub trait Port {
         /// The chunk's user header and payload.
         fn parts(&self, slot: usize, index: u32) -> (*mut u8, *mut u8);
         /// Gives back an unsent loan.
         fn discard(&self, slot: usize, index: u32);
+        /// What a send returns: receivers reached (a publisher), the
+        /// pending response (a client), nothing (an active request).
+        type Sent<L>
+        where
+            L: crate::handle::Handle<Target = Self>;
+        /// Why a send failed.
+        type Error;
+        /// Sends chunk `index` of segment slot `slot`, loaned through `port`.
+        fn send<L: crate::handle::Handle<Target = Self>>(
+            port: L,
+            slot: usize,
+            index: u32,
+        ) -> Result<Self::Sent<L>, Self::Error>;
+    }
+
+    /// What a received chunk needs of the port it came from: a way back.
+    /// Sealed: implemented by icefloe's receiving ports only.
+    pub trait Receiver {
+        /// Returns chunk `index` of `segment`, received on `connection`.
+        fn release(&self, connection: u32, segment: u32, index: u32);
+    }
+
+    /// What a pending response needs of its client. Sealed.
+    pub trait Requester {
+        /// Frees `channel`: nobody listens on it any more.
+        fn close_channel(&self, channel: u32);
+    }
+
+    /// What an active request needs of its server. Sealed.
+    pub trait Responder {
+        /// The request (from client slot `client` of generation `gen`,
+        /// tagged `tag`, in chunk `index` of `segment`) is done with.
+        fn finish(&self, client: u32, gen: u16, tag: u32, segment: u32, index: u32);
     }
 }
 
-/// A port that lends chunks: a publisher, a client, or an active request
-/// (for its responses). Sealed.
-pub trait Lender: sealed::Port {}
-impl<L: sealed::Port> Lender for L {}
+/// A [`Handle`] to a port that lends chunks: a publisher, a client, or an
+/// active request (for its responses). Sealed.
+pub trait Lender: Handle<Target: sealed::Port> {}
+impl<L: Handle<Target: sealed::Port>> Lender for L {}
+
+/// A [`Handle`] to a receiving port, which a [`Sample`] (of a subscriber)
+/// or a [`Response`](crate::Response) (of a pending response) holds. Sealed.
+pub trait SampleSource: Handle<Target: sealed::Receiver> {}
+impl<R: Handle<Target: sealed::Receiver>> SampleSource for R {}
 
 /// A chunk on loan from a port; returns it on drop unless sent.
 pub(crate) struct Loan<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> {
@@ -44,32 +83,32 @@ pub(crate) struct Loan<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> {
     len: usize,
     header: *mut H,
     payload: *mut T::Element,
-    live: bool,
 }
 
 impl<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> Loan<L, T, H> {
     pub(crate) fn new(port: L, segment: usize, index: u32, len: usize) -> Self {
-        let (header, payload) = port.parts(segment, index);
+        let (header, payload) = sealed::Port::parts(&*port, segment, index);
         let header = header.cast::<H>();
         // SAFETY: `header` points into the loaned chunk, which this loan owns
         // exclusively, aligned for `H`; all-zero bytes are a valid value of
         // every `ZeroCopySend` type made of primitives.
         unsafe { core::ptr::write_bytes(header.cast::<u8>(), 0, core::mem::size_of::<H>()) };
-        Self { port, segment, index, len, header, payload: payload.cast(), live: true }
+        Self { port, segment, index, len, header, payload: payload.cast() }
     }
 
     /// Hands the chunk over: (port, segment slot, index).
-    pub(crate) fn take(mut self) -> (L, usize, u32) {
-        self.live = false;
-        (self.port, self.segment, self.index)
+    pub(crate) fn take(self) -> (L, usize, u32) {
+        let this = core::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped or used again, so the handle is
+        // moved out exactly once (and the chunk is not given back).
+        let port = unsafe { core::ptr::read(&this.port) };
+        (port, this.segment, this.index)
     }
 }
 
 impl<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> Drop for Loan<L, T, H> {
     fn drop(&mut self) {
-        if self.live {
-            self.port.discard(self.segment, self.index);
-        }
+        sealed::Port::discard(&*self.port, self.segment, self.index);
     }
 }
 
@@ -84,10 +123,10 @@ pub struct ChunkMut<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> {
     _t: PhantomData<*const T>,
 }
 
-/// A publisher's loaned sample, not yet written.
-pub type SampleMutUninit<'a, P, T, H = ()> = ChunkMutUninit<&'a Publisher<'a, P, T, H>, T, H>;
+/// A publisher's loaned sample, not yet written (borrowing the publisher).
+pub type SampleMutUninit<'a, P, T, H, S> = ChunkMutUninit<&'a Publisher<P, T, H, S>, T, H>;
 /// A publisher's loaned sample, written: [`send`](ChunkMut::send) it.
-pub type SampleMut<'a, P, T, H = ()> = ChunkMut<&'a Publisher<'a, P, T, H>, T, H>;
+pub type SampleMut<'a, P, T, H, S> = ChunkMut<&'a Publisher<P, T, H, S>, T, H>;
 
 impl<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> ChunkMutUninit<L, T, H> {
     pub(crate) fn new(loan: Loan<L, T, H>) -> Self {
@@ -205,12 +244,16 @@ impl<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> ChunkMut<L, T, H> {
     }
 }
 
-impl<'a, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> ChunkMut<&'a Publisher<'a, P, T, H>, T, H> {
-    /// Sends the sample to every connected subscriber; returns how many it
-    /// reached. No allocation; no system call.
-    pub fn send(self) -> Result<usize, SendError> {
-        let (publisher, segment, index) = self.loan.take();
-        publisher.deliver(segment, index)
+impl<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> ChunkMut<L, T, H> {
+    /// Sends the chunk. A publisher's sample goes to every connected
+    /// subscriber and the send returns how many it reached (no allocation, no
+    /// system call unless a subscriber sleeps in a wait); a client's request
+    /// goes to every connected server and the send returns its
+    /// [`PendingResponse`](crate::PendingResponse); an active request's response goes to its client.
+    #[allow(clippy::type_complexity)] // the lending port says what a send returns
+    pub fn send(self) -> Result<<L::Target as sealed::Port>::Sent<L>, <L::Target as sealed::Port>::Error> {
+        let (port, segment, index) = self.loan.take();
+        <L::Target as sealed::Port>::send(port, segment, index)
     }
 }
 
@@ -227,13 +270,23 @@ impl<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> DerefMut for ChunkMut<L, T
     }
 }
 
-impl<'a, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> sealed::Port for &'a Publisher<'a, P, T, H> {
+impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = PublishSubscribe<P, T, H>>> sealed::Port
+    for Publisher<P, T, H, S>
+{
     fn parts(&self, slot: usize, index: u32) -> (*mut u8, *mut u8) {
         let (h, p) = self.chunk_parts(slot, index);
         (h.cast(), p.cast())
     }
     fn discard(&self, slot: usize, index: u32) {
         Publisher::discard(self, slot, index);
+    }
+    type Sent<L>
+        = usize
+    where
+        L: Handle<Target = Self>;
+    type Error = SendError;
+    fn send<L: Handle<Target = Self>>(port: L, slot: usize, index: u32) -> Result<usize, SendError> {
+        port.deliver(slot, index)
     }
 }
 
@@ -275,14 +328,19 @@ impl<T: Payload + ?Sized, H> Held<T, H> {
     }
 }
 
-/// A received sample: reads the publisher's chunk in place; returns it on drop.
-pub struct Sample<'a, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> {
-    pub(crate) subscriber: &'a Subscriber<'a, P, T, H>,
+/// A received sample: reads the publisher's chunk in place; returns it on
+/// drop. Holds its subscriber through `R`: `&Subscriber` from
+/// [`Subscriber::receive`](crate::Subscriber::receive), or an owning handle from
+/// [`Subscriber::receive_via`](crate::Subscriber::receive_via). Not `Send`: it stays on its subscriber's
+/// thread, because returning the chunk updates the subscriber's
+/// process-local bookkeeping, which has no lock.
+pub struct Sample<R: SampleSource, T: Payload + ?Sized, H: ZeroCopySend> {
     pub(crate) connection: u32,
     pub(crate) chunk: Held<T, H>,
+    pub(crate) subscriber: R,
 }
 
-impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Sample<'_, P, T, H> {
+impl<R: SampleSource, T: Payload + ?Sized, H: ZeroCopySend> Sample<R, T, H> {
     /// The payload.
     pub fn payload(&self) -> &T {
         self.chunk.payload()
@@ -299,20 +357,20 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Sample<'_, P, T, H> {
     }
 }
 
-impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Deref for Sample<'_, P, T, H> {
+impl<R: SampleSource, T: Payload + ?Sized, H: ZeroCopySend> Deref for Sample<R, T, H> {
     type Target = T;
     fn deref(&self) -> &T {
         self.payload()
     }
 }
 
-impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Drop for Sample<'_, P, T, H> {
+impl<R: SampleSource, T: Payload + ?Sized, H: ZeroCopySend> Drop for Sample<R, T, H> {
     fn drop(&mut self) {
-        self.subscriber.release(self.connection, self.chunk.segment, self.chunk.index);
+        sealed::Receiver::release(&*self.subscriber, self.connection, self.chunk.segment, self.chunk.index);
     }
 }
 
-impl<P: Platform, T: Payload + ?Sized + fmt::Debug, H: ZeroCopySend> fmt::Debug for Sample<'_, P, T, H> {
+impl<R: SampleSource, T: Payload + ?Sized + fmt::Debug, H: ZeroCopySend> fmt::Debug for Sample<R, T, H> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Sample").field("origin", &self.chunk.origin).field("payload", &self.payload()).finish()
     }

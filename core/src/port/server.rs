@@ -7,6 +7,7 @@ use super::sample::{sealed, ChunkMut, ChunkMutUninit, Held, Loan};
 use super::sender::{ConnLocal, Offer, OpenError, Sender, Wiring};
 use super::{BackpressureStrategy, LoanError, ReceiveError, SendError, ServerCreateError, SliceSettings};
 use crate::config::{MAX_ACTIVE_REQUESTS, MAX_PUBLISHERS};
+use crate::handle::{anchor, Handle};
 use crate::platform::Platform;
 use crate::service::request_response::RequestResponse;
 use crate::service::ServiceCore;
@@ -48,28 +49,37 @@ pub(crate) fn response_sizing(
 
 type Service<P, Req, Res, ReqH, ResH> = RequestResponse<P, Req, Res, ReqH, ResH>;
 
-/// Configures a [`Server`].
+/// Configures a [`Server`] that will hold its service through `S` (a borrow,
+/// or an owning handle: see [`handle`](crate::handle)).
 pub struct ServerBuilder<
-    's,
     P: Platform,
     Req: Payload + ?Sized,
     Res: Payload + ?Sized,
     ReqH: ZeroCopySend,
     ResH: ZeroCopySend,
+    S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
 > {
-    service: &'s Service<P, Req, Res, ReqH, ResH>,
+    service: S,
     slices: SliceSettings,
     loans_per_request: u32,
     backpressure: BackpressureStrategy,
 }
 
-impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
-    ServerBuilder<'s, P, Req, Res, ReqH, ResH>
+impl<
+        P: Platform,
+        Req: Payload + ?Sized,
+        Res: Payload + ?Sized,
+        ReqH: ZeroCopySend,
+        ResH: ZeroCopySend,
+        S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
+    > ServerBuilder<P, Req, Res, ReqH, ResH, S>
 {
-    pub(crate) fn new(service: &'s Service<P, Req, Res, ReqH, ResH>) -> Self {
+    /// A builder for a server that holds its service through `service`.
+    pub fn new(service: S) -> Self {
+        let ceiling = service.response_config().max_slice_len;
         Self {
             service,
-            slices: SliceSettings::new(service.response_config().max_slice_len),
+            slices: SliceSettings::new(ceiling),
             loans_per_request: DEFAULT_MAX_LOANED_RESPONSES_PER_REQUEST,
             backpressure: BackpressureStrategy::default(),
         }
@@ -125,9 +135,12 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
 
     /// Creates the server: takes a server slot and creates its first data
     /// segment.
-    pub fn create(self) -> Result<Server<'s, P, Req, Res, ReqH, ResH>, ServerCreateError> {
-        let core = &self.service.core;
-        let response = self.service.response_config();
+    pub fn create(self) -> Result<Server<P, Req, Res, ReqH, ResH, S>, ServerCreateError> {
+        // SAFETY: the server keeps `self.service` (its last field) for as
+        // long as it keeps anything located through `service`.
+        let service = unsafe { anchor(&self.service) };
+        let core = &service.core;
+        let response = service.response_config();
         let base = self.sizing(self.slices.capacity(Res::IS_SLICE))?;
         DataLayout::new(base).map_err(|_| ServerCreateError::DataSegmentTooLarge)?;
         let wiring = Wiring {
@@ -163,22 +176,33 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
             seen_epoch: Cell::new(core.view.epoch().load(Ordering::Acquire).wrapping_sub(1)),
             next: Cell::new(0),
             _t: PhantomData,
+            _service: self.service,
         };
         server.update_connections();
         Ok(server)
     }
 }
 
-/// Receives requests of `Req` and answers with responses of `Res`. Not `Sync`.
-pub struct Server<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
-{
-    core: &'s ServiceCore<P>,
-    response: &'s ResponseConfig,
-    sender: Sender<'s, P>,
+/// Receives requests of `Req` and answers with responses of `Res`, holding
+/// the service through `S` (see [`handle`](crate::handle)). `Send` (with an
+/// owning or a `Sync` handle), not `Sync`: receives and responses update
+/// its process-local bookkeeping without a lock.
+pub struct Server<
+    P: Platform,
+    Req: Payload + ?Sized,
+    Res: Payload + ?Sized,
+    ReqH: ZeroCopySend,
+    ResH: ZeroCopySend,
+    S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
+> {
+    // Located through `_service`, valid while it is held (see `handle::anchor`).
+    core: &'static ServiceCore<P>,
+    response: &'static ResponseConfig,
+    sender: Sender<'static, P>,
     /// Request connections from each client slot.
-    links: [Option<ConnView<'s>>; MAX_PUBLISHERS],
+    links: [Option<ConnView<'static>>; MAX_PUBLISHERS],
     /// Response connections to each client slot.
-    rlinks: [Option<ResponseConnView<'s>>; MAX_PUBLISHERS],
+    rlinks: [Option<ResponseConnView<'static>>; MAX_PUBLISHERS],
     recv: RefCell<[RecvConn<P>; MAX_PUBLISHERS]>,
     /// Cached `head` of each client's response queue per channel.
     heads: RefCell<[[u32; MAX_ACTIVE_REQUESTS]; MAX_PUBLISHERS]>,
@@ -187,17 +211,23 @@ pub struct Server<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized,
     seen_epoch: Cell<u32>,
     next: Cell<u32>,
     _t: PhantomData<(crate::zero_copy::TypeMarker<Req, ReqH>, crate::zero_copy::TypeMarker<Res, ResH>)>,
+    /// Keeps the service (declared last: dropped after everything above).
+    _service: S,
 }
 
-/// A response loaned from an active request, not yet written.
-pub type ResponseMutUninit<'a, 'r, P, Req, Res, ReqH = (), ResH = ()> =
-    ChunkMutUninit<&'a ActiveRequest<'r, P, Req, Res, ReqH, ResH>, Res, ResH>;
+/// A response loaned from an active request (borrowing it), not yet written.
+pub type ResponseMutUninit<'a, R, Req, Res, ReqH, ResH> = ChunkMutUninit<&'a ActiveRequest<R, Req, ReqH>, Res, ResH>;
 /// A response loaned from an active request, written: [`send`](ChunkMut::send) it.
-pub type ResponseMut<'a, 'r, P, Req, Res, ReqH = (), ResH = ()> =
-    ChunkMut<&'a ActiveRequest<'r, P, Req, Res, ReqH, ResH>, Res, ResH>;
+pub type ResponseMut<'a, R, Req, Res, ReqH, ResH> = ChunkMut<&'a ActiveRequest<R, Req, ReqH>, Res, ResH>;
 
-impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
-    Server<'s, P, Req, Res, ReqH, ResH>
+impl<
+        P: Platform,
+        Req: Payload + ?Sized,
+        Res: Payload + ?Sized,
+        ReqH: ZeroCopySend,
+        ResH: ZeroCopySend,
+        S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
+    > Server<P, Req, Res, ReqH, ResH, S>
 {
     /// This port's unique id (the `origin` of its responses).
     pub fn id(&self) -> u64 {
@@ -268,19 +298,34 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
 
     /// Waits at most `timeout` for a request: sleeps until a client sends,
     /// then takes it. `Ok(None)` when the time passed with nothing.
-    #[allow(clippy::type_complexity)] // the port's own type parameters
     pub fn timed_receive(
         &self,
         timeout: core::time::Duration,
-    ) -> Result<Option<ActiveRequest<'_, P, Req, Res, ReqH, ResH>>, ReceiveError> {
-        super::wait_until::<P, _, _>(self.waker(), Some(timeout), || self.receive())
+    ) -> Result<Option<ActiveRequest<&Self, Req, ReqH>>, ReceiveError> {
+        Self::timed_receive_via(&self, timeout)
+    }
+
+    /// [`timed_receive`](Self::timed_receive) through a handle to this
+    /// server (the active request holds a clone of `port`).
+    pub fn timed_receive_via<R: Handle<Target = Self>>(
+        port: &R,
+        timeout: core::time::Duration,
+    ) -> Result<Option<ActiveRequest<R, Req, ReqH>>, ReceiveError> {
+        super::wait_until::<P, _, _>(port.waker(), Some(timeout), || Self::receive_via(port))
     }
 
     /// Sleeps until a request arrives and takes it. SIGINT and SIGTERM end
     /// the wait with an error (on platforms that have them).
-    #[allow(clippy::type_complexity)] // the port's own type parameters
-    pub fn blocking_receive(&self) -> Result<ActiveRequest<'_, P, Req, Res, ReqH, ResH>, ReceiveError> {
-        super::wait_for::<P, _, _>(self.waker(), || self.receive())
+    pub fn blocking_receive(&self) -> Result<ActiveRequest<&Self, Req, ReqH>, ReceiveError> {
+        Self::blocking_receive_via(&self)
+    }
+
+    /// [`blocking_receive`](Self::blocking_receive) through a handle to
+    /// this server (the active request holds a clone of `port`).
+    pub fn blocking_receive_via<R: Handle<Target = Self>>(
+        port: &R,
+    ) -> Result<ActiveRequest<R, Req, ReqH>, ReceiveError> {
+        super::wait_for::<P, _, _>(port.waker(), || Self::receive_via(port))
     }
 
     /// This port's wake word (its senders signal it).
@@ -291,8 +336,23 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
     /// Takes the oldest waiting request, visiting clients in turn.
     /// `Ok(None)` when none waits. A client whose `max_active_requests_per_client`
     /// requests are all held here is skipped until one is dropped.
+    pub fn receive(&self) -> Result<Option<ActiveRequest<&Self, Req, ReqH>>, ReceiveError> {
+        Self::receive_via(&self)
+    }
+
+    /// [`receive`](Self::receive) through a handle to this server: the
+    /// active request (and the responses loaned from it) hold a clone of
+    /// `port` instead of borrowing it.
+    pub fn receive_via<R: Handle<Target = Self>>(
+        port: &R,
+    ) -> Result<Option<ActiveRequest<R, Req, ReqH>>, ReceiveError> {
+        let Some((client, client_gen, tag, chunk)) = port.take_next()? else { return Ok(None) };
+        Ok(Some(ActiveRequest { client, client_gen, tag, chunk, loans: Cell::new(0), server: port.clone() }))
+    }
+
+    #[inline]
     #[allow(clippy::type_complexity)] // the port's own type parameters
-    pub fn receive(&self) -> Result<Option<ActiveRequest<'_, P, Req, Res, ReqH, ResH>>, ReceiveError> {
+    fn take_next(&self) -> Result<Option<(u32, u16, u32, Held<Req, ReqH>)>, ReceiveError> {
         self.update_connections();
         let n = self.clients();
         let overflow = self.core.config.enable_safe_overflow;
@@ -322,14 +382,7 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
                     continue;
                 }
                 self.next.set((c + 1) % n);
-                return Ok(Some(ActiveRequest {
-                    server: self,
-                    client: c,
-                    client_gen: r.reading,
-                    tag: got.tag,
-                    chunk: Held::new(&got),
-                    loans: Cell::new(0),
-                }));
+                return Ok(Some((c, r.reading, got.tag, Held::new(&got))));
             }
         }
         if at_limit {
@@ -428,27 +481,39 @@ impl<'s, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
     }
 }
 
+impl<
+        P: Platform,
+        Req: Payload + ?Sized,
+        Res: Payload + ?Sized,
+        ReqH: ZeroCopySend,
+        ResH: ZeroCopySend,
+        S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
+    > sealed::Responder for Server<P, Req, Res, ReqH, ResH, S>
+{
+    fn finish(&self, client: u32, gen: u16, tag: u32, segment: u32, index: u32) {
+        Server::finish(self, client, gen, tag, segment, index);
+    }
+}
+
+/// A [`Handle`] to a server, which an [`ActiveRequest`] holds. Sealed.
+pub trait RequestHolder: Handle<Target: sealed::Responder> {}
+impl<R: Handle<Target: sealed::Responder>> RequestHolder for R {}
+
 /// A request taken by a server: read it, answer it with any number of
-/// responses, drop it to end the response stream.
-pub struct ActiveRequest<
-    'a,
-    P: Platform,
-    Req: Payload + ?Sized,
-    Res: Payload + ?Sized,
-    ReqH: ZeroCopySend,
-    ResH: ZeroCopySend,
-> {
-    server: &'a Server<'a, P, Req, Res, ReqH, ResH>,
+/// responses, drop it to end the response stream. Holds its server through
+/// `R` (`&Server`, or an owning handle from [`Server::receive_via`]). Not
+/// `Send`: it stays on its server's thread (the server's bookkeeping has no
+/// lock).
+pub struct ActiveRequest<R: RequestHolder, Req: Payload + ?Sized, ReqH: ZeroCopySend> {
     client: u32,
     client_gen: u16,
     tag: u32,
     chunk: Held<Req, ReqH>,
     loans: Cell<u32>,
+    server: R,
 }
 
-impl<'a, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
-    ActiveRequest<'a, P, Req, Res, ReqH, ResH>
-{
+impl<R: RequestHolder, Req: Payload + ?Sized, ReqH: ZeroCopySend> ActiveRequest<R, Req, ReqH> {
     /// The request payload.
     pub fn payload(&self) -> &Req {
         self.chunk.payload()
@@ -463,7 +528,18 @@ impl<'a, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
     pub fn origin(&self) -> u64 {
         self.chunk.origin
     }
+}
 
+impl<R, P, Req, Res, ReqH, ResH, S> ActiveRequest<R, Req, ReqH>
+where
+    R: Handle<Target = Server<P, Req, Res, ReqH, ResH, S>>,
+    P: Platform,
+    Req: Payload + ?Sized,
+    Res: Payload + ?Sized,
+    ReqH: ZeroCopySend,
+    ResH: ZeroCopySend,
+    S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
+{
     /// Whether the client is still there and still listens (has not dropped
     /// its `PendingResponse`). Responses sent when it is not are dropped
     /// quietly.
@@ -481,17 +557,30 @@ impl<'a, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
     }
 }
 
-impl<'a, P: Platform, Req: Payload + ?Sized, Res: ZeroCopySend, ReqH: ZeroCopySend, ResH: ZeroCopySend>
-    ActiveRequest<'a, P, Req, Res, ReqH, ResH>
+impl<R, P, Req, Res, ReqH, ResH, S> ActiveRequest<R, Req, ReqH>
+where
+    R: Handle<Target = Server<P, Req, Res, ReqH, ResH, S>>,
+    P: Platform,
+    Req: Payload + ?Sized,
+    Res: ZeroCopySend,
+    ReqH: ZeroCopySend,
+    ResH: ZeroCopySend,
+    S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
 {
     /// Loans an uninitialized response (the user header is zeroed).
-    pub fn loan_uninit(&self) -> Result<ResponseMutUninit<'_, 'a, P, Req, Res, ReqH, ResH>, LoanError> {
-        let (slot, index) = self.take_loan(1)?;
-        Ok(ChunkMutUninit::new(Loan::new(self, slot, index, 1)))
+    pub fn loan_uninit(&self) -> Result<ResponseMutUninit<'_, R, Req, Res, ReqH, ResH>, LoanError> {
+        Self::loan_uninit_via(&self)
+    }
+
+    /// [`loan_uninit`](Self::loan_uninit) through a handle to this active
+    /// request: the loan holds a clone of `request` instead of borrowing it.
+    pub fn loan_uninit_via<L: Handle<Target = Self>>(request: &L) -> Result<ChunkMutUninit<L, Res, ResH>, LoanError> {
+        let (slot, index) = request.take_loan(1)?;
+        Ok(ChunkMutUninit::new(Loan::new(request.clone(), slot, index, 1)))
     }
 
     /// Loans a response initialized with `Res::default()`.
-    pub fn loan(&self) -> Result<ResponseMut<'_, 'a, P, Req, Res, ReqH, ResH>, LoanError>
+    pub fn loan(&self) -> Result<ResponseMut<'_, R, Req, Res, ReqH, ResH>, LoanError>
     where
         Res: Default,
     {
@@ -504,21 +593,34 @@ impl<'a, P: Platform, Req: Payload + ?Sized, Res: ZeroCopySend, ReqH: ZeroCopySe
     }
 }
 
-impl<'a, P: Platform, Req: Payload + ?Sized, E: ZeroCopySend, ReqH: ZeroCopySend, ResH: ZeroCopySend>
-    ActiveRequest<'a, P, Req, [E], ReqH, ResH>
+impl<R, P, Req, E, ReqH, ResH, S> ActiveRequest<R, Req, ReqH>
+where
+    R: Handle<Target = Server<P, Req, [E], ReqH, ResH, S>>,
+    P: Platform,
+    Req: Payload + ?Sized,
+    E: ZeroCopySend,
+    ReqH: ZeroCopySend,
+    ResH: ZeroCopySend,
+    S: Handle<Target = Service<P, Req, [E], ReqH, ResH>>,
 {
     /// Loans an uninitialized response slice of `len` elements, growing the
     /// server's data segment if its strategy allows.
-    pub fn loan_slice_uninit(
-        &self,
+    pub fn loan_slice_uninit(&self, len: usize) -> Result<ResponseMutUninit<'_, R, Req, [E], ReqH, ResH>, LoanError> {
+        Self::loan_slice_uninit_via(&self, len)
+    }
+
+    /// [`loan_slice_uninit`](Self::loan_slice_uninit) through a handle to
+    /// this active request (the loan holds a clone of `request`).
+    pub fn loan_slice_uninit_via<L: Handle<Target = Self>>(
+        request: &L,
         len: usize,
-    ) -> Result<ResponseMutUninit<'_, 'a, P, Req, [E], ReqH, ResH>, LoanError> {
-        let (slot, index) = self.take_loan(len)?;
-        Ok(ChunkMutUninit::new(Loan::new(self, slot, index, len)))
+    ) -> Result<ChunkMutUninit<L, [E], ResH>, LoanError> {
+        let (slot, index) = request.take_loan(len)?;
+        Ok(ChunkMutUninit::new(Loan::new(request.clone(), slot, index, len)))
     }
 
     /// Loans a response slice of `len` elements, each `E::default()`.
-    pub fn loan_slice(&self, len: usize) -> Result<ResponseMut<'_, 'a, P, Req, [E], ReqH, ResH>, LoanError>
+    pub fn loan_slice(&self, len: usize) -> Result<ResponseMut<'_, R, Req, [E], ReqH, ResH>, LoanError>
     where
         E: Default,
     {
@@ -534,8 +636,15 @@ impl<'a, P: Platform, Req: Payload + ?Sized, E: ZeroCopySend, ReqH: ZeroCopySend
     }
 }
 
-impl<'b, 'a, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
-    sealed::Port for &'b ActiveRequest<'a, P, Req, Res, ReqH, ResH>
+impl<R, P, Req, Res, ReqH, ResH, S> sealed::Port for ActiveRequest<R, Req, ReqH>
+where
+    R: Handle<Target = Server<P, Req, Res, ReqH, ResH, S>>,
+    P: Platform,
+    Req: Payload + ?Sized,
+    Res: Payload + ?Sized,
+    ReqH: ZeroCopySend,
+    ResH: ZeroCopySend,
+    S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
 {
     fn parts(&self, slot: usize, index: u32) -> (*mut u8, *mut u8) {
         let Some((base, uh, payload)) = self.server.sender.chunk(slot, index) else {
@@ -550,52 +659,50 @@ impl<'b, 'a, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: Ze
         self.loans.set(self.loans.get().saturating_sub(1));
         self.server.sender.discard(slot, index);
     }
-}
 
-impl<'b, 'a, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
-    ChunkMut<&'b ActiveRequest<'a, P, Req, Res, ReqH, ResH>, Res, ResH>
-{
-    /// Sends the response to the request's client. A client that left or
-    /// stopped listening gets nothing, and that is not an error.
-    pub fn send(self) -> Result<(), SendError> {
-        let (request, segment, index) = self.loan.take();
+    /// A response: to the request's client. A client that left or stopped
+    /// listening gets nothing, and that is not an error.
+    type Sent<L>
+        = ()
+    where
+        L: Handle<Target = Self>;
+    type Error = SendError;
+    fn send<L: Handle<Target = Self>>(request: L, segment: usize, index: u32) -> Result<(), SendError> {
         request.loans.set(request.loans.get().saturating_sub(1));
         request.server.respond(request.client, request.client_gen, request.tag, segment, index)
     }
 }
 
-impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend> Deref
-    for ActiveRequest<'_, P, Req, Res, ReqH, ResH>
-{
+impl<R: RequestHolder, Req: Payload + ?Sized, ReqH: ZeroCopySend> Deref for ActiveRequest<R, Req, ReqH> {
     type Target = Req;
     fn deref(&self) -> &Req {
         self.payload()
     }
 }
 
-impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend> Drop
-    for ActiveRequest<'_, P, Req, Res, ReqH, ResH>
-{
+impl<R: RequestHolder, Req: Payload + ?Sized, ReqH: ZeroCopySend> Drop for ActiveRequest<R, Req, ReqH> {
     fn drop(&mut self) {
-        self.server.finish(self.client, self.client_gen, self.tag, self.chunk.segment, self.chunk.index);
+        let c = &self.chunk;
+        sealed::Responder::finish(&*self.server, self.client, self.client_gen, self.tag, c.segment, c.index);
     }
 }
 
-impl<
-        P: Platform,
-        Req: Payload + ?Sized + fmt::Debug,
-        Res: Payload + ?Sized,
-        ReqH: ZeroCopySend,
-        ResH: ZeroCopySend,
-    > fmt::Debug for ActiveRequest<'_, P, Req, Res, ReqH, ResH>
+impl<R: RequestHolder, Req: Payload + ?Sized + fmt::Debug, ReqH: ZeroCopySend> fmt::Debug
+    for ActiveRequest<R, Req, ReqH>
 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ActiveRequest").field("origin", &self.chunk.origin).field("payload", &self.payload()).finish()
     }
 }
 
-impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
-    crate::waitset::Attachable for Server<'_, P, Req, Res, ReqH, ResH>
+impl<
+        P: Platform,
+        Req: Payload + ?Sized,
+        Res: Payload + ?Sized,
+        ReqH: ZeroCopySend,
+        ResH: ZeroCopySend,
+        S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
+    > crate::waitset::Attachable for Server<P, Req, Res, ReqH, ResH, S>
 {
     fn wake_word(&self) -> Option<crate::shm::event::Waker<'_>> {
         self.waker()

@@ -2,9 +2,10 @@
 //! references to their chunks.
 
 use super::receiver::{Expect, RecvConn};
-use super::sample::{Held, Sample};
+use super::sample::{sealed, Held, Sample};
 use super::{ReceiveError, SubscriberCreateError};
 use crate::config::MAX_PUBLISHERS;
+use crate::handle::{anchor, Handle};
 use crate::platform::Platform;
 use crate::service::publish_subscribe::PublishSubscribe;
 use crate::service::ServiceCore;
@@ -14,20 +15,33 @@ use crate::zero_copy::{Payload, ZeroCopySend};
 use core::cell::{Cell, RefCell};
 use core::marker::PhantomData;
 
-/// Configures a [`Subscriber`].
-pub struct SubscriberBuilder<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> {
-    service: &'s PublishSubscribe<P, T, H>,
+/// Configures a [`Subscriber`] that will hold its service through `S` (a
+/// borrow, or an owning handle: see [`handle`](crate::handle)).
+pub struct SubscriberBuilder<
+    P: Platform,
+    T: Payload + ?Sized,
+    H: ZeroCopySend,
+    S: Handle<Target = PublishSubscribe<P, T, H>>,
+> {
+    service: S,
+    _t: crate::zero_copy::TypeMarker<T, H>,
+    _p: PhantomData<P>,
 }
 
-impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> SubscriberBuilder<'s, P, T, H> {
-    pub(crate) fn new(service: &'s PublishSubscribe<P, T, H>) -> Self {
-        Self { service }
+impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = PublishSubscribe<P, T, H>>>
+    SubscriberBuilder<P, T, H, S>
+{
+    /// A builder for a subscriber that holds its service through `service`.
+    pub fn new(service: S) -> Self {
+        Self { service, _t: PhantomData, _p: PhantomData }
     }
 
     /// Creates the subscriber: takes a subscriber slot. Publishers connect
     /// to it on their next loan or send.
-    pub fn create(self) -> Result<Subscriber<'s, P, T, H>, SubscriberCreateError> {
-        let core = &self.service.core;
+    pub fn create(self) -> Result<Subscriber<P, T, H, S>, SubscriberCreateError> {
+        // SAFETY: the subscriber keeps `self.service` (its last field) for
+        // as long as it keeps anything located through `core`.
+        let core = &unsafe { anchor(&self.service) }.core;
         let (slot_index, gen) = (0..core.config.max_subscribers)
             .find_map(|i| Some((i, core.view.subscriber(i)?.try_claim()?)))
             .ok_or(SubscriberCreateError::ExceedsMaxSupportedSubscribers)?;
@@ -48,27 +62,37 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> SubscriberBuilder<'s
             next: Cell::new(0),
             expect: Expect::of_requests(&core.config, !T::IS_SLICE),
             _t: PhantomData,
+            _service: self.service,
         })
     }
 }
 
-/// Receives samples of `T` from every publisher of a service. Not `Sync`.
-pub struct Subscriber<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> {
-    core: &'s ServiceCore<P>,
+/// Receives samples of `T` from every publisher of a service, holding the
+/// service through `S` (see [`handle`](crate::handle)). `Send` (with an
+/// owning or a `Sync` handle), not `Sync`: receiving and returning samples
+/// update its process-local bookkeeping without a lock.
+pub struct Subscriber<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = PublishSubscribe<P, T, H>>>
+{
+    // Located through `_service`, valid while it is held (see `handle::anchor`).
+    core: &'static ServiceCore<P>,
     slot: u32,
     gen: u16,
     conns: RefCell<[RecvConn<P>; MAX_PUBLISHERS]>,
     /// The connections from each publisher slot, located once.
-    links: [Option<ConnView<'s>>; MAX_PUBLISHERS],
+    links: [Option<ConnView<'static>>; MAX_PUBLISHERS],
     seen_epoch: Cell<u32>,
     borrowed: Cell<u32>,
     next: Cell<u32>,
     /// What the publishers' segments must be (computed once).
     expect: Expect,
     _t: crate::zero_copy::TypeMarker<T, H>,
+    /// Keeps the service (declared last: dropped after everything above).
+    _service: S,
 }
 
-impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T, H> {
+impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = PublishSubscribe<P, T, H>>>
+    Subscriber<P, T, H, S>
+{
     /// The queue depth per publisher (the service's `subscriber_max_buffer_size`).
     pub fn buffer_size(&self) -> usize {
         self.core.config.subscriber_max_buffer_size as usize
@@ -104,7 +128,21 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
 
     /// Takes the oldest waiting sample, visiting publishers in turn.
     /// `Ok(None)` when nothing waits. No allocation, no system call.
-    pub fn receive(&self) -> Result<Option<Sample<'_, P, T, H>>, ReceiveError> {
+    pub fn receive(&self) -> Result<Option<Sample<&Self, T, H>>, ReceiveError> {
+        Self::receive_via(&self)
+    }
+
+    /// [`receive`](Self::receive) through a handle to this subscriber: the
+    /// sample holds a clone of `port` instead of borrowing it (for owning
+    /// handles, so that the sample has no lifetime).
+    pub fn receive_via<R: Handle<Target = Self>>(port: &R) -> Result<Option<Sample<R, T, H>>, ReceiveError> {
+        let Some((connection, chunk)) = port.take_next()? else { return Ok(None) };
+        Ok(Some(Sample { connection, chunk, subscriber: port.clone() }))
+    }
+
+    #[inline]
+    #[allow(clippy::type_complexity)] // the port's own type parameters
+    fn take_next(&self) -> Result<Option<(u32, Held<T, H>)>, ReceiveError> {
         if self.borrowed.get() >= self.core.config.subscriber_max_borrowed_samples {
             return Err(ReceiveError::ExceedsMaxBorrows);
         }
@@ -129,7 +167,7 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
             let Some(got) = c.next(self.core, conn, self.gen, overflow, self.expect())? else { continue };
             self.borrowed.set(self.borrowed.get() + 1);
             self.next.set(if p + 1 == n { 0 } else { p + 1 });
-            return Ok(Some(Sample { subscriber: self, connection: p, chunk: Held::new(&got) }));
+            return Ok(Some((p, Held::new(&got))));
         }
         Ok(None)
     }
@@ -138,15 +176,30 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
     /// task notification on FreeRTOS) until a publisher sends, then takes
     /// it. `Ok(None)` when the time passed with nothing. A send to a
     /// subscriber that does not wait makes no system call.
-    pub fn timed_receive(&self, timeout: core::time::Duration) -> Result<Option<Sample<'_, P, T, H>>, ReceiveError> {
-        super::wait_until::<P, _, _>(self.waker(), Some(timeout), || self.receive())
+    pub fn timed_receive(&self, timeout: core::time::Duration) -> Result<Option<Sample<&Self, T, H>>, ReceiveError> {
+        Self::timed_receive_via(&self, timeout)
+    }
+
+    /// [`timed_receive`](Self::timed_receive) through a handle to this
+    /// subscriber (the sample holds a clone of `port`).
+    pub fn timed_receive_via<R: Handle<Target = Self>>(
+        port: &R,
+        timeout: core::time::Duration,
+    ) -> Result<Option<Sample<R, T, H>>, ReceiveError> {
+        super::wait_until::<P, _, _>(port.waker(), Some(timeout), || Self::receive_via(port))
     }
 
     /// Sleeps until a sample arrives and takes it. SIGINT and SIGTERM end
     /// the wait with [`ReceiveError::Interrupt`] or
     /// [`ReceiveError::TerminationRequest`] (on platforms that have them).
-    pub fn blocking_receive(&self) -> Result<Sample<'_, P, T, H>, ReceiveError> {
-        super::wait_for::<P, _, _>(self.waker(), || self.receive())
+    pub fn blocking_receive(&self) -> Result<Sample<&Self, T, H>, ReceiveError> {
+        Self::blocking_receive_via(&self)
+    }
+
+    /// [`blocking_receive`](Self::blocking_receive) through a handle to
+    /// this subscriber (the sample holds a clone of `port`).
+    pub fn blocking_receive_via<R: Handle<Target = Self>>(port: &R) -> Result<Sample<R, T, H>, ReceiveError> {
+        super::wait_for::<P, _, _>(port.waker(), || Self::receive_via(port))
     }
 
     /// This port's wake word (its senders signal it).
@@ -164,7 +217,17 @@ impl<'s, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Subscriber<'s, P, T,
     }
 }
 
-impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Drop for Subscriber<'_, P, T, H> {
+impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = PublishSubscribe<P, T, H>>> sealed::Receiver
+    for Subscriber<P, T, H, S>
+{
+    fn release(&self, connection: u32, segment: u32, index: u32) {
+        Subscriber::release(self, connection, segment, index);
+    }
+}
+
+impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = PublishSubscribe<P, T, H>>> Drop
+    for Subscriber<P, T, H, S>
+{
     fn drop(&mut self) {
         let view = &self.core.view;
         if let Some(slot) = view.subscriber(self.slot) {
@@ -174,7 +237,9 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> Drop for Subscriber<'_, 
     }
 }
 
-impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> crate::waitset::Attachable for Subscriber<'_, P, T, H> {
+impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = PublishSubscribe<P, T, H>>>
+    crate::waitset::Attachable for Subscriber<P, T, H, S>
+{
     fn wake_word(&self) -> Option<crate::shm::event::Waker<'_>> {
         self.waker()
     }

@@ -236,22 +236,24 @@ impl<'n, P: Platform> EventBuilder<'n, P> {
 
     /// Creates the service; fails with [`ServiceCreateError::AlreadyExists`]
     /// if a live one exists.
-    pub fn create(self) -> Result<Event<P>, ServiceCreateError> {
+    pub fn create(self) -> Result<P::Hold<Event<P>>, ServiceCreateError> {
         let cfg = self.config()?;
-        Event::new(ServiceCore::create(self.node, cfg)?).ok_or(ServiceCreateError::InvalidQos("event"))
+        Event::new(ServiceCore::create(self.node, cfg)?).map(Into::into).ok_or(ServiceCreateError::InvalidQos("event"))
     }
 
     /// Opens an existing service, checking the requested QoS.
-    pub fn open(self) -> Result<Event<P>, ServiceOpenError> {
+    pub fn open(self) -> Result<P::Hold<Event<P>>, ServiceOpenError> {
         let core = ServiceCore::open(self.node, PATTERN_EVENT, &self.name, |c| self.verify(c))?;
-        Event::new(core).ok_or(ServiceOpenError::ServiceInCorruptedState)
+        Event::new(core).map(Into::into).ok_or(ServiceOpenError::ServiceInCorruptedState)
     }
 
     /// Opens the service, or creates it if it does not exist.
-    pub fn open_or_create(self) -> Result<Event<P>, ServiceOpenOrCreateError> {
+    pub fn open_or_create(self) -> Result<P::Hold<Event<P>>, ServiceOpenOrCreateError> {
         let core =
             ServiceCore::open_or_create(self.node, PATTERN_EVENT, &self.name, || self.config(), |c| self.verify(c))?;
-        Event::new(core).ok_or(ServiceOpenOrCreateError::Open(ServiceOpenError::ServiceInCorruptedState))
+        Event::new(core)
+            .map(Into::into)
+            .ok_or(ServiceOpenOrCreateError::Open(ServiceOpenError::ServiceInCorruptedState))
     }
 }
 
@@ -321,13 +323,15 @@ impl<P: Platform> Event<P> {
         &self.core.config
     }
 
-    /// Starts building a notifier.
-    pub fn notifier_builder(&self) -> NotifierBuilder<'_, P> {
+    /// Starts building a notifier that borrows this service (an owning
+    /// handle's `notifier_builder`, as `icefloe-linux`'s, builds one that
+    /// holds a clone of the handle instead).
+    pub fn notifier_builder(&self) -> NotifierBuilder<P, &Self> {
         NotifierBuilder::new(self)
     }
 
-    /// Starts building a listener.
-    pub fn listener_builder(&self) -> ListenerBuilder<'_, P> {
+    /// Starts building a listener that borrows this service.
+    pub fn listener_builder(&self) -> ListenerBuilder<P, &Self> {
         ListenerBuilder::new(self)
     }
 

@@ -254,19 +254,19 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
     /// Creates the service; fails with [`ServiceCreateError::AlreadyExists`]
     /// if a live one exists (a leftover of dead nodes is cleaned and
     /// replaced). Costs one segment of [`footprint`](Self::footprint) bytes.
-    pub fn create(self) -> Result<PublishSubscribe<P, T, H>, ServiceCreateError> {
+    pub fn create(self) -> Result<P::Hold<PublishSubscribe<P, T, H>>, ServiceCreateError> {
         let cfg = self.config()?;
-        Ok(PublishSubscribe { core: ServiceCore::create(self.node, cfg)?, _t: PhantomData })
+        Ok(PublishSubscribe { core: ServiceCore::create(self.node, cfg)?, _t: PhantomData }.into())
     }
 
     /// Opens an existing service, checking types and requested QoS.
-    pub fn open(self) -> Result<PublishSubscribe<P, T, H>, ServiceOpenError> {
+    pub fn open(self) -> Result<P::Hold<PublishSubscribe<P, T, H>>, ServiceOpenError> {
         let core = ServiceCore::open(self.node, PATTERN_PUBLISH_SUBSCRIBE, &self.name, |c| self.verify(c))?;
-        Ok(PublishSubscribe { core, _t: PhantomData })
+        Ok(PublishSubscribe { core, _t: PhantomData }.into())
     }
 
     /// Opens the service, or creates it if it does not exist.
-    pub fn open_or_create(self) -> Result<PublishSubscribe<P, T, H>, ServiceOpenOrCreateError> {
+    pub fn open_or_create(self) -> Result<P::Hold<PublishSubscribe<P, T, H>>, ServiceOpenOrCreateError> {
         let core = ServiceCore::open_or_create(
             self.node,
             PATTERN_PUBLISH_SUBSCRIBE,
@@ -274,7 +274,7 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
             || self.config(),
             |c| self.verify(c),
         )?;
-        Ok(PublishSubscribe { core, _t: PhantomData })
+        Ok(PublishSubscribe { core, _t: PhantomData }.into())
     }
 }
 
@@ -301,13 +301,15 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribe<P, T, H
         self.core.config.payload.variant == TypeVariant::Slice
     }
 
-    /// Starts building a publisher.
-    pub fn publisher_builder(&self) -> PublisherBuilder<'_, P, T, H> {
+    /// Starts building a publisher that borrows this service. (An owning
+    /// handle's `publisher_builder`, as `icefloe-linux`'s, builds one that
+    /// holds a clone of the handle instead.)
+    pub fn publisher_builder(&self) -> PublisherBuilder<P, T, H, &Self> {
         PublisherBuilder::new(self)
     }
 
-    /// Starts building a subscriber.
-    pub fn subscriber_builder(&self) -> SubscriberBuilder<'_, P, T, H> {
+    /// Starts building a subscriber that borrows this service.
+    pub fn subscriber_builder(&self) -> SubscriberBuilder<P, T, H, &Self> {
         SubscriberBuilder::new(self)
     }
 

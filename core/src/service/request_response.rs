@@ -2,8 +2,11 @@
 //! with a stream of zero, one or many responses.
 //!
 //! ```
-//! # fn demo<P: icefloe_core::Platform>(node: &icefloe_core::Node<P>) -> Result<(), Box<dyn core::error::Error>> {
-//! use icefloe_core::ServiceName;
+//! # fn clock() -> core::time::Duration { core::time::Duration::ZERO }
+//! # icefloe_core::bare_metal_platform!(Board, arena = 1024 * 1024, segments = 8, clock = clock);
+//! # fn main() -> Result<(), Box<dyn core::error::Error>> {
+//! use icefloe_core::{NodeBuilder, ServiceName};
+//! let node = NodeBuilder::<Board>::new().create()?;
 //! let service = node
 //!     .service_builder(&ServiceName::new("calc/square")?)
 //!     .request_response::<u64, u64>()
@@ -15,9 +18,8 @@
 //! while let Some(request) = server.receive()? {
 //!     request.send_copy(*request * *request)?;
 //! }
-//! if let Some(response) = pending.receive()? {
-//!     assert_eq!(*response, 49);
-//! }
+//! let response = pending.receive()?.expect("the server answered");
+//! assert_eq!(*response, 49);
 //! # Ok(()) }
 //! ```
 //!
@@ -389,19 +391,24 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
     /// Creates the service; fails with [`ServiceCreateError::AlreadyExists`]
     /// if a live one exists (a leftover of dead nodes is cleaned and
     /// replaced).
-    pub fn create(self) -> Result<RequestResponse<P, Req, Res, ReqH, ResH>, ServiceCreateError> {
+    #[allow(clippy::type_complexity)] // the port's own type parameters
+    pub fn create(self) -> Result<P::Hold<RequestResponse<P, Req, Res, ReqH, ResH>>, ServiceCreateError> {
         let cfg = self.config()?;
         RequestResponse::new(ServiceCore::create(self.node, cfg)?)
+            .map(Into::into)
             .map_err(|_| ServiceCreateError::InvalidQos("response"))
     }
 
     /// Opens an existing service, checking types and requested QoS.
-    pub fn open(self) -> Result<RequestResponse<P, Req, Res, ReqH, ResH>, ServiceOpenError> {
+    #[allow(clippy::type_complexity)] // the port's own type parameters
+    pub fn open(self) -> Result<P::Hold<RequestResponse<P, Req, Res, ReqH, ResH>>, ServiceOpenError> {
         RequestResponse::new(ServiceCore::open(self.node, PATTERN_REQUEST_RESPONSE, &self.name, |c| self.verify(c))?)
+            .map(Into::into)
     }
 
     /// Opens the service, or creates it if it does not exist.
-    pub fn open_or_create(self) -> Result<RequestResponse<P, Req, Res, ReqH, ResH>, ServiceOpenOrCreateError> {
+    #[allow(clippy::type_complexity)] // the port's own type parameters
+    pub fn open_or_create(self) -> Result<P::Hold<RequestResponse<P, Req, Res, ReqH, ResH>>, ServiceOpenOrCreateError> {
         let core = ServiceCore::open_or_create(
             self.node,
             PATTERN_REQUEST_RESPONSE,
@@ -409,7 +416,7 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
             || self.config(),
             |c| self.verify(c),
         )?;
-        RequestResponse::new(core).map_err(ServiceOpenOrCreateError::Open)
+        RequestResponse::new(core).map(Into::into).map_err(ServiceOpenOrCreateError::Open)
     }
 }
 
@@ -484,13 +491,15 @@ impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySe
         self.response_config().max_active_requests_per_client
     }
 
-    /// Starts building a client.
-    pub fn client_builder(&self) -> ClientBuilder<'_, P, Req, Res, ReqH, ResH> {
+    /// Starts building a client that borrows this service (an owning
+    /// handle's `client_builder`, as `icefloe-linux`'s, builds one that
+    /// holds a clone of the handle instead).
+    pub fn client_builder(&self) -> ClientBuilder<P, Req, Res, ReqH, ResH, &Self> {
         ClientBuilder::new(self)
     }
 
-    /// Starts building a server.
-    pub fn server_builder(&self) -> ServerBuilder<'_, P, Req, Res, ReqH, ResH> {
+    /// Starts building a server that borrows this service.
+    pub fn server_builder(&self) -> ServerBuilder<P, Req, Res, ReqH, ResH, &Self> {
         ServerBuilder::new(self)
     }
 

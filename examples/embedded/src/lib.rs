@@ -23,10 +23,8 @@ macro_rules! say {
     }};
 }
 use icefloe_core::platform::Platform;
-use icefloe_core::{
-    AllocationStrategy, Client, Node, NodeBuilder, PublishSubscribe, Publisher, RequestResponse, Server, ServiceName,
-    Subscriber,
-};
+use icefloe_core::handle::borrowed::{Client, PendingResponse, Publisher, Server, Subscriber};
+use icefloe_core::{AllocationStrategy, Node, NodeBuilder, PublishSubscribe, RequestResponse, ServiceName};
 
 /// Rounds of the exchange.
 pub const ROUNDS: u32 = 12;
@@ -210,7 +208,7 @@ pub fn serve<P: Platform>(server: &Server<'_, P, [u8], [u8], (), ()>) -> bool {
 
 /// Checks round `n`'s responses: two, then the end of the stream.
 #[inline(never)]
-pub fn check_responses<P: Platform>(pending: &icefloe_core::PendingResponse<'_, P, [u8], [u8], (), ()>, n: u32) {
+pub fn check_responses<P: Platform>(pending: &PendingResponse<'_, '_, P, [u8], [u8], (), ()>, n: u32) {
     let len = request_len(n);
     for expected in [len, len / 2 + 1] {
         let response = pending.receive().or_fail("receive response").expect("a response");

@@ -169,3 +169,26 @@ pub fn eventually<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Optio
         std::thread::sleep(Duration::from_millis(1));
     }
 }
+
+/// Removes a test's `/dev/shm` objects when dropped, also when the test
+/// panics midway (a failing test then leaves nothing behind for the next).
+/// Declare it before the nodes and ports so that it is dropped after them.
+pub struct ShmGuard(pub String);
+
+impl ShmGuard {
+    /// A fresh unique prefix with its guard.
+    pub fn new() -> Self {
+        Self(unique_prefix())
+    }
+
+    /// The guarded prefix.
+    pub fn prefix(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Drop for ShmGuard {
+    fn drop(&mut self) {
+        scrub(&self.0);
+    }
+}

@@ -124,10 +124,10 @@ fn main() -> ! {
         size_of::<icefloe_core::Node<FreeRtos>>(),
         size_of::<icefloe_core::PublishSubscribe<FreeRtos, [u32], ()>>(),
         size_of::<icefloe_core::RequestResponse<FreeRtos, [u8], [u8], (), ()>>(),
-        size_of::<icefloe_core::Publisher<'static, FreeRtos, [u32], ()>>(),
-        size_of::<icefloe_core::Subscriber<'static, FreeRtos, [u32], ()>>(),
-        size_of::<icefloe_core::Client<'static, FreeRtos, [u8], [u8], (), ()>>(),
-        size_of::<icefloe_core::Server<'static, FreeRtos, [u8], [u8], (), ()>>(),
+        size_of::<icefloe_core::handle::borrowed::Publisher<'static, FreeRtos, [u32], ()>>(),
+        size_of::<icefloe_core::handle::borrowed::Subscriber<'static, FreeRtos, [u32], ()>>(),
+        size_of::<icefloe_core::handle::borrowed::Client<'static, FreeRtos, [u8], [u8], (), ()>>(),
+        size_of::<icefloe_core::handle::borrowed::Server<'static, FreeRtos, [u8], [u8], (), ()>>(),
     );
     // SAFETY: main runs once, before the scheduler: these are the only
     // references ever made to the two task memories.
