@@ -441,6 +441,7 @@ impl<
         }
     }
 
+    #[inline(always)]
     fn receive_on(&self, k: u32, tag: u32) -> Result<Option<(u32, super::receiver::Received)>, ReceiveError> {
         if self.channels.borrow()[k as usize].borrowed >= self.response.max_borrowed_responses_per_pending_response {
             return Err(ReceiveError::ExceedsMaxBorrows);
@@ -758,6 +759,7 @@ where
     /// [`receive`](Self::receive) through a handle to this pending
     /// response: the response holds a clone of `pending` instead of
     /// borrowing it.
+    #[inline(always)]
     pub fn receive_via<R: Handle<Target = Self>>(pending: &R) -> Result<Option<Response<R, Res, ResH>>, ReceiveError> {
         let Some((server, got)) = pending.client.receive_on(pending.channel, pending.tag)? else { return Ok(None) };
         Ok(Some(Response { server, chunk: Held::new(&got), pending: pending.clone() }))

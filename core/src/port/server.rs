@@ -343,6 +343,7 @@ impl<
     /// [`receive`](Self::receive) through a handle to this server: the
     /// active request (and the responses loaned from it) hold a clone of
     /// `port` instead of borrowing it.
+    #[inline]
     pub fn receive_via<R: Handle<Target = Self>>(
         port: &R,
     ) -> Result<Option<ActiveRequest<R, Req, ReqH>>, ReceiveError> {
@@ -350,7 +351,7 @@ impl<
         Ok(Some(ActiveRequest { client, client_gen, tag, chunk, loans: Cell::new(0), server: port.clone() }))
     }
 
-    #[inline]
+    #[inline(always)]
     #[allow(clippy::type_complexity)] // the port's own type parameters
     fn take_next(&self) -> Result<Option<(u32, u16, u32, Held<Req, ReqH>)>, ReceiveError> {
         self.update_connections();

@@ -135,12 +135,13 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
     /// [`receive`](Self::receive) through a handle to this subscriber: the
     /// sample holds a clone of `port` instead of borrowing it (for owning
     /// handles, so that the sample has no lifetime).
+    #[inline]
     pub fn receive_via<R: Handle<Target = Self>>(port: &R) -> Result<Option<Sample<R, T, H>>, ReceiveError> {
         let Some((connection, chunk)) = port.take_next()? else { return Ok(None) };
         Ok(Some(Sample { connection, chunk, subscriber: port.clone() }))
     }
 
-    #[inline]
+    #[inline(always)]
     #[allow(clippy::type_complexity)] // the port's own type parameters
     fn take_next(&self) -> Result<Option<(u32, Held<T, H>)>, ReceiveError> {
         if self.borrowed.get() >= self.core.config.subscriber_max_borrowed_samples {
