@@ -25,6 +25,7 @@ pub const DEFAULT_PREFIX: &str = "iflo_";
 /// Why a name was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum NameError {
     /// The name is empty.
     Empty,

@@ -26,6 +26,7 @@ pub struct NodeBuilder<P: Platform> {
 /// Why a node could not be created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum NodeCreationError {
     /// The prefix given to [`NodeBuilder::prefix`] is invalid.
     InvalidPrefix(NameError),
@@ -34,7 +35,7 @@ pub enum NodeCreationError {
 impl fmt::Display for NodeCreationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::InvalidPrefix(e) => write!(f, "invalid segment prefix: {e}"),
+            Self::InvalidPrefix(e) => write!(f, "the node's segment prefix is invalid: {e}"),
         }
     }
 }
@@ -44,6 +45,7 @@ impl core::error::Error for NodeCreationError {}
 /// Why [`Node::wait`] returned early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum NodeWaitError {
     /// An interrupt (Ctrl-C, SIGINT) arrived.
     Interrupt,
@@ -54,8 +56,8 @@ pub enum NodeWaitError {
 impl fmt::Display for NodeWaitError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            Self::Interrupt => "interrupted (SIGINT)",
-            Self::TerminationRequest => "termination requested (SIGTERM)",
+            Self::Interrupt => "the node's wait was interrupted (SIGINT, Ctrl-C)",
+            Self::TerminationRequest => "the node's wait ended on a termination request (SIGTERM)",
         })
     }
 }

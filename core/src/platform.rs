@@ -19,7 +19,7 @@
 //! (`[A-Za-z0-9_]`, at most [`MAX_SHM_NAME_LEN`] bytes), so a platform needs
 //! no escaping. Nothing here allocates; discovery reports through a callback.
 
-use crate::sync::SignalWord;
+pub use crate::sync::SignalWord;
 use core::fmt;
 use core::time::Duration;
 
@@ -54,6 +54,7 @@ pub enum Permissions {
 /// Why a shared-memory operation failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum ShmError {
     /// Exclusive creation found a segment of that name.
     AlreadyExists,
@@ -97,6 +98,7 @@ pub struct LivenessId(pub [u32; 3]);
 /// The answer to "is this participant still running?".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Liveness {
     /// It runs.
     Alive,
@@ -110,6 +112,7 @@ pub enum Liveness {
 /// Why a signal wait returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum WaitOutcome {
     /// The word no longer held the expected value, or a wake came (possibly
     /// spurious: callers re-check their condition).
@@ -123,6 +126,7 @@ pub enum WaitOutcome {
 /// A termination request received by the process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum Termination {
     /// An interrupt (Ctrl-C, SIGINT).
     Interrupt,

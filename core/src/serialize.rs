@@ -29,6 +29,7 @@ use serde::{Deserialize, Serialize};
 /// Why a value could not be sent serialized.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum SerializeSendError {
     /// The encoding is longer than the publisher may loan (its
     /// `max_slice_len`, or its current length under `Static`); `len` bytes.

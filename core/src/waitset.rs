@@ -50,6 +50,7 @@ pub trait Attachable {
 /// What the callback says after handling an attachment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum CallbackProgression {
     /// Go on.
     Continue,
@@ -60,6 +61,7 @@ pub enum CallbackProgression {
 /// How a run of the WaitSet ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum WaitSetRunResult {
     /// SIGTERM arrived.
     TerminationRequest,
@@ -74,6 +76,7 @@ pub enum WaitSetRunResult {
 /// Why an attachment was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum WaitSetAttachmentError {
     /// All `N` attachments are taken.
     InsufficientCapacity,
@@ -86,6 +89,7 @@ pub enum WaitSetAttachmentError {
 /// Why a run could not start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum WaitSetRunError {
     /// Nothing is attached: the wait would never end.
     NoAttachments,
@@ -93,13 +97,21 @@ pub enum WaitSetRunError {
 
 impl core::fmt::Display for WaitSetAttachmentError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        core::fmt::Debug::fmt(self, f)
+        f.write_str(match self {
+            Self::InsufficientCapacity => {
+                "all of the WaitSet's attachments are taken: drop a guard, or make the WaitSet with a larger N"
+            }
+            Self::AlreadyAttached => "this port is attached to the WaitSet already",
+            Self::NotAttachable => "this port has no wake word in shared memory, so a WaitSet cannot wait on it",
+        })
     }
 }
 impl core::error::Error for WaitSetAttachmentError {}
 impl core::fmt::Display for WaitSetRunError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        core::fmt::Debug::fmt(self, f)
+        f.write_str(match self {
+            Self::NoAttachments => "nothing is attached to the WaitSet, so the wait would never end",
+        })
     }
 }
 impl core::error::Error for WaitSetRunError {}

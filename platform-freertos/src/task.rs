@@ -29,6 +29,7 @@ impl<const STACK: usize> Default for TaskMemory<STACK> {
 
 /// Why a task could not be created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum SpawnError {
     /// `priority` is not below `configMAX_PRIORITIES`.
     PriorityTooHigh {

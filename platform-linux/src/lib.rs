@@ -8,14 +8,19 @@ mod os;
 mod shared;
 
 pub use icefloe_core;
+pub use icefloe_core::platform::{Permissions, ShmError};
+#[cfg(feature = "postcard")]
+pub use icefloe_core::serialize::{DecodeError, SerializeSendError};
+pub use icefloe_core::service::publish_subscribe::Footprint;
 pub use icefloe_core::Handle;
 pub use icefloe_core::{
-    AllocationStrategy, Attachable, BackpressureStrategy, CallbackProgression, CleanupState, ClientCreateError,
-    EventActivation, EventId, ListenerCreateError, ListenerWaitError, LoanError, NameError, NodeCreationError,
-    NodeName, NodeWaitError, NotifierCreateError, NotifierNotifyError, Payload, PublisherCreateError, ReceiveError,
-    RequestSendError, SendError, ServerCreateError, ServiceCreateError, ServiceName, ServiceOpenError,
-    ServiceOpenOrCreateError, SignalHandlingMode, SubscriberCreateError, WaitSetAttachmentError, WaitSetAttachmentId,
-    WaitSetRunError, WaitSetRunResult, ZeroCopySend,
+    AllocationStrategy, Attachable, BackpressureStrategy, CallbackProgression, Capacity, ChunkStats, CleanupState,
+    ClientCreateError, EventActivation, EventId, ListenerCreateError, ListenerWaitError, LoanError, NameError,
+    NodeCreationError, NodeName, NodeWaitError, NotifierCreateError, NotifierNotifyError, Payload,
+    PublisherCreateError, ReceiveError, RequestResponseFootprint, RequestSendError, SendError, ServerCreateError,
+    ServiceCreateError, ServiceName, ServiceOpenError, ServiceOpenOrCreateError, SignalHandlingMode,
+    SubscriberCreateError, WaitSetAttachmentError, WaitSetAttachmentId, WaitSetRunError, WaitSetRunResult,
+    ZeroCopySend,
 };
 pub use os::{futex_calls, use_futex_wait_fallback, FutexCalls, Linux, LinuxShm};
 pub use shared::Shared;

@@ -235,15 +235,24 @@ fn open_checks_types_and_qos() {
         );
         assert_eq!(
             e(open().request_response::<u64, [u8]>().max_clients(4).open()),
-            Some(ServiceOpenError::DoesNotSupportRequestedAmountOfClients)
+            Some(ServiceOpenError::DoesNotSupportRequestedAmountOfClients(icefloe_linux::Capacity {
+                service: 3,
+                requested: 4
+            }))
         );
         assert_eq!(
             e(open().request_response::<u64, [u8]>().max_active_requests_per_client(5).open()),
-            Some(ServiceOpenError::DoesNotSupportRequestedAmountOfActiveRequestsPerClient)
+            Some(ServiceOpenError::DoesNotSupportRequestedAmountOfActiveRequestsPerClient(icefloe_linux::Capacity {
+                service: 4,
+                requested: 5
+            }))
         );
         assert_eq!(
             e(open().request_response::<u64, [u8]>().max_response_buffer_size(3).open()),
-            Some(ServiceOpenError::DoesNotSupportRequestedResponseBufferSize)
+            Some(ServiceOpenError::DoesNotSupportRequestedResponseBufferSize(icefloe_linux::Capacity {
+                service: 2,
+                requested: 3
+            }))
         );
         // A publish-subscribe service of the same name is another service.
         assert_eq!(

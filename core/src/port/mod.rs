@@ -79,6 +79,7 @@ use core::fmt;
 /// Why a loan failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum LoanError {
     /// The port already has as many loans out as it may (a publisher's
     /// `max_loaned_samples`, a client's `max_loaned_requests`, an active
@@ -93,6 +94,7 @@ pub enum LoanError {
 /// Why a send failed (the sample was still delivered where it could be).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum SendError {
     /// Loaning a chunk for `send_copy` failed.
     Loan(LoanError),
@@ -107,6 +109,7 @@ pub enum SendError {
 /// Why a receive failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum ReceiveError {
     /// The receiver already holds as many as it may (a subscriber's
     /// `subscriber_max_borrowed_samples`, a pending response's
@@ -205,6 +208,7 @@ impl From<crate::platform::Termination> for ReceiveError {
 /// Why a publisher could not be created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum PublisherCreateError {
     /// Every publisher slot of the service is taken.
     ExceedsMaxSupportedPublishers,
@@ -219,6 +223,7 @@ pub enum PublisherCreateError {
 /// Why a subscriber could not be created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum SubscriberCreateError {
     /// Every subscriber slot of the service is taken.
     ExceedsMaxSupportedSubscribers,
@@ -227,6 +232,7 @@ pub enum SubscriberCreateError {
 /// Why a request could not be sent (the chunk is returned).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum RequestSendError {
     /// The client already has `max_active_requests_per_client` pending
     /// responses alive; drop one first.
@@ -250,6 +256,7 @@ impl From<LoanError> for RequestSendError {
 /// Why a client could not be created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum ClientCreateError {
     /// Every client slot of the service is taken.
     ExceedsMaxSupportedClients,
@@ -264,6 +271,7 @@ pub enum ClientCreateError {
 /// Why a server could not be created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum ServerCreateError {
     /// Every server slot of the service is taken.
     ExceedsMaxSupportedServers,
@@ -278,6 +286,7 @@ pub enum ServerCreateError {
 /// Why a notifier could not be created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum NotifierCreateError {
     /// Every notifier slot of the service is taken.
     ExceedsMaxSupportedNotifiers,
@@ -288,6 +297,7 @@ pub enum NotifierCreateError {
 /// Why a listener could not be created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum ListenerCreateError {
     /// Every listener slot of the service is taken.
     ExceedsMaxSupportedListeners,
@@ -296,6 +306,7 @@ pub enum ListenerCreateError {
 /// Why a notification failed (or came late).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum NotifierNotifyError {
     /// The id is above the service's `event_id_max_value`: nothing was sent.
     EventIdOutOfBounds,
@@ -310,6 +321,7 @@ pub enum NotifierNotifyError {
 /// Why a wait ended without events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum ListenerWaitError {
     /// SIGINT (Ctrl-C) arrived while waiting.
     Interrupt,
@@ -317,30 +329,124 @@ pub enum ListenerWaitError {
     TerminationRequest,
 }
 
-macro_rules! display_as_debug {
-    ($($t:ty),*) => {$(
+/// `Display` (a sentence: what happened and what to do) and
+/// `core::error::Error` for each error, from one match per type.
+macro_rules! sentences {
+    ($($t:ty => |$s:ident, $f:ident| $body:expr;)*) => {$(
         impl fmt::Display for $t {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                fmt::Debug::fmt(self, f)
+            fn fmt(&self, $f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let $s = self;
+                $body
             }
         }
         impl core::error::Error for $t {}
     )*};
 }
-display_as_debug!(
-    NotifierCreateError,
-    ListenerCreateError,
-    NotifierNotifyError,
-    ListenerWaitError,
-    LoanError,
-    SendError,
-    ReceiveError,
-    PublisherCreateError,
-    SubscriberCreateError,
-    RequestSendError,
-    ClientCreateError,
-    ServerCreateError
-);
+
+sentences! {
+    LoanError => |e, f| f.write_str(match e {
+        LoanError::ExceedsMaxLoans => "the port already has as many loans out as it may (max_loaned_samples, \
+            max_loaned_requests or max_loaned_responses_per_request): send or drop one first, or raise the limit",
+        LoanError::OutOfMemory => "every chunk of the port's data segment is in use (receivers hold them all): \
+            let receivers return samples, or size the pool larger",
+        LoanError::ExceedsMaxLoanSize => "the requested slice is longer than the port can ever loan (its \
+            max_slice_len, or its current length under AllocationStrategy::Static): loan less, or build the port \
+            with a larger max_slice_len or a growing strategy",
+    });
+    SendError => |e, f| match e {
+        SendError::Loan(l) => write!(f, "no chunk could be loaned for the send: {l}"),
+        SendError::ConnectionCorrupted { delivered } => write!(
+            f,
+            "a receiver's connection holds garbage (a corrupt or hostile peer); it is no longer served, and \
+             {delivered} receiver(s) got the payload"
+        ),
+    };
+    ReceiveError => |e, f| f.write_str(match e {
+        ReceiveError::ExceedsMaxBorrows => "the receiver already holds as many samples, responses or requests as \
+            it may (subscriber_max_borrowed_samples, max_borrowed_responses_per_pending_response or \
+            max_active_requests_per_client): drop one first",
+        ReceiveError::ConnectionCorrupted => "a sender's connection holds garbage (a corrupt or hostile peer); it \
+            is skipped from now on",
+        ReceiveError::CorruptedSample => "a sender's chunk claims a length its memory cannot hold; it was \
+            returned unread",
+        ReceiveError::UnableToMapPublishersDataSegment => "a sender's data segment could not be mapped or is not \
+            what the service says; that sender is skipped",
+        ReceiveError::Interrupt => "the wait was interrupted (SIGINT, Ctrl-C)",
+        ReceiveError::TerminationRequest => "the wait ended on a termination request (SIGTERM)",
+    });
+    PublisherCreateError => |e, f| match e {
+        PublisherCreateError::ExceedsMaxSupportedPublishers => f.write_str(
+            "every publisher slot of the service is taken (its max_publishers): drop a publisher, or create the \
+             service with a larger max_publishers",
+        ),
+        PublisherCreateError::InvalidConfig => {
+            f.write_str("the publisher's max_loaned_samples, initial_max_slice_len or max_slice_len is zero")
+        }
+        PublisherCreateError::DataSegmentTooLarge => f.write_str(
+            "the publisher's data segment would exceed 4 GiB or 2^24 chunks: lower the QoS, the slice length or \
+             the preallocation",
+        ),
+        PublisherCreateError::UnableToCreateDataSegment(s) => write!(f, "the publisher's data segment: {s}"),
+    };
+    SubscriberCreateError => |_e, f| f.write_str(
+        "every subscriber slot of the service is taken (its max_subscribers): drop a subscriber, or create the \
+         service with a larger max_subscribers",
+    );
+    RequestSendError => |e, f| match e {
+        RequestSendError::ExceedsMaxActiveRequests => f.write_str(
+            "the client already has max_active_requests_per_client pending responses alive: drop one first",
+        ),
+        RequestSendError::Send(s) => write!(f, "the request could not be sent: {s}"),
+    };
+    ClientCreateError => |e, f| match e {
+        ClientCreateError::ExceedsMaxSupportedClients => f.write_str(
+            "every client slot of the service is taken (its max_clients): drop a client, or create the service \
+             with a larger max_clients",
+        ),
+        ClientCreateError::InvalidConfig => f.write_str("the client's initial_max_slice_len or max_slice_len is zero"),
+        ClientCreateError::DataSegmentTooLarge => f.write_str(
+            "the client's data segment would exceed 4 GiB or 2^24 chunks: lower the QoS or the slice length",
+        ),
+        ClientCreateError::UnableToCreateDataSegment(s) => write!(f, "the client's data segment: {s}"),
+    };
+    ServerCreateError => |e, f| match e {
+        ServerCreateError::ExceedsMaxSupportedServers => f.write_str(
+            "every server slot of the service is taken (its max_servers): drop a server, or create the service \
+             with a larger max_servers",
+        ),
+        ServerCreateError::InvalidConfig => f.write_str(
+            "the server's max_loaned_responses_per_request, initial_max_slice_len or max_slice_len is zero",
+        ),
+        ServerCreateError::DataSegmentTooLarge => f.write_str(
+            "the server's data segment would exceed 4 GiB or 2^24 chunks: lower the QoS or the slice length",
+        ),
+        ServerCreateError::UnableToCreateDataSegment(s) => write!(f, "the server's data segment: {s}"),
+    };
+    NotifierCreateError => |e, f| f.write_str(match e {
+        NotifierCreateError::ExceedsMaxSupportedNotifiers => "every notifier slot of the service is taken (its \
+            max_notifiers): drop a notifier, or create the service with a larger max_notifiers",
+        NotifierCreateError::EventIdOutOfBounds => "the notifier's default event id is above the service's \
+            event_id_max_value",
+    });
+    ListenerCreateError => |_e, f| f.write_str(
+        "every listener slot of the service is taken (its max_listeners): drop a listener, or create the service \
+         with a larger max_listeners",
+    );
+    NotifierNotifyError => |e, f| match e {
+        NotifierNotifyError::EventIdOutOfBounds => {
+            f.write_str("the event id is above the service's event_id_max_value; nothing was sent")
+        }
+        NotifierNotifyError::MissedDeadline { delivered } => write!(
+            f,
+            "the notification reached {delivered} listener(s), but later than the service's deadline after the \
+             previous one"
+        ),
+    };
+    ListenerWaitError => |e, f| f.write_str(match e {
+        ListenerWaitError::Interrupt => "the wait was interrupted (SIGINT, Ctrl-C)",
+        ListenerWaitError::TerminationRequest => "the wait ended on a termination request (SIGTERM)",
+    });
+}
 
 impl From<LoanError> for SendError {
     fn from(e: LoanError) -> Self {
@@ -352,6 +458,7 @@ impl From<LoanError> for SendError {
 /// overflow is off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum BackpressureStrategy {
     /// Wait (spinning, then sleeping briefly) until the subscriber makes
     /// room or goes away. The default, as in iceoryx2.
@@ -365,6 +472,7 @@ pub enum BackpressureStrategy {
 /// the current one holds (iceoryx2's names and meanings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum AllocationStrategy {
     /// Never grow: a loan longer than `initial_max_slice_len` fails with
     /// [`LoanError::ExceedsMaxLoanSize`]. The default.

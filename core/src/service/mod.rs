@@ -12,13 +12,13 @@ pub mod event;
 pub mod publish_subscribe;
 pub mod request_response;
 
+pub use crate::shm::service::{EventConfig, ResponseConfig, StaticConfig};
+
 use crate::name::{hash64, segment_name, Prefix, SegmentKind, ServiceName, ShmName};
 use crate::node::Node;
 use crate::platform::{Access, Liveness, Platform, SharedMemory, ShmError};
 use crate::shm::header::{Header, HeaderCheck};
-use crate::shm::service::{
-    self as layout, split_state, status, ServiceLayout, ServiceView, StaticConfig, KIND_SERVICE, NO_OWNER,
-};
+use crate::shm::service::{self as layout, split_state, status, ServiceLayout, ServiceView, KIND_SERVICE, NO_OWNER};
 use crate::shm::Region;
 use crate::sync::Ordering;
 use core::fmt;
@@ -60,6 +60,7 @@ impl<'n, P: Platform> ServiceBuilder<'n, P> {
 /// Why a service could not be created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum ServiceCreateError {
     /// A live service of that name and pattern exists.
     AlreadyExists,
@@ -79,9 +80,21 @@ pub enum ServiceCreateError {
     Shm(ShmError),
 }
 
+/// What an open asked for against what the service was created with (in
+/// each `DoesNotSupport…` variant of [`ServiceOpenError`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Capacity {
+    /// The service's value.
+    pub service: u32,
+    /// The value this open asked for (larger).
+    pub requested: u32,
+}
+
 /// Why a service could not be opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum ServiceOpenError {
     /// No service of that name and pattern exists.
     DoesNotExist,
@@ -112,33 +125,33 @@ pub enum ServiceOpenError {
     /// Request-response: the fire-and-forget setting differs.
     IncompatibleFireAndForgetBehavior,
     /// Request-response: fewer client slots than requested.
-    DoesNotSupportRequestedAmountOfClients,
+    DoesNotSupportRequestedAmountOfClients(Capacity),
     /// Request-response: fewer server slots than requested.
-    DoesNotSupportRequestedAmountOfServers,
+    DoesNotSupportRequestedAmountOfServers(Capacity),
     /// Request-response: fewer active requests per client than requested.
-    DoesNotSupportRequestedAmountOfActiveRequestsPerClient,
+    DoesNotSupportRequestedAmountOfActiveRequestsPerClient(Capacity),
     /// Request-response: fewer request loans per client than requested.
-    DoesNotSupportRequestedAmountOfClientRequestLoans,
+    DoesNotSupportRequestedAmountOfClientRequestLoans(Capacity),
     /// Request-response: smaller response buffers than requested.
-    DoesNotSupportRequestedResponseBufferSize,
+    DoesNotSupportRequestedResponseBufferSize(Capacity),
     /// Request-response: fewer borrowed responses per pending response than requested.
-    DoesNotSupportRequestedAmountOfBorrowedResponsesPerPendingResponse,
+    DoesNotSupportRequestedAmountOfBorrowedResponsesPerPendingResponse(Capacity),
     /// Request-response: the response slice ceiling is below the one requested.
-    DoesNotSupportRequestedMaxResponseSliceLen,
+    DoesNotSupportRequestedMaxResponseSliceLen(Capacity),
     /// The service has fewer publisher slots than requested.
-    DoesNotSupportRequestedAmountOfPublishers,
+    DoesNotSupportRequestedAmountOfPublishers(Capacity),
     /// The service has fewer subscriber slots than requested.
-    DoesNotSupportRequestedAmountOfSubscribers,
+    DoesNotSupportRequestedAmountOfSubscribers(Capacity),
     /// The service admits fewer nodes than requested.
-    DoesNotSupportRequestedAmountOfNodes,
+    DoesNotSupportRequestedAmountOfNodes(Capacity),
     /// The service keeps less history than requested.
-    DoesNotSupportRequestedMinHistorySize,
+    DoesNotSupportRequestedMinHistorySize(Capacity),
     /// The service's subscriber buffers are smaller than requested.
-    DoesNotSupportRequestedMinBufferSize,
+    DoesNotSupportRequestedMinBufferSize(Capacity),
     /// The service lets subscribers borrow fewer samples than requested.
-    DoesNotSupportRequestedMinSubscriberBorrowedSamples,
+    DoesNotSupportRequestedMinSubscriberBorrowedSamples(Capacity),
     /// The service's slice ceiling (`max_slice_len`) is below the one requested.
-    DoesNotSupportRequestedMaxSliceLen,
+    DoesNotSupportRequestedMaxSliceLen(Capacity),
     /// Every node slot of the service is taken.
     ExceedsMaxNumberOfNodes,
     /// The service has more publisher or subscriber slots, or longer type
@@ -161,11 +174,11 @@ pub enum ServiceOpenError {
     /// Another shared-memory failure.
     Shm(ShmError),
     /// Events: the service has fewer notifier slots than requested.
-    DoesNotSupportRequestedAmountOfNotifiers,
+    DoesNotSupportRequestedAmountOfNotifiers(Capacity),
     /// Events: the service has fewer listener slots than requested.
-    DoesNotSupportRequestedAmountOfListeners,
+    DoesNotSupportRequestedAmountOfListeners(Capacity),
     /// Events: the service's `event_id_max_value` is below the one requested.
-    DoesNotSupportRequestedMaxEventId,
+    DoesNotSupportRequestedMaxEventId(Capacity),
     /// Events: the requested `notifier_created_event` differs.
     IncompatibleNotifierCreatedEvent,
     /// Events: the requested `notifier_dropped_event` differs.
@@ -179,6 +192,7 @@ pub enum ServiceOpenError {
 /// Why `open_or_create` failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
 pub enum ServiceOpenOrCreateError {
     /// Opening failed.
     Open(ServiceOpenError),
@@ -191,32 +205,144 @@ pub enum ServiceOpenOrCreateError {
 impl fmt::Display for ServiceCreateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::AlreadyExists => f.write_str("the service already exists"),
-            Self::InvalidQos(field) => write!(f, "QoS value `{field}` is zero or above its limit"),
-            Self::ExceedsBuildLimit(field) => write!(f, "`{field}` exceeds this build's capacity"),
-            Self::TypeNameTooLong => f.write_str("a type name is too long"),
-            Self::InsufficientPermissions => f.write_str("insufficient permissions to create the service"),
-            Self::InsufficientResources => f.write_str("insufficient resources to create the service"),
-            Self::Shm(e) => write!(f, "shared memory: {e}"),
+            Self::AlreadyExists => f.write_str(
+                "a live service of that name and pattern already exists: open it (open or open_or_create) instead",
+            ),
+            Self::InvalidQos(field) => write!(f, "the QoS setting {field} is zero or above its limit"),
+            Self::ExceedsBuildLimit(field) => write!(
+                f,
+                "{field} exceeds what this build holds (ICEFLOE_MAX_PUBLISHERS / ICEFLOE_MAX_SUBSCRIBERS at build \
+                 time): ask for less, or rebuild with a larger limit"
+            ),
+            Self::TypeNameTooLong => f.write_str(
+                "a payload or user-header type name is longer than this build holds (ICEFLOE_MAX_TYPE_NAME_LEN): \
+                 rename the type with #[icefloe(type_name = ...)] or rebuild with a larger limit",
+            ),
+            Self::InsufficientPermissions => {
+                f.write_str("the OS refused to create the service's shared memory: insufficient permissions")
+            }
+            Self::InsufficientResources => f.write_str(
+                "the OS refused to create the service's shared memory: out of memory, descriptors or arena space \
+                 (check the size of /dev/shm, or the arena)",
+            ),
+            Self::Shm(e) => write!(f, "the service's shared memory could not be created: {e}"),
         }
+    }
+}
+
+impl ServiceOpenError {
+    /// For the `DoesNotSupport…` variants: the QoS setting that fell short
+    /// and by how much.
+    pub fn capacity(&self) -> Option<(&'static str, Capacity)> {
+        let (field, c) = match self {
+            Self::DoesNotSupportRequestedAmountOfClients(c) => ("max_clients", c),
+            Self::DoesNotSupportRequestedAmountOfServers(c) => ("max_servers", c),
+            Self::DoesNotSupportRequestedAmountOfActiveRequestsPerClient(c) => ("max_active_requests_per_client", c),
+            Self::DoesNotSupportRequestedAmountOfClientRequestLoans(c) => ("max_loaned_requests", c),
+            Self::DoesNotSupportRequestedResponseBufferSize(c) => ("max_response_buffer_size", c),
+            Self::DoesNotSupportRequestedAmountOfBorrowedResponsesPerPendingResponse(c) => {
+                ("max_borrowed_responses_per_pending_response", c)
+            }
+            Self::DoesNotSupportRequestedMaxResponseSliceLen(c) => ("response_max_slice_len", c),
+            Self::DoesNotSupportRequestedAmountOfPublishers(c) => ("max_publishers", c),
+            Self::DoesNotSupportRequestedAmountOfSubscribers(c) => ("max_subscribers", c),
+            Self::DoesNotSupportRequestedAmountOfNodes(c) => ("max_nodes", c),
+            Self::DoesNotSupportRequestedMinHistorySize(c) => ("history_size", c),
+            Self::DoesNotSupportRequestedMinBufferSize(c) => ("subscriber_max_buffer_size", c),
+            Self::DoesNotSupportRequestedMinSubscriberBorrowedSamples(c) => ("subscriber_max_borrowed_samples", c),
+            Self::DoesNotSupportRequestedMaxSliceLen(c) => ("max_slice_len", c),
+            Self::DoesNotSupportRequestedAmountOfNotifiers(c) => ("max_notifiers", c),
+            Self::DoesNotSupportRequestedAmountOfListeners(c) => ("max_listeners", c),
+            Self::DoesNotSupportRequestedMaxEventId(c) => ("event_id_max_value", c),
+            _ => return None,
+        };
+        Some((field, *c))
     }
 }
 
 impl fmt::Display for ServiceOpenError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Shm(e) => write!(f, "shared memory: {e}"),
-            other => fmt::Debug::fmt(other, f),
+        if let Some((field, c)) = self.capacity() {
+            return write!(
+                f,
+                "the service was created with {field} {}; this open asks for {}: ask for at most {}, or recreate \
+                 the service",
+                c.service, c.requested, c.service
+            );
         }
+        let text = match self {
+            Self::DoesNotExist => "no service of that name and pattern exists: create it (create or open_or_create)",
+            Self::IncompatiblePayloadType => {
+                "the service carries another payload type (name, or fixed-size versus slice) than this open asks for"
+            }
+            Self::IncompatiblePayloadSize => "the service's payload type has another size than this open's",
+            Self::IncompatiblePayloadAlignment => {
+                "the service's payload type has another alignment, or a smaller payload_alignment, than this open asks"
+            }
+            Self::IncompatibleUserHeader => "the service carries another user-header type than this open asks for",
+            Self::IncompatibleOverflowBehavior => {
+                "the service was created with another enable_safe_overflow (for requests) than this open asks for"
+            }
+            Self::IncompatibleResponseType => "the service carries another response type than this open asks for",
+            Self::IncompatibleResponseSize => "the service's response type has another size than this open's",
+            Self::IncompatibleResponseAlignment => {
+                "the service's response type has another alignment, or a smaller response alignment, than asked"
+            }
+            Self::IncompatibleResponseUserHeader => {
+                "the service carries another response user-header type than this open asks for"
+            }
+            Self::IncompatibleOverflowBehaviorForResponses => {
+                "the service was created with another enable_safe_overflow_for_responses than this open asks for"
+            }
+            Self::IncompatibleFireAndForgetBehavior => {
+                "the service was created with another enable_fire_and_forget than this open asks for"
+            }
+            Self::ExceedsMaxNumberOfNodes => {
+                "every node slot of the service is taken (its max_nodes): close the service in another node, or \
+                 recreate it with a larger max_nodes"
+            }
+            Self::ExceedsBuildLimit => {
+                "the service needs more ports or longer names than this build holds (ICEFLOE_MAX_PUBLISHERS, \
+                 ICEFLOE_MAX_SUBSCRIBERS, ICEFLOE_MAX_TYPE_NAME_LEN, ICEFLOE_MAX_SERVICE_NAME_LEN): a peer built with \
+                 larger limits made it; rebuild with limits at least as large"
+            }
+            Self::IsMarkedForDestruction => "the service's last user is removing it: retry, or create it anew",
+            Self::HangsInCreation => "the service's creator has not finished creating it within the timeout",
+            Self::VersionMismatch => {
+                "the service was made by another layout version of icefloe: use the same icefloe version on both sides"
+            }
+            Self::ServiceInCorruptedState => "the service's shared memory makes no sense (corrupt, or not icefloe's)",
+            Self::HashCollision => "another service's name maps to the same shared-memory segment: rename one of them",
+            Self::InsufficientPermissions => {
+                "the OS refused access to the service's shared memory: it was created by another user (see \
+                 NodeBuilder::permissions)"
+            }
+            Self::Shm(e) => return write!(f, "the service's shared memory could not be opened: {e}"),
+            Self::IncompatibleNotifierCreatedEvent => {
+                "the service was created with another notifier_created_event than this open asks for"
+            }
+            Self::IncompatibleNotifierDroppedEvent => {
+                "the service was created with another notifier_dropped_event than this open asks for"
+            }
+            Self::IncompatibleNotifierDeadEvent => {
+                "the service was created with another notifier_dead_event than this open asks for"
+            }
+            Self::IncompatibleDeadline => "the service was created with another deadline than this open asks for",
+            _ => "the service does not support what this open asks for",
+        };
+        f.write_str(text)
     }
 }
 
 impl fmt::Display for ServiceOpenOrCreateError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Open(e) => write!(f, "open: {e}"),
-            Self::Create(e) => write!(f, "create: {e}"),
-            Self::SystemInFlux => f.write_str("the service kept changing while being opened or created"),
+            Self::Open(e) => write!(f, "the existing service could not be opened: {e}"),
+            Self::Create(e) => write!(f, "the service could not be created: {e}"),
+            Self::SystemInFlux => f.write_str(
+                "the service kept appearing and disappearing while being opened or created (other processes are \
+                 creating and removing it): retry",
+            ),
         }
     }
 }
@@ -274,9 +400,13 @@ pub(crate) fn check_payload<T: crate::zero_copy::Payload + ?Sized>(
 }
 
 /// On open, a size set explicitly is a minimum the service must meet.
-pub(crate) fn at_least(requested: Option<u32>, have: u32, e: ServiceOpenError) -> Result<(), ServiceOpenError> {
+pub(crate) fn at_least(
+    requested: Option<u32>,
+    have: u32,
+    e: fn(Capacity) -> ServiceOpenError,
+) -> Result<(), ServiceOpenError> {
     match requested {
-        Some(w) if w > have => Err(e),
+        Some(w) if w > have => Err(e(Capacity { service: have, requested: w })),
         _ => Ok(()),
     }
 }
