@@ -13,9 +13,10 @@
 //! `#[icefloe(type_name = "my::Position")]`, or include the module path with
 //! `#[icefloe(type_name_with_path)]`.
 //!
-//! If a peer may be hostile, prefer payload types for which every bit pattern
-//! is valid (integers, floats, arrays of them): the bytes a receiver reads are
-//! whatever the sender wrote.
+//! Every payload type is one for which every bit pattern is a valid value
+//! (integers, floats, arrays and `repr(C)` structs of them): the bytes a
+//! receiver reads are whatever the sender wrote, and a peer may be corrupt or
+//! hostile. `bool`, `char` and enums are therefore not `ZeroCopySend`.
 
 use core::fmt;
 use core::mem::{align_of, size_of};
@@ -31,11 +32,20 @@ pub const MAX_TYPE_NAME_LEN: usize = crate::config::MAX_TYPE_NAME_LEN;
 /// Marks a type whose values may be shared through memory mapped by other
 /// processes, and names it.
 ///
+/// Not implemented for `bool` and `char` (nor for enums): a peer can write
+/// any bytes into shared memory, and a `bool` holding 2 or a `char` that is
+/// no Unicode scalar value is undefined behaviour the moment a receiver
+/// reads it. Send `u8` / `u32` and convert on the receiving side.
+///
 /// # Safety
 ///
 /// The implementing type must be self-contained: no pointers, references or
 /// handles to process-local resources, a layout fixed by `#[repr(C)]` (or a
 /// primitive), and no drop glue that matters (receivers never drop it).
+/// **Every bit pattern must be a valid value** (padding aside): receivers
+/// read whatever bytes a sender, perhaps a corrupt or hostile one, left
+/// there, and a user header is zero-filled at loan, before the user writes
+/// it, so all-zero bytes are read as a value too (implied by the former).
 /// `write_type_name` must name the type the same way in every process.
 pub unsafe trait ZeroCopySend: Sized + 'static {
     /// Writes the type's stable name.
@@ -44,7 +54,8 @@ pub unsafe trait ZeroCopySend: Sized + 'static {
 
 macro_rules! primitive {
     ($($t:ty),*) => {$(
-        // SAFETY: a primitive is plain bytes with a fixed layout.
+        // SAFETY: a primitive is plain bytes with a fixed layout, and every
+        // bit pattern is a value of it (integers and IEEE floats).
         unsafe impl ZeroCopySend for $t {
             fn write_type_name(w: &mut dyn fmt::Write) -> fmt::Result {
                 w.write_str(stringify!($t))
@@ -52,7 +63,7 @@ macro_rules! primitive {
         }
     )*};
 }
-primitive!(u8, u16, u32, u64, u128, i8, i16, i32, i64, i128, f32, f64, bool, char);
+primitive!(u8, u16, u32, u64, u128, i8, i16, i32, i64, i128, f32, f64);
 
 // SAFETY: the unit type has no bytes at all.
 unsafe impl ZeroCopySend for () {

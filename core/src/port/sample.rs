@@ -91,7 +91,7 @@ impl<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> Loan<L, T, H> {
         let header = header.cast::<H>();
         // SAFETY: `header` points into the loaned chunk, which this loan owns
         // exclusively, aligned for `H`; all-zero bytes are a valid value of
-        // every `ZeroCopySend` type made of primitives.
+        // every `ZeroCopySend` type (its safety contract: every bit pattern is).
         unsafe { core::ptr::write_bytes(header.cast::<u8>(), 0, core::mem::size_of::<H>()) };
         Self { port, segment, index, len, header, payload: payload.cast() }
     }
