@@ -7,11 +7,11 @@
 //! Creating a segment finds the lowest free, 64-byte-aligned gap (first
 //! fit) and zero-fills it; a segment's bytes go back to the arena once it is
 //! unlinked and its last mapping dropped. The table is guarded by a spin
-//! lock held only for table updates (never while user code runs): do not
-//! create, open or drop segments from an interrupt handler.
+//! lock (`spin::Mutex`) held only for table updates (never while user code
+//! runs): do not create, open or drop segments from an interrupt handler.
 
 use crate::platform::{SharedMemory, ShmError};
-use crate::sync::{AtomicU32, Ordering};
+#[allow(clippy::disallowed_types)] // the arena's bytes, not a protocol word: see `Arena`
 use core::cell::UnsafeCell;
 
 /// The longest segment name an arena stores.
@@ -42,15 +42,21 @@ struct Bytes<const SIZE: usize>([u8; SIZE]);
 
 /// A static arena of `SIZE` bytes holding at most `SEGMENTS` segments.
 pub struct Arena<const SIZE: usize, const SEGMENTS: usize> {
-    lock: AtomicU32,
-    /// The most bytes segments ever took at once (guarded by `lock`).
-    peak: UnsafeCell<usize>,
-    table: UnsafeCell<[Entry; SEGMENTS]>,
+    table: spin::Mutex<Table<SEGMENTS>>,
+    /// The segments' memory: handed out as disjoint ranges, whose words the
+    /// core accesses atomically (so it is an `UnsafeCell`, not an atomic).
+    #[allow(clippy::disallowed_types)]
     bytes: UnsafeCell<Bytes<SIZE>>,
 }
 
-// SAFETY: the table is only touched with the spin lock held; the bytes are
-// handed out as disjoint segments whose words the core accesses atomically.
+struct Table<const SEGMENTS: usize> {
+    entries: [Entry; SEGMENTS],
+    /// The most bytes segments ever took at once.
+    peak: usize,
+}
+
+// SAFETY: the table sits behind a mutex; the bytes are handed out as
+// disjoint segments whose words the core accesses atomically.
 unsafe impl<const SIZE: usize, const SEGMENTS: usize> Sync for Arena<SIZE, SEGMENTS> {}
 
 impl<const SIZE: usize, const SEGMENTS: usize> Default for Arena<SIZE, SEGMENTS> {
@@ -61,23 +67,16 @@ impl<const SIZE: usize, const SEGMENTS: usize> Default for Arena<SIZE, SEGMENTS>
 
 impl<const SIZE: usize, const SEGMENTS: usize> Arena<SIZE, SEGMENTS> {
     /// An empty arena (usable in a `static`).
+    #[allow(clippy::disallowed_types)] // the bytes' cell (see the field)
     pub const fn new() -> Self {
         Self {
-            lock: AtomicU32::new(0),
-            peak: UnsafeCell::new(0),
-            table: UnsafeCell::new([Entry::EMPTY; SEGMENTS]),
+            table: spin::Mutex::new(Table { entries: [Entry::EMPTY; SEGMENTS], peak: 0 }),
             bytes: UnsafeCell::new(Bytes([0; SIZE])),
         }
     }
 
     fn with_table<R>(&self, f: impl FnOnce(&mut [Entry; SEGMENTS]) -> R) -> R {
-        while self.lock.compare_exchange_weak(0, 1, Ordering::Acquire, Ordering::Relaxed).is_err() {
-            core::hint::spin_loop();
-        }
-        // SAFETY: the lock is held: no other reference to the table exists.
-        let r = f(unsafe { &mut *self.table.get() });
-        self.lock.store(0, Ordering::Release);
-        r
+        f(&mut self.table.lock().entries)
     }
 
     fn base(&self) -> *mut u8 {
@@ -93,7 +92,9 @@ impl<const SIZE: usize, const SEGMENTS: usize> Arena<SIZE, SEGMENTS> {
             return Err(ShmError::InvalidSize);
         }
         let size = size.checked_add(63).ok_or(ShmError::InsufficientResources)? & !63;
-        let (index, offset) = self.with_table(|t| {
+        let (index, offset) = {
+            let mut table = self.table.lock();
+            let Table { entries: t, peak } = &mut *table;
             if t.iter().any(|e| e.used && e.linked && e.name() == name.as_bytes()) {
                 return Err(ShmError::AlreadyExists);
             }
@@ -120,11 +121,9 @@ impl<const SIZE: usize, const SEGMENTS: usize> Arena<SIZE, SEGMENTS> {
             e.name_len = name.len() as u8;
             t[slot] = e;
             let in_use = t.iter().filter(|e| e.used).map(|e| e.size).sum::<usize>();
-            // SAFETY: the table lock is held, which also guards `peak`.
-            let peak = unsafe { &mut *self.peak.get() };
             *peak = (*peak).max(in_use);
-            Ok((slot, start))
-        })?;
+            (slot, start)
+        };
         // SAFETY: [offset, offset + size) lies within the arena (checked
         // above) and belongs to this new segment alone.
         let ptr = unsafe { self.base().add(offset) };
@@ -207,8 +206,7 @@ impl<const SIZE: usize, const SEGMENTS: usize> Arena<SIZE, SEGMENTS> {
     /// The most bytes segments ever took at once: what to size the arena
     /// by (plus what a different interleaving of growths could add).
     pub fn peak_bytes_in_use(&'static self) -> usize {
-        // SAFETY: read with the table lock held, which guards `peak`.
-        self.with_table(|_| unsafe { *self.peak.get() })
+        self.table.lock().peak
     }
 
     fn unmap(&self, index: usize) {
@@ -244,7 +242,9 @@ impl<const SIZE: usize, const SEGMENTS: usize> ArenaShm<SIZE, SEGMENTS> {
     }
 }
 
-impl<const SIZE: usize, const SEGMENTS: usize> SharedMemory for ArenaShm<SIZE, SEGMENTS> {
+// SAFETY: the pointer is the mapping's, fixed for its life and valid for its
+// length until it is dropped (see the type's docs).
+unsafe impl<const SIZE: usize, const SEGMENTS: usize> SharedMemory for ArenaShm<SIZE, SEGMENTS> {
     fn as_ptr(&self) -> *mut u8 {
         self.ptr
     }

@@ -33,24 +33,57 @@ pub unsafe trait Handle: Clone + Deref {}
 // cannot move while borrowed.
 unsafe impl<X: ?Sized> Handle for &X {}
 
-/// The target of `handle`, for as long as the caller says.
-///
-/// # Safety
-///
-/// The caller must keep `handle` (or a clone) alive for all of `'x`, and
-/// must not hand a reference of lifetime `'x` to code that could keep it
-/// past that: ports keep such references in private fields beside the
-/// handle, declared before it (so dropped first), and give out only
-/// reborrows tied to `&self`.
-#[inline]
-pub(crate) unsafe fn anchor<'x, S: Handle>(handle: &S) -> &'x S::Target
+/// A family of types with one lifetime: `Of<'s>` is what a port keeps of
+/// its service when it may borrow it for `'s` (its located tables, queues
+/// and segments).
+pub(crate) trait Family {
+    /// The parts, borrowing the service for `'s`.
+    type Of<'s>;
+    /// `Of<'static>` seen for a shorter lifetime. Implementations are the
+    /// identity (`p`), which compiles only if `Of` is covariant in `'s`.
+    fn shorten<'a>(p: &'a Self::Of<'static>) -> &'a Self::Of<'a>;
+}
+
+/// A port's parts (`F::Of`) together with the handle they borrow from: the
+/// one place where a borrow of the service is stretched past what the
+/// compiler can see (the handle lives beside the parts, so the borrow stays
+/// valid as long as both do). Ports reach their parts only through
+/// [`parts`](Self::parts), for no longer than they borrow the port, so no
+/// reference into the service outlives the handle.
+pub(crate) struct Anchored<S: Handle, F: Family> {
+    /// Declared first: dropped before the handle they borrow from.
+    parts: F::Of<'static>,
+    /// Keeps the service the parts borrow from.
+    _handle: S,
+}
+
+impl<S: Handle, F: Family> Anchored<S, F>
 where
-    S::Target: Sized,
+    S::Target: Sized + 'static,
 {
-    let target: *const S::Target = &**handle;
-    // SAFETY: `Handle`'s contract keeps the target alive at this address
-    // while the handle lives, which the caller guarantees for `'x`.
-    unsafe { &*target }
+    /// Builds the parts from the service `handle` leads to, and keeps both.
+    /// `build` works for every lifetime, so it cannot keep the reference it
+    /// is given anywhere but in the parts it returns.
+    #[inline]
+    pub(crate) fn new<E>(
+        handle: S,
+        build: impl for<'x> FnOnce(&'x S::Target) -> Result<F::Of<'x>, E>,
+    ) -> Result<Self, E> {
+        let target: *const S::Target = &*handle;
+        // SAFETY: `Handle`'s contract keeps the target alive, at this
+        // address, while `handle` (kept in the returned value, and dropped
+        // after the parts) lives; `build` is generic over the lifetime, so
+        // the reference ends up only in the parts, which are handed out only
+        // through `parts` below, shortened to a borrow of `self`.
+        let parts = build(unsafe { &*target })?;
+        Ok(Self { parts, _handle: handle })
+    }
+
+    /// The parts, for as long as `self` is borrowed.
+    #[inline(always)]
+    pub(crate) fn parts(&self) -> &F::Of<'_> {
+        F::shorten(&self.parts)
+    }
 }
 
 /// The ports and what they hand out, in the borrowing form: each port

@@ -9,18 +9,20 @@ extern crate std;
 #[cfg(not(loom))]
 #[allow(unsafe_code)]
 pub mod arena;
+// Loans and samples: reads and writes of chunk memory in place.
+#[allow(unsafe_code)]
+pub mod chunk;
 pub mod config;
 #[allow(unsafe_code)]
 pub mod handle;
 pub mod name;
 pub mod node;
+#[allow(unsafe_code)] // the platform contract: `unsafe trait SharedMemory`
 pub mod platform;
-#[allow(unsafe_code)]
 pub mod port;
 #[cfg(feature = "postcard")]
 #[allow(unsafe_code)]
 pub mod serialize;
-#[allow(unsafe_code)]
 pub mod service;
 // The layouts in shared memory and the atomics they are made of: internals
 // that the conformance suite, the fuzzers and the platform crates reach, not
@@ -38,6 +40,7 @@ pub mod zero_copy;
 #[allow(unsafe_code)]
 pub mod conformance;
 
+pub use chunk::{ChunkMut, ChunkMutUninit, Lender, Sample, SampleMut, SampleMutUninit, SampleSource};
 pub use handle::Handle;
 pub use icefloe_derive::ZeroCopySend;
 pub use name::{NameError, NodeName, ServiceName};
@@ -47,7 +50,6 @@ pub use port::client::{Client, ClientBuilder, PendingResponse, RequestMut, Reque
 pub use port::listener::{EventActivation, Listener, ListenerBuilder};
 pub use port::notifier::{Notifier, NotifierBuilder};
 pub use port::publisher::{ChunkStats, Publisher, PublisherBuilder};
-pub use port::sample::{ChunkMut, ChunkMutUninit, Lender, Sample, SampleMut, SampleMutUninit, SampleSource};
 pub use port::server::{ActiveRequest, RequestHolder, ResponseMut, ResponseMutUninit, Server, ServerBuilder};
 pub use port::subscriber::{Subscriber, SubscriberBuilder};
 pub use port::{

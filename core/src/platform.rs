@@ -159,7 +159,16 @@ pub enum SignalHandlingMode {
 
 /// A mapped shared-memory segment. Dropping it unmaps it (the segment itself
 /// lives on until it is unlinked and its last mapping is gone).
-pub trait SharedMemory {
+///
+/// # Safety
+///
+/// `as_ptr` must return the same pointer for the value's whole life, valid
+/// for reads (and for writes, unless opened read-only) of `len` bytes,
+/// aligned to at least 64 bytes, until the value is dropped; other
+/// processes may change those bytes only through atomic accesses to their
+/// 32-bit words (the layouts icefloe puts there guarantee it for icefloe's
+/// peers).
+pub unsafe trait SharedMemory {
     /// The first byte of the mapping, aligned to at least 64 bytes.
     fn as_ptr(&self) -> *mut u8;
     /// The mapped length in bytes.

@@ -11,11 +11,11 @@
 //! `ActiveRequest::deserialize`, `ActiveRequest::send_serialized`,
 //! `Response::deserialize`.
 
+use crate::chunk::{ChunkMut, ChunkMutUninit, Lender, Sample, SampleSource};
 use crate::handle::Handle;
 use crate::platform::Platform;
 use crate::port::client::{Client, PendingResponse, Response};
 use crate::port::publisher::Publisher;
-use crate::port::sample::{ChunkMut, ChunkMutUninit, Lender, Sample, SampleSource};
 use crate::port::server::{ActiveRequest, RequestHolder, Server};
 use crate::port::{LoanError, RequestSendError, SendError};
 use crate::service::publish_subscribe::PublishSubscribe;

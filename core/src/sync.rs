@@ -8,8 +8,12 @@
 pub use loom::sync::atomic::{fence, AtomicU32, Ordering};
 
 #[cfg(not(loom))]
+pub use core::sync::atomic::{fence, Ordering};
+
+/// The core's 32-bit atomic (the hardware one; loom's under `--cfg loom`).
+#[cfg(not(loom))]
 #[allow(clippy::disallowed_types)]
-pub use core::sync::atomic::{fence, AtomicU32, Ordering};
+pub type AtomicU32 = core::sync::atomic::AtomicU32;
 
 /// The word a platform waits on and wakes: always the real hardware atomic,
 /// since the OS (a futex, a task notification) looks at its address.

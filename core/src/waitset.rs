@@ -153,6 +153,34 @@ struct Entry<'a> {
 }
 
 /// Sleeps on up to `N` attachments at once. Not `Sync`: one thread runs it.
+///
+/// ```
+/// # fn clock() -> core::time::Duration { core::time::Duration::ZERO }
+/// # icefloe_core::bare_metal_platform!(Board, arena = 512 * 1024, segments = 16, clock = clock);
+/// use core::time::Duration;
+/// use icefloe_core::{CallbackProgression, NodeBuilder, ServiceName, WaitSet, WaitSetRunResult};
+/// let node = NodeBuilder::<Board>::new().create().unwrap();
+/// let service = node.service_builder(&ServiceName::new("cmd").unwrap()).publish_subscribe::<u8>().create().unwrap();
+/// let subscriber = service.subscriber_builder().create().unwrap();
+/// let publisher = service.publisher_builder().create().unwrap();
+/// publisher.send_copy(b'g').unwrap();
+///
+/// let waitset = WaitSet::<Board, 2>::new();
+/// let commands = waitset.attach_notification(&subscriber).unwrap();
+/// let mut got = None;
+/// let result = waitset
+///     .wait_and_process_once_with_timeout(
+///         |id| {
+///             if id.has_event_from(&commands) {
+///                 got = subscriber.receive().unwrap().map(|s| *s);
+///             }
+///             CallbackProgression::Continue
+///         },
+///         Duration::from_millis(10),
+///     )
+///     .unwrap();
+/// assert_eq!((got, result), (Some(b'g'), WaitSetRunResult::AllEventsHandled));
+/// ```
 pub struct WaitSet<'a, P: Platform, const N: usize = 16> {
     entries: RefCell<[Option<Entry<'a>>; N]>,
     next_id: Cell<u32>,

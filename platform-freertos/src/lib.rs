@@ -67,6 +67,7 @@ pub mod task;
 
 include!(concat!(env!("OUT_DIR"), "/settings.rs"));
 
+#[allow(clippy::disallowed_types)] // process-local tables, guarded by suspending the scheduler
 use core::cell::UnsafeCell;
 use core::ffi::c_void;
 use core::mem::ManuallyDrop;
@@ -111,12 +112,14 @@ struct Tables {
     tick_last: u32,
 }
 
+#[allow(clippy::disallowed_types)] // process-local tables, guarded by suspending the scheduler
 struct Shared(UnsafeCell<Tables>);
 
 // SAFETY: `Tables` is only reached through `locked`, which suspends the
 // scheduler (no other task runs) or runs before the scheduler starts.
 unsafe impl Sync for Shared {}
 
+#[allow(clippy::disallowed_types)] // process-local tables, guarded by suspending the scheduler
 static TABLES: Shared = Shared(UnsafeCell::new(Tables {
     next_generation: 1,
     participants: [None; MAX_TASKS],
@@ -259,7 +262,9 @@ pub struct FreeRtosShm {
     slot: usize,
 }
 
-impl SharedMemory for FreeRtosShm {
+// SAFETY: the pointer is the mapping's, fixed for its life and valid for its
+// length until it is dropped (see the type's docs).
+unsafe impl SharedMemory for FreeRtosShm {
     fn as_ptr(&self) -> *mut u8 {
         self.inner.as_ptr()
     }

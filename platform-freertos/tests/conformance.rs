@@ -1,6 +1,8 @@
 //! The platform conformance suite, run inside a FreeRTOS task on the POSIX
 //! simulator, plus what it cannot check from one task: a wait woken by
 //! another task, and the liveness of deleted and recreated tasks.
+// Test bookkeeping between tasks: plain atomics, not icefloe's protocol.
+#![allow(clippy::disallowed_types)]
 
 mod common;
 

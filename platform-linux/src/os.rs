@@ -1,4 +1,7 @@
 //! The Linux implementation of the platform contract.
+// Process-local signal-handler and liveness state: real atomics that the
+// signal handler and the kernel (futex) see, outside the core's loom model.
+#![allow(clippy::disallowed_types)]
 
 use icefloe_core::platform::{
     Access, Liveness, LivenessId, Permissions, Platform, SharedMemory, ShmError, SignalHandlingMode, Termination,
@@ -29,7 +32,9 @@ unsafe impl Send for LinuxShm {}
 // SAFETY: as above; `&LinuxShm` only hands out the pointer and length.
 unsafe impl Sync for LinuxShm {}
 
-impl SharedMemory for LinuxShm {
+// SAFETY: the pointer is the mapping's, fixed for its life and valid for its
+// length until it is dropped (see the type's docs).
+unsafe impl SharedMemory for LinuxShm {
     fn as_ptr(&self) -> *mut u8 {
         self.ptr
     }

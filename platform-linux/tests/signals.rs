@@ -1,6 +1,8 @@
 //! A node inside someone else's process: by default icefloe catches SIGINT
 //! and chains to the handler the application installed before; with
 //! `SignalHandlingMode::Disabled` it leaves signal handling alone.
+// What the application's own signal handler saw: a plain atomic.
+#![allow(clippy::disallowed_types)]
 
 mod common;
 

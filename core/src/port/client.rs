@@ -5,13 +5,13 @@
 //! channels and tags keep the streams of several pending requests apart.
 
 use super::receiver::{Expect, Link, RecvConn};
-use super::sample::{sealed, ChunkMut, ChunkMutUninit, Held, Loan, SampleSource};
 use super::sender::{seg_of, Chunk, OpenError, Sender, Wiring};
 use super::{
     BackpressureStrategy, ClientCreateError, LoanError, ReceiveError, RequestSendError, SendError, SliceSettings,
 };
+use crate::chunk::{sealed, ChunkMut, ChunkMutUninit, Held, Loan, SampleSource};
 use crate::config::{MAX_ACTIVE_REQUESTS, MAX_PUBLISHERS};
-use crate::handle::{anchor, Handle};
+use crate::handle::{Anchored, Family, Handle};
 use crate::platform::Platform;
 use crate::service::request_response::RequestResponse;
 use crate::service::ServiceCore;
@@ -117,14 +117,26 @@ impl<
     /// Creates the client: takes a client slot and creates its first data
     /// segment.
     pub fn create(self) -> Result<Client<P, Req, Res, ReqH, ResH, S>, ClientCreateError> {
-        // SAFETY: the client keeps `self.service` (its last field) for as
-        // long as it keeps anything located through `service`.
-        let service = unsafe { anchor(&self.service) };
-        let core = &service.core;
-        let response = service.response_config();
         let capacity = self.slices.capacity(Req::IS_SLICE);
         let base = self.sizing(capacity)?;
         DataLayout::new(base).map_err(|_| ClientCreateError::DataSegmentTooLarge)?;
+        let (strategy, ceiling) = self.slices.growth(Req::IS_SLICE);
+        let backpressure = self.backpressure;
+        let a = Anchored::new(self.service, |service| Self::parts(service, base, strategy, ceiling, backpressure))?;
+        let client = Client { a, _t: PhantomData };
+        client.update_connections();
+        Ok(client)
+    }
+
+    fn parts(
+        service: &Service<P, Req, Res, ReqH, ResH>,
+        base: DataSizing,
+        strategy: crate::AllocationStrategy,
+        ceiling: u32,
+        backpressure: BackpressureStrategy,
+    ) -> Result<ClientParts<'_, P>, ClientCreateError> {
+        let core = &service.core;
+        let response = service.response_config();
         let wiring = Wiring {
             slot_of: |view, p| view.publisher(p),
             completion_of: |view, p, s| view.connection(p, s).map(|c| c.completion),
@@ -132,7 +144,6 @@ impl<
             slot: 0,
             connections: core.config.max_subscribers,
         };
-        let (strategy, ceiling) = self.slices.growth(Req::IS_SLICE);
         let loans = response.max_loaned_requests;
         let slots = core.config.max_publishers;
         let sender = Sender::open(core, wiring, slots, base, loans, strategy, ceiling).map_err(|e| match e {
@@ -147,7 +158,7 @@ impl<
             w.store(0, Ordering::Relaxed);
         }
         let servers = core.config.max_subscribers.min(MAX_PUBLISHERS as u32) as usize;
-        let client = Client {
+        Ok(ClientParts {
             core,
             response,
             sender,
@@ -162,14 +173,10 @@ impl<
             channels: RefCell::new([Channel::default(); MAX_ACTIVE_REQUESTS]),
             listening,
             seq: Cell::new(0),
-            backpressure: self.backpressure,
+            backpressure,
             seen_epoch: Cell::new(core.view.epoch().load(Ordering::Acquire).wrapping_sub(1)),
             next: Cell::new(0),
-            _t: PhantomData,
-            _service: self.service,
-        };
-        client.update_connections();
-        Ok(client)
+        })
     }
 }
 
@@ -189,6 +196,25 @@ struct Channel {
 /// service through `S` (see [`handle`](crate::handle)). `Send` (with an
 /// owning or a `Sync` handle), not `Sync`: sends and receives update its
 /// process-local bookkeeping without a lock.
+///
+/// ```
+/// # fn clock() -> core::time::Duration { core::time::Duration::ZERO }
+/// # icefloe_core::bare_metal_platform!(Board, arena = 512 * 1024, segments = 16, clock = clock);
+/// use icefloe_core::{NodeBuilder, RequestSendError, ServiceName};
+/// let node = NodeBuilder::<Board>::new().create().unwrap();
+/// let service = node
+///     .service_builder(&ServiceName::new("lookup").unwrap())
+///     .request_response::<u32, u32>()
+///     .max_active_requests_per_client(1)
+///     .create()
+///     .unwrap();
+/// let client = service.client_builder().create().unwrap();
+/// let pending = client.send_copy(1).unwrap();
+/// // One pending request at most: drop it (nobody listens any more) first.
+/// assert_eq!(client.send_copy(2).err(), Some(RequestSendError::ExceedsMaxActiveRequests));
+/// drop(pending);
+/// assert!(client.send_copy(2).is_ok());
+/// ```
 pub struct Client<
     P: Platform,
     Req: Payload + ?Sized,
@@ -197,26 +223,37 @@ pub struct Client<
     ResH: ZeroCopySend,
     S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
 > {
-    // Located through `_service`, valid while it is held (see `handle::anchor`).
-    core: &'static ServiceCore<P>,
-    response: &'static ResponseConfig,
-    sender: Sender<'static, P>,
+    a: Anchored<S, ClientFamily<P>>,
+    _t: PhantomData<(crate::zero_copy::TypeMarker<Req, ReqH>, crate::zero_copy::TypeMarker<Res, ResH>)>,
+}
+
+/// What a client keeps of its service, borrowing it for `'s`.
+pub(crate) struct ClientParts<'s, P: Platform> {
+    core: &'s ServiceCore<P>,
+    response: &'s ResponseConfig,
+    sender: Sender<'s, P>,
     /// Request connections to each server slot.
-    links: [Option<ConnView<'static>>; MAX_PUBLISHERS],
+    links: [Option<ConnView<'s>>; MAX_PUBLISHERS],
     /// Response connections from each server slot.
-    rlinks: [Option<ResponseConnView<'static>>; MAX_PUBLISHERS],
+    rlinks: [Option<ResponseConnView<'s>>; MAX_PUBLISHERS],
     recv: RefCell<[RecvConn<P>; MAX_PUBLISHERS]>,
     /// Cached `tail` of each server's response queue per channel.
     tails: RefCell<[[u32; MAX_ACTIVE_REQUESTS]; MAX_PUBLISHERS]>,
     channels: RefCell<[Channel; MAX_ACTIVE_REQUESTS]>,
-    listening: &'static [AtomicU32],
+    listening: &'s [AtomicU32],
     seq: Cell<u32>,
     backpressure: BackpressureStrategy,
     seen_epoch: Cell<u32>,
     next: Cell<u32>,
-    _t: PhantomData<(crate::zero_copy::TypeMarker<Req, ReqH>, crate::zero_copy::TypeMarker<Res, ResH>)>,
-    /// Keeps the service (declared last: dropped after everything above).
-    _service: S,
+}
+
+pub(crate) struct ClientFamily<P>(PhantomData<P>);
+
+impl<P: Platform> Family for ClientFamily<P> {
+    type Of<'s> = ClientParts<'s, P>;
+    fn shorten<'a>(p: &'a ClientParts<'static, P>) -> &'a ClientParts<'a, P> {
+        p
+    }
 }
 
 /// A loaned request (borrowing its client), not yet written.
@@ -234,37 +271,42 @@ impl<
         S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
     > Client<P, Req, Res, ReqH, ResH, S>
 {
+    #[inline(always)]
+    fn p(&self) -> &ClientParts<'_, P> {
+        self.a.parts()
+    }
+
     /// This port's unique id (the `origin` servers see).
     pub fn id(&self) -> u64 {
-        self.sender.port_id
+        self.p().sender.port_id
     }
 
     sender_accessors!("requests");
 
     /// Requests pending now (live [`PendingResponse`]s).
     pub fn active_requests(&self) -> u32 {
-        self.channels.borrow().iter().filter(|c| c.tag != 0).count() as u32
+        self.p().channels.borrow().iter().filter(|c| c.tag != 0).count() as u32
     }
 
     /// Total and free request chunks and live segments, after taking back
     /// what servers returned.
     pub fn chunk_stats(&self) -> super::publisher::ChunkStats {
         self.update_connections();
-        self.sender.stats()
+        self.p().sender.stats()
     }
 
     fn servers(&self) -> u32 {
-        self.core.config.max_subscribers.min(MAX_PUBLISHERS as u32)
+        self.p().core.config.max_subscribers.min(MAX_PUBLISHERS as u32)
     }
 
     fn channel_count(&self) -> u32 {
-        self.response.max_active_requests_per_client.min(MAX_ACTIVE_REQUESTS as u32)
+        self.p().response.max_active_requests_per_client.min(MAX_ACTIVE_REQUESTS as u32)
     }
 
     fn expect(&self) -> Expect {
-        let r = self.response;
+        let r = self.p().response;
         Expect {
-            connections: self.core.config.max_publishers,
+            connections: self.p().core.config.max_publishers,
             history: 0,
             fixed: !Res::IS_SLICE,
             types: (r.payload.size, r.payload_alignment, r.user_header.size, r.user_header.align),
@@ -274,32 +316,32 @@ impl<
     /// Connects to new servers and lets go of departed ones. Runs on every
     /// loan, send and receive; one load when nothing changed.
     pub fn update_connections(&self) {
-        let view = &self.core.view;
+        let view = &self.p().core.view;
         let epoch = view.epoch().load(Ordering::Acquire);
-        if epoch == self.seen_epoch.get() {
+        if epoch == self.p().seen_epoch.get() {
             return;
         }
-        self.seen_epoch.set(epoch);
-        let changed = self.sender.sync_links(&self.links, |_, _, _, _| {});
+        self.p().seen_epoch.set(epoch);
+        let changed = self.p().sender.sync_links(&self.p().links, |_, _, _, _| {});
         let mut released = false;
         for s in 0..self.servers() {
-            let (Some(server), Some(rconn)) = (view.subscriber(s), self.rlinks[s as usize]) else { continue };
-            if self.recv.borrow()[s as usize].departed {
+            let (Some(server), Some(rconn)) = (view.subscriber(s), self.p().rlinks[s as usize]) else { continue };
+            if self.p().recv.borrow()[s as usize].departed {
                 self.drain_free_channels(s, &rconn);
             }
             let k = self.channel_count();
             let drained = || (0..k).all(|c| rconn.channel(c).is_none_or(|q| q.is_empty()));
             let words = (rconn.pub_word, rconn.sub_word);
-            let link = self.recv.borrow_mut()[s as usize].sync(
-                self.core,
+            let link = self.p().recv.borrow_mut()[s as usize].sync(
+                self.p().core,
                 server,
                 words,
-                self.sender.gen,
+                self.p().sender.gen,
                 drained,
                 self.expect(),
             );
             match link {
-                Link::Connected => self.tails.borrow_mut()[s as usize] = [0; MAX_ACTIVE_REQUESTS],
+                Link::Connected => self.p().tails.borrow_mut()[s as usize] = [0; MAX_ACTIVE_REQUESTS],
                 Link::Released => released = true,
                 Link::Unchanged => {}
             }
@@ -313,7 +355,7 @@ impl<
     /// no pending request listens to.
     fn drain_free_channels(&self, s: u32, rconn: &ResponseConnView<'_>) {
         let free: [bool; MAX_ACTIVE_REQUESTS] = {
-            let ch = self.channels.borrow();
+            let ch = self.p().channels.borrow();
             core::array::from_fn(|k| ch[k].tag == 0)
         };
         for k in 0..self.channel_count() {
@@ -325,16 +367,16 @@ impl<
 
     fn drain_channel(&self, s: u32, k: u32, rconn: &ResponseConnView<'_>) {
         let Some(queue) = rconn.channel(k) else { return };
-        let mut recv = self.recv.borrow_mut();
-        let mut tails = self.tails.borrow_mut();
+        let mut recv = self.p().recv.borrow_mut();
+        let mut tails = self.p().tails.borrow_mut();
         let c = &mut recv[s as usize];
         if c.reading == 0 || c.corrupt {
             return;
         }
         let expect = self.expect();
         for _ in 0..queue.capacity() {
-            match queue.pop(&mut tails[s as usize][k as usize], self.response.enable_safe_overflow) {
-                Ok(Some(v)) => match c.accept(self.core, v, expect, &rconn.completion) {
+            match queue.pop(&mut tails[s as usize][k as usize], self.p().response.enable_safe_overflow) {
+                Ok(Some(v)) => match c.accept(self.p().core, v, expect, &rconn.completion) {
                     Ok(got) => c.give_back(got.segment, got.index, Some(&rconn.completion), None),
                     Err(_) => return,
                 },
@@ -349,48 +391,48 @@ impl<
 
     fn allocate(&self, len: usize) -> Result<(usize, u32), LoanError> {
         self.update_connections();
-        self.sender.allocate(len)
+        self.p().sender.allocate(len)
     }
 
     /// Sends chunk `index` of segment `slot` as a request on a free channel.
     /// Returns the pending request's (channel, tag, servers reached).
     fn dispatch(&self, slot: usize, index: u32) -> Result<(u32, u32, u32), RequestSendError> {
-        self.sender.loan_sent();
+        self.p().sender.loan_sent();
         self.update_connections();
-        let segs = self.sender.segs.borrow();
+        let segs = self.p().sender.segs.borrow();
         let Some(seg) = segs.get(slot).and_then(Option::as_ref) else {
             return Err(RequestSendError::Send(SendError::Loan(LoanError::OutOfMemory)));
         };
         let k = {
-            let ch = self.channels.borrow();
+            let ch = self.p().channels.borrow();
             (0..self.channel_count()).find(|k| ch[*k as usize].tag == 0)
         };
         let Some(k) = k else {
-            self.sender.commit(seg, index, 0);
+            self.p().sender.commit(seg, index, 0);
             return Err(RequestSendError::ExceedsMaxActiveRequests);
         };
-        let seq = match self.seq.get().wrapping_add(1) & 0xff_ffff {
+        let seq = match self.p().seq.get().wrapping_add(1) & 0xff_ffff {
             0 => 1,
             n => n,
         };
-        self.seq.set(seq);
+        self.p().seq.set(seq);
         let tag = make_tag(k, seq);
         if let Some(h) = seg.view.chunk_header(index) {
             h.set_tag(tag);
         }
         // Listen before any server can see the request.
-        if let Some(w) = self.listening.get(k as usize) {
+        if let Some(w) = self.p().listening.get(k as usize) {
             w.store(tag, Ordering::Release);
         }
-        let cfg = &self.core.config;
+        let cfg = &self.p().core.config;
         let r = seg.view.layout().chunk_ref(index, seg.id).to_u64();
         let mut reached = [0u16; MAX_PUBLISHERS];
-        let (delivered, corrupted) = self.sender.broadcast(
+        let (delivered, corrupted) = self.p().sender.broadcast(
             &segs,
             Chunk { seg, index, r },
-            &self.links,
+            &self.p().links,
             cfg.enable_safe_overflow,
-            self.backpressure,
+            self.p().backpressure,
             |s, generation, displaced| {
                 if let Some(g) = reached.get_mut(s as usize) {
                     *g = generation;
@@ -400,9 +442,9 @@ impl<
                 }
             },
         );
-        self.sender.commit(seg, index, delivered);
-        let corrupted = self.sender.reclaim_busy(&segs, cfg.subscriber_max_buffer_size) | corrupted;
-        self.channels.borrow_mut()[k as usize] = Channel { tag, servers: reached, borrowed: 0 };
+        self.p().sender.commit(seg, index, delivered);
+        let corrupted = self.p().sender.reclaim_busy(&segs, cfg.subscriber_max_buffer_size) | corrupted;
+        self.p().channels.borrow_mut()[k as usize] = Channel { tag, servers: reached, borrowed: 0 };
         if corrupted {
             // Nobody gets a pending response: the channel is freed.
             self.close_channel(k);
@@ -419,7 +461,7 @@ impl<
         let Some(seg) = seg_of(segs, rp.segment) else { return };
         let Some(i) = seg.view.layout().chunk_index(rp, seg.id) else { return };
         let Some(tag) = seg.view.chunk_header(i).map(|h| h.tag()) else { return };
-        let mut ch = self.channels.borrow_mut();
+        let mut ch = self.p().channels.borrow_mut();
         if let Some(c) = ch.get_mut(tag_channel(tag) as usize) {
             if c.tag == tag {
                 c.servers[s as usize] = 0;
@@ -428,14 +470,14 @@ impl<
     }
 
     fn close_channel(&self, k: u32) {
-        if let Some(w) = self.listening.get(k as usize) {
+        if let Some(w) = self.p().listening.get(k as usize) {
             w.store(0, Ordering::Release);
         }
-        if let Some(c) = self.channels.borrow_mut().get_mut(k as usize) {
+        if let Some(c) = self.p().channels.borrow_mut().get_mut(k as usize) {
             *c = Channel::default();
         }
         for s in 0..self.servers() {
-            if let Some(rconn) = self.rlinks[s as usize] {
+            if let Some(rconn) = self.p().rlinks[s as usize] {
                 self.drain_channel(s, k, &rconn);
             }
         }
@@ -443,22 +485,24 @@ impl<
 
     #[inline(always)]
     fn receive_on(&self, k: u32, tag: u32) -> Result<Option<(u32, super::receiver::Received)>, ReceiveError> {
-        if self.channels.borrow()[k as usize].borrowed >= self.response.max_borrowed_responses_per_pending_response {
+        if self.p().channels.borrow()[k as usize].borrowed
+            >= self.p().response.max_borrowed_responses_per_pending_response
+        {
             return Err(ReceiveError::ExceedsMaxBorrows);
         }
         self.update_connections();
         let n = self.servers();
         let expect = self.expect();
-        let overflow = self.response.enable_safe_overflow;
-        let mut recv = self.recv.borrow_mut();
-        let mut tails = self.tails.borrow_mut();
+        let overflow = self.p().response.enable_safe_overflow;
+        let mut recv = self.p().recv.borrow_mut();
+        let mut tails = self.p().tails.borrow_mut();
         for i in 0..n {
-            let s = (self.next.get() + i) % n;
+            let s = (self.p().next.get() + i) % n;
             let c = &mut recv[s as usize];
             if c.reading == 0 || c.corrupt {
                 continue;
             }
-            let Some(rconn) = self.rlinks[s as usize] else { continue };
+            let Some(rconn) = self.p().rlinks[s as usize] else { continue };
             let Some(queue) = rconn.channel(k) else { continue };
             loop {
                 let v = match queue.pop(&mut tails[s as usize][k as usize], overflow) {
@@ -469,14 +513,14 @@ impl<
                         return Err(ReceiveError::ConnectionCorrupted);
                     }
                 };
-                let got = c.accept(self.core, v, expect, &rconn.completion)?;
+                let got = c.accept(self.p().core, v, expect, &rconn.completion)?;
                 if got.tag != tag {
                     // Meant for an earlier request on this channel.
                     c.give_back(got.segment, got.index, Some(&rconn.completion), None);
                     continue;
                 }
-                self.channels.borrow_mut()[k as usize].borrowed += 1;
-                self.next.set((s + 1) % n);
+                self.p().channels.borrow_mut()[k as usize].borrowed += 1;
+                self.p().next.set((s + 1) % n);
                 return Ok(Some((s, got)));
             }
         }
@@ -484,23 +528,23 @@ impl<
     }
 
     fn release_response(&self, k: u32, s: u32, segment: u32, index: u32) {
-        if let Some(c) = self.channels.borrow_mut().get_mut(k as usize) {
+        if let Some(c) = self.p().channels.borrow_mut().get_mut(k as usize) {
             c.borrowed = c.borrowed.saturating_sub(1);
         }
-        let mut recv = self.recv.borrow_mut();
+        let mut recv = self.p().recv.borrow_mut();
         let Some(c) = recv.get_mut(s as usize) else { return };
-        let rconn = self.rlinks.get(s as usize).and_then(Option::as_ref);
+        let rconn = self.p().rlinks.get(s as usize).and_then(Option::as_ref);
         c.give_back(segment, index, rconn.map(|r| &r.completion), None);
     }
 
     fn is_connected(&self, k: u32, tag: u32) -> bool {
-        let ch = self.channels.borrow();
+        let ch = self.p().channels.borrow();
         let Some(c) = ch.get(k as usize).filter(|c| c.tag == tag) else { return false };
         (0..self.servers()).any(|s| {
             let g = c.servers[s as usize];
             g != 0
-                && self.core.view.subscriber(s).is_some_and(|srv| split_state(srv.state()) == (g, status::ACTIVE))
-                && self.rlinks[s as usize]
+                && self.p().core.view.subscriber(s).is_some_and(|srv| split_state(srv.state()) == (g, status::ACTIVE))
+                && self.p().rlinks[s as usize]
                     .and_then(|r| r.ended.get(k as usize))
                     .is_some_and(|e| e.load(Ordering::Acquire) != tag)
         })
@@ -508,12 +552,12 @@ impl<
 
     fn has_response(&self, k: u32) -> bool {
         self.update_connections();
-        let recv = self.recv.borrow();
+        let recv = self.p().recv.borrow();
         (0..self.servers()).any(|s| {
             let c = &recv[s as usize];
             c.reading != 0
                 && !c.corrupt
-                && self.rlinks[s as usize].and_then(|r| r.channel(k)).is_some_and(|q| !q.is_empty())
+                && self.p().rlinks[s as usize].and_then(|r| r.channel(k)).is_some_and(|q| !q.is_empty())
         })
     }
 }
@@ -609,16 +653,10 @@ impl<
     > sealed::Port for Client<P, Req, Res, ReqH, ResH, S>
 {
     fn parts(&self, slot: usize, index: u32) -> (*mut u8, *mut u8) {
-        let Some((base, uh, payload)) = self.sender.chunk(slot, index) else {
-            return (core::ptr::null_mut(), core::ptr::null_mut());
-        };
-        // SAFETY: both offsets lie within the chunk (the layout was computed
-        // for these types), which lies within a mapping that stays while the
-        // chunk is loaned.
-        unsafe { (base.add(uh), base.add(payload)) }
+        self.p().sender.chunk(slot, index)
     }
     fn discard(&self, slot: usize, index: u32) {
-        self.sender.discard(slot, index);
+        self.p().sender.discard(slot, index);
     }
 
     /// A request: to every connected server; the [`PendingResponse`] that
@@ -652,17 +690,15 @@ impl<
     fn close_channel(&self, channel: u32) {
         Client::close_channel(self, channel);
     }
+    fn response_waker(&self) -> Option<crate::shm::event::Waker<'_>> {
+        self.p().core.view.sender_waker(self.p().sender.slot())
+    }
+    fn request_settled(&self, channel: u32, tag: u32) -> bool {
+        self.has_response(channel) || !self.is_connected(channel, tag)
+    }
 }
 
-impl<
-        P: Platform,
-        Req: Payload + ?Sized,
-        Res: Payload + ?Sized,
-        ReqH: ZeroCopySend,
-        ResH: ZeroCopySend,
-        S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
-    > Drop for Client<P, Req, Res, ReqH, ResH, S>
-{
+impl<P: Platform> Drop for ClientParts<'_, P> {
     fn drop(&mut self) {
         // Nobody listens any more; the sender then leaves the slot.
         for w in self.listening {
@@ -731,10 +767,6 @@ where
         super::wait_for::<P, _, _>(pending.waker(), || Self::next_or_end(pending))
     }
 
-    fn waker(&self) -> Option<crate::shm::event::Waker<'_>> {
-        self.client.core.view.sender_waker(self.client.sender.slot())
-    }
-
     /// A response (`Some(Some)`), the end of the stream (`Some(None)`), or
     /// nothing yet (`None`).
     #[allow(clippy::type_complexity)] // a response, the end, or nothing yet
@@ -799,6 +831,12 @@ where
     }
 }
 
+impl<C: RequestSource> PendingResponse<C> {
+    fn waker(&self) -> Option<crate::shm::event::Waker<'_>> {
+        sealed::Requester::response_waker(&*self.client)
+    }
+}
+
 impl<C: RequestSource> Drop for PendingResponse<C> {
     fn drop(&mut self) {
         sealed::Requester::close_channel(&*self.client, self.channel);
@@ -856,21 +894,12 @@ impl<R: SampleSource, Res: Payload + ?Sized + fmt::Debug, ResH: ZeroCopySend> fm
     }
 }
 
-impl<C, P, Req, Res, ReqH, ResH, S> crate::waitset::Attachable for PendingResponse<C>
-where
-    C: Handle<Target = Client<P, Req, Res, ReqH, ResH, S>>,
-    P: Platform,
-    Req: Payload + ?Sized,
-    Res: Payload + ?Sized,
-    ReqH: ZeroCopySend,
-    ResH: ZeroCopySend,
-    S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
-{
+impl<C: RequestSource> crate::waitset::Attachable for PendingResponse<C> {
     fn wake_word(&self) -> Option<crate::shm::event::Waker<'_>> {
-        self.waker()
+        sealed::Requester::response_waker(&*self.client)
     }
     /// A response waits, or the stream has ended.
     fn has_pending(&self) -> bool {
-        self.has_response() || !self.is_connected()
+        sealed::Requester::request_settled(&*self.client, self.channel, self.tag)
     }
 }

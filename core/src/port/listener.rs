@@ -1,7 +1,7 @@
 //! Listener: sleeps until notifiers of its event service send ids.
 
 use super::{ListenerCreateError, ListenerWaitError};
-use crate::handle::{anchor, Handle};
+use crate::handle::{Anchored, Family, Handle};
 use crate::platform::{Platform, Termination};
 use crate::service::event::{Event, EventId};
 use crate::service::ServiceCore;
@@ -37,9 +37,11 @@ impl<P: Platform, S: Handle<Target = Event<P>>> ListenerBuilder<P, S> {
     /// Creates the listener: takes a listener slot (its counters start at
     /// zero; notifications sent before it existed are not seen).
     pub fn create(self) -> Result<Listener<P, S>, ListenerCreateError> {
-        // SAFETY: the listener keeps `self.service` (its last field) for as
-        // long as it keeps anything located through `core`.
-        let core = &unsafe { anchor(&self.service) }.core;
+        let a = Anchored::new(self.service, |service| Self::parts(&service.core))?;
+        Ok(Listener { a })
+    }
+
+    fn parts(core: &ServiceCore<P>) -> Result<ListenerParts<'_, P>, ListenerCreateError> {
         let (slot_index, gen) = (0..core.config.max_subscribers)
             .find_map(|i| Some((i, core.view.subscriber(i)?.try_claim()?)))
             .ok_or(ListenerCreateError::ExceedsMaxSupportedListeners)?;
@@ -53,27 +55,59 @@ impl<P: Platform, S: Handle<Target = Event<P>>> ListenerBuilder<P, S> {
         slot.set_port(core.node_slot, id);
         slot.activate(gen);
         core.view.bump_epoch();
-        Ok(Listener { core, slot: slot_index, gen, id, waker, state, _service: self.service })
+        Ok(ListenerParts { core, slot: slot_index, gen, id, waker, state })
     }
 }
 
 /// Waits for the events of a service. Not `Sync` (one thread per port).
+///
+/// ```
+/// # fn clock() -> core::time::Duration { core::time::Duration::ZERO }
+/// # icefloe_core::bare_metal_platform!(Board, arena = 512 * 1024, segments = 16, clock = clock);
+/// use core::time::Duration;
+/// use icefloe_core::{EventId, NodeBuilder, ServiceName};
+/// let node = NodeBuilder::<Board>::new().create().unwrap();
+/// let event = node.service_builder(&ServiceName::new("bell").unwrap()).event().create().unwrap();
+/// let listener = event.listener_builder().create().unwrap();
+/// let notifier = event.notifier_builder().default_event_id(EventId::new(2)).create().unwrap();
+/// notifier.notify().unwrap();
+/// notifier.notify().unwrap();
+/// let mut heard = Vec::new();
+/// listener.timed_wait(Duration::from_millis(10), |e| heard.push((e.id.as_value(), e.count))).unwrap();
+/// assert_eq!(heard, [(2, 2)]); // coalesced: id 2, twice
+/// ```
 pub struct Listener<P: Platform, S: Handle<Target = Event<P>>> {
-    // Located through `_service`, valid while it is held (see `handle::anchor`).
-    core: &'static ServiceCore<P>,
+    a: Anchored<S, ListenerFamily<P>>,
+}
+
+/// What a listener keeps of its service, borrowing it for `'s`.
+pub(crate) struct ListenerParts<'s, P: Platform> {
+    core: &'s ServiceCore<P>,
     slot: u32,
     gen: u16,
     id: u64,
-    waker: Waker<'static>,
-    state: EventState<'static>,
-    /// Keeps the service (declared last: dropped after everything above).
-    _service: S,
+    waker: Waker<'s>,
+    state: EventState<'s>,
+}
+
+pub(crate) struct ListenerFamily<P>(core::marker::PhantomData<P>);
+
+impl<P: Platform> Family for ListenerFamily<P> {
+    type Of<'s> = ListenerParts<'s, P>;
+    fn shorten<'a>(p: &'a ListenerParts<'static, P>) -> &'a ListenerParts<'a, P> {
+        p
+    }
 }
 
 impl<P: Platform, S: Handle<Target = Event<P>>> Listener<P, S> {
+    #[inline(always)]
+    fn p(&self) -> &ListenerParts<'_, P> {
+        self.a.parts()
+    }
+
     /// This listener's unique id.
     pub fn id(&self) -> u64 {
-        self.id
+        self.p().id
     }
 
     /// Hands every pending event to `f` without waiting; returns how many
@@ -100,11 +134,11 @@ impl<P: Platform, S: Handle<Target = Event<P>>> Listener<P, S> {
     }
 
     fn collect(&self, f: &mut dyn FnMut(EventActivation)) -> usize {
-        self.state.collect(&mut |id, count| f(EventActivation { id: EventId::new(id), count }))
+        self.p().state.collect(&mut |id, count| f(EventActivation { id: EventId::new(id), count }))
     }
 
     fn wait(&self, timeout: Option<Duration>, f: &mut dyn FnMut(EventActivation)) -> Result<usize, ListenerWaitError> {
-        let got = super::wait_until::<P, _, ListenerWaitError>(Some(self.waker), timeout, || {
+        let got = super::wait_until::<P, _, ListenerWaitError>(Some(self.p().waker), timeout, || {
             let n = self.collect(f);
             Ok((n > 0).then_some(n))
         })?;
@@ -112,7 +146,7 @@ impl<P: Platform, S: Handle<Target = Event<P>>> Listener<P, S> {
     }
 }
 
-impl<P: Platform, S: Handle<Target = Event<P>>> Drop for Listener<P, S> {
+impl<P: Platform> Drop for ListenerParts<'_, P> {
     fn drop(&mut self) {
         let view = &self.core.view;
         if let Some(slot) = view.subscriber(self.slot) {
@@ -124,10 +158,10 @@ impl<P: Platform, S: Handle<Target = Event<P>>> Drop for Listener<P, S> {
 
 impl<P: Platform, S: Handle<Target = Event<P>>> crate::waitset::Attachable for Listener<P, S> {
     fn wake_word(&self) -> Option<Waker<'_>> {
-        Some(self.waker)
+        Some(self.p().waker)
     }
     fn has_pending(&self) -> bool {
-        self.state.pending()
+        self.p().state.pending()
     }
 }
 

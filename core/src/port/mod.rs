@@ -43,22 +43,22 @@ macro_rules! sender_accessors {
         #[doc = concat!("For slice ", $what, ": the longest slice the current data segment holds (growing")]
         #[doc = "strategies raise it up to [`max_slice_len`](Self::max_slice_len))."]
         pub fn current_max_slice_len(&self) -> u32 {
-            self.sender.current_capacity()
+            self.p().sender.current_capacity()
         }
 
         #[doc = concat!("For slice ", $what, ": the hard ceiling on a loan's length; 1 for fixed payloads.")]
         pub fn max_slice_len(&self) -> u32 {
-            self.sender.max_slice_len()
+            self.p().sender.max_slice_len()
         }
 
         /// How many times the data segment grew.
         pub fn number_of_growths(&self) -> u64 {
-            self.sender.growths()
+            self.p().sender.growths()
         }
 
         /// Bytes of the live data segments.
         pub fn footprint(&self) -> usize {
-            self.sender.footprint()
+            self.p().sender.footprint()
         }
     };
 }
@@ -68,7 +68,7 @@ pub mod listener;
 pub mod notifier;
 pub mod publisher;
 pub(crate) mod receiver;
-pub mod sample;
+pub use crate::chunk as sample;
 pub(crate) mod sender;
 pub mod server;
 pub mod subscriber;

@@ -1,7 +1,7 @@
 //! Notifier: wakes the listeners of an event service with an event id.
 
 use super::{NotifierCreateError, NotifierNotifyError};
-use crate::handle::{anchor, Handle};
+use crate::handle::{Anchored, Family, Handle};
 use crate::platform::Platform;
 use crate::service::event::{Event, EventId};
 use crate::service::ServiceCore;
@@ -52,11 +52,15 @@ impl<P: Platform, S: Handle<Target = Event<P>>> NotifierBuilder<P, S> {
     /// Creates the notifier: takes a notifier slot and, if the service has a
     /// `notifier_created_event`, sends it.
     pub fn create(self) -> Result<Notifier<P, S>, NotifierCreateError> {
-        // SAFETY: the notifier keeps `self.service` (its last field) for as
-        // long as it keeps `core`.
-        let core = &unsafe { anchor(&self.service) }.core;
-        let cfg = self.service.event_config();
-        if self.default_id.as_value() > cfg.event_id_max_value {
+        let default_id = self.default_id;
+        let a = Anchored::new(self.service, |service| Self::parts(service, default_id))?;
+        Ok(Notifier { a })
+    }
+
+    fn parts(service: &Event<P>, default_id: EventId) -> Result<NotifierParts<'_, P>, NotifierCreateError> {
+        let core = &service.core;
+        let cfg = service.event_config();
+        if default_id.as_value() > cfg.event_id_max_value {
             return Err(NotifierCreateError::EventIdOutOfBounds);
         }
         let (slot_index, gen) = (0..core.config.max_publishers)
@@ -70,7 +74,7 @@ impl<P: Platform, S: Handle<Target = Event<P>>> NotifierBuilder<P, S> {
         if let Some(created) = cfg.notifier_created_event {
             deliver::<P>(&core.view, created);
         }
-        Ok(Notifier {
+        Ok(NotifierParts {
             core,
             slot: slot_index,
             gen,
@@ -78,18 +82,33 @@ impl<P: Platform, S: Handle<Target = Event<P>>> NotifierBuilder<P, S> {
             max_id: cfg.event_id_max_value,
             dropped: cfg.notifier_dropped_event,
             deadline: cfg.deadline_ns.map(Duration::from_nanos),
-            default_id: self.default_id,
+            default_id,
             last: Cell::new(P::now()),
-            _service: self.service,
         })
     }
 }
 
 /// Wakes the listeners of an event service. Not `Sync` (one thread per
 /// port); dropping it sends the service's `notifier_dropped_event`, if any.
+///
+/// ```
+/// # fn clock() -> core::time::Duration { core::time::Duration::ZERO }
+/// # icefloe_core::bare_metal_platform!(Board, arena = 512 * 1024, segments = 16, clock = clock);
+/// use icefloe_core::{EventId, NodeBuilder, NotifierNotifyError, ServiceName};
+/// let node = NodeBuilder::<Board>::new().create().unwrap();
+/// let event = node.service_builder(&ServiceName::new("alarm").unwrap()).event().event_id_max_value(7).create().unwrap();
+/// let notifier = event.notifier_builder().create().unwrap();
+/// let _listener = event.listener_builder().create().unwrap();
+/// assert_eq!(notifier.notify_with_custom_event_id(EventId::new(7)), Ok(1)); // listeners reached
+/// assert_eq!(notifier.notify_with_custom_event_id(EventId::new(8)), Err(NotifierNotifyError::EventIdOutOfBounds));
+/// ```
 pub struct Notifier<P: Platform, S: Handle<Target = Event<P>>> {
-    // Located through `_service`, valid while it is held (see `handle::anchor`).
-    core: &'static ServiceCore<P>,
+    a: Anchored<S, NotifierFamily<P>>,
+}
+
+/// What a notifier keeps of its service, borrowing it for `'s`.
+pub(crate) struct NotifierParts<'s, P: Platform> {
+    core: &'s ServiceCore<P>,
     slot: u32,
     gen: u16,
     id: u64,
@@ -98,25 +117,37 @@ pub struct Notifier<P: Platform, S: Handle<Target = Event<P>>> {
     deadline: Option<Duration>,
     default_id: EventId,
     last: Cell<Duration>,
-    /// Keeps the service (declared last: dropped after everything above).
-    _service: S,
+}
+
+pub(crate) struct NotifierFamily<P>(core::marker::PhantomData<P>);
+
+impl<P: Platform> Family for NotifierFamily<P> {
+    type Of<'s> = NotifierParts<'s, P>;
+    fn shorten<'a>(p: &'a NotifierParts<'static, P>) -> &'a NotifierParts<'a, P> {
+        p
+    }
 }
 
 impl<P: Platform, S: Handle<Target = Event<P>>> Notifier<P, S> {
+    #[inline(always)]
+    fn p(&self) -> &NotifierParts<'_, P> {
+        self.a.parts()
+    }
+
     /// This notifier's unique id.
     pub fn id(&self) -> u64 {
-        self.id
+        self.p().id
     }
 
     /// The service's deadline, if any.
     pub fn deadline(&self) -> Option<Duration> {
-        self.deadline
+        self.p().deadline
     }
 
     /// Sends the default event id to every listener; returns how many it
     /// reached. No system call unless a listener sleeps.
     pub fn notify(&self) -> Result<usize, NotifierNotifyError> {
-        self.notify_with_custom_event_id(self.default_id)
+        self.notify_with_custom_event_id(self.p().default_id)
     }
 
     /// Sends `id` to every listener; returns how many it reached. An id
@@ -126,13 +157,13 @@ impl<P: Platform, S: Handle<Target = Event<P>>> Notifier<P, S> {
     /// one (or after creation) still goes out and returns
     /// [`NotifierNotifyError::MissedDeadline`].
     pub fn notify_with_custom_event_id(&self, id: EventId) -> Result<usize, NotifierNotifyError> {
-        if id.as_value() > self.max_id {
+        if id.as_value() > self.p().max_id {
             return Err(NotifierNotifyError::EventIdOutOfBounds);
         }
-        let delivered = deliver::<P>(&self.core.view, id.as_value());
-        if let Some(deadline) = self.deadline {
+        let delivered = deliver::<P>(&self.p().core.view, id.as_value());
+        if let Some(deadline) = self.p().deadline {
             let now = P::now();
-            let silent = now.saturating_sub(self.last.replace(now));
+            let silent = now.saturating_sub(self.p().last.replace(now));
             if silent > deadline {
                 return Err(NotifierNotifyError::MissedDeadline { delivered });
             }
@@ -141,7 +172,7 @@ impl<P: Platform, S: Handle<Target = Event<P>>> Notifier<P, S> {
     }
 }
 
-impl<P: Platform, S: Handle<Target = Event<P>>> Drop for Notifier<P, S> {
+impl<P: Platform> Drop for NotifierParts<'_, P> {
     fn drop(&mut self) {
         let view = &self.core.view;
         if let Some(slot) = view.publisher(self.slot) {

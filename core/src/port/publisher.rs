@@ -1,10 +1,10 @@
 //! The publisher: owns a data segment, loans chunks, sends references.
 
-use super::sample::{ChunkMutUninit, Loan, SampleMut, SampleMutUninit};
 use super::sender::{add_ref, seg_of, Chunk, Offer, OpenError, Sender, Wiring};
 use super::{BackpressureStrategy, LoanError, PublisherCreateError, SendError, SliceSettings};
+use crate::chunk::{ChunkMutUninit, Loan, SampleMut, SampleMutUninit};
 use crate::config::MAX_SUBSCRIBERS;
-use crate::handle::{anchor, Handle};
+use crate::handle::{Anchored, Family, Handle};
 use crate::platform::Platform;
 use crate::service::publish_subscribe::PublishSubscribe;
 use crate::service::ServiceCore;
@@ -103,12 +103,27 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
     /// Creates the publisher: takes a publisher slot, creates its first data
     /// segment (one system call to create, one to map).
     pub fn create(self) -> Result<Publisher<P, T, H, S>, PublisherCreateError> {
-        // SAFETY: the publisher keeps `self.service` (its last field) for
-        // as long as it keeps anything located through `core`.
-        let core = &unsafe { anchor(&self.service) }.core;
         let capacity = self.slices.capacity(T::IS_SLICE);
         let base = self.sizing(capacity)?;
         DataLayout::new(base).map_err(|_| PublisherCreateError::DataSegmentTooLarge)?;
+        let (strategy, max_slice_len) = self.slices.growth(T::IS_SLICE);
+        let (max_loaned, backpressure) = (self.max_loaned, self.backpressure);
+        let a = Anchored::new(self.service, |service| {
+            Self::parts(&service.core, base, max_loaned, backpressure, strategy, max_slice_len)
+        })?;
+        let publisher = Publisher { a, _t: PhantomData };
+        publisher.update_connections();
+        Ok(publisher)
+    }
+
+    fn parts(
+        core: &ServiceCore<P>,
+        base: DataSizing,
+        max_loaned: u32,
+        backpressure: BackpressureStrategy,
+        strategy: crate::AllocationStrategy,
+        max_slice_len: u32,
+    ) -> Result<PublisherParts<'_, P>, PublisherCreateError> {
         let wiring = Wiring {
             slot_of: |view, p| view.publisher(p),
             completion_of: |view, p, s| view.connection(p, s).map(|c| c.completion),
@@ -116,10 +131,9 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
             slot: 0,
             connections: core.config.max_subscribers,
         };
-        let (strategy, max_slice_len) = self.slices.growth(T::IS_SLICE);
         let slots = core.config.max_publishers;
         let sender =
-            Sender::open(core, wiring, slots, base, self.max_loaned, strategy, max_slice_len).map_err(|e| match e {
+            Sender::open(core, wiring, slots, base, max_loaned, strategy, max_slice_len).map_err(|e| match e {
                 OpenError::NoSlot => PublisherCreateError::ExceedsMaxSupportedPublishers,
                 OpenError::Segment(e) => PublisherCreateError::UnableToCreateDataSegment(e),
             })?;
@@ -127,17 +141,13 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
         let links = core::array::from_fn(|s| {
             (s < core.config.max_subscribers as usize).then(|| core.view.connection(slot_index, s as u32)).flatten()
         });
-        let publisher = Publisher {
+        Ok(PublisherParts {
             core,
             sender,
             links,
-            backpressure: self.backpressure,
+            backpressure,
             seen_epoch: Cell::new(core.view.epoch().load(Ordering::Acquire).wrapping_sub(1)),
-            _t: PhantomData,
-            _service: self.service,
-        };
-        publisher.update_connections();
-        Ok(publisher)
+        })
     }
 }
 
@@ -179,31 +189,58 @@ pub struct ChunkStats {
 /// `Send` (with an owning or a `Sync` handle), not `Sync`: one thread uses a
 /// publisher at a time, since loans and sends update its process-local
 /// bookkeeping without a lock.
+///
+/// ```
+/// # fn clock() -> core::time::Duration { core::time::Duration::ZERO }
+/// # icefloe_core::bare_metal_platform!(Board, arena = 512 * 1024, segments = 16, clock = clock);
+/// use icefloe_core::{NodeBuilder, ServiceName};
+/// let node = NodeBuilder::<Board>::new().create().unwrap();
+/// let service = node.service_builder(&ServiceName::new("temps").unwrap()).publish_subscribe::<f32>().create().unwrap();
+/// let publisher = service.publisher_builder().max_loaned_samples(4).create().unwrap();
+/// let _subscriber = service.subscriber_builder().create().unwrap();
+/// let sample = publisher.loan_uninit().unwrap().write_payload(21.5);
+/// assert_eq!(sample.send().unwrap(), 1); // subscribers reached
+/// ```
 pub struct Publisher<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = PublishSubscribe<P, T, H>>> {
-    // Located through `_service` and valid while it is held: private, and
-    // handed out only as reborrows of `&self` (see `handle::anchor`).
-    core: &'static ServiceCore<P>,
-    sender: Sender<'static, P>,
+    a: Anchored<S, PublisherFamily<P>>,
+    _t: crate::zero_copy::TypeMarker<T, H>,
+}
+
+/// What a publisher keeps of its service, borrowing it for `'s`.
+pub(crate) struct PublisherParts<'s, P: Platform> {
+    core: &'s ServiceCore<P>,
+    sender: Sender<'s, P>,
     /// The connections to each subscriber slot, located once.
-    links: [Option<ConnView<'static>>; MAX_SUBSCRIBERS],
+    links: [Option<ConnView<'s>>; MAX_SUBSCRIBERS],
     backpressure: BackpressureStrategy,
     seen_epoch: Cell<u32>,
-    _t: crate::zero_copy::TypeMarker<T, H>,
-    /// Keeps the service (declared last: dropped after everything above).
-    _service: S,
+}
+
+pub(crate) struct PublisherFamily<P>(PhantomData<P>);
+
+impl<P: Platform> Family for PublisherFamily<P> {
+    type Of<'s> = PublisherParts<'s, P>;
+    fn shorten<'a>(p: &'a PublisherParts<'static, P>) -> &'a PublisherParts<'a, P> {
+        p
+    }
 }
 
 impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = PublishSubscribe<P, T, H>>>
     Publisher<P, T, H, S>
 {
+    #[inline(always)]
+    fn p(&self) -> &PublisherParts<'_, P> {
+        self.a.parts()
+    }
+
     /// This port's unique id (the `origin` of its samples).
     pub fn id(&self) -> u64 {
-        self.sender.port_id
+        self.p().sender.port_id
     }
 
     /// Loans that may be out at once.
     pub fn max_loaned_samples(&self) -> u32 {
-        self.sender.max_loaned()
+        self.p().sender.max_loaned()
     }
 
     sender_accessors!("samples");
@@ -212,29 +249,29 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
     /// returned (and everything of subscribers that are gone).
     pub fn chunk_stats(&self) -> ChunkStats {
         self.update_connections();
-        self.sender.stats()
+        self.p().sender.stats()
     }
 
     /// Connects to new subscribers (delivering history) and lets go of
     /// departed ones (taking back every chunk they held). Runs on every
     /// loan and send; costs one load when nothing changed.
     pub fn update_connections(&self) {
-        let view = &self.core.view;
+        let view = &self.p().core.view;
         let epoch = view.epoch().load(Ordering::Acquire);
-        if epoch == self.seen_epoch.get() {
+        if epoch == self.p().seen_epoch.get() {
             return;
         }
-        self.seen_epoch.set(epoch);
-        let connected = self.sender.sync_links(&self.links, |segs, s, local, conn| {
+        self.p().seen_epoch.set(epoch);
+        let connected = self.p().sender.sync_links(&self.p().links, |segs, s, local, conn| {
             // Late joiners get the history, as much as their queue holds.
-            self.sender.remembered(segs, conn.submission.capacity(), |r| {
+            self.p().sender.remembered(segs, conn.submission.capacity(), |r| {
                 let rp = RelPtr::from_u64(r);
                 let Some(seg) = seg_of(segs, rp.segment) else { return };
                 let Some(index) = seg.view.layout().chunk_index(rp, seg.id) else { return };
                 let chunk = Chunk { seg, index, r };
                 if seg.view.pool().is_allocated(index)
                     && matches!(
-                        self.sender.offer(segs, chunk, s, local, &conn.submission, None, false),
+                        self.p().sender.offer(segs, chunk, s, local, &conn.submission, None, false),
                         Offer::Pushed(_)
                     )
                 {
@@ -250,42 +287,42 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
     /// Takes a chunk for a payload of `len` elements: (segment slot, index).
     pub(crate) fn allocate(&self, len: usize) -> Result<(usize, u32), LoanError> {
         self.update_connections();
-        self.sender.allocate(len)
+        self.p().sender.allocate(len)
     }
 
     /// The chunk's user header and payload pointers.
     pub(crate) fn chunk_parts(&self, slot: usize, index: u32) -> (*mut H, *mut T::Element) {
-        let Some((base, uh, payload)) = self.sender.chunk(slot, index) else {
-            return (core::ptr::null_mut(), core::ptr::null_mut());
-        };
-        // SAFETY: both offsets lie within the chunk (the layout was computed
-        // for these types), and the chunk lies within the mapping, which
-        // stays mapped while the chunk is loaned (a segment with a loaned
-        // chunk is never retired).
-        unsafe { (base.add(uh).cast(), base.add(payload).cast()) }
+        let (header, payload) = self.p().sender.chunk(slot, index);
+        (header.cast(), payload.cast())
     }
 
     /// Gives back an unsent loan.
     pub(crate) fn discard(&self, slot: usize, index: u32) {
-        self.sender.discard(slot, index);
+        self.p().sender.discard(slot, index);
     }
 
     /// Sends chunk `index` of segment `slot` to every connected subscriber;
     /// returns how many.
     pub(crate) fn deliver(&self, slot: usize, index: u32) -> Result<usize, SendError> {
-        self.sender.loan_sent();
+        self.p().sender.loan_sent();
         self.update_connections();
-        let segs = self.sender.segs.borrow();
+        let segs = self.p().sender.segs.borrow();
         let Some(seg) = segs.get(slot).and_then(Option::as_ref) else { return Ok(0) };
-        let cfg = &self.core.config;
+        let cfg = &self.p().core.config;
         let r = seg.view.layout().chunk_ref(index, seg.id).to_u64();
         let chunk = Chunk { seg, index, r };
         let buffer = cfg.subscriber_max_buffer_size;
-        let (delivered, corrupted) =
-            self.sender.broadcast(&segs, chunk, &self.links, cfg.enable_safe_overflow, self.backpressure, |_, _, _| {});
-        let refs = delivered + u32::from(self.sender.remember(&segs, r));
-        self.sender.commit(seg, index, refs);
-        let corrupted = self.sender.reclaim_busy(&segs, buffer) | corrupted;
+        let (delivered, corrupted) = self.p().sender.broadcast(
+            &segs,
+            chunk,
+            &self.p().links,
+            cfg.enable_safe_overflow,
+            self.p().backpressure,
+            |_, _, _| {},
+        );
+        let refs = delivered + u32::from(self.p().sender.remember(&segs, r));
+        self.p().sender.commit(seg, index, refs);
+        let corrupted = self.p().sender.reclaim_busy(&segs, buffer) | corrupted;
         if corrupted {
             Err(SendError::ConnectionCorrupted { delivered: delivered as usize })
         } else {

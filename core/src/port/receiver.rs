@@ -5,7 +5,7 @@
 
 use super::ReceiveError;
 use crate::config::MAX_SEGMENTS_PER_PORT;
-use crate::platform::{Access, Platform, SharedMemory};
+use crate::platform::{Access, Platform};
 use crate::service::{data_segment_name, ServiceCore};
 use crate::shm::data::{DataIdentity, DataView};
 use crate::shm::header::{Header, HeaderCheck};
@@ -106,9 +106,8 @@ impl<P: Platform> Default for RecvConn<P> {
 fn map_segment<P: Platform>(core: &ServiceCore<P>, port_id: u64, segment: u32, expect: Expect) -> Option<Mapped<P>> {
     let name = data_segment_name(&core.prefix, core.hash, port_id, segment);
     let shm = P::shm_open(&name, Access::ReadOnly).ok()?;
-    // SAFETY: valid for its length while `shm` lives; `Mapped` keeps both
-    // together and drops them together.
-    let region = unsafe { Region::new(shm.as_ptr(), shm.len()) };
+    // `Mapped` keeps the mapping and its view together and drops them together.
+    let region = Region::of(&shm);
     let header = Header::new(region.try_words(0, crate::shm::header::HEADER_WORDS)?)?;
     if header.check(KIND_DATA, region.len()).0 != HeaderCheck::Ready {
         return None;
@@ -276,12 +275,13 @@ impl<P: Platform> RecvConn<P> {
         };
         let Some(m) = self.segs[slot].as_mut() else { return Err(ReceiveError::ConnectionCorrupted) };
         let l = m.view.layout();
-        let (capacity, uh_off, payload_off) = (l.capacity, l.user_header_off, l.payload_off);
+        let capacity = l.capacity;
         let Some(index) = l.chunk_index(r, m.id) else {
             self.corrupt = true;
             return Err(ReceiveError::ConnectionCorrupted);
         };
-        let (Some(header), Some(base)) = (m.view.chunk_header(index), m.view.chunk_ptr(index)) else {
+        let (Some(header), Some((user_header, payload))) = (m.view.chunk_header(index), m.view.chunk_parts(index))
+        else {
             self.corrupt = true;
             return Err(ReceiveError::ConnectionCorrupted);
         };
@@ -297,10 +297,7 @@ impl<P: Platform> RecvConn<P> {
         }
         m.borrowed += 1;
         self.borrowed += 1;
-        // SAFETY: both offsets lie within the validated chunk, which lies
-        // within the mapping.
-        let (header, payload) = unsafe { (base.add(uh_off), base.add(payload_off)) };
-        Ok(Received { segment: r.segment, index, len: len as usize, origin, tag, header, payload })
+        Ok(Received { segment: r.segment, index, len: len as usize, origin, tag, header: user_header, payload })
     }
 
     /// Returns a chunk the user let go of through `completion`; with the

@@ -9,7 +9,7 @@ use super::receiver::Link;
 use super::{AllocationStrategy, LoanError};
 use crate::config::{MAX_SEGMENTS_PER_PORT, MAX_SUBSCRIBERS};
 use crate::name::ShmName;
-use crate::platform::{Platform, SharedMemory, ShmError};
+use crate::platform::{Platform, ShmError};
 use crate::service::{data_segment_name, ServiceCore, FIELD_NEXT_SEGMENT, FIELD_OLDEST_SEGMENT};
 use crate::shm::data::{DataIdentity, DataLayout, DataSizing, DataView};
 use crate::shm::header::Header;
@@ -36,9 +36,8 @@ impl<P: Platform> Segment<P> {
     fn create(core: &ServiceCore<P>, port_id: u64, id: u32, layout: DataLayout) -> Result<Self, ShmError> {
         let name = data_segment_name(&core.prefix, core.hash, port_id, id);
         let shm = P::shm_create(&name, layout.size, core.permissions)?;
-        // SAFETY: the mapping is valid for its length while `shm` lives; the
-        // segment owns both and they are dropped together.
-        let region = unsafe { Region::new(shm.as_ptr(), shm.len()) };
+        // The segment owns both the mapping and its view, dropped together.
+        let region = Region::of(&shm);
         let fail = |e| {
             let _ = P::shm_unlink(&name);
             e
@@ -666,11 +665,10 @@ impl<'s, P: Platform> Sender<'s, P> {
     }
 
     /// The chunk's first byte and the user-header and payload offsets in it.
-    pub(crate) fn chunk(&self, slot: usize, index: u32) -> Option<(*mut u8, usize, usize)> {
+    pub(crate) fn chunk(&self, slot: usize, index: u32) -> (*mut u8, *mut u8) {
         let segs = self.segs.borrow();
-        let seg = segs.get(slot)?.as_ref()?;
-        let l = seg.view.layout();
-        Some((seg.view.chunk_ptr(index)?, l.user_header_off, l.payload_off))
+        let parts = segs.get(slot).and_then(Option::as_ref).and_then(|seg| seg.view.chunk_parts(index));
+        parts.unwrap_or((core::ptr::null_mut(), core::ptr::null_mut()))
     }
 
     /// Gives back an unsent loan.

@@ -3,11 +3,11 @@
 
 use super::client::tag_channel;
 use super::receiver::{Expect, Link, RecvConn};
-use super::sample::{sealed, ChunkMut, ChunkMutUninit, Held, Loan};
 use super::sender::{ConnLocal, Offer, OpenError, Sender, Wiring};
 use super::{BackpressureStrategy, LoanError, ReceiveError, SendError, ServerCreateError, SliceSettings};
+use crate::chunk::{sealed, ChunkMut, ChunkMutUninit, Held, Loan};
 use crate::config::{MAX_ACTIVE_REQUESTS, MAX_PUBLISHERS};
-use crate::handle::{anchor, Handle};
+use crate::handle::{Anchored, Family, Handle};
 use crate::platform::Platform;
 use crate::service::request_response::RequestResponse;
 use crate::service::ServiceCore;
@@ -136,13 +136,28 @@ impl<
     /// Creates the server: takes a server slot and creates its first data
     /// segment.
     pub fn create(self) -> Result<Server<P, Req, Res, ReqH, ResH, S>, ServerCreateError> {
-        // SAFETY: the server keeps `self.service` (its last field) for as
-        // long as it keeps anything located through `service`.
-        let service = unsafe { anchor(&self.service) };
-        let core = &service.core;
-        let response = service.response_config();
         let base = self.sizing(self.slices.capacity(Res::IS_SLICE))?;
         DataLayout::new(base).map_err(|_| ServerCreateError::DataSegmentTooLarge)?;
+        let (strategy, ceiling) = self.slices.growth(Res::IS_SLICE);
+        let (loans_per_request, backpressure) = (self.loans_per_request, self.backpressure);
+        let a = Anchored::new(self.service, |service| {
+            Self::parts(service, base, strategy, ceiling, loans_per_request, backpressure)
+        })?;
+        let server = Server { a, _t: PhantomData };
+        server.update_connections();
+        Ok(server)
+    }
+
+    fn parts(
+        service: &Service<P, Req, Res, ReqH, ResH>,
+        base: DataSizing,
+        strategy: crate::AllocationStrategy,
+        ceiling: u32,
+        loans_per_request: u32,
+        backpressure: BackpressureStrategy,
+    ) -> Result<ServerParts<'_, P>, ServerCreateError> {
+        let core = &service.core;
+        let response = service.response_config();
         let wiring = Wiring {
             slot_of: |view, s| view.subscriber(s),
             completion_of: |view, s, c| view.response_connection(s, c).map(|r| r.completion),
@@ -150,8 +165,7 @@ impl<
             slot: 0,
             connections: core.config.max_publishers,
         };
-        let (strategy, ceiling) = self.slices.growth(Res::IS_SLICE);
-        let max_loaned = core.config.max_publishers * response.max_active_requests_per_client * self.loans_per_request;
+        let max_loaned = core.config.max_publishers * response.max_active_requests_per_client * loans_per_request;
         let slots = core.config.max_subscribers;
         let sender = Sender::open(core, wiring, slots, base, max_loaned, strategy, ceiling).map_err(|e| match e {
             OpenError::NoSlot => ServerCreateError::ExceedsMaxSupportedServers,
@@ -159,7 +173,7 @@ impl<
         })?;
         let slot_index = sender.slot();
         let clients = core.config.max_publishers.min(MAX_PUBLISHERS as u32) as usize;
-        let server = Server {
+        Ok(ServerParts {
             core,
             response,
             sender,
@@ -171,15 +185,11 @@ impl<
             }),
             recv: RefCell::new(core::array::from_fn(|_| RecvConn::default())),
             heads: RefCell::new([[0; MAX_ACTIVE_REQUESTS]; MAX_PUBLISHERS]),
-            loans_per_request: self.loans_per_request,
-            backpressure: self.backpressure,
+            loans_per_request,
+            backpressure,
             seen_epoch: Cell::new(core.view.epoch().load(Ordering::Acquire).wrapping_sub(1)),
             next: Cell::new(0),
-            _t: PhantomData,
-            _service: self.service,
-        };
-        server.update_connections();
-        Ok(server)
+        })
     }
 }
 
@@ -187,6 +197,33 @@ impl<
 /// the service through `S` (see [`handle`](crate::handle)). `Send` (with an
 /// owning or a `Sync` handle), not `Sync`: receives and responses update
 /// its process-local bookkeeping without a lock.
+///
+/// ```
+/// # fn clock() -> core::time::Duration { core::time::Duration::ZERO }
+/// # icefloe_core::bare_metal_platform!(Board, arena = 512 * 1024, segments = 16, clock = clock);
+/// use icefloe_core::{NodeBuilder, ServiceName};
+/// let node = NodeBuilder::<Board>::new().create().unwrap();
+/// let service = node
+///     .service_builder(&ServiceName::new("count").unwrap())
+///     .request_response::<u32, u32>()
+///     .max_response_buffer_size(4)
+///     .create()
+///     .unwrap();
+/// let client = service.client_builder().create().unwrap();
+/// let server = service.server_builder().create().unwrap();
+/// let pending = client.send_copy(3).unwrap();
+/// while let Some(request) = server.receive().unwrap() {
+///     for i in 0..*request {
+///         request.send_copy(i).unwrap(); // a stream of three responses
+///     }
+/// } // each request dropped here: its stream ends
+/// let mut got = [0; 3];
+/// for slot in &mut got {
+///     *slot = *pending.receive().unwrap().unwrap();
+/// }
+/// assert_eq!(got, [0, 1, 2]);
+/// assert!(!pending.is_connected());
+/// ```
 pub struct Server<
     P: Platform,
     Req: Payload + ?Sized,
@@ -195,14 +232,19 @@ pub struct Server<
     ResH: ZeroCopySend,
     S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
 > {
-    // Located through `_service`, valid while it is held (see `handle::anchor`).
-    core: &'static ServiceCore<P>,
-    response: &'static ResponseConfig,
-    sender: Sender<'static, P>,
+    a: Anchored<S, ServerFamily<P>>,
+    _t: PhantomData<(crate::zero_copy::TypeMarker<Req, ReqH>, crate::zero_copy::TypeMarker<Res, ResH>)>,
+}
+
+/// What a server keeps of its service, borrowing it for `'s`.
+pub(crate) struct ServerParts<'s, P: Platform> {
+    core: &'s ServiceCore<P>,
+    response: &'s ResponseConfig,
+    sender: Sender<'s, P>,
     /// Request connections from each client slot.
-    links: [Option<ConnView<'static>>; MAX_PUBLISHERS],
+    links: [Option<ConnView<'s>>; MAX_PUBLISHERS],
     /// Response connections to each client slot.
-    rlinks: [Option<ResponseConnView<'static>>; MAX_PUBLISHERS],
+    rlinks: [Option<ResponseConnView<'s>>; MAX_PUBLISHERS],
     recv: RefCell<[RecvConn<P>; MAX_PUBLISHERS]>,
     /// Cached `head` of each client's response queue per channel.
     heads: RefCell<[[u32; MAX_ACTIVE_REQUESTS]; MAX_PUBLISHERS]>,
@@ -210,9 +252,15 @@ pub struct Server<
     backpressure: BackpressureStrategy,
     seen_epoch: Cell<u32>,
     next: Cell<u32>,
-    _t: PhantomData<(crate::zero_copy::TypeMarker<Req, ReqH>, crate::zero_copy::TypeMarker<Res, ResH>)>,
-    /// Keeps the service (declared last: dropped after everything above).
-    _service: S,
+}
+
+pub(crate) struct ServerFamily<P>(PhantomData<P>);
+
+impl<P: Platform> Family for ServerFamily<P> {
+    type Of<'s> = ServerParts<'s, P>;
+    fn shorten<'a>(p: &'a ServerParts<'static, P>) -> &'a ServerParts<'a, P> {
+        p
+    }
 }
 
 /// A response loaned from an active request (borrowing it), not yet written.
@@ -229,9 +277,14 @@ impl<
         S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
     > Server<P, Req, Res, ReqH, ResH, S>
 {
+    #[inline(always)]
+    fn p(&self) -> &ServerParts<'_, P> {
+        self.a.parts()
+    }
+
     /// This port's unique id (the `origin` of its responses).
     pub fn id(&self) -> u64 {
-        self.sender.port_id
+        self.p().sender.port_id
     }
 
     sender_accessors!("responses");
@@ -240,29 +293,34 @@ impl<
     /// what clients returned.
     pub fn chunk_stats(&self) -> super::publisher::ChunkStats {
         self.update_connections();
-        self.sender.stats()
+        self.p().sender.stats()
     }
 
     fn clients(&self) -> u32 {
-        self.core.config.max_publishers.min(MAX_PUBLISHERS as u32)
+        self.p().core.config.max_publishers.min(MAX_PUBLISHERS as u32)
     }
 
     /// Connects to new clients and lets go of departed ones (taking back
     /// every response they held). One load when nothing changed.
     pub fn update_connections(&self) {
-        let view = &self.core.view;
+        let view = &self.p().core.view;
         let epoch = view.epoch().load(Ordering::Acquire);
-        if epoch == self.seen_epoch.get() {
+        if epoch == self.p().seen_epoch.get() {
             return;
         }
-        self.seen_epoch.set(epoch);
-        let expect = Expect::of_requests(&self.core.config, !Req::IS_SLICE);
-        let mut changed =
-            RecvConn::sync_all(self.core, &mut *self.recv.borrow_mut(), &self.links, self.sender.gen, expect);
-        let segs = self.sender.segs.borrow();
-        let mut conns = self.sender.conns.borrow_mut();
+        self.p().seen_epoch.set(epoch);
+        let expect = Expect::of_requests(&self.p().core.config, !Req::IS_SLICE);
+        let mut changed = RecvConn::sync_all(
+            self.p().core,
+            &mut *self.p().recv.borrow_mut(),
+            &self.p().links,
+            self.p().sender.gen,
+            expect,
+        );
+        let segs = self.p().sender.segs.borrow();
+        let mut conns = self.p().sender.conns.borrow_mut();
         for c in 0..self.clients() {
-            let (Some(client), Some(rconn)) = (view.publisher(c), self.rlinks[c as usize]) else { continue };
+            let (Some(client), Some(rconn)) = (view.publisher(c), self.p().rlinks[c as usize]) else { continue };
             let reset = || {
                 for k in 0..rconn.channels() {
                     if let Some(q) = rconn.channel(k) {
@@ -276,8 +334,9 @@ impl<
             };
             let words = (rconn.pub_word, rconn.sub_word);
             let local = &mut conns[c as usize];
-            if self.sender.sync_link(&segs, c, local, client, words, self.sender.gen, reset) == Link::Connected {
-                self.heads.borrow_mut()[c as usize] = [0; MAX_ACTIVE_REQUESTS];
+            if self.p().sender.sync_link(&segs, c, local, client, words, self.p().sender.gen, reset) == Link::Connected
+            {
+                self.p().heads.borrow_mut()[c as usize] = [0; MAX_ACTIVE_REQUESTS];
                 changed = true;
             }
         }
@@ -289,10 +348,10 @@ impl<
     /// Whether a request waits (a snapshot).
     pub fn has_requests(&self) -> bool {
         self.update_connections();
-        let recv = self.recv.borrow();
+        let recv = self.p().recv.borrow();
         (0..self.clients()).any(|c| {
             let r = &recv[c as usize];
-            r.reading != 0 && !r.corrupt && self.links[c as usize].is_some_and(|l| !l.submission.is_empty())
+            r.reading != 0 && !r.corrupt && self.p().links[c as usize].is_some_and(|l| !l.submission.is_empty())
         })
     }
 
@@ -330,7 +389,7 @@ impl<
 
     /// This port's wake word (its senders signal it).
     fn waker(&self) -> Option<crate::shm::event::Waker<'_>> {
-        self.sender.core.view.receiver_waker(self.sender.slot())
+        self.p().sender.core.view.receiver_waker(self.p().sender.slot())
     }
 
     /// Takes the oldest waiting request, visiting clients in turn.
@@ -356,33 +415,33 @@ impl<
     fn take_next(&self) -> Result<Option<(u32, u16, u32, Held<Req, ReqH>)>, ReceiveError> {
         self.update_connections();
         let n = self.clients();
-        let overflow = self.core.config.enable_safe_overflow;
-        let limit = self.response.max_active_requests_per_client;
-        let expect = Expect::of_requests(&self.core.config, !Req::IS_SLICE);
-        let mut recv = self.recv.borrow_mut();
+        let overflow = self.p().core.config.enable_safe_overflow;
+        let limit = self.p().response.max_active_requests_per_client;
+        let expect = Expect::of_requests(&self.p().core.config, !Req::IS_SLICE);
+        let mut recv = self.p().recv.borrow_mut();
         let mut at_limit = false;
         for i in 0..n {
-            let c = (self.next.get() + i) % n;
+            let c = (self.p().next.get() + i) % n;
             let r = &mut recv[c as usize];
             if r.reading == 0 || r.corrupt {
                 continue;
             }
-            let Some(conn) = self.links[c as usize] else { continue };
+            let Some(conn) = self.p().links[c as usize] else { continue };
             if r.borrowed >= limit {
                 at_limit |= !conn.submission.is_empty();
                 continue;
             }
-            while let Some(got) = r.next(self.core, &conn, self.sender.gen, overflow, expect)? {
+            while let Some(got) = r.next(self.p().core, &conn, self.p().sender.gen, overflow, expect)? {
                 // Only without fire-and-forget does the client's channel
                 // word matter here (one shared load saved per request).
                 let abandoned = || self.listening(c, tag_channel(got.tag)) != Some(got.tag);
-                if !self.response.enable_fire_and_forget && abandoned() {
+                if !self.p().response.enable_fire_and_forget && abandoned() {
                     // Nobody waits for it and the service does not deliver
                     // abandoned requests: return it unseen.
                     r.give_back(got.segment, got.index, Some(&conn.completion), Some(&conn.submission));
                     continue;
                 }
-                self.next.set((c + 1) % n);
+                self.p().next.set((c + 1) % n);
                 return Ok(Some((c, r.reading, got.tag, Held::new(&got))));
             }
         }
@@ -393,48 +452,48 @@ impl<
     }
 
     fn listening(&self, c: u32, k: u32) -> Option<u32> {
-        self.core.view.listening(c)?.get(k as usize).map(|w| w.load(Ordering::Acquire))
+        self.p().core.view.listening(c)?.get(k as usize).map(|w| w.load(Ordering::Acquire))
     }
 
     fn client_there(&self, c: u32, gen: u16, tag: u32) -> bool {
-        self.core.view.publisher(c).is_some_and(|s| split_state(s.state()) == (gen, status::ACTIVE))
+        self.p().core.view.publisher(c).is_some_and(|s| split_state(s.state()) == (gen, status::ACTIVE))
             && self.listening(c, tag_channel(tag)) == Some(tag)
     }
 
     fn allocate(&self, len: usize) -> Result<(usize, u32), LoanError> {
         self.update_connections();
-        self.sender.allocate(len)
+        self.p().sender.allocate(len)
     }
 
     /// Sends response chunk `index` of segment `slot` on the channel of
     /// request `tag` of client slot `c`.
     fn respond(&self, c: u32, gen: u16, tag: u32, slot: usize, index: u32) -> Result<(), SendError> {
-        self.sender.loan_sent();
+        self.p().sender.loan_sent();
         self.update_connections();
-        let segs = self.sender.segs.borrow();
+        let segs = self.p().sender.segs.borrow();
         let Some(seg) = segs.get(slot).and_then(Option::as_ref) else { return Ok(()) };
         if let Some(h) = seg.view.chunk_header(index) {
             h.set_tag(tag);
         }
         let k = tag_channel(tag);
-        let mut conns = self.sender.conns.borrow_mut();
-        let queue = self.rlinks.get(c as usize).and_then(Option::as_ref).and_then(|r| r.channel(k));
+        let mut conns = self.p().sender.conns.borrow_mut();
+        let queue = self.p().rlinks.get(c as usize).and_then(Option::as_ref).and_then(|r| r.channel(k));
         let (Some(local), Some(queue)) = (conns.get_mut(c as usize), queue) else {
-            self.sender.commit(seg, index, 0);
+            self.p().sender.commit(seg, index, 0);
             return Ok(());
         };
         // A client that left or stopped listening gets nothing, quietly.
         if local.connected != gen || local.corrupt || !self.client_there(c, gen, tag) {
-            self.sender.commit(seg, index, 0);
+            self.p().sender.commit(seg, index, 0);
             return Ok(());
         }
         let r = seg.view.layout().chunk_ref(index, seg.id).to_u64();
         let chunk = super::sender::Chunk { seg, index, r };
-        let mut heads = self.heads.borrow_mut();
+        let mut heads = self.p().heads.borrow_mut();
         let head = heads.get_mut(c as usize).and_then(|h| h.get_mut(k as usize));
         let wanted = |local: &ConnLocal| local.connected == gen && self.client_there(c, gen, tag);
-        let overflow = self.response.enable_safe_overflow;
-        let outcome = self.sender.offer_with_backpressure(
+        let overflow = self.p().response.enable_safe_overflow;
+        let outcome = self.p().sender.offer_with_backpressure(
             &segs,
             chunk,
             c,
@@ -442,17 +501,17 @@ impl<
             &queue,
             head,
             overflow,
-            self.backpressure,
+            self.p().backpressure,
             wanted,
         );
         let delivered = u32::from(matches!(outcome, Offer::Pushed(_)));
-        self.sender.commit(seg, index, delivered);
+        self.p().sender.commit(seg, index, delivered);
         if delivered > 0 {
-            self.sender.wake(c);
+            self.p().sender.wake(c);
         }
         // Taken back after the push, off the path of this response.
-        if local.in_flight >= self.response.max_response_buffer_size {
-            self.sender.reclaim(&segs, c, local);
+        if local.in_flight >= self.p().response.max_response_buffer_size {
+            self.p().sender.reclaim(&segs, c, local);
         }
         let corrupt = local.corrupt;
         drop(conns);
@@ -466,17 +525,17 @@ impl<
     /// An active request is dropped: its chunk goes back and, if its client
     /// still listens, the stream is marked ended.
     fn finish(&self, c: u32, gen: u16, tag: u32, segment: u32, index: u32) {
-        let conn = self.links.get(c as usize).and_then(Option::as_ref);
-        self.recv.borrow_mut()[c as usize].give_back(
+        let conn = self.p().links.get(c as usize).and_then(Option::as_ref);
+        self.p().recv.borrow_mut()[c as usize].give_back(
             segment,
             index,
             conn.map(|l| &l.completion),
             conn.map(|l| &l.submission),
         );
         if self.client_there(c, gen, tag) {
-            if let Some(e) = self.rlinks[c as usize].as_ref().and_then(|r| r.ended.get(tag_channel(tag) as usize)) {
+            if let Some(e) = self.p().rlinks[c as usize].as_ref().and_then(|r| r.ended.get(tag_channel(tag) as usize)) {
                 e.store(tag, Ordering::Release);
-                self.sender.wake(c);
+                self.p().sender.wake(c);
             }
         }
     }
@@ -549,7 +608,7 @@ where
     }
 
     fn take_loan(&self, len: usize) -> Result<(usize, u32), LoanError> {
-        if self.loans.get() >= self.server.loans_per_request {
+        if self.loans.get() >= self.server.p().loans_per_request {
             return Err(LoanError::ExceedsMaxLoans);
         }
         let got = self.server.allocate(len)?;
@@ -648,17 +707,11 @@ where
     S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
 {
     fn parts(&self, slot: usize, index: u32) -> (*mut u8, *mut u8) {
-        let Some((base, uh, payload)) = self.server.sender.chunk(slot, index) else {
-            return (core::ptr::null_mut(), core::ptr::null_mut());
-        };
-        // SAFETY: both offsets lie within the chunk (the layout was computed
-        // for these types), which lies within a mapping that stays while the
-        // chunk is loaned.
-        unsafe { (base.add(uh), base.add(payload)) }
+        self.server.p().sender.chunk(slot, index)
     }
     fn discard(&self, slot: usize, index: u32) {
         self.loans.set(self.loans.get().saturating_sub(1));
-        self.server.sender.discard(slot, index);
+        self.server.p().sender.discard(slot, index);
     }
 
     /// A response: to the request's client. A client that left or stopped

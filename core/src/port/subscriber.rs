@@ -2,10 +2,10 @@
 //! references to their chunks.
 
 use super::receiver::{Expect, RecvConn};
-use super::sample::{sealed, Held, Sample};
 use super::{ReceiveError, SubscriberCreateError};
+use crate::chunk::{sealed, Held, Sample};
 use crate::config::MAX_PUBLISHERS;
-use crate::handle::{anchor, Handle};
+use crate::handle::{Anchored, Family, Handle};
 use crate::platform::Platform;
 use crate::service::publish_subscribe::PublishSubscribe;
 use crate::service::ServiceCore;
@@ -39,9 +39,11 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
     /// Creates the subscriber: takes a subscriber slot. Publishers connect
     /// to it on their next loan or send.
     pub fn create(self) -> Result<Subscriber<P, T, H, S>, SubscriberCreateError> {
-        // SAFETY: the subscriber keeps `self.service` (its last field) for
-        // as long as it keeps anything located through `core`.
-        let core = &unsafe { anchor(&self.service) }.core;
+        let a = Anchored::new(self.service, |service| Self::parts(&service.core))?;
+        Ok(Subscriber { a, _t: PhantomData })
+    }
+
+    fn parts(core: &ServiceCore<P>) -> Result<SubscriberParts<'_, P>, SubscriberCreateError> {
         let (slot_index, gen) = (0..core.config.max_subscribers)
             .find_map(|i| Some((i, core.view.subscriber(i)?.try_claim()?)))
             .ok_or(SubscriberCreateError::ExceedsMaxSupportedSubscribers)?;
@@ -49,7 +51,7 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
         slot.set_port(core.node_slot, crate::node::unique_id::<P>(core.liveness, core.node_id));
         slot.activate(gen);
         core.view.bump_epoch();
-        Ok(Subscriber {
+        Ok(SubscriberParts {
             core,
             slot: slot_index,
             gen,
@@ -61,8 +63,6 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
             borrowed: Cell::new(0),
             next: Cell::new(0),
             expect: Expect::of_requests(&core.config, !T::IS_SLICE),
-            _t: PhantomData,
-            _service: self.service,
         })
     }
 }
@@ -71,59 +71,102 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
 /// service through `S` (see [`handle`](crate::handle)). `Send` (with an
 /// owning or a `Sync` handle), not `Sync`: receiving and returning samples
 /// update its process-local bookkeeping without a lock.
+///
+/// ```
+/// # fn clock() -> core::time::Duration { core::time::Duration::ZERO }
+/// # icefloe_core::bare_metal_platform!(Board, arena = 512 * 1024, segments = 16, clock = clock);
+/// use icefloe_core::{NodeBuilder, ReceiveError, ServiceName};
+/// let node = NodeBuilder::<Board>::new().create().unwrap();
+/// let service = node
+///     .service_builder(&ServiceName::new("ticks").unwrap())
+///     .publish_subscribe::<u32>()
+///     .subscriber_max_borrowed_samples(1)
+///     .create()
+///     .unwrap();
+/// let publisher = service.publisher_builder().create().unwrap();
+/// let subscriber = service.subscriber_builder().create().unwrap();
+/// publisher.send_copy(1).unwrap();
+/// publisher.send_copy(2).unwrap();
+/// let first = subscriber.receive().unwrap().unwrap();
+/// // One borrowed sample at most: return it before taking the next.
+/// assert_eq!(subscriber.receive().err(), Some(ReceiveError::ExceedsMaxBorrows));
+/// drop(first);
+/// assert_eq!(*subscriber.receive().unwrap().unwrap(), 2);
+/// ```
 pub struct Subscriber<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = PublishSubscribe<P, T, H>>>
 {
-    // Located through `_service`, valid while it is held (see `handle::anchor`).
-    core: &'static ServiceCore<P>,
+    a: Anchored<S, SubscriberFamily<P>>,
+    _t: crate::zero_copy::TypeMarker<T, H>,
+}
+
+/// What a subscriber keeps of its service, borrowing it for `'s`.
+pub(crate) struct SubscriberParts<'s, P: Platform> {
+    core: &'s ServiceCore<P>,
     slot: u32,
     gen: u16,
     conns: RefCell<[RecvConn<P>; MAX_PUBLISHERS]>,
     /// The connections from each publisher slot, located once.
-    links: [Option<ConnView<'static>>; MAX_PUBLISHERS],
+    links: [Option<ConnView<'s>>; MAX_PUBLISHERS],
     seen_epoch: Cell<u32>,
     borrowed: Cell<u32>,
     next: Cell<u32>,
     /// What the publishers' segments must be (computed once).
     expect: Expect,
-    _t: crate::zero_copy::TypeMarker<T, H>,
-    /// Keeps the service (declared last: dropped after everything above).
-    _service: S,
+}
+
+pub(crate) struct SubscriberFamily<P>(PhantomData<P>);
+
+impl<P: Platform> Family for SubscriberFamily<P> {
+    type Of<'s> = SubscriberParts<'s, P>;
+    fn shorten<'a>(p: &'a SubscriberParts<'static, P>) -> &'a SubscriberParts<'a, P> {
+        p
+    }
 }
 
 impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = PublishSubscribe<P, T, H>>>
     Subscriber<P, T, H, S>
 {
+    #[inline(always)]
+    fn p(&self) -> &SubscriberParts<'_, P> {
+        self.a.parts()
+    }
+
     /// The queue depth per publisher (the service's `subscriber_max_buffer_size`).
     pub fn buffer_size(&self) -> usize {
-        self.core.config.subscriber_max_buffer_size as usize
+        self.p().core.config.subscriber_max_buffer_size as usize
     }
 
     /// Whether a sample is waiting (a snapshot).
     pub fn has_samples(&self) -> bool {
         self.update_connections();
-        let conns = self.conns.borrow();
-        (0..self.core.config.max_publishers.min(MAX_PUBLISHERS as u32)).any(|p| {
+        let conns = self.p().conns.borrow();
+        (0..self.p().core.config.max_publishers.min(MAX_PUBLISHERS as u32)).any(|p| {
             let c = &conns[p as usize];
-            c.reading != 0 && !c.corrupt && self.links[p as usize].is_some_and(|conn| !conn.submission.is_empty())
+            c.reading != 0 && !c.corrupt && self.p().links[p as usize].is_some_and(|conn| !conn.submission.is_empty())
         })
     }
 
     fn update_connections(&self) {
-        let view = &self.core.view;
+        let view = &self.p().core.view;
         let epoch = view.epoch().load(Ordering::Acquire);
-        if epoch == self.seen_epoch.get() {
+        if epoch == self.p().seen_epoch.get() {
             return;
         }
-        self.seen_epoch.set(epoch);
-        let released =
-            RecvConn::sync_all(self.core, &mut *self.conns.borrow_mut(), &self.links, self.gen, self.expect());
+        self.p().seen_epoch.set(epoch);
+        let released = RecvConn::sync_all(
+            self.p().core,
+            &mut *self.p().conns.borrow_mut(),
+            &self.p().links,
+            self.p().gen,
+            self.expect(),
+        );
         if released {
             view.bump_epoch();
         }
     }
 
     fn expect(&self) -> Expect {
-        self.expect
+        self.p().expect
     }
 
     /// Takes the oldest waiting sample, visiting publishers in turn.
@@ -144,30 +187,30 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
     #[inline(always)]
     #[allow(clippy::type_complexity)] // the port's own type parameters
     fn take_next(&self) -> Result<Option<(u32, Held<T, H>)>, ReceiveError> {
-        if self.borrowed.get() >= self.core.config.subscriber_max_borrowed_samples {
+        if self.p().borrowed.get() >= self.p().core.config.subscriber_max_borrowed_samples {
             return Err(ReceiveError::ExceedsMaxBorrows);
         }
         self.update_connections();
-        let n = self.core.config.max_publishers.min(MAX_PUBLISHERS as u32);
-        let overflow = self.core.config.enable_safe_overflow;
-        let mut conns = self.conns.borrow_mut();
-        let start = self.next.get().min(n.saturating_sub(1));
+        let n = self.p().core.config.max_publishers.min(MAX_PUBLISHERS as u32);
+        let overflow = self.p().core.config.enable_safe_overflow;
+        let mut conns = self.p().conns.borrow_mut();
+        let start = self.p().next.get().min(n.saturating_sub(1));
         for k in 0..n {
             let p = if start + k >= n { start + k - n } else { start + k };
             let c = &mut conns[p as usize];
             if c.reading == 0 || c.corrupt {
                 continue;
             }
-            let Some(conn) = self.links[p as usize].as_ref() else { continue };
+            let Some(conn) = self.p().links[p as usize].as_ref() else { continue };
             // A polling loop mostly finds nothing: two loads say so. (A
             // departed sender's empty queue still goes through `next`,
             // which lets go of it; a corrupt queue is reported there.)
             if !c.departed && conn.submission.len() == Ok(0) {
                 continue;
             }
-            let Some(got) = c.next(self.core, conn, self.gen, overflow, self.expect())? else { continue };
-            self.borrowed.set(self.borrowed.get() + 1);
-            self.next.set(if p + 1 == n { 0 } else { p + 1 });
+            let Some(got) = c.next(self.p().core, conn, self.p().gen, overflow, self.expect())? else { continue };
+            self.p().borrowed.set(self.p().borrowed.get() + 1);
+            self.p().next.set(if p + 1 == n { 0 } else { p + 1 });
             return Ok(Some((p, Held::new(&got))));
         }
         Ok(None)
@@ -205,15 +248,15 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
 
     /// This port's wake word (its senders signal it).
     fn waker(&self) -> Option<crate::shm::event::Waker<'_>> {
-        self.core.view.receiver_waker(self.slot)
+        self.p().core.view.receiver_waker(self.p().slot)
     }
 
     /// Returns a sample's chunk to its publisher.
     pub(crate) fn release(&self, connection: u32, segment: u32, index: u32) {
-        self.borrowed.set(self.borrowed.get().saturating_sub(1));
-        let mut conns = self.conns.borrow_mut();
+        self.p().borrowed.set(self.p().borrowed.get().saturating_sub(1));
+        let mut conns = self.p().conns.borrow_mut();
         let Some(c) = conns.get_mut(connection as usize) else { return };
-        let conn = self.links.get(connection as usize).and_then(Option::as_ref);
+        let conn = self.p().links.get(connection as usize).and_then(Option::as_ref);
         c.give_back(segment, index, conn.map(|c| &c.completion), conn.map(|c| &c.submission));
     }
 }
@@ -226,9 +269,7 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
     }
 }
 
-impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = PublishSubscribe<P, T, H>>> Drop
-    for Subscriber<P, T, H, S>
-{
+impl<P: Platform> Drop for SubscriberParts<'_, P> {
     fn drop(&mut self) {
         let view = &self.core.view;
         if let Some(slot) = view.subscriber(self.slot) {

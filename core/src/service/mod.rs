@@ -457,11 +457,10 @@ pub(crate) struct ServiceCore<P: Platform> {
     pub(crate) node_id: u64,
 }
 
+/// The region of a service segment's mapping; it never outlives the
+/// `ServiceCore` (or the cleaner's scope) that owns `shm`.
 fn region_of<S: SharedMemory>(shm: &S) -> Region {
-    // SAFETY: the mapping is valid for `len` bytes while `shm` lives, and the
-    // region never outlives the `ServiceCore` that owns `shm`; every word is
-    // accessed atomically.
-    unsafe { Region::new(shm.as_ptr(), shm.len()) }
+    Region::of(shm)
 }
 
 /// How an existing segment was found when trying to open it.

@@ -386,6 +386,17 @@ impl DataView {
         // layout, which fits the mapping.
         (i < self.layout.chunk_count).then(|| unsafe { self.region.base().add(self.layout.chunk_offset(i)) })
     }
+
+    /// Pointers to chunk `i`'s user header and payload (valid: `i` is
+    /// checked, and both offsets lie within every chunk of the layout).
+    #[inline]
+    pub fn chunk_parts(&self, i: u32) -> Option<(*mut u8, *mut u8)> {
+        let base = self.chunk_ptr(i)?;
+        // SAFETY: the user-header and payload offsets lie within the chunk's
+        // stride (the layout was computed, or validated, that way), and the
+        // chunk within the mapping.
+        Some(unsafe { (base.add(self.layout.user_header_off), base.add(self.layout.payload_off)) })
+    }
 }
 
 #[cold]

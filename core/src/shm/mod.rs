@@ -194,6 +194,17 @@ impl Region {
         Self { base, len }
     }
 
+    /// The region of a mapping. Whoever keeps the region (or a view made
+    /// from it) keeps `shm` beside it and drops both together: a service
+    /// core its segment, a sending port each data segment, a receiver each
+    /// segment it mapped.
+    pub fn of<M: crate::platform::SharedMemory>(shm: &M) -> Self {
+        // SAFETY: `SharedMemory`'s contract makes the mapping valid for
+        // `len` bytes while `shm` lives, which its holder ensures for every
+        // use of the region (above); every word is accessed atomically.
+        unsafe { Self::new(shm.as_ptr(), shm.len()) }
+    }
+
     /// The mapped length.
     #[inline]
     pub fn len(&self) -> usize {

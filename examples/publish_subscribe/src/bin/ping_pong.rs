@@ -8,6 +8,8 @@
 //! their ratio. Each side is pinned to its own core (0 and 1), for both the
 //! floor and icefloe, so that both cross the same pair of cores. A quick
 //! check, not the benchmark suite (issue 6).
+// The atomic floor is two threads ping-ponging a plain atomic.
+#![allow(clippy::disallowed_types)]
 
 use icefloe_linux::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};

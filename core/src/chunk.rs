@@ -10,10 +10,10 @@
 //! Dropping a loan without sending returns the chunk. A received [`Sample`]
 //! returns its chunk to the publisher when dropped.
 
-use super::publisher::Publisher;
-use super::SendError;
 use crate::handle::Handle;
 use crate::platform::Platform;
+use crate::port::publisher::Publisher;
+use crate::port::SendError;
 use crate::service::publish_subscribe::PublishSubscribe;
 use crate::zero_copy::{Payload, ZeroCopySend};
 use core::fmt;
@@ -55,6 +55,11 @@ pub(crate) mod sealed {
     pub trait Requester {
         /// Frees `channel`: nobody listens on it any more.
         fn close_channel(&self, channel: u32);
+        /// The word servers signal when they send responses.
+        fn response_waker(&self) -> Option<crate::shm::event::Waker<'_>>;
+        /// Whether the request on `channel` tagged `tag` has a response
+        /// waiting or its stream has ended.
+        fn request_settled(&self, channel: u32, tag: u32) -> bool;
     }
 
     /// What an active request needs of its server. Sealed.
@@ -303,7 +308,7 @@ pub(crate) struct Held<T: Payload + ?Sized, H> {
 
 impl<T: Payload + ?Sized, H> Held<T, H> {
     /// A chunk the receiver accepted.
-    pub(crate) fn new(got: &super::receiver::Received) -> Self {
+    pub(crate) fn new(got: &crate::port::receiver::Received) -> Self {
         Self {
             segment: got.segment,
             index: got.index,
