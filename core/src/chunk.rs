@@ -256,6 +256,7 @@ impl<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> ChunkMut<L, T, H> {
     /// goes to every connected server and the send returns its
     /// [`PendingResponse`](crate::PendingResponse); an active request's response goes to its client.
     #[allow(clippy::type_complexity)] // the lending port says what a send returns
+    #[inline]
     pub fn send(self) -> Result<<L::Target as sealed::Port>::Sent<L>, <L::Target as sealed::Port>::Error> {
         let (port, segment, index) = self.loan.take();
         <L::Target as sealed::Port>::send(port, segment, index)
@@ -290,6 +291,7 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
     where
         L: Handle<Target = Self>;
     type Error = SendError;
+    #[inline(always)]
     fn send<L: Handle<Target = Self>>(port: L, slot: usize, index: u32) -> Result<usize, SendError> {
         port.deliver(slot, index)
     }

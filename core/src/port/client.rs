@@ -687,6 +687,7 @@ impl<
         S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
     > sealed::Requester for Client<P, Req, Res, ReqH, ResH, S>
 {
+    #[inline]
     fn close_channel(&self, channel: u32) {
         Client::close_channel(self, channel);
     }
@@ -826,6 +827,7 @@ where
     ResH: ZeroCopySend,
     S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
 {
+    #[inline]
     fn release(&self, server: u32, segment: u32, index: u32) {
         self.client.release_response(self.channel, server, segment, index);
     }

@@ -550,6 +550,7 @@ impl<
         S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
     > sealed::Responder for Server<P, Req, Res, ReqH, ResH, S>
 {
+    #[inline(always)]
     fn finish(&self, client: u32, gen: u16, tag: u32, segment: u32, index: u32) {
         Server::finish(self, client, gen, tag, segment, index);
     }

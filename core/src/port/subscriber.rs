@@ -171,6 +171,7 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
 
     /// Takes the oldest waiting sample, visiting publishers in turn.
     /// `Ok(None)` when nothing waits. No allocation, no system call.
+    #[inline]
     pub fn receive(&self) -> Result<Option<Sample<&Self, T, H>>, ReceiveError> {
         Self::receive_via(&self)
     }
@@ -178,7 +179,7 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
     /// [`receive`](Self::receive) through a handle to this subscriber: the
     /// sample holds a clone of `port` instead of borrowing it (for owning
     /// handles, so that the sample has no lifetime).
-    #[inline]
+    #[inline(always)]
     pub fn receive_via<R: Handle<Target = Self>>(port: &R) -> Result<Option<Sample<R, T, H>>, ReceiveError> {
         let Some((connection, chunk)) = port.take_next()? else { return Ok(None) };
         Ok(Some(Sample { connection, chunk, subscriber: port.clone() }))
@@ -264,6 +265,7 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
 impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = PublishSubscribe<P, T, H>>> sealed::Receiver
     for Subscriber<P, T, H, S>
 {
+    #[inline(always)]
     fn release(&self, connection: u32, segment: u32, index: u32) {
         Subscriber::release(self, connection, segment, index);
     }
