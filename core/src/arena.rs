@@ -390,10 +390,19 @@ mod tests {
     crate::bare_metal_platform!(PubSubBoard, arena = 256 * 1024, segments = 16, clock = clock);
     crate::bare_metal_platform!(TinyBoard, arena = 4096, segments = 2, clock = clock);
 
+    crate::bare_metal_platform!(CheckBoard, arena = 256 * 1024, segments = 32, clock = clock);
+
     #[test]
     fn bare_metal_passes_the_conformance_suite() {
         crate::conformance::run_all::<ConformanceBoard>("bm_");
         assert_eq!(ConformanceBoard::free_bytes(), 64 * 1024, "conformance left segments in the arena");
+    }
+
+    /// The same checks one test each (on an arena of their own, shared by
+    /// the parallel tests, so leftovers are checked by the test above).
+    mod each_check {
+        use super::CheckBoard;
+        crate::conformance_tests!(CheckBoard, "b", |_: &str| {});
     }
 
     #[test]

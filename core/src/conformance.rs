@@ -17,7 +17,35 @@ fn name(prefix: &str, suffix: &str) -> String<31> {
     s
 }
 
-/// Runs every check.
+/// One `#[test]` per check against `$platform`, so that the first broken
+/// promise does not hide the others: `icefloe_core::conformance_tests!(Linux,
+/// "c")` in a platform crate's tests. Each test takes its own segment
+/// prefix (`$prefix`, the check's initials, the process id), so they run in
+/// parallel, and `$after(prefix)` runs after each (to check nothing is left).
+#[macro_export]
+macro_rules! conformance_tests {
+    ($platform:ty, $prefix:literal, $after:expr) => {
+        $crate::conformance_tests!(@one $platform, $prefix, $after, shared_memory, "sm", prefix);
+        $crate::conformance_tests!(@one $platform, $prefix, $after, discovery, "di", prefix);
+        $crate::conformance_tests!(@one $platform, $prefix, $after, signal, "sg");
+        $crate::conformance_tests!(@one $platform, $prefix, $after, liveness, "lv");
+        $crate::conformance_tests!(@one $platform, $prefix, $after, clock, "ck");
+        $crate::conformance_tests!(@one $platform, $prefix, $after, events, "ev", prefix);
+        $crate::conformance_tests!(@one $platform, $prefix, $after, waitset, "ws", prefix);
+    };
+    (@one $platform:ty, $prefix:literal, $after:expr, $check:ident, $tag:literal $(, $arg:ident)?) => {
+        #[test]
+        fn $check() {
+            let prefix = ::std::format!("{}{}{}_", $prefix, $tag, ::std::process::id() % 10_000);
+            $(let $arg: &str = &prefix;)?
+            $crate::conformance::$check::<$platform>($($arg)?);
+            ($after)(prefix.as_str());
+        }
+    };
+}
+
+/// Runs every check (in one test, for platforms that run one test per
+/// process, as the FreeRTOS simulator does).
 pub fn run_all<P: Platform>(prefix: &str) {
     shared_memory::<P>(prefix);
     discovery::<P>(prefix);

@@ -1,16 +1,17 @@
 //! The core's platform conformance suite against Linux.
 
-#[test]
-fn linux_passes_the_conformance_suite() {
-    let prefix = format!("c{}_", std::process::id() % 100_000);
-    icefloe_core::conformance::run_all::<icefloe_linux::Linux>(&prefix);
+/// What a check left in /dev/shm under its prefix: nothing.
+fn nothing_left(prefix: &str) {
     let left: Vec<_> = std::fs::read_dir("/dev/shm")
         .unwrap()
         .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+        .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
         .collect();
-    assert!(left.is_empty(), "conformance left segments behind: {left:?}");
+    assert!(left.is_empty(), "the check left segments behind: {left:?}");
 }
+
+// One test per check of the suite.
+icefloe_core::conformance_tests!(icefloe_linux::Linux, "c", nothing_left);
 
 #[test]
 fn futex_wakes_a_waiter_in_another_thread() {

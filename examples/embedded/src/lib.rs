@@ -99,7 +99,7 @@ pub fn node<P: Platform>() -> Node<P> {
 
 /// The publish-subscribe service, sized for one publisher and one subscriber.
 #[inline(never)]
-pub fn pubsub<P: Platform>(node: &Node<P>) -> PublishSubscribe<P, [u32], ()> {
+pub fn pubsub<P: Platform>(node: &Node<P>) -> P::Hold<PublishSubscribe<P, [u32], ()>> {
     node.service_builder(&ServiceName::new("demo/samples").or_fail("name"))
         .publish_subscribe::<[u32]>()
         .max_publishers(1)
@@ -115,7 +115,7 @@ pub fn pubsub<P: Platform>(node: &Node<P>) -> PublishSubscribe<P, [u32], ()> {
 
 /// The request-response service, sized for one client and one server.
 #[inline(never)]
-pub fn request_response<P: Platform>(node: &Node<P>) -> RequestResponse<P, [u8], [u8], (), ()> {
+pub fn request_response<P: Platform>(node: &Node<P>) -> P::Hold<RequestResponse<P, [u8], [u8], (), ()>> {
     node.service_builder(&ServiceName::new("demo/requests").or_fail("name"))
         .request_response::<[u8], [u8]>()
         .max_clients(1)
