@@ -11,14 +11,9 @@ use crate::stats::Summary;
 
 /// Pins the calling thread to one CPU (best effort).
 pub fn pin(cpu: usize) {
-    // SAFETY: `set` is a plain bit set on the stack, zeroed by CPU_ZERO;
-    // sched_setaffinity(0, …) affects only the calling thread.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_ZERO(&mut set);
-        libc::CPU_SET(cpu, &mut set);
-        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
-    }
+    let mut set = rustix::thread::CpuSet::new();
+    set.set(cpu);
+    let _ = rustix::thread::sched_setaffinity(None, &set);
 }
 
 const SIZES: [usize; 5] = [8, 4096, 64 * 1024, 1 << 20, 16 << 20];
@@ -350,19 +345,11 @@ pub fn atomic_floor(n: u64) -> Summary {
 }
 
 fn futex_wait(w: &AtomicU32, v: u32) {
-    let _ = rustix_futex_wait(w, v);
-}
-
-fn rustix_futex_wait(w: &AtomicU32, v: u32) -> i64 {
-    // SAFETY: FUTEX_WAIT on a live aligned u32 with no timeout.
-    unsafe { libc::syscall(libc::SYS_futex, w as *const AtomicU32, libc::FUTEX_WAIT, v, 0usize, 0usize, 0usize) }
+    let _ = rustix::thread::futex::wait(w, rustix::thread::futex::Flags::PRIVATE, v, None);
 }
 
 fn futex_wake(w: &AtomicU32) {
-    // SAFETY: FUTEX_WAKE on a live aligned u32.
-    unsafe {
-        libc::syscall(libc::SYS_futex, w as *const AtomicU32, libc::FUTEX_WAKE, i32::MAX, 0usize, 0usize, 0usize)
-    };
+    let _ = rustix::thread::futex::wake(w, rustix::thread::futex::Flags::PRIVATE, i32::MAX as u32);
 }
 
 /// Park/unpark ping-pong: each side sleeps in FUTEX_WAIT until the other

@@ -259,20 +259,80 @@ impl<const SIZE: usize, const SEGMENTS: usize> Drop for ArenaShm<SIZE, SEGMENTS>
     }
 }
 
+pub use embedded_hal::delay::DelayNs;
+
+/// An [`embedded_hal`](DelayNs) delay that waits by watching a clock (a
+/// `fn() -> Duration`): what a bare-metal platform waits with when the
+/// board gives it no delay of its own.
+#[derive(Debug, Clone, Copy)]
+pub struct ClockDelay(pub fn() -> core::time::Duration);
+
+impl DelayNs for ClockDelay {
+    fn delay_ns(&mut self, ns: u32) {
+        let start = (self.0)();
+        let wait = core::time::Duration::from_nanos(u64::from(ns));
+        while (self.0)().saturating_sub(start) < wait {
+            core::hint::spin_loop();
+        }
+    }
+}
+
+/// Waits `duration` with `delay`, in slices a `u32` of nanoseconds holds.
+pub fn delay_for(delay: &mut impl DelayNs, duration: core::time::Duration) {
+    let mut left = duration.as_nanos();
+    while left > 0 {
+        let slice = left.min(u128::from(u32::MAX)) as u32;
+        delay.delay_ns(slice);
+        left -= u128::from(slice);
+    }
+}
+
+/// How long a bare-metal wait lets its delay run between two looks at the
+/// word it waits on: 1 µs.
+pub const POLL_NS: u32 = 1_000;
+
 /// Declares a platform for a single address space (bare-metal superloop
 /// firmware, or threads of one program) on a static [`Arena`] of `arena`
 /// bytes and `segments` entries, with `clock` (a `fn() -> Duration`, for
-/// example from a hardware tick counter) as its monotonic time. Waits spin
-/// on the clock. Every participant is this one program: its own liveness id
-/// is alive, any other is unknown (never reclaimed).
+/// example from a hardware tick counter) as its monotonic time. Waits and
+/// sleeps go through an `embedded-hal` [`DelayNs`]: `delay = expr` (an
+/// expression evaluated at each wait, such as a `Copy` delay of the board's
+/// HAL), by default a [`ClockDelay`] watching `clock`. A wait looks at its
+/// word every [`POLL_NS`]. Every participant is this one program: its own
+/// liveness id is alive, any other is unknown (never reclaimed).
 ///
 /// ```
 /// fn ticks() -> core::time::Duration { core::time::Duration::ZERO }
 /// icefloe_core::bare_metal_platform!(pub Board, arena = 64 * 1024, segments = 16, clock = ticks);
 /// ```
+///
+/// With the board's own delay:
+///
+/// ```
+/// # fn ticks() -> core::time::Duration { core::time::Duration::ZERO }
+/// #[derive(Clone, Copy)]
+/// struct CycleDelay;
+/// impl icefloe_core::arena::DelayNs for CycleDelay {
+///     fn delay_ns(&mut self, ns: u32) {
+///         for _ in 0..ns / 4 {
+///             core::hint::spin_loop();
+///         }
+///     }
+/// }
+/// icefloe_core::bare_metal_platform!(pub Board, arena = 64 * 1024, segments = 16, clock = ticks, delay = CycleDelay);
+/// ```
 #[macro_export]
 macro_rules! bare_metal_platform {
     ($vis:vis $name:ident, arena = $size:expr, segments = $segments:expr, clock = $clock:expr) => {
+        $crate::bare_metal_platform!(
+            $vis $name,
+            arena = $size,
+            segments = $segments,
+            clock = $clock,
+            delay = $crate::arena::ClockDelay($clock)
+        );
+    };
+    ($vis:vis $name:ident, arena = $size:expr, segments = $segments:expr, clock = $clock:expr, delay = $delay:expr) => {
         /// A single-address-space icefloe platform on a static arena.
         $vis struct $name;
 
@@ -329,7 +389,7 @@ macro_rules! bare_metal_platform {
                     if timeout.is_some_and(|t| Self::now().saturating_sub(start) >= t) {
                         return $crate::platform::WaitOutcome::TimedOut;
                     }
-                    core::hint::spin_loop();
+                    $crate::arena::DelayNs::delay_ns(&mut $delay, $crate::arena::POLL_NS);
                 }
             }
             fn signal_wake_all(_: &$crate::sync::SignalWord) {}
@@ -345,7 +405,7 @@ macro_rules! bare_metal_platform {
                     if timeout.is_some_and(|t| Self::now().saturating_sub(start) >= t) {
                         return $crate::platform::WaitOutcome::TimedOut;
                     }
-                    core::hint::spin_loop();
+                    $crate::arena::DelayNs::delay_ns(&mut $delay, $crate::arena::POLL_NS);
                 }
             }
             fn liveness_self() -> $crate::platform::LivenessId {
@@ -362,10 +422,7 @@ macro_rules! bare_metal_platform {
                 ($clock)()
             }
             fn sleep(duration: core::time::Duration) -> Result<(), $crate::platform::Termination> {
-                let start = Self::now();
-                while Self::now().saturating_sub(start) < duration {
-                    core::hint::spin_loop();
-                }
+                $crate::arena::delay_for(&mut $delay, duration);
                 Ok(())
             }
             fn take_termination_request() -> Option<$crate::platform::Termination> {
@@ -396,6 +453,28 @@ mod tests {
     fn bare_metal_passes_the_conformance_suite() {
         crate::conformance::run_all::<ConformanceBoard>("bm_");
         assert_eq!(ConformanceBoard::free_bytes(), 64 * 1024, "conformance left segments in the arena");
+    }
+
+    /// Every wait and sleep of a board with its own delay goes through it.
+    #[test]
+    fn waits_and_sleeps_go_through_the_boards_delay() {
+        use crate::sync::{AtomicU32, Ordering, SignalWord};
+        static NANOS: AtomicU32 = AtomicU32::new(0);
+        #[derive(Clone, Copy)]
+        struct Counting;
+        impl super::DelayNs for Counting {
+            fn delay_ns(&mut self, ns: u32) {
+                NANOS.fetch_add(ns, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_nanos(u64::from(ns)));
+            }
+        }
+        crate::bare_metal_platform!(DelayBoard, arena = 4096, segments = 2, clock = clock, delay = Counting);
+        DelayBoard::sleep(Duration::from_micros(50)).unwrap();
+        assert_eq!(NANOS.load(Ordering::Relaxed), 50_000, "the sleep is the delay's");
+        let word = SignalWord::new(0);
+        let outcome = DelayBoard::signal_wait(&word, 0, Some(Duration::from_millis(2)));
+        assert_eq!(outcome, crate::platform::WaitOutcome::TimedOut);
+        assert!(NANOS.load(Ordering::Relaxed) > 50_000, "the wait polled through the delay");
     }
 
     /// The same checks one test each (on an arena of their own, shared by
