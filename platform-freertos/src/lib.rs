@@ -61,21 +61,19 @@
 //! `examples/embedded/` has a complete image (two tasks, publish-subscribe
 //! and request-response) that runs under QEMU.
 #![no_std]
+#![deny(unsafe_code)]
 
+// The one module with unsafe code: the kernel's functions and safe wrappers.
+#[allow(unsafe_code)]
 pub mod ffi;
 pub mod task;
 
 include!(concat!(env!("OUT_DIR"), "/settings.rs"));
 
-#[allow(clippy::disallowed_types)] // process-local tables, guarded by suspending the scheduler
-use core::cell::UnsafeCell;
-use core::ffi::c_void;
-use core::mem::ManuallyDrop;
 use core::time::Duration;
+use ffi::{KnownTask, SchedulerLocked};
 use icefloe_core::arena::{Arena, ArenaShm};
-use icefloe_core::platform::{
-    Access, Liveness, LivenessId, Permissions, Platform, SharedMemory, ShmError, Termination, WaitOutcome,
-};
+use icefloe_core::platform::{Access, Liveness, LivenessId, Permissions, Platform, ShmError, Termination, WaitOutcome};
 use icefloe_core::sync::{Ordering, SignalWord};
 
 static ARENA: Arena<ARENA_BYTES, ARENA_SEGMENTS> = Arena::new();
@@ -83,18 +81,31 @@ static ARENA: Arena<ARENA_BYTES, ARENA_SEGMENTS> = Arena::new();
 /// Words tasks may sleep on at once (a WaitSet sleeps on several).
 const WAITERS: usize = MAX_TASKS * 4;
 
-/// A task that used icefloe: its handle and the generation stored in its
-/// thread-local slot.
-#[derive(Clone, Copy)]
+/// A task as liveness ids name it: its handle's address and the generation
+/// stored in its thread-local slot (0: cannot be told apart).
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Participant {
     handle: usize,
     generation: u32,
 }
 
+/// A registered task.
+#[derive(Clone, Copy)]
+struct Registered {
+    task: KnownTask,
+    generation: u32,
+}
+
+impl Registered {
+    fn is(&self, p: Participant) -> bool {
+        self.task.addr() == p.handle && self.generation == p.generation
+    }
+}
+
 #[derive(Clone, Copy)]
 struct Waiter {
     word: usize,
-    handle: usize,
+    task: KnownTask,
 }
 
 #[derive(Clone, Copy)]
@@ -105,73 +116,31 @@ struct Mapping {
 
 struct Tables {
     next_generation: u32,
-    participants: [Option<Participant>; MAX_TASKS],
+    participants: [Option<Registered>; MAX_TASKS],
     waiters: [Option<Waiter>; WAITERS],
     mappings: [Option<Mapping>; MAX_MAPPINGS],
     tick_high: u32,
     tick_last: u32,
 }
 
-#[allow(clippy::disallowed_types)] // process-local tables, guarded by suspending the scheduler
-struct Shared(UnsafeCell<Tables>);
-
-// SAFETY: `Tables` is only reached through `locked`, which suspends the
-// scheduler (no other task runs) or runs before the scheduler starts.
-unsafe impl Sync for Shared {}
-
-#[allow(clippy::disallowed_types)] // process-local tables, guarded by suspending the scheduler
-static TABLES: Shared = Shared(UnsafeCell::new(Tables {
+static TABLES: SchedulerLocked<Tables> = SchedulerLocked::new(Tables {
     next_generation: 1,
     participants: [None; MAX_TASKS],
     waiters: [None; WAITERS],
     mappings: [None; MAX_MAPPINGS],
     tick_high: 0,
     tick_last: 0,
-}));
+});
 
 /// Runs `f` with no other task running (scheduler suspended).
 fn locked<R>(f: impl FnOnce(&mut Tables) -> R) -> R {
-    // SAFETY: plain kernel call.
-    let running = unsafe { ffi::xTaskGetSchedulerState() } != ffi::SCHEDULER_NOT_STARTED;
-    if running {
-        // SAFETY: suspending the scheduler from a task; resumed below.
-        unsafe { ffi::vTaskSuspendAll() };
-    }
-    // SAFETY: no other task runs (scheduler suspended, or not started and
-    // this is the only thread of control), and `f` cannot reenter `locked`
-    // (the functions below never nest it): this is the only reference.
-    let r = f(unsafe { &mut *TABLES.0.get() });
-    if running {
-        // SAFETY: matches the suspension above.
-        unsafe { ffi::xTaskResumeAll() };
-    }
-    r
-}
-
-fn notify_index() -> ffi::UBaseType {
-    // SAFETY: a constant the shim defines.
-    unsafe { ffi::icefloe_freertos_notify_index as ffi::UBaseType }
-}
-
-fn tls_index() -> ffi::BaseType {
-    // SAFETY: a constant the shim defines.
-    unsafe { ffi::icefloe_freertos_tls_index as ffi::BaseType }
-}
-
-fn tick_rate() -> u64 {
-    // SAFETY: a constant the shim defines.
-    u64::from(unsafe { ffi::icefloe_freertos_tick_rate_hz })
-}
-
-fn current_task() -> ffi::TaskHandle {
-    // SAFETY: plain kernel call; NULL before the scheduler starts.
-    unsafe { ffi::xTaskGetCurrentTaskHandle() }
+    TABLES.with(f)
 }
 
 /// Ticks covering at least `d` (rounded up, plus one for the partial tick
 /// the wait starts in), short of `portMAX_DELAY`.
 fn ticks_for(d: Duration) -> ffi::TickType {
-    let ticks = (d.as_nanos() * u128::from(tick_rate())).div_ceil(1_000_000_000) + 1;
+    let ticks = (d.as_nanos() * u128::from(ffi::tick_rate())).div_ceil(1_000_000_000) + 1;
     ticks.min((ffi::MAX_DELAY - 1) as u128) as ffi::TickType
 }
 
@@ -185,42 +154,25 @@ fn participant_of(id: LivenessId) -> Participant {
 }
 
 /// Whether a registered participant still runs (tables locked).
-fn is_alive(p: Participant) -> bool {
-    let handle = p.handle as ffi::TaskHandle;
-    // SAFETY: `handle` was registered by its own task through
-    // `liveness_self`, so it addresses a task control block, which stays
-    // allocated for ever (static creation: see the crate docs).
-    let state = unsafe { ffi::eTaskGetState(handle) };
-    if state == ffi::E_DELETED || state == ffi::E_INVALID {
-        return false;
-    }
-    // SAFETY: as above; reading a thread-local slot of a valid TCB.
-    let stored = unsafe { ffi::pvTaskGetThreadLocalStoragePointer(handle, tls_index()) } as usize;
-    stored == p.generation as usize
+fn is_alive(r: Registered) -> bool {
+    !r.task.is_deleted() && r.task.tls(ffi::tls_index()) == r.generation as usize
 }
 
 /// Forgets participants that are gone and gives their mappings back to the
 /// arena (tables locked).
 fn reap(t: &mut Tables) {
     for slot in t.participants.iter_mut() {
-        if let Some(p) = *slot {
-            if !is_alive(p) {
+        if let Some(r) = *slot {
+            if !is_alive(r) {
                 *slot = None;
             }
         }
     }
     for slot in t.mappings.iter_mut() {
         if let Some(m) = *slot {
-            let owner_registered = t
-                .participants
-                .iter()
-                .flatten()
-                .any(|p| p.handle == m.owner.handle && p.generation == m.owner.generation);
+            let owner_registered = t.participants.iter().flatten().any(|r| r.is(m.owner));
             if m.owner.generation != 0 && !owner_registered {
-                // SAFETY: the owner task is deleted (or replaced by a new
-                // task in its memory), so its `FreeRtosShm` is never used
-                // or dropped again; the mapping entry is freed once.
-                unsafe { ARENA.unmap_abandoned(m.segment) };
+                ffi::unmap_abandoned(&ARENA, m.segment);
                 *slot = None;
             }
         }
@@ -231,55 +183,41 @@ fn reap(t: &mut Tables) {
 /// Generation 0 when it cannot be told apart: outside a task, or with every
 /// participant slot taken by live tasks.
 fn register_self(t: &mut Tables) -> Participant {
-    let handle = current_task();
-    if handle.is_null() {
+    let Some(task) = KnownTask::current() else {
         return Participant { handle: 0, generation: 0 };
-    }
-    // SAFETY: the running task's own TCB.
-    let stored = unsafe { ffi::pvTaskGetThreadLocalStoragePointer(handle, tls_index()) } as usize as u32;
-    let me = Participant { handle: handle as usize, generation: stored };
-    if stored != 0 && t.participants.iter().flatten().any(|p| p.handle == me.handle && p.generation == stored) {
+    };
+    let stored = task.tls(ffi::tls_index()) as u32;
+    let me = Participant { handle: task.addr(), generation: stored };
+    if stored != 0 && t.participants.iter().flatten().any(|r| r.is(me)) {
         return me;
     }
     if !t.participants.iter().any(Option::is_none) {
         reap(t);
     }
     let Some(slot) = t.participants.iter_mut().find(|s| s.is_none()) else {
-        return Participant { handle: handle as usize, generation: 0 };
+        return Participant { handle: task.addr(), generation: 0 };
     };
     let generation = t.next_generation;
     t.next_generation = t.next_generation.wrapping_add(1).max(1);
-    // SAFETY: the running task's own TCB and slot (index checked at build).
-    unsafe { ffi::vTaskSetThreadLocalStoragePointer(handle, tls_index(), generation as usize as *mut c_void) };
-    let me = Participant { handle: handle as usize, generation };
-    *slot = Some(me);
-    me
+    KnownTask::set_own_tls(ffi::tls_index(), generation as usize);
+    *slot = Some(Registered { task, generation });
+    Participant { handle: task.addr(), generation }
 }
 
 /// A segment of the arena mapped by one task.
 pub struct FreeRtosShm {
-    inner: ManuallyDrop<ArenaShm<ARENA_BYTES, ARENA_SEGMENTS>>,
+    /// `Some` until dropped.
+    inner: Option<ArenaShm<ARENA_BYTES, ARENA_SEGMENTS>>,
     slot: usize,
-}
-
-// SAFETY: the pointer is the mapping's, fixed for its life and valid for its
-// length until it is dropped (see the type's docs).
-unsafe impl SharedMemory for FreeRtosShm {
-    fn as_ptr(&self) -> *mut u8 {
-        self.inner.as_ptr()
-    }
-    fn len(&self) -> usize {
-        self.inner.len()
-    }
 }
 
 impl Drop for FreeRtosShm {
     fn drop(&mut self) {
         locked(|t| {
             t.mappings[self.slot] = None;
-            // SAFETY: dropped once, here; the table entry that could have
-            // given it back as abandoned is gone.
-            unsafe { ManuallyDrop::drop(&mut self.inner) };
+            // Given back here, once: the table entry that could have given
+            // it back as abandoned is gone.
+            drop(self.inner.take());
         });
     }
 }
@@ -293,7 +231,7 @@ fn track(t: &mut Tables, shm: ArenaShm<ARENA_BYTES, ARENA_SEGMENTS>) -> Result<F
     match t.mappings.iter().position(Option::is_none) {
         Some(slot) => {
             t.mappings[slot] = Some(Mapping { owner, segment: shm.segment_index() });
-            Ok(FreeRtosShm { inner: ManuallyDrop::new(shm), slot })
+            Ok(FreeRtosShm { inner: Some(shm), slot })
         }
         None => Err(ShmError::InsufficientResources),
     }
@@ -372,23 +310,18 @@ impl Platform for FreeRtos {
         if words.iter().any(|(w, v)| w.load(Ordering::Acquire) != *v) {
             return WaitOutcome::Woken;
         }
-        let handle = current_task();
-        if handle.is_null() {
+        let Some(task) = KnownTask::current() else {
             return WaitOutcome::TimedOut;
-        }
-        let index = notify_index();
-        // SAFETY: the running task's own notification state.
-        unsafe {
-            ffi::xTaskGenericNotifyStateClear(handle, index);
-            ffi::ulTaskGenericNotifyValueClear(handle, index, u32::MAX);
-        }
+        };
+        let index = ffi::notify_index();
+        task.clear_notification(index);
         // One waiter entry per word: a wake of any notifies this task. The
         // words are checked again after registering (no lost wake).
         let all = locked(|t| {
             let mut placed = 0;
             for (w, _) in words {
                 let Some(slot) = t.waiters.iter_mut().find(|s| s.is_none()) else { break };
-                *slot = Some(Waiter { word: *w as *const SignalWord as usize, handle: handle as usize });
+                *slot = Some(Waiter { word: *w as *const SignalWord as usize, task });
                 placed += 1;
             }
             placed == words.len()
@@ -398,8 +331,7 @@ impl Platform for FreeRtos {
             WaitOutcome::Woken
         } else if all {
             let ticks = timeout.map_or(ffi::MAX_DELAY, ticks_for);
-            // SAFETY: blocking the calling task on its own notification.
-            let got = unsafe { ffi::ulTaskGenericNotifyTake(index, 1, ticks) };
+            let got = ffi::take_own_notification(index, ticks);
             if got != 0 || changed() {
                 WaitOutcome::Woken
             } else {
@@ -409,8 +341,7 @@ impl Platform for FreeRtos {
             // Not enough waiter entries: check once per tick.
             let start = Self::now();
             loop {
-                // SAFETY: plain kernel call from a task.
-                unsafe { ffi::vTaskDelay(1) };
+                ffi::delay(1);
                 if changed() {
                     break WaitOutcome::Woken;
                 }
@@ -421,7 +352,7 @@ impl Platform for FreeRtos {
         };
         locked(|t| {
             for slot in t.waiters.iter_mut() {
-                if slot.is_some_and(|w| w.handle == handle as usize) {
+                if slot.is_some_and(|w| w.task == task) {
                     *slot = None;
                 }
             }
@@ -432,21 +363,11 @@ impl Platform for FreeRtos {
     fn signal_wake_all(word: &SignalWord) {
         let word_addr = word as *const SignalWord as usize;
         locked(|t| {
+            // A waiter is a task blocked (or about to block) in
+            // `signal_wait`; one deleted meanwhile leaves a static TCB,
+            // where a stray notification is harmless.
             for w in t.waiters.iter().flatten().filter(|w| w.word == word_addr) {
-                // SAFETY: a waiter is a live task blocked (or about to
-                // block) in `signal_wait`: it unregisters before it can be
-                // deleted by itself, and a task deleted by another leaves a
-                // static TCB, where a stray notification is harmless.
-                // Non-blocking; allowed with the scheduler suspended.
-                unsafe {
-                    ffi::xTaskGenericNotify(
-                        w.handle as ffi::TaskHandle,
-                        notify_index(),
-                        0,
-                        ffi::E_INCREMENT,
-                        core::ptr::null_mut(),
-                    )
-                };
+                w.task.notify(ffi::notify_index());
             }
         });
     }
@@ -466,15 +387,11 @@ impl Platform for FreeRtos {
             return Liveness::Unknown;
         }
         locked(|t| {
-            let Some(slot) = t
-                .participants
-                .iter_mut()
-                .find(|s| s.is_some_and(|q| q.handle == p.handle && q.generation == p.generation))
-            else {
+            let Some(slot) = t.participants.iter_mut().find(|s| s.is_some_and(|r| r.is(p))) else {
                 // Never handed out, or already found gone.
                 return Liveness::Dead;
             };
-            if is_alive(p) {
+            if slot.is_some_and(is_alive) {
                 Liveness::Alive
             } else {
                 *slot = None;
@@ -484,8 +401,7 @@ impl Platform for FreeRtos {
     }
 
     fn now() -> Duration {
-        // SAFETY: plain kernel call (valid before the scheduler starts: 0).
-        let raw = unsafe { ffi::xTaskGetTickCount() } as u64;
+        let raw = ffi::tick_count() as u64;
         let ticks = if core::mem::size_of::<ffi::TickType>() >= 8 {
             raw
         } else {
@@ -499,28 +415,16 @@ impl Platform for FreeRtos {
                 (u64::from(t.tick_high) << 32) | u64::from(low)
             })
         };
-        let hz = tick_rate();
+        let hz = ffi::tick_rate();
         Duration::new(ticks / hz, ((ticks % hz) * 1_000_000_000 / hz) as u32)
     }
 
     fn sleep(duration: Duration) -> Result<(), Termination> {
-        // SAFETY: plain kernel call from a task.
-        unsafe { ffi::vTaskDelay(ticks_for(duration)) };
+        ffi::delay(ticks_for(duration));
         Ok(())
     }
 
     fn take_termination_request() -> Option<Termination> {
         None
     }
-}
-
-/// Called by the kernel's `configASSERT` (see `config/FreeRTOSConfig.h`).
-///
-/// # Safety
-/// `file` is a NUL-terminated string (the kernel passes `__FILE__`).
-#[no_mangle]
-pub unsafe extern "C" fn icefloe_freertos_assert_failed(file: *const core::ffi::c_char, line: core::ffi::c_int) {
-    // SAFETY: the kernel passes `__FILE__`, a NUL-terminated literal.
-    let file = unsafe { core::ffi::CStr::from_ptr(file) }.to_str().unwrap_or("?");
-    panic!("FreeRTOS assertion failed at {file}:{line}");
 }

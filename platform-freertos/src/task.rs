@@ -1,8 +1,8 @@
 //! Creating tasks from statically reserved memory (the kernel is built with
 //! `configSUPPORT_DYNAMIC_ALLOCATION 0`: there is no heap to take it from).
 
-use crate::ffi;
-use core::ffi::{c_void, CStr};
+use crate::ffi::{self, KnownTask};
+use core::ffi::CStr;
 use core::fmt;
 
 /// The memory one task lives in: its control block and a stack of `STACK`
@@ -58,26 +58,20 @@ impl fmt::Display for SpawnError {
 
 impl core::error::Error for SpawnError {}
 
-/// A created task. Copyable: it is only the kernel's handle.
+/// A created task. Copyable: it is only the kernel's handle (to a control
+/// block in static memory, which stays valid after the task is deleted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Task(ffi::TaskHandle);
-
-// SAFETY: a task handle is an address the kernel accepts from any task.
-unsafe impl Send for Task {}
-// SAFETY: as above.
-unsafe impl Sync for Task {}
+pub struct Task(KnownTask);
 
 impl Task {
     /// The calling task (`None` before the scheduler runs).
     pub fn current() -> Option<Task> {
-        // SAFETY: plain kernel call.
-        let handle = unsafe { ffi::xTaskGetCurrentTaskHandle() };
-        (!handle.is_null()).then_some(Task(handle))
+        KnownTask::current().map(Task)
     }
 
     /// The kernel's handle, for calling FreeRTOS directly.
     pub fn handle(self) -> ffi::TaskHandle {
-        self.0
+        self.0.raw()
     }
 
     /// The fewest stack words this task has had unused since it started
@@ -85,9 +79,7 @@ impl Task {
     /// `INCLUDE_uxTaskGetStackHighWaterMark 1`, as in the bundled
     /// configuration): what sizing its [`TaskMemory`] can go by.
     pub fn stack_unused_low_water(self) -> usize {
-        // SAFETY: the handle came from `xTaskCreateStatic` and its memory
-        // is `'static`.
-        unsafe { ffi::uxTaskGetStackHighWaterMark(self.0) as usize }
+        self.0.stack_high_water_mark()
     }
 
     /// Deletes the task (`vTaskDelete`). What it held in icefloe is
@@ -95,20 +87,8 @@ impl Task {
     /// or service open, and its segment mappings by the next segment
     /// operation of any task.
     pub fn delete(self) {
-        // SAFETY: the handle came from `xTaskCreateStatic`; its memory is
-        // `'static`, so even a task that already ended is a valid TCB.
-        unsafe { ffi::vTaskDelete(self.0) }
+        self.0.delete()
     }
-}
-
-unsafe extern "C-unwind" fn trampoline(entry: *mut c_void) {
-    // SAFETY: `spawn` passed a `fn()` cast to a data pointer (same size on
-    // every target FreeRTOS runs on).
-    let entry: fn() = unsafe { core::mem::transmute::<*mut c_void, fn()>(entry) };
-    entry();
-    // A FreeRTOS task must not return: it deletes itself.
-    // SAFETY: deleting the calling task (NULL) is always allowed.
-    unsafe { ffi::vTaskDelete(core::ptr::null_mut()) }
 }
 
 /// Creates a task running `entry` at `priority` in `memory`. It starts
@@ -121,50 +101,28 @@ pub fn spawn<const STACK: usize>(
     priority: u32,
     entry: fn(),
 ) -> Result<Task, SpawnError> {
-    // SAFETY: a constant the shim defines.
-    let max = unsafe { ffi::icefloe_freertos_max_priorities };
+    let max = ffi::max_priorities();
     if priority >= max {
         return Err(SpawnError::PriorityTooHigh { priority, max });
     }
     if STACK < 64 {
         return Err(SpawnError::StackTooSmall);
     }
-    // SAFETY: `memory` is exclusively ours for ever ('static, &mut): the
-    // stack and control block are handed to the kernel, which owns them
-    // from now on; the TCB area is large and aligned enough (checked at
-    // build time against sizeof(StaticTask_t)); the name is copied.
-    let handle = unsafe {
-        ffi::xTaskCreateStatic(
-            trampoline,
-            name.as_ptr(),
-            STACK as u32,
-            entry as *mut c_void,
-            priority as ffi::UBaseType,
-            memory.stack.as_mut_ptr(),
-            memory.tcb.as_mut_ptr().cast(),
-        )
-    };
-    if handle.is_null() {
-        Err(SpawnError::Refused)
-    } else {
-        Ok(Task(handle))
-    }
+    let TaskMemory { tcb, stack } = memory;
+    ffi::create_static(entry, name, priority, stack, tcb).map(Task).ok_or(SpawnError::Refused)
 }
 
 /// Runs the scheduler (`vTaskStartScheduler`). Returns only if a task ends
 /// it with [`end_scheduler`] (on ports that support that, such as the POSIX
 /// simulator).
 pub fn start_scheduler() {
-    // SAFETY: plain kernel call; the idle task's memory is provided by the
-    // kernel (configKERNEL_PROVIDED_STATIC_MEMORY).
-    unsafe { ffi::vTaskStartScheduler() }
+    ffi::start_scheduler()
 }
 
 /// Ends the scheduler (`vTaskEndScheduler`) from a task; the call does not
 /// return to that task.
 pub fn end_scheduler() -> ! {
-    // SAFETY: plain kernel call.
-    unsafe { ffi::vTaskEndScheduler() };
+    ffi::end_scheduler();
     // The call may come back (the simulator's port returns when the task's
     // thread had a resume pending); the kernel is stopped, so no kernel
     // call may follow: the task's thread parks for good.
@@ -175,11 +133,7 @@ pub fn end_scheduler() -> ! {
 
 #[cfg(icefloe_freertos_posix)]
 fn park_forever() {
-    extern "C" {
-        fn pause() -> core::ffi::c_int;
-    }
-    // SAFETY: `pause` only blocks the calling thread until a signal.
-    unsafe { pause() };
+    ffi::pause_thread();
 }
 
 #[cfg(not(icefloe_freertos_posix))]
@@ -189,6 +143,5 @@ fn park_forever() {
 
 /// Blocks the calling task for at least `ticks` ticks (`vTaskDelay`).
 pub fn delay_ticks(ticks: u32) {
-    // SAFETY: plain kernel call from a task.
-    unsafe { ffi::vTaskDelay(ticks as ffi::TickType) }
+    ffi::delay(ticks as ffi::TickType)
 }
