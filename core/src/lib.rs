@@ -24,6 +24,7 @@ pub mod port;
 #[allow(unsafe_code)]
 pub mod serialize;
 pub mod service;
+mod signal;
 // The layouts in shared memory and the atomics they are made of: internals
 // that the conformance suite, the fuzzers and the platform crates reach, not
 // part of the documented API.

@@ -1,8 +1,7 @@
 //! Nodes: one participant, the owner of services and ports.
 
-use crate::name::{NameError, NodeName, Prefix, ServiceName};
+use crate::name::{NameError, NodeName, Prefix};
 use crate::platform::{LivenessId, Permissions, Platform, SignalHandlingMode, Termination};
-use crate::service::ServiceBuilder;
 use core::fmt;
 use core::marker::PhantomData;
 use core::time::Duration;
@@ -130,7 +129,7 @@ impl<P: Platform> NodeBuilder<P> {
     pub fn create(self) -> Result<Node<P>, NodeCreationError> {
         P::prepare_termination_handling(self.signals);
         let liveness = P::liveness_self();
-        let id = unique_id::<P>(liveness, 0);
+        let id = crate::name::unique_id::<P>(liveness, 0);
         Ok(Node { name: self.name, prefix: self.prefix, permissions: self.permissions, liveness, id, _p: PhantomData })
     }
 }
@@ -139,24 +138,6 @@ impl<P: Platform> NodeBuilder<P> {
 fn unreachable_name() -> NodeName {
     // The empty node name is valid; this is never reached.
     NodeName::new("-").expect("a one-character node name is valid")
-}
-
-/// A process-unique, run-unique 64-bit id: liveness id, time and a counter.
-pub(crate) fn unique_id<P: Platform>(liveness: LivenessId, salt: u64) -> u64 {
-    use crate::sync::Ordering;
-    // The real atomic (not loom's): a process-wide counter, never in shared memory.
-    static COUNTER: crate::sync::SignalWord = crate::sync::SignalWord::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let t = P::now().as_nanos() as u64;
-    let words = liveness.0;
-    crate::name::hash64(&[
-        &words[0].to_le_bytes(),
-        &words[1].to_le_bytes(),
-        &words[2].to_le_bytes(),
-        &t.to_le_bytes(),
-        &n.to_le_bytes(),
-        &salt.to_le_bytes(),
-    ])
 }
 
 /// A participant: creates and opens services, waits, cleans up after dead
@@ -196,11 +177,6 @@ impl<P: Platform> Node<P> {
         self.liveness
     }
 
-    /// Starts building a service.
-    pub fn service_builder(&self, name: &ServiceName) -> ServiceBuilder<'_, P> {
-        ServiceBuilder::new(self, name.clone())
-    }
-
     /// Sleeps for `cycle`; returns an error at once when SIGINT or SIGTERM
     /// arrives (on platforms that have them), so loops end cleanly:
     /// `while node.wait(period).is_ok() { … }`.
@@ -209,26 +185,6 @@ impl<P: Platform> Node<P> {
             return Err(t.into());
         }
         P::sleep(cycle).map_err(Into::into)
-    }
-
-    /// Finds every service under this node's prefix, and in each reclaims
-    /// what dead nodes left: their node slots, their ports, the chunks their
-    /// subscribers held (taken back by the publishers on their next
-    /// operation) and their data segments. A service whose last node was
-    /// dead is removed. Also runs whenever a service is opened.
-    pub fn cleanup_dead_nodes(&self) -> CleanupState {
-        let mut state = CleanupState::default();
-        let prefix = self.prefix.clone();
-        let _ = P::shm_list(prefix.as_str(), &mut |name| {
-            if crate::name::is_segment_name(&prefix, name, crate::name::SegmentKind::Service) {
-                match crate::service::cleanup_service_by_name::<P>(&prefix, name) {
-                    Ok(n) => state.cleanups += n,
-                    Err(()) => state.failed_cleanups += 1,
-                }
-            }
-            true
-        });
-        state
     }
 }
 

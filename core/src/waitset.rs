@@ -404,7 +404,7 @@ impl<'a, P: Platform, const N: usize> WaitSet<'a, P, N> {
                 continue;
             }
             let left = match timeout {
-                Some(t) => match crate::port::time_left::<P>(start, t) {
+                Some(t) => match crate::signal::time_left::<P>(start, t) {
                     Some(left) => Some(left),
                     None => return Ok(WaitSetRunResult::AllEventsHandled),
                 },

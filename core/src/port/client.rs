@@ -750,7 +750,8 @@ where
         pending: &R,
         timeout: core::time::Duration,
     ) -> Result<Option<Response<R, Res, ResH>>, ReceiveError> {
-        Ok(super::wait_until::<P, _, _>(pending.waker(), Some(timeout), || Self::next_or_end(pending))?.flatten())
+        Ok(crate::signal::wait_until::<P, _, _>(pending.waker(), Some(timeout), || Self::next_or_end(pending))?
+            .flatten())
     }
 
     /// Sleeps until the next response to this request arrives and returns
@@ -765,7 +766,7 @@ where
     pub fn blocking_receive_via<R: Handle<Target = Self>>(
         pending: &R,
     ) -> Result<Option<Response<R, Res, ResH>>, ReceiveError> {
-        super::wait_for::<P, _, _>(pending.waker(), || Self::next_or_end(pending))
+        crate::signal::wait_for::<P, _, _>(pending.waker(), || Self::next_or_end(pending))
     }
 
     /// A response (`Some(Some)`), the end of the stream (`Some(None)`), or
@@ -903,5 +904,16 @@ impl<C: RequestSource> crate::waitset::Attachable for PendingResponse<C> {
     /// A response waits, or the stream has ended.
     fn has_pending(&self) -> bool {
         sealed::Requester::request_settled(&*self.client, self.channel, self.tag)
+    }
+}
+
+impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    RequestResponse<P, Req, Res, ReqH, ResH>
+{
+    /// Starts building a client that borrows this service (an owning
+    /// handle's `client_builder`, as `icefloe-linux`'s, builds one that
+    /// holds a clone of the handle instead).
+    pub fn client_builder(&self) -> ClientBuilder<P, Req, Res, ReqH, ResH, &Self> {
+        ClientBuilder::new(self)
     }
 }

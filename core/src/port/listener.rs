@@ -51,7 +51,7 @@ impl<P: Platform, S: Handle<Target = Event<P>>> ListenerBuilder<P, S> {
             return Err(ListenerCreateError::ExceedsMaxSupportedListeners);
         };
         state.clear();
-        let id = crate::node::unique_id::<P>(core.liveness, core.node_id);
+        let id = crate::name::unique_id::<P>(core.liveness, core.node_id);
         slot.set_port(core.node_slot, id);
         slot.activate(gen);
         core.view.bump_epoch();
@@ -138,7 +138,7 @@ impl<P: Platform, S: Handle<Target = Event<P>>> Listener<P, S> {
     }
 
     fn wait(&self, timeout: Option<Duration>, f: &mut dyn FnMut(EventActivation)) -> Result<usize, ListenerWaitError> {
-        let got = super::wait_until::<P, _, ListenerWaitError>(Some(self.p().waker), timeout, || {
+        let got = crate::signal::wait_until::<P, _, ListenerWaitError>(Some(self.p().waker), timeout, || {
             let n = self.collect(f);
             Ok((n > 0).then_some(n))
         })?;
@@ -171,5 +171,12 @@ impl From<Termination> for ListenerWaitError {
             Termination::Interrupt => Self::Interrupt,
             Termination::Terminate => Self::TerminationRequest,
         }
+    }
+}
+
+impl<P: Platform> Event<P> {
+    /// Starts building a listener that borrows this service.
+    pub fn listener_builder(&self) -> ListenerBuilder<P, &Self> {
+        ListenerBuilder::new(self)
     }
 }

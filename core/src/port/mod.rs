@@ -69,11 +69,12 @@ pub mod notifier;
 pub mod publisher;
 pub(crate) mod receiver;
 pub use crate::chunk as sample;
+pub use crate::service::DEFAULT_MAX_SLICE_LEN;
 pub(crate) mod sender;
 pub mod server;
 pub mod subscriber;
 
-use crate::platform::{Platform, ShmError};
+use crate::platform::ShmError;
 use core::fmt;
 
 /// Why a loan failed.
@@ -128,72 +129,6 @@ pub enum ReceiveError {
     Interrupt,
     /// A blocking receive was ended by SIGTERM.
     TerminationRequest,
-}
-
-/// Wakes whoever sleeps on `w`: no system call unless somebody does.
-pub(crate) fn wake<P: Platform>(w: Option<crate::shm::event::Waker<'_>>) {
-    if let Some(w) = w {
-        if w.signal() {
-            P::signal_wake_all(crate::sync::as_signal_word(w.word));
-        }
-    }
-}
-
-/// The blocking half of every receive and wait: tries `attempt`; if it
-/// finds nothing, announces a sleeper on `waker`, tries once more, and
-/// sleeps until a sender signals (the protocol of [`crate::shm::event`]) or
-/// `timeout` passes (`Ok(None)`). SIGINT and SIGTERM end it with `E`'s
-/// termination error.
-pub(crate) fn wait_until<P: Platform, T, E: From<crate::platform::Termination>>(
-    waker: Option<crate::shm::event::Waker<'_>>,
-    timeout: Option<core::time::Duration>,
-    mut attempt: impl FnMut() -> Result<Option<T>, E>,
-) -> Result<Option<T>, E> {
-    let start = P::now();
-    loop {
-        if let Some(t) = attempt()? {
-            return Ok(Some(t));
-        }
-        let Some(w) = waker else { return Ok(None) };
-        let value = w.announce();
-        if let Some(t) = attempt()? {
-            return Ok(Some(t));
-        }
-        let left = match timeout {
-            Some(t) => match time_left::<P>(start, t) {
-                Some(left) => Some(left),
-                None => return Ok(None),
-            },
-            None => None,
-        };
-        if P::signal_wait(crate::sync::as_signal_word(w.word), value, left) == crate::platform::WaitOutcome::Interrupted
-        {
-            if let Some(t) = P::take_termination_request() {
-                return Err(t.into());
-            }
-        }
-    }
-}
-
-/// [`wait_until`] with no timeout: returns only with something (or an
-/// error).
-pub(crate) fn wait_for<P: Platform, T, E: From<crate::platform::Termination>>(
-    waker: Option<crate::shm::event::Waker<'_>>,
-    mut attempt: impl FnMut() -> Result<Option<T>, E>,
-) -> Result<T, E> {
-    loop {
-        if let Some(t) = wait_until::<P, T, E>(waker, None, &mut attempt)? {
-            return Ok(t);
-        }
-    }
-}
-
-/// What is left of `timeout` since `start`; `None` once it has passed.
-pub(crate) fn time_left<P: Platform>(
-    start: core::time::Duration,
-    timeout: core::time::Duration,
-) -> Option<core::time::Duration> {
-    timeout.checked_sub(P::now().saturating_sub(start)).filter(|left| !left.is_zero())
 }
 
 impl From<crate::platform::Termination> for ReceiveError {
@@ -483,10 +418,6 @@ pub enum AllocationStrategy {
     /// Grow to the next power of two at or above the length asked for.
     PowerOfTwo,
 }
-
-/// The hard ceiling on a slice port's length, in elements, unless set with
-/// `max_slice_len`: 16 Mi elements. Growth never passes it.
-pub const DEFAULT_MAX_SLICE_LEN: u32 = 16 * 1024 * 1024;
 
 impl AllocationStrategy {
     /// The capacity of the segment to create for a loan of `len` elements,

@@ -5,28 +5,8 @@ use crate::handle::{Anchored, Family, Handle};
 use crate::platform::Platform;
 use crate::service::event::{Event, EventId};
 use crate::service::ServiceCore;
-use crate::shm::service::{split_state, status, ServiceView};
-use crate::sync::as_signal_word;
 use core::cell::Cell;
 use core::time::Duration;
-
-/// Adds one notification of `id` to every active listener of the service
-/// and wakes those that sleep; returns how many listeners it reached.
-pub(crate) fn deliver<P: Platform>(view: &ServiceView, id: u32) -> usize {
-    let mut reached = 0;
-    for l in 0..view.subscriber_count() {
-        let active = view.subscriber(l).is_some_and(|s| split_state(s.state()).1 == status::ACTIVE);
-        let Some((waker, state)) = view.listener_event(l).filter(|_| active) else { continue };
-        if !state.raise(id) {
-            continue;
-        }
-        if waker.signal() {
-            P::signal_wake_all(as_signal_word(waker.word));
-        }
-        reached += 1;
-    }
-    reached
-}
 
 /// Configures a notifier.
 ///
@@ -67,12 +47,12 @@ impl<P: Platform, S: Handle<Target = Event<P>>> NotifierBuilder<P, S> {
             .find_map(|i| Some((i, core.view.publisher(i)?.try_claim()?)))
             .ok_or(NotifierCreateError::ExceedsMaxSupportedNotifiers)?;
         let slot = core.view.publisher(slot_index).ok_or(NotifierCreateError::ExceedsMaxSupportedNotifiers)?;
-        let id = crate::node::unique_id::<P>(core.liveness, core.node_id);
+        let id = crate::name::unique_id::<P>(core.liveness, core.node_id);
         slot.set_port(core.node_slot, id);
         slot.activate(gen);
         core.view.bump_epoch();
         if let Some(created) = cfg.notifier_created_event {
-            deliver::<P>(&core.view, created);
+            crate::signal::deliver::<P>(&core.view, created);
         }
         Ok(NotifierParts {
             core,
@@ -160,7 +140,7 @@ impl<P: Platform, S: Handle<Target = Event<P>>> Notifier<P, S> {
         if id.as_value() > self.p().max_id {
             return Err(NotifierNotifyError::EventIdOutOfBounds);
         }
-        let delivered = deliver::<P>(&self.p().core.view, id.as_value());
+        let delivered = crate::signal::deliver::<P>(&self.p().core.view, id.as_value());
         if let Some(deadline) = self.p().deadline {
             let now = P::now();
             let silent = now.saturating_sub(self.p().last.replace(now));
@@ -180,7 +160,16 @@ impl<P: Platform> Drop for NotifierParts<'_, P> {
         }
         view.bump_epoch();
         if let Some(dropped) = self.dropped {
-            deliver::<P>(view, dropped);
+            crate::signal::deliver::<P>(view, dropped);
         }
+    }
+}
+
+impl<P: Platform> Event<P> {
+    /// Starts building a notifier that borrows this service (an owning
+    /// handle's `notifier_builder`, as `icefloe-linux`'s, builds one that
+    /// holds a clone of the handle instead).
+    pub fn notifier_builder(&self) -> NotifierBuilder<P, &Self> {
+        NotifierBuilder::new(self)
     }
 }

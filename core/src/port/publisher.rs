@@ -400,3 +400,26 @@ impl<P: Platform, E: ZeroCopySend, H: ZeroCopySend, S: Handle<Target = PublishSu
         self.loan_slice_uninit(values.len())?.write_from_slice(values).send()
     }
 }
+
+impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribe<P, T, H> {
+    /// Starts building a publisher that borrows this service. (An owning
+    /// handle's `publisher_builder`, as `icefloe-linux`'s, builds one that
+    /// holds a clone of the handle instead.)
+    pub fn publisher_builder(&self) -> PublisherBuilder<P, T, H, &Self> {
+        PublisherBuilder::new(self)
+    }
+}
+
+impl crate::service::publish_subscribe::Footprint {
+    pub(crate) fn of(cfg: &crate::shm::service::StaticConfig) -> Result<Self, crate::service::ServiceCreateError> {
+        let service_segment = crate::shm::service::ServiceLayout::of(cfg).size;
+        let too_large = crate::service::ServiceCreateError::InvalidQos("data segment size");
+        let sizing = data_sizing(cfg, DEFAULT_MAX_LOANED_SAMPLES, 1).map_err(|_| too_large)?;
+        let data = crate::shm::data::DataLayout::new(sizing).map_err(|_| too_large)?.size;
+        Ok(Self {
+            service_segment,
+            default_publisher_data_segment: data,
+            worst_case_total: service_segment + cfg.max_publishers as usize * data,
+        })
+    }
+}

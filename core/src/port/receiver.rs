@@ -5,8 +5,9 @@
 
 use super::ReceiveError;
 use crate::config::MAX_SEGMENTS_PER_PORT;
+use crate::name::data_segment_name;
 use crate::platform::{Access, Platform};
-use crate::service::{data_segment_name, ServiceCore};
+use crate::service::ServiceCore;
 use crate::shm::data::{DataIdentity, DataView};
 use crate::shm::header::{Header, HeaderCheck};
 use crate::shm::queue::Queue;
@@ -161,7 +162,7 @@ impl<P: Platform> RecvConn<P> {
             *self = Self::connected(g, sender.port_id());
             // Map the sender's newest segment now, so that what it sends
             // stays readable even if it leaves before we receive.
-            let newest = sender.field(crate::service::FIELD_NEXT_SEGMENT).wrapping_sub(1);
+            let newest = sender.field(crate::shm::service::FIELD_NEXT_SEGMENT).wrapping_sub(1);
             self.premap(core, newest, expect);
             sub_word.store(conn_word(own, g), Ordering::Release);
             return Link::Connected;

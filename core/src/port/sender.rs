@@ -8,14 +8,16 @@
 use super::receiver::Link;
 use super::{AllocationStrategy, LoanError};
 use crate::config::{MAX_SEGMENTS_PER_PORT, MAX_SUBSCRIBERS};
+use crate::name::data_segment_name;
 use crate::name::ShmName;
 use crate::platform::{Platform, ShmError};
-use crate::service::{data_segment_name, ServiceCore, FIELD_NEXT_SEGMENT, FIELD_OLDEST_SEGMENT};
+use crate::service::ServiceCore;
 use crate::shm::data::{DataIdentity, DataLayout, DataSizing, DataView};
 use crate::shm::header::Header;
 use crate::shm::queue::{PushError, Queue};
 use crate::shm::relptr::RelPtr;
 use crate::shm::service::{conn_word, split_state, status, ConnView, ServiceView, Slot, KIND_DATA};
+use crate::shm::service::{FIELD_NEXT_SEGMENT, FIELD_OLDEST_SEGMENT};
 use crate::shm::Region;
 use crate::sync::{AtomicU32, Ordering};
 use core::cell::{Cell, RefCell};
@@ -271,7 +273,7 @@ impl<'s, P: Platform> Sender<'s, P> {
             (0..slots).find_map(|i| Some((i, table(&core.view, i)?.try_claim()?))).ok_or(OpenError::NoSlot)?;
         let slot = table(&core.view, index).ok_or(OpenError::NoSlot)?;
         wiring.slot = index;
-        let port_id = crate::node::unique_id::<P>(core.liveness, core.node_id ^ u64::from(index));
+        let port_id = crate::name::unique_id::<P>(core.liveness, core.node_id ^ u64::from(index));
         let sender =
             Self::create(core, port_id, gen, wiring, base, max_loaned, strategy, max_slice_len).map_err(|e| {
                 slot.release(slot.state());
@@ -291,7 +293,7 @@ impl<'s, P: Platform> Sender<'s, P> {
     /// Wakes the receiver of connection `c` if it sleeps (no system call
     /// otherwise), after something was queued for it.
     pub(crate) fn wake(&self, c: u32) {
-        super::wake::<P>(self.wakers.get(c as usize).copied().flatten());
+        crate::signal::wake::<P>(self.wakers.get(c as usize).copied().flatten());
     }
 
     /// Connections served (bounded by [`MAX_CONNECTIONS`]).

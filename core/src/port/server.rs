@@ -370,7 +370,7 @@ impl<
         port: &R,
         timeout: core::time::Duration,
     ) -> Result<Option<ActiveRequest<R, Req, ReqH>>, ReceiveError> {
-        super::wait_until::<P, _, _>(port.waker(), Some(timeout), || Self::receive_via(port))
+        crate::signal::wait_until::<P, _, _>(port.waker(), Some(timeout), || Self::receive_via(port))
     }
 
     /// Sleeps until a request arrives and takes it. SIGINT and SIGTERM end
@@ -384,7 +384,7 @@ impl<
     pub fn blocking_receive_via<R: Handle<Target = Self>>(
         port: &R,
     ) -> Result<ActiveRequest<R, Req, ReqH>, ReceiveError> {
-        super::wait_for::<P, _, _>(port.waker(), || Self::receive_via(port))
+        crate::signal::wait_for::<P, _, _>(port.waker(), || Self::receive_via(port))
     }
 
     /// This port's wake word (its senders signal it).
@@ -764,5 +764,27 @@ impl<
     }
     fn has_pending(&self) -> bool {
         self.has_requests()
+    }
+}
+
+impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    RequestResponse<P, Req, Res, ReqH, ResH>
+{
+    /// Starts building a server that borrows this service.
+    pub fn server_builder(&self) -> ServerBuilder<P, Req, Res, ReqH, ResH, &Self> {
+        ServerBuilder::new(self)
+    }
+}
+
+impl crate::service::request_response::RequestResponseFootprint {
+    pub(crate) fn of(cfg: &StaticConfig) -> Result<Self, crate::service::ServiceCreateError> {
+        let too_large = crate::service::ServiceCreateError::InvalidQos("data segment size");
+        let client = super::client::request_sizing(cfg, 1).map_err(|_| too_large)?;
+        let server = response_sizing(cfg, DEFAULT_MAX_LOANED_RESPONSES_PER_REQUEST, 1).map_err(|_| too_large)?;
+        Ok(Self {
+            service_segment: crate::shm::service::ServiceLayout::of(cfg).size,
+            default_client_data_segment: crate::shm::data::DataLayout::new(client).map_err(|_| too_large)?.size,
+            default_server_data_segment: crate::shm::data::DataLayout::new(server).map_err(|_| too_large)?.size,
+        })
     }
 }

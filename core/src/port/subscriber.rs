@@ -48,7 +48,7 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
             .find_map(|i| Some((i, core.view.subscriber(i)?.try_claim()?)))
             .ok_or(SubscriberCreateError::ExceedsMaxSupportedSubscribers)?;
         let slot = core.view.subscriber(slot_index).ok_or(SubscriberCreateError::ExceedsMaxSupportedSubscribers)?;
-        slot.set_port(core.node_slot, crate::node::unique_id::<P>(core.liveness, core.node_id));
+        slot.set_port(core.node_slot, crate::name::unique_id::<P>(core.liveness, core.node_id));
         slot.activate(gen);
         core.view.bump_epoch();
         Ok(SubscriberParts {
@@ -231,7 +231,7 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
         port: &R,
         timeout: core::time::Duration,
     ) -> Result<Option<Sample<R, T, H>>, ReceiveError> {
-        super::wait_until::<P, _, _>(port.waker(), Some(timeout), || Self::receive_via(port))
+        crate::signal::wait_until::<P, _, _>(port.waker(), Some(timeout), || Self::receive_via(port))
     }
 
     /// Sleeps until a sample arrives and takes it. SIGINT and SIGTERM end
@@ -244,7 +244,7 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
     /// [`blocking_receive`](Self::blocking_receive) through a handle to
     /// this subscriber (the sample holds a clone of `port`).
     pub fn blocking_receive_via<R: Handle<Target = Self>>(port: &R) -> Result<Sample<R, T, H>, ReceiveError> {
-        super::wait_for::<P, _, _>(port.waker(), || Self::receive_via(port))
+        crate::signal::wait_for::<P, _, _>(port.waker(), || Self::receive_via(port))
     }
 
     /// This port's wake word (its senders signal it).
@@ -289,5 +289,12 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
     }
     fn has_pending(&self) -> bool {
         self.has_samples()
+    }
+}
+
+impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribe<P, T, H> {
+    /// Starts building a subscriber that borrows this service.
+    pub fn subscriber_builder(&self) -> SubscriberBuilder<P, T, H, &Self> {
+        SubscriberBuilder::new(self)
     }
 }

@@ -25,8 +25,6 @@
 use super::{at_least, ServiceCore, ServiceCreateError, ServiceOpenError, ServiceOpenOrCreateError};
 use crate::node::Node;
 use crate::platform::Platform;
-use crate::port::listener::ListenerBuilder;
-use crate::port::notifier::NotifierBuilder;
 use crate::shm::service::{EventConfig, ServiceLayout, StaticConfig, MAX_NODES_LIMIT, PATTERN_EVENT};
 use crate::zero_copy::TypeDetail;
 use core::time::Duration;
@@ -321,18 +319,6 @@ impl<P: Platform> Event<P> {
     /// The stored configuration.
     pub fn static_config(&self) -> &StaticConfig {
         &self.core.config
-    }
-
-    /// Starts building a notifier that borrows this service (an owning
-    /// handle's `notifier_builder`, as `icefloe-linux`'s, builds one that
-    /// holds a clone of the handle instead).
-    pub fn notifier_builder(&self) -> NotifierBuilder<P, &Self> {
-        NotifierBuilder::new(self)
-    }
-
-    /// Starts building a listener that borrows this service.
-    pub fn listener_builder(&self) -> ListenerBuilder<P, &Self> {
-        ListenerBuilder::new(self)
     }
 
     /// Reclaims what dead nodes left in this service (sending

@@ -14,11 +14,18 @@ pub mod request_response;
 
 pub use crate::shm::service::{EventConfig, ResponseConfig, StaticConfig};
 
-use crate::name::{hash64, segment_name, Prefix, SegmentKind, ServiceName, ShmName};
+/// The hard ceiling on a slice port's length, in elements, unless set with
+/// `max_slice_len`: 16 Mi elements. Growth never passes it.
+pub const DEFAULT_MAX_SLICE_LEN: u32 = 16 * 1024 * 1024;
+
+use crate::name::{data_segment_name, segment_name, service_hash, Prefix, SegmentKind, ServiceName, ShmName};
 use crate::node::Node;
 use crate::platform::{Access, Liveness, Platform, SharedMemory, ShmError};
 use crate::shm::header::{Header, HeaderCheck};
-use crate::shm::service::{self as layout, split_state, status, ServiceLayout, ServiceView, KIND_SERVICE, NO_OWNER};
+use crate::shm::service::{
+    self as layout, split_state, status, ServiceLayout, ServiceView, FIELD_NEXT_SEGMENT, FIELD_OLDEST_SEGMENT,
+    KIND_SERVICE, NO_OWNER,
+};
 use crate::shm::Region;
 use crate::sync::Ordering;
 use core::fmt;
@@ -411,25 +418,6 @@ pub(crate) fn at_least(
     }
 }
 
-/// The service's identity: the hash of its pattern and name.
-pub(crate) fn service_hash(pattern: u32, name: &ServiceName) -> u64 {
-    hash64(&[&pattern.to_le_bytes(), name.as_str().as_bytes()])
-}
-
-/// The segment name of data segment `segment` of a port.
-pub(crate) fn data_segment_name(prefix: &Prefix, service_hash: u64, port_id: u64, segment: u32) -> ShmName {
-    segment_name(
-        prefix,
-        hash64(&[&service_hash.to_le_bytes(), &port_id.to_le_bytes(), &segment.to_le_bytes()]),
-        SegmentKind::Data,
-    )
-}
-
-/// Port slot field: the id the port's next data segment will get.
-pub(crate) const FIELD_NEXT_SEGMENT: usize = 4;
-/// Port slot field: the id of the port's oldest data segment still alive.
-pub(crate) const FIELD_OLDEST_SEGMENT: usize = 5;
-
 /// Unlinks every data segment a (dead) port may still have: ids from its
 /// oldest live one up to its next one, as recorded in its slot.
 fn unlink_port_segments<P: Platform>(prefix: &Prefix, hash: u64, port_id: u64, oldest: u32, next: u32) {
@@ -721,7 +709,7 @@ fn cleanup_view<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &Shm
                 unlink_port_segments::<P>(prefix, hash, port_id, oldest, next);
                 // Events: a dead notifier's listeners hear of it.
                 if let Some(dead) = view.dead_event() {
-                    crate::port::notifier::deliver::<P>(view, dead);
+                    crate::signal::deliver::<P>(view, dead);
                 }
             }
         }
@@ -737,10 +725,10 @@ fn cleanup_view<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &Shm
         }
         // Blocked receivers re-check: a dead server's streams have ended.
         for p in 0..view.publisher_count() {
-            crate::port::wake::<P>(view.sender_waker(p));
+            crate::signal::wake::<P>(view.sender_waker(p));
         }
         for s in 0..view.subscriber_count() {
-            crate::port::wake::<P>(view.receiver_waker(s));
+            crate::signal::wake::<P>(view.receiver_waker(s));
         }
     }
     (cleaned, try_destroy::<P>(view, prefix, shm_name, hash))
@@ -792,5 +780,35 @@ pub(crate) fn cleanup_service_by_name<P: Platform>(prefix: &Prefix, name: &str) 
         Ok(Existing::Hanging) => Ok(0),
         Err(ServiceOpenError::DoesNotExist) => Ok(0),
         Err(_) => Err(()),
+    }
+}
+
+/// What a node does with services: build them, and clean up after dead
+/// peers in all of them (here, beside the services they work on, so that
+/// the node module needs nothing of this one).
+impl<P: Platform> Node<P> {
+    /// Starts building a service.
+    pub fn service_builder(&self, name: &ServiceName) -> ServiceBuilder<'_, P> {
+        ServiceBuilder::new(self, name.clone())
+    }
+
+    /// Finds every service under this node's prefix, and in each reclaims
+    /// what dead nodes left: their node slots, their ports, the chunks their
+    /// subscribers held (taken back by the publishers on their next
+    /// operation) and their data segments. A service whose last node was
+    /// dead is removed. Also runs whenever a service is opened.
+    pub fn cleanup_dead_nodes(&self) -> crate::node::CleanupState {
+        let mut state = crate::node::CleanupState::default();
+        let prefix = self.prefix().clone();
+        let _ = P::shm_list(prefix.as_str(), &mut |name| {
+            if crate::name::is_segment_name(&prefix, name, crate::name::SegmentKind::Service) {
+                match cleanup_service_by_name::<P>(&prefix, name) {
+                    Ok(n) => state.cleanups += n,
+                    Err(()) => state.failed_cleanups += 1,
+                }
+            }
+            true
+        });
+        state
     }
 }

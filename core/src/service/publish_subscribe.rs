@@ -5,8 +5,6 @@ use super::{
 };
 use crate::node::Node;
 use crate::platform::Platform;
-use crate::port::publisher::PublisherBuilder;
-use crate::port::subscriber::SubscriberBuilder;
 use crate::shm::service::{
     ServiceLayout, StaticConfig, MAX_NODES_LIMIT, MAX_QUEUE_CAPACITY, PATTERN_PUBLISH_SUBSCRIBE,
 };
@@ -80,21 +78,6 @@ pub struct Footprint {
     pub worst_case_total: usize,
 }
 
-impl Footprint {
-    fn of(cfg: &StaticConfig) -> Result<Self, ServiceCreateError> {
-        let service_segment = ServiceLayout::of(cfg).size;
-        let too_large = ServiceCreateError::InvalidQos("data segment size");
-        let sizing = crate::port::publisher::data_sizing(cfg, crate::port::publisher::DEFAULT_MAX_LOANED_SAMPLES, 1)
-            .map_err(|_| too_large)?;
-        let data = crate::shm::data::DataLayout::new(sizing).map_err(|_| too_large)?.size;
-        Ok(Self {
-            service_segment,
-            default_publisher_data_segment: data,
-            worst_case_total: service_segment + cfg.max_publishers as usize * data,
-        })
-    }
-}
-
 impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuilder<'n, P, T, H> {
     /// Publisher slots (default [`DEFAULT_MAX_PUBLISHERS`]).
     pub fn max_publishers(mut self, n: u32) -> Self {
@@ -140,7 +123,7 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
     }
     /// For slice payloads: the longest slice, in elements, that any publisher
     /// of the service may send; a publisher's own `max_slice_len` cannot
-    /// exceed it (default [`DEFAULT_MAX_SLICE_LEN`](crate::port::DEFAULT_MAX_SLICE_LEN)).
+    /// exceed it (default [`DEFAULT_MAX_SLICE_LEN`](crate::service::DEFAULT_MAX_SLICE_LEN)).
     /// On open, the service's must be at least this.
     pub fn max_slice_len(mut self, n: u32) -> Self {
         self.max_slice_len = Some(n);
@@ -182,7 +165,7 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
             payload,
             user_header,
             max_slice_len: if T::IS_SLICE {
-                self.max_slice_len.unwrap_or(crate::port::DEFAULT_MAX_SLICE_LEN)
+                self.max_slice_len.unwrap_or(crate::service::DEFAULT_MAX_SLICE_LEN)
             } else {
                 1
             },
@@ -299,18 +282,6 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribe<P, T, H
     /// Whether payloads are slices.
     pub fn is_slice(&self) -> bool {
         self.core.config.payload.variant == TypeVariant::Slice
-    }
-
-    /// Starts building a publisher that borrows this service. (An owning
-    /// handle's `publisher_builder`, as `icefloe-linux`'s, builds one that
-    /// holds a clone of the handle instead.)
-    pub fn publisher_builder(&self) -> PublisherBuilder<P, T, H, &Self> {
-        PublisherBuilder::new(self)
-    }
-
-    /// Starts building a subscriber that borrows this service.
-    pub fn subscriber_builder(&self) -> SubscriberBuilder<P, T, H, &Self> {
-        SubscriberBuilder::new(self)
     }
 
     /// Reclaims what dead nodes left in this service; returns how many dead

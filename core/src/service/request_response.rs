@@ -42,10 +42,8 @@ use super::{
 };
 use crate::node::Node;
 use crate::platform::Platform;
-use crate::port::client::ClientBuilder;
-use crate::port::server::ServerBuilder;
 use crate::shm::service::{
-    ResponseConfig, ServiceLayout, StaticConfig, MAX_NODES_LIMIT, MAX_QUEUE_CAPACITY, PATTERN_REQUEST_RESPONSE,
+    ResponseConfig, StaticConfig, MAX_NODES_LIMIT, MAX_QUEUE_CAPACITY, PATTERN_REQUEST_RESPONSE,
 };
 use crate::zero_copy::{Payload, TypeDetail, ZeroCopySend};
 use core::marker::PhantomData;
@@ -204,13 +202,13 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         self
     }
     /// For slice requests: the longest slice any client may send (default
-    /// [`DEFAULT_MAX_SLICE_LEN`](crate::port::DEFAULT_MAX_SLICE_LEN)).
+    /// [`DEFAULT_MAX_SLICE_LEN`](crate::service::DEFAULT_MAX_SLICE_LEN)).
     pub fn request_max_slice_len(mut self, n: u32) -> Self {
         self.request_max_slice_len = Some(n);
         self
     }
     /// For slice responses: the longest slice any server may send (default
-    /// [`DEFAULT_MAX_SLICE_LEN`](crate::port::DEFAULT_MAX_SLICE_LEN)).
+    /// [`DEFAULT_MAX_SLICE_LEN`](crate::service::DEFAULT_MAX_SLICE_LEN)).
     pub fn response_max_slice_len(mut self, n: u32) -> Self {
         self.response_max_slice_len = Some(n);
         self
@@ -255,7 +253,7 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         let active = self.max_active.unwrap_or(DEFAULT_MAX_ACTIVE_REQUESTS_PER_CLIENT);
         let slice_len = |set: Option<u32>, is_slice: bool| {
             if is_slice {
-                set.unwrap_or(crate::port::DEFAULT_MAX_SLICE_LEN)
+                set.unwrap_or(crate::service::DEFAULT_MAX_SLICE_LEN)
             } else {
                 1
             }
@@ -420,21 +418,6 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
     }
 }
 
-impl RequestResponseFootprint {
-    fn of(cfg: &StaticConfig) -> Result<Self, ServiceCreateError> {
-        let too_large = ServiceCreateError::InvalidQos("data segment size");
-        let client = crate::port::client::request_sizing(cfg, 1).map_err(|_| too_large)?;
-        let server =
-            crate::port::server::response_sizing(cfg, crate::port::server::DEFAULT_MAX_LOANED_RESPONSES_PER_REQUEST, 1)
-                .map_err(|_| too_large)?;
-        Ok(Self {
-            service_segment: ServiceLayout::of(cfg).size,
-            default_client_data_segment: crate::shm::data::DataLayout::new(client).map_err(|_| too_large)?.size,
-            default_server_data_segment: crate::shm::data::DataLayout::new(server).map_err(|_| too_large)?.size,
-        })
-    }
-}
-
 /// A request-response service handle: makes clients and servers. Dropping
 /// the last handle of the last node removes the service.
 pub struct RequestResponse<
@@ -489,18 +472,6 @@ impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySe
     /// Requests a client may have pending at once.
     pub fn max_active_requests_per_client(&self) -> u32 {
         self.response_config().max_active_requests_per_client
-    }
-
-    /// Starts building a client that borrows this service (an owning
-    /// handle's `client_builder`, as `icefloe-linux`'s, builds one that
-    /// holds a clone of the handle instead).
-    pub fn client_builder(&self) -> ClientBuilder<P, Req, Res, ReqH, ResH, &Self> {
-        ClientBuilder::new(self)
-    }
-
-    /// Starts building a server that borrows this service.
-    pub fn server_builder(&self) -> ServerBuilder<P, Req, Res, ReqH, ResH, &Self> {
-        ServerBuilder::new(self)
     }
 
     /// Reclaims what dead nodes left in this service; returns how many dead

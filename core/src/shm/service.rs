@@ -695,6 +695,11 @@ impl<'a> Slot<'a> {
     }
 }
 
+/// Port slot field: the id the port's next data segment will get.
+pub const FIELD_NEXT_SEGMENT: usize = 4;
+/// Port slot field: the id of the port's oldest data segment still alive.
+pub const FIELD_OLDEST_SEGMENT: usize = 5;
+
 /// Field index of a port slot's "owner" word, reset to this on release.
 pub const NO_OWNER: u32 = u32::MAX;
 
