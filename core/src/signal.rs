@@ -76,8 +76,8 @@ pub(crate) fn time_left<P: Platform>(
 /// and wakes those that sleep; returns how many listeners it reached.
 pub(crate) fn deliver<P: Platform>(view: &ServiceView, id: u32) -> usize {
     let mut reached = 0;
-    for l in 0..view.subscriber_count() {
-        let active = view.subscriber(l).is_some_and(|s| split_state(s.state()).1 == status::ACTIVE);
+    for l in 0..view.receiver_count() {
+        let active = view.receiver(l).is_some_and(|s| split_state(s.state()).1 == status::ACTIVE);
         let Some((waker, state)) = view.listener_event(l).filter(|_| active) else { continue };
         if !state.raise(id) {
             continue;

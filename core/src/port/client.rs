@@ -138,14 +138,14 @@ impl<
         let core = &service.core;
         let response = service.response_config();
         let wiring = Wiring {
-            slot_of: |view, p| view.publisher(p),
+            slot_of: |view, p| view.sender(p),
             completion_of: |view, p, s| view.connection(p, s).map(|c| c.completion),
             waker_of: |view, s| view.receiver_waker(s),
             slot: 0,
-            connections: core.config.max_subscribers,
+            connections: core.config.max_servers(),
         };
         let loans = response.max_loaned_requests;
-        let slots = core.config.max_publishers;
+        let slots = core.config.max_clients();
         let sender = Sender::open(core, wiring, slots, base, loans, strategy, ceiling).map_err(|e| match e {
             OpenError::NoSlot => ClientCreateError::ExceedsMaxSupportedClients,
             OpenError::Segment(e) => ClientCreateError::UnableToCreateDataSegment(e),
@@ -157,7 +157,7 @@ impl<
         for w in listening {
             w.store(0, Ordering::Relaxed);
         }
-        let servers = core.config.max_subscribers.min(MAX_PUBLISHERS as u32) as usize;
+        let servers = core.config.max_servers().min(MAX_PUBLISHERS as u32) as usize;
         Ok(ClientParts {
             core,
             response,
@@ -296,7 +296,7 @@ impl<
     }
 
     fn servers(&self) -> u32 {
-        self.p().core.config.max_subscribers.min(MAX_PUBLISHERS as u32)
+        self.p().core.config.max_servers().min(MAX_PUBLISHERS as u32)
     }
 
     fn channel_count(&self) -> u32 {
@@ -306,7 +306,7 @@ impl<
     fn expect(&self) -> Expect {
         let r = self.p().response;
         Expect {
-            connections: self.p().core.config.max_publishers,
+            connections: self.p().core.config.max_clients(),
             history: 0,
             fixed: !Res::IS_SLICE,
             types: (r.payload.size, r.payload_alignment, r.user_header.size, r.user_header.align),
@@ -325,7 +325,7 @@ impl<
         let changed = self.p().sender.sync_links(&self.p().links, |_, _, _, _| {});
         let mut released = false;
         for s in 0..self.servers() {
-            let (Some(server), Some(rconn)) = (view.subscriber(s), self.p().rlinks[s as usize]) else { continue };
+            let (Some(server), Some(rconn)) = (view.receiver(s), self.p().rlinks[s as usize]) else { continue };
             if self.p().recv.borrow()[s as usize].departed {
                 self.drain_free_channels(s, &rconn);
             }
@@ -543,7 +543,7 @@ impl<
         (0..self.servers()).any(|s| {
             let g = c.servers[s as usize];
             g != 0
-                && self.p().core.view.subscriber(s).is_some_and(|srv| split_state(srv.state()) == (g, status::ACTIVE))
+                && self.p().core.view.receiver(s).is_some_and(|srv| split_state(srv.state()) == (g, status::ACTIVE))
                 && self.p().rlinks[s as usize]
                     .and_then(|r| r.ended.get(k as usize))
                     .is_some_and(|e| e.load(Ordering::Acquire) != tag)

@@ -43,9 +43,9 @@ impl<P: Platform, S: Handle<Target = Event<P>>> ListenerBuilder<P, S> {
 
     fn parts(core: &ServiceCore<P>) -> Result<ListenerParts<'_, P>, ListenerCreateError> {
         let (slot_index, gen) = (0..core.config.max_subscribers)
-            .find_map(|i| Some((i, core.view.subscriber(i)?.try_claim()?)))
+            .find_map(|i| Some((i, core.view.receiver(i)?.try_claim()?)))
             .ok_or(ListenerCreateError::ExceedsMaxSupportedListeners)?;
-        let slot = core.view.subscriber(slot_index).ok_or(ListenerCreateError::ExceedsMaxSupportedListeners)?;
+        let slot = core.view.receiver(slot_index).ok_or(ListenerCreateError::ExceedsMaxSupportedListeners)?;
         let Some((waker, state)) = core.view.listener_event(slot_index) else {
             slot.leave(gen);
             return Err(ListenerCreateError::ExceedsMaxSupportedListeners);
@@ -149,7 +149,7 @@ impl<P: Platform, S: Handle<Target = Event<P>>> Listener<P, S> {
 impl<P: Platform> Drop for ListenerParts<'_, P> {
     fn drop(&mut self) {
         let view = &self.core.view;
-        if let Some(slot) = view.subscriber(self.slot) {
+        if let Some(slot) = view.receiver(self.slot) {
             slot.leave(self.gen);
         }
         view.bump_epoch();

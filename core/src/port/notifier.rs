@@ -44,9 +44,9 @@ impl<P: Platform, S: Handle<Target = Event<P>>> NotifierBuilder<P, S> {
             return Err(NotifierCreateError::EventIdOutOfBounds);
         }
         let (slot_index, gen) = (0..core.config.max_publishers)
-            .find_map(|i| Some((i, core.view.publisher(i)?.try_claim()?)))
+            .find_map(|i| Some((i, core.view.sender(i)?.try_claim()?)))
             .ok_or(NotifierCreateError::ExceedsMaxSupportedNotifiers)?;
-        let slot = core.view.publisher(slot_index).ok_or(NotifierCreateError::ExceedsMaxSupportedNotifiers)?;
+        let slot = core.view.sender(slot_index).ok_or(NotifierCreateError::ExceedsMaxSupportedNotifiers)?;
         let id = crate::name::unique_id::<P>(core.liveness, core.node_id);
         slot.set_port(core.node_slot, id);
         slot.activate(gen);
@@ -155,7 +155,7 @@ impl<P: Platform, S: Handle<Target = Event<P>>> Notifier<P, S> {
 impl<P: Platform> Drop for NotifierParts<'_, P> {
     fn drop(&mut self) {
         let view = &self.core.view;
-        if let Some(slot) = view.publisher(self.slot) {
+        if let Some(slot) = view.sender(self.slot) {
             slot.leave(self.gen);
         }
         view.bump_epoch();

@@ -125,7 +125,7 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
         max_slice_len: u32,
     ) -> Result<PublisherParts<'_, P>, PublisherCreateError> {
         let wiring = Wiring {
-            slot_of: |view, p| view.publisher(p),
+            slot_of: |view, p| view.sender(p),
             completion_of: |view, p, s| view.connection(p, s).map(|c| c.completion),
             waker_of: |view, s| view.receiver_waker(s),
             slot: 0,

@@ -229,7 +229,7 @@ impl<P: Platform> RecvConn<P> {
         let mut released = false;
         let senders = core.config.max_publishers as usize;
         for (i, (c, link)) in conns.iter_mut().zip(links).enumerate().take(senders) {
-            let (Some(slot), Some(link)) = (core.view.publisher(i as u32), link) else { continue };
+            let (Some(slot), Some(link)) = (core.view.sender(i as u32), link) else { continue };
             let drained = || link.submission.is_empty();
             released |= c.sync(core, slot, (link.pub_word, link.sub_word), own, drained, expect) == Link::Released;
         }

@@ -453,7 +453,7 @@ impl<'s, P: Platform> Sender<'s, P> {
         let mut conns = self.conns.borrow_mut();
         let mut changed = false;
         for c in 0..self.connections() {
-            let (Some(receiver), Some(conn)) = (view.subscriber(c), links.get(c as usize).copied().flatten()) else {
+            let (Some(receiver), Some(conn)) = (view.receiver(c), links.get(c as usize).copied().flatten()) else {
                 continue;
             };
             let reset = || {
@@ -497,7 +497,7 @@ impl<'s, P: Platform> Sender<'s, P> {
             }
             let Some(conn) = links.get(c as usize).and_then(Option::as_ref) else { return };
             let wanted = |local: &ConnLocal| {
-                view.subscriber(c)
+                view.receiver(c)
                     .map(|r| split_state(r.state()))
                     .is_some_and(|(g, st)| st == status::ACTIVE && g == local.connected)
             };

@@ -36,10 +36,10 @@ pub(crate) fn response_sizing(
     let per_channel = u64::from(r.max_response_buffer_size)
         + u64::from(r.max_borrowed_responses_per_pending_response)
         + u64::from(loans_per_request);
-    let chunks = u64::from(c.max_publishers) * u64::from(r.max_active_requests_per_client) * per_channel;
+    let chunks = u64::from(c.max_clients()) * u64::from(r.max_active_requests_per_client) * per_channel;
     Ok(DataSizing {
         chunk_count: u32::try_from(chunks).map_err(|_| ServerCreateError::DataSegmentTooLarge)?,
-        connections: c.max_publishers,
+        connections: c.max_clients(),
         history: 0,
         capacity,
         elem: (r.payload.size, r.payload_alignment),
@@ -159,20 +159,20 @@ impl<
         let core = &service.core;
         let response = service.response_config();
         let wiring = Wiring {
-            slot_of: |view, s| view.subscriber(s),
+            slot_of: |view, s| view.receiver(s),
             completion_of: |view, s, c| view.response_connection(s, c).map(|r| r.completion),
             waker_of: |view, c| view.sender_waker(c),
             slot: 0,
-            connections: core.config.max_publishers,
+            connections: core.config.max_clients(),
         };
-        let max_loaned = core.config.max_publishers * response.max_active_requests_per_client * loans_per_request;
-        let slots = core.config.max_subscribers;
+        let max_loaned = core.config.max_clients() * response.max_active_requests_per_client * loans_per_request;
+        let slots = core.config.max_servers();
         let sender = Sender::open(core, wiring, slots, base, max_loaned, strategy, ceiling).map_err(|e| match e {
             OpenError::NoSlot => ServerCreateError::ExceedsMaxSupportedServers,
             OpenError::Segment(e) => ServerCreateError::UnableToCreateDataSegment(e),
         })?;
         let slot_index = sender.slot();
-        let clients = core.config.max_publishers.min(MAX_PUBLISHERS as u32) as usize;
+        let clients = core.config.max_clients().min(MAX_PUBLISHERS as u32) as usize;
         Ok(ServerParts {
             core,
             response,
@@ -297,7 +297,7 @@ impl<
     }
 
     fn clients(&self) -> u32 {
-        self.p().core.config.max_publishers.min(MAX_PUBLISHERS as u32)
+        self.p().core.config.max_clients().min(MAX_PUBLISHERS as u32)
     }
 
     /// Connects to new clients and lets go of departed ones (taking back
@@ -320,7 +320,7 @@ impl<
         let segs = self.p().sender.segs.borrow();
         let mut conns = self.p().sender.conns.borrow_mut();
         for c in 0..self.clients() {
-            let (Some(client), Some(rconn)) = (view.publisher(c), self.p().rlinks[c as usize]) else { continue };
+            let (Some(client), Some(rconn)) = (view.sender(c), self.p().rlinks[c as usize]) else { continue };
             let reset = || {
                 for k in 0..rconn.channels() {
                     if let Some(q) = rconn.channel(k) {
@@ -456,7 +456,7 @@ impl<
     }
 
     fn client_there(&self, c: u32, gen: u16, tag: u32) -> bool {
-        self.p().core.view.publisher(c).is_some_and(|s| split_state(s.state()) == (gen, status::ACTIVE))
+        self.p().core.view.sender(c).is_some_and(|s| split_state(s.state()) == (gen, status::ACTIVE))
             && self.listening(c, tag_channel(tag)) == Some(tag)
     }
 

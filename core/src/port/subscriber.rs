@@ -45,9 +45,9 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
 
     fn parts(core: &ServiceCore<P>) -> Result<SubscriberParts<'_, P>, SubscriberCreateError> {
         let (slot_index, gen) = (0..core.config.max_subscribers)
-            .find_map(|i| Some((i, core.view.subscriber(i)?.try_claim()?)))
+            .find_map(|i| Some((i, core.view.receiver(i)?.try_claim()?)))
             .ok_or(SubscriberCreateError::ExceedsMaxSupportedSubscribers)?;
-        let slot = core.view.subscriber(slot_index).ok_or(SubscriberCreateError::ExceedsMaxSupportedSubscribers)?;
+        let slot = core.view.receiver(slot_index).ok_or(SubscriberCreateError::ExceedsMaxSupportedSubscribers)?;
         slot.set_port(core.node_slot, crate::name::unique_id::<P>(core.liveness, core.node_id));
         slot.activate(gen);
         core.view.bump_epoch();
@@ -274,7 +274,7 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
 impl<P: Platform> Drop for SubscriberParts<'_, P> {
     fn drop(&mut self) {
         let view = &self.core.view;
-        if let Some(slot) = view.subscriber(self.slot) {
+        if let Some(slot) = view.receiver(self.slot) {
             slot.leave(self.gen);
         }
         view.bump_epoch();

@@ -704,7 +704,7 @@ fn cleanup_view<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &Shm
         if id.0 == [0; 3] || P::liveness_check(id) != Liveness::Dead {
             continue;
         }
-        for p in (0..view.publisher_count()).filter_map(|i| view.publisher(i)) {
+        for p in (0..view.sender_count()).filter_map(|i| view.sender(i)) {
             if let Some((port_id, oldest, next)) = reclaim_port(p, n) {
                 unlink_port_segments::<P>(prefix, hash, port_id, oldest, next);
                 // Events: a dead notifier's listeners hear of it.
@@ -714,7 +714,7 @@ fn cleanup_view<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &Shm
             }
         }
         // Subscribers have no data segment (an empty range); servers do.
-        for s in (0..view.subscriber_count()).filter_map(|i| view.subscriber(i)) {
+        for s in (0..view.receiver_count()).filter_map(|i| view.receiver(i)) {
             if let Some((port_id, oldest, next)) = reclaim_port(s, n) {
                 unlink_port_segments::<P>(prefix, hash, port_id, oldest, next);
             }
@@ -724,10 +724,10 @@ fn cleanup_view<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &Shm
             cleaned += 1;
         }
         // Blocked receivers re-check: a dead server's streams have ended.
-        for p in 0..view.publisher_count() {
+        for p in 0..view.sender_count() {
             crate::signal::wake::<P>(view.sender_waker(p));
         }
-        for s in 0..view.subscriber_count() {
+        for s in 0..view.receiver_count() {
             crate::signal::wake::<P>(view.receiver_waker(s));
         }
     }
@@ -751,8 +751,8 @@ fn try_destroy<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &ShmN
     }
     // Sending-port slots (publishers, clients, servers) left behind by a
     // crash during claiming.
-    let senders = (0..view.publisher_count()).filter_map(|i| view.publisher(i));
-    for p in senders.chain((0..view.subscriber_count()).filter_map(|i| view.subscriber(i))) {
+    let senders = (0..view.sender_count()).filter_map(|i| view.sender(i));
+    for p in senders.chain((0..view.receiver_count()).filter_map(|i| view.receiver(i))) {
         if split_state(p.state()).1 != status::FREE {
             let (oldest, next) = (p.field(FIELD_OLDEST_SEGMENT), p.field(FIELD_NEXT_SEGMENT));
             unlink_port_segments::<P>(prefix, hash, p.port_id(), oldest, next);

@@ -291,10 +291,10 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         };
         // A client receives from every server and a server from every
         // client: both tables are bounded by what one receiving port holds.
-        if cfg.max_publishers as usize > crate::config::MAX_PUBLISHERS {
+        if cfg.max_clients() as usize > crate::config::MAX_PUBLISHERS {
             return Err(ServiceCreateError::ExceedsBuildLimit("max_clients"));
         }
-        if cfg.max_subscribers as usize > crate::config::MAX_PUBLISHERS {
+        if cfg.max_servers() as usize > crate::config::MAX_PUBLISHERS {
             return Err(ServiceCreateError::ExceedsBuildLimit("max_servers"));
         }
         if active as usize > crate::config::MAX_ACTIVE_REQUESTS {
@@ -303,8 +303,8 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         let q = 1..=MAX_QUEUE_CAPACITY;
         let align_ok = |a: u32| a.is_power_of_two() && a <= 4096;
         let checks = [
-            (cfg.max_publishers >= 1, "max_clients"),
-            (cfg.max_subscribers >= 1, "max_servers"),
+            (cfg.max_clients() >= 1, "max_clients"),
+            (cfg.max_servers() >= 1, "max_servers"),
             ((1..=MAX_NODES_LIMIT).contains(&cfg.max_nodes), "max_nodes"),
             (active >= 1, "max_active_requests_per_client"),
             (q.contains(&r.max_loaned_requests), "max_loaned_requests"),
@@ -329,8 +329,8 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
     fn verify(&self, stored: &StaticConfig) -> Result<(), ServiceOpenError> {
         use ServiceOpenError as E;
         let Some(r) = stored.response.as_ref() else { return Err(E::ServiceInCorruptedState) };
-        if stored.max_publishers as usize > crate::config::MAX_PUBLISHERS
-            || stored.max_subscribers as usize > crate::config::MAX_PUBLISHERS
+        if stored.max_clients() as usize > crate::config::MAX_PUBLISHERS
+            || stored.max_servers() as usize > crate::config::MAX_PUBLISHERS
             || r.max_active_requests_per_client as usize > crate::config::MAX_ACTIVE_REQUESTS
         {
             return Err(E::ExceedsBuildLimit);
@@ -368,8 +368,8 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         if Res::IS_SLICE {
             at_least(self.response_max_slice_len, r.max_slice_len, E::DoesNotSupportRequestedMaxResponseSliceLen)?;
         }
-        at_least(self.max_clients, stored.max_publishers, E::DoesNotSupportRequestedAmountOfClients)?;
-        at_least(self.max_servers, stored.max_subscribers, E::DoesNotSupportRequestedAmountOfServers)?;
+        at_least(self.max_clients, stored.max_clients(), E::DoesNotSupportRequestedAmountOfClients)?;
+        at_least(self.max_servers, stored.max_servers(), E::DoesNotSupportRequestedAmountOfServers)?;
         at_least(self.max_nodes, stored.max_nodes, E::DoesNotSupportRequestedAmountOfNodes)?;
         at_least(
             self.max_active,
@@ -461,12 +461,12 @@ impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySe
 
     /// Client slots.
     pub fn max_clients(&self) -> u32 {
-        self.core.config.max_publishers
+        self.core.config.max_clients()
     }
 
     /// Server slots.
     pub fn max_servers(&self) -> u32 {
-        self.core.config.max_subscribers
+        self.core.config.max_servers()
     }
 
     /// Requests a client may have pending at once.
