@@ -216,6 +216,38 @@ pub fn is_segment_name(prefix: &Prefix, name: &str, kind: SegmentKind) -> bool {
     name.len() == prefix.as_str().len() + 14 && name.starts_with(prefix.as_str()) && name.ends_with(kind.suffix())
 }
 
+/// A process-unique, run-unique 64-bit id: liveness id, time and a counter.
+pub(crate) fn unique_id<P: crate::platform::Platform>(liveness: crate::platform::LivenessId, salt: u64) -> u64 {
+    use crate::sync::Ordering;
+    // The real atomic (not loom's): a process-wide counter, never in shared memory.
+    static COUNTER: crate::sync::SignalWord = crate::sync::SignalWord::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let t = P::now().as_nanos() as u64;
+    let words = liveness.0;
+    hash64(&[
+        &words[0].to_le_bytes(),
+        &words[1].to_le_bytes(),
+        &words[2].to_le_bytes(),
+        &t.to_le_bytes(),
+        &n.to_le_bytes(),
+        &salt.to_le_bytes(),
+    ])
+}
+
+/// The service's identity: the hash of its pattern and name.
+pub(crate) fn service_hash(pattern: u32, name: &ServiceName) -> u64 {
+    hash64(&[&pattern.to_le_bytes(), name.as_str().as_bytes()])
+}
+
+/// The segment name of data segment `segment` of a port.
+pub(crate) fn data_segment_name(prefix: &Prefix, service_hash: u64, port_id: u64, segment: u32) -> ShmName {
+    segment_name(
+        prefix,
+        hash64(&[&service_hash.to_le_bytes(), &port_id.to_le_bytes(), &segment.to_le_bytes()]),
+        SegmentKind::Data,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -258,36 +290,4 @@ mod tests {
         );
         assert_ne!(hash64(&[b"ab", b"c"]), hash64(&[b"a", b"bc"]));
     }
-}
-
-/// A process-unique, run-unique 64-bit id: liveness id, time and a counter.
-pub(crate) fn unique_id<P: crate::platform::Platform>(liveness: crate::platform::LivenessId, salt: u64) -> u64 {
-    use crate::sync::Ordering;
-    // The real atomic (not loom's): a process-wide counter, never in shared memory.
-    static COUNTER: crate::sync::SignalWord = crate::sync::SignalWord::new(0);
-    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let t = P::now().as_nanos() as u64;
-    let words = liveness.0;
-    hash64(&[
-        &words[0].to_le_bytes(),
-        &words[1].to_le_bytes(),
-        &words[2].to_le_bytes(),
-        &t.to_le_bytes(),
-        &n.to_le_bytes(),
-        &salt.to_le_bytes(),
-    ])
-}
-
-/// The service's identity: the hash of its pattern and name.
-pub(crate) fn service_hash(pattern: u32, name: &ServiceName) -> u64 {
-    hash64(&[&pattern.to_le_bytes(), name.as_str().as_bytes()])
-}
-
-/// The segment name of data segment `segment` of a port.
-pub(crate) fn data_segment_name(prefix: &Prefix, service_hash: u64, port_id: u64, segment: u32) -> ShmName {
-    segment_name(
-        prefix,
-        hash64(&[&service_hash.to_le_bytes(), &port_id.to_le_bytes(), &segment.to_le_bytes()]),
-        SegmentKind::Data,
-    )
 }
