@@ -9,8 +9,16 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-/// A prefix unique to this process and call: `t<pid>_<n>_`.
-pub fn unique_prefix() -> String {
+/// A prefix unique to this process and call, `t<pid>_<n>_`, with the guard
+/// that removes everything under it when the test ends, also when it panics
+/// (it derefs to the prefix: `node(&prefix)`, `assert_clean(&prefix)`).
+/// Tests still `assert_clean` what they expect gone: the guard only keeps a
+/// failing test from leaving segments for the next.
+pub fn unique_prefix() -> ShmGuard {
+    ShmGuard(fresh_prefix())
+}
+
+fn fresh_prefix() -> String {
     static N: AtomicU32 = AtomicU32::new(0);
     format!("t{}_{}_", std::process::id() % 100_000, N.fetch_add(1, Ordering::Relaxed))
 }
@@ -180,12 +188,25 @@ pub struct ShmGuard(pub String);
 impl ShmGuard {
     /// A fresh unique prefix with its guard.
     pub fn new() -> Self {
-        Self(unique_prefix())
+        Self(fresh_prefix())
     }
 
     /// The guarded prefix.
     pub fn prefix(&self) -> &str {
         &self.0
+    }
+}
+
+impl std::ops::Deref for ShmGuard {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ShmGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
