@@ -155,12 +155,11 @@ fn wake_then_ctrl_c(test: &str, role: &str) {
         let service = node.service_builder(&name("ps")).publish_subscribe::<u64>().create().unwrap();
         let publisher = service.publisher_builder().create().unwrap();
         let mut child = Peer::spawn(test, role, &prefix, &[]);
-        let pid: i32 = child.expect("ready").parse().unwrap();
+        child.expect("ready");
         eventually(WATCHDOG, "the subscriber to connect", || (publisher.send_copy(7).unwrap() == 1).then_some(()));
         assert_eq!(child.expect("got"), "Ok(7)");
         std::thread::sleep(Duration::from_millis(100));
-        // SAFETY: signalling our own child process by its id.
-        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+        child.signal(libc::SIGINT);
         assert_eq!(child.expect("ended"), "Err(Interrupt)");
         assert!(child.wait(WATCHDOG));
     }

@@ -403,25 +403,24 @@ fn killed_publisher_service_can_be_created_again() {
     assert_clean(&prefix);
 }
 
-fn signal_ends_wait(signal: &str, expect: &str) {
+fn signal_ends_wait(signal: libc::c_int, expect: &str) {
     let prefix = unique_prefix();
     let mut p = Peer::spawn("child", "wait_loop", &prefix, &[]);
     p.expect("ready");
-    let status = std::process::Command::new("kill").args([signal, &p.child.id().to_string()]).status().unwrap();
-    assert!(status.success());
+    p.signal(signal);
     assert_eq!(p.expect("ended"), expect);
-    assert!(p.wait(WATCHDOG), "the process did not end cleanly after {signal}");
+    assert!(p.wait(WATCHDOG), "the process did not end cleanly after signal {signal}");
     assert_clean(&prefix);
 }
 
 #[test]
 fn sigint_ends_node_wait_with_interrupt() {
-    signal_ends_wait("-INT", "Interrupt");
+    signal_ends_wait(libc::SIGINT, "Interrupt");
 }
 
 #[test]
 fn sigterm_ends_node_wait_with_termination_request() {
-    signal_ends_wait("-TERM", "TerminationRequest");
+    signal_ends_wait(libc::SIGTERM, "TerminationRequest");
 }
 
 #[test]

@@ -74,9 +74,7 @@ fn run(test: &str, role: &str) -> String {
     let guard = ShmGuard::new();
     let mut peer = Peer::spawn(test, role, guard.prefix(), &[]);
     peer.expect("ready");
-    let pid = peer.child.id() as i32;
-    // SAFETY: kill(2) touches no memory of ours; the pid is our own child.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    peer.signal(libc::SIGINT);
     let result = peer.expect("result");
     assert!(peer.wait(Duration::from_secs(30)), "the child failed");
     result

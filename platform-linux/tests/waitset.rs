@@ -283,10 +283,9 @@ fn ctrl_c_ends_wait_and_process() {
         for only_timer in [false, true] {
             let args: &[(&str, String)] = if only_timer { &[("ONLY_TIMER", String::new())] } else { &[] };
             let mut child = Peer::spawn("ctrl_c_ends_wait_and_process", "waiter", &prefix, args);
-            let pid: i32 = child.expect("ready").parse().unwrap();
+            child.expect("ready");
             std::thread::sleep(Duration::from_millis(100));
-            // SAFETY: signalling our own child process by its id.
-            assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+            child.signal(libc::SIGINT);
             assert_eq!(child.expect("ended"), "Ok(Interrupt)", "only a timer attached: {only_timer}");
             assert!(child.wait(WATCHDOG));
         }

@@ -128,6 +128,12 @@ impl Peer {
         }
     }
 
+    /// Sends `signal` (SIGINT, SIGTERM, …) to the child, by its id.
+    pub fn signal(&self, signal: libc::c_int) {
+        // SAFETY: kill(2) touches no memory of ours; the id is our own child's.
+        assert_eq!(unsafe { libc::kill(self.child.id() as i32, signal) }, 0, "signal {signal} to the child");
+    }
+
     /// Kills the child with SIGKILL (it is ours) and leaves it unreaped
     /// until `reap`.
     pub fn kill9(&mut self) {
