@@ -44,6 +44,23 @@ pub(crate) trait Family {
     fn shorten<'a>(p: &'a Self::Of<'static>) -> &'a Self::Of<'a>;
 }
 
+/// Declares `$family`, the [`Family`] whose members are `$parts<'s, P>`
+/// (a port's parts for platform `P`; the compiler checks they are
+/// covariant in `'s`).
+macro_rules! family {
+    ($family:ident, $parts:ident) => {
+        pub(crate) struct $family<P>(core::marker::PhantomData<P>);
+
+        impl<P: crate::platform::Platform> crate::handle::Family for $family<P> {
+            type Of<'s> = $parts<'s, P>;
+            fn shorten<'a>(p: &'a $parts<'static, P>) -> &'a $parts<'a, P> {
+                p
+            }
+        }
+    };
+}
+pub(crate) use family;
+
 /// A port's parts (`F::Of`) together with the handle they borrow from: the
 /// one place where a borrow of the service is stretched past what the
 /// compiler can see (the handle lives beside the parts, so the borrow stays

@@ -11,7 +11,7 @@ use super::{
 };
 use crate::chunk::{sealed, ChunkMut, ChunkMutUninit, Held, Loan, SampleSource};
 use crate::config::{MAX_ACTIVE_REQUESTS, MAX_PUBLISHERS};
-use crate::handle::{Anchored, Family, Handle};
+use crate::handle::{Anchored, Handle};
 use crate::platform::Platform;
 use crate::service::request_response::RequestResponse;
 use crate::service::ServiceCore;
@@ -247,14 +247,7 @@ pub(crate) struct ClientParts<'s, P: Platform> {
     next: Cell<u32>,
 }
 
-pub(crate) struct ClientFamily<P>(PhantomData<P>);
-
-impl<P: Platform> Family for ClientFamily<P> {
-    type Of<'s> = ClientParts<'s, P>;
-    fn shorten<'a>(p: &'a ClientParts<'static, P>) -> &'a ClientParts<'a, P> {
-        p
-    }
-}
+crate::handle::family!(ClientFamily, ClientParts);
 
 /// A loaned request (borrowing its client), not yet written.
 pub type RequestMutUninit<'a, P, Req, Res, ReqH, ResH, S> =

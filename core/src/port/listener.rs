@@ -1,7 +1,7 @@
 //! Listener: sleeps until notifiers of its event service send ids.
 
 use super::{ListenerCreateError, ListenerWaitError};
-use crate::handle::{Anchored, Family, Handle};
+use crate::handle::{Anchored, Handle};
 use crate::platform::{Platform, Termination};
 use crate::service::event::{Event, EventId};
 use crate::service::ServiceCore;
@@ -90,14 +90,7 @@ pub(crate) struct ListenerParts<'s, P: Platform> {
     state: EventState<'s>,
 }
 
-pub(crate) struct ListenerFamily<P>(core::marker::PhantomData<P>);
-
-impl<P: Platform> Family for ListenerFamily<P> {
-    type Of<'s> = ListenerParts<'s, P>;
-    fn shorten<'a>(p: &'a ListenerParts<'static, P>) -> &'a ListenerParts<'a, P> {
-        p
-    }
-}
+crate::handle::family!(ListenerFamily, ListenerParts);
 
 impl<P: Platform, S: Handle<Target = Event<P>>> Listener<P, S> {
     #[inline(always)]

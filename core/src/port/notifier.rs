@@ -1,7 +1,7 @@
 //! Notifier: wakes the listeners of an event service with an event id.
 
 use super::{NotifierCreateError, NotifierNotifyError};
-use crate::handle::{Anchored, Family, Handle};
+use crate::handle::{Anchored, Handle};
 use crate::platform::Platform;
 use crate::service::event::{Event, EventId};
 use crate::service::ServiceCore;
@@ -99,14 +99,7 @@ pub(crate) struct NotifierParts<'s, P: Platform> {
     last: Cell<Duration>,
 }
 
-pub(crate) struct NotifierFamily<P>(core::marker::PhantomData<P>);
-
-impl<P: Platform> Family for NotifierFamily<P> {
-    type Of<'s> = NotifierParts<'s, P>;
-    fn shorten<'a>(p: &'a NotifierParts<'static, P>) -> &'a NotifierParts<'a, P> {
-        p
-    }
-}
+crate::handle::family!(NotifierFamily, NotifierParts);
 
 impl<P: Platform, S: Handle<Target = Event<P>>> Notifier<P, S> {
     #[inline(always)]

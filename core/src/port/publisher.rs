@@ -4,7 +4,7 @@ use super::sender::{add_ref, seg_of, Chunk, Offer, OpenError, Sender, Wiring};
 use super::{BackpressureStrategy, LoanError, PublisherCreateError, SendError, SliceSettings};
 use crate::chunk::{ChunkMutUninit, Loan, SampleMut, SampleMutUninit};
 use crate::config::MAX_SUBSCRIBERS;
-use crate::handle::{Anchored, Family, Handle};
+use crate::handle::{Anchored, Handle};
 use crate::platform::Platform;
 use crate::service::publish_subscribe::PublishSubscribe;
 use crate::service::ServiceCore;
@@ -216,14 +216,7 @@ pub(crate) struct PublisherParts<'s, P: Platform> {
     seen_epoch: Cell<u32>,
 }
 
-pub(crate) struct PublisherFamily<P>(PhantomData<P>);
-
-impl<P: Platform> Family for PublisherFamily<P> {
-    type Of<'s> = PublisherParts<'s, P>;
-    fn shorten<'a>(p: &'a PublisherParts<'static, P>) -> &'a PublisherParts<'a, P> {
-        p
-    }
-}
+crate::handle::family!(PublisherFamily, PublisherParts);
 
 impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = PublishSubscribe<P, T, H>>>
     Publisher<P, T, H, S>

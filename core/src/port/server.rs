@@ -7,7 +7,7 @@ use super::sender::{ConnLocal, Offer, OpenError, Sender, Wiring};
 use super::{BackpressureStrategy, LoanError, ReceiveError, SendError, ServerCreateError, SliceSettings};
 use crate::chunk::{sealed, ChunkMut, ChunkMutUninit, Held, Loan};
 use crate::config::{MAX_ACTIVE_REQUESTS, MAX_PUBLISHERS};
-use crate::handle::{Anchored, Family, Handle};
+use crate::handle::{Anchored, Handle};
 use crate::platform::Platform;
 use crate::service::request_response::RequestResponse;
 use crate::service::ServiceCore;
@@ -254,14 +254,7 @@ pub(crate) struct ServerParts<'s, P: Platform> {
     next: Cell<u32>,
 }
 
-pub(crate) struct ServerFamily<P>(PhantomData<P>);
-
-impl<P: Platform> Family for ServerFamily<P> {
-    type Of<'s> = ServerParts<'s, P>;
-    fn shorten<'a>(p: &'a ServerParts<'static, P>) -> &'a ServerParts<'a, P> {
-        p
-    }
-}
+crate::handle::family!(ServerFamily, ServerParts);
 
 /// A response loaned from an active request (borrowing it), not yet written.
 pub type ResponseMutUninit<'a, R, Req, Res, ReqH, ResH> = ChunkMutUninit<&'a ActiveRequest<R, Req, ReqH>, Res, ResH>;

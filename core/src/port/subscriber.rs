@@ -5,7 +5,7 @@ use super::receiver::{Expect, RecvConn};
 use super::{ReceiveError, SubscriberCreateError};
 use crate::chunk::{sealed, Held, Sample};
 use crate::config::MAX_PUBLISHERS;
-use crate::handle::{Anchored, Family, Handle};
+use crate::handle::{Anchored, Handle};
 use crate::platform::Platform;
 use crate::service::publish_subscribe::PublishSubscribe;
 use crate::service::ServiceCore;
@@ -114,14 +114,7 @@ pub(crate) struct SubscriberParts<'s, P: Platform> {
     expect: Expect,
 }
 
-pub(crate) struct SubscriberFamily<P>(PhantomData<P>);
-
-impl<P: Platform> Family for SubscriberFamily<P> {
-    type Of<'s> = SubscriberParts<'s, P>;
-    fn shorten<'a>(p: &'a SubscriberParts<'static, P>) -> &'a SubscriberParts<'a, P> {
-        p
-    }
-}
+crate::handle::family!(SubscriberFamily, SubscriberParts);
 
 impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = PublishSubscribe<P, T, H>>>
     Subscriber<P, T, H, S>
