@@ -61,7 +61,7 @@ pub use port::{
 pub use service::event::{Event, EventBuilder, EventId};
 pub use service::publish_subscribe::{PublishSubscribe, PublishSubscribeBuilder};
 pub use service::request_response::{RequestResponse, RequestResponseBuilder, RequestResponseFootprint};
-pub use service::{Capacity, ServiceCreateError, ServiceOpenError, ServiceOpenOrCreateError};
+pub use service::{Capacity, ServiceBuilder, ServiceCreateError, ServiceOpenError, ServiceOpenOrCreateError};
 pub use waitset::{
     Attachable, CallbackProgression, WaitSet, WaitSetAttachmentError, WaitSetAttachmentId, WaitSetGuard,
     WaitSetRunError, WaitSetRunResult,

@@ -30,6 +30,16 @@ pub type Node = icefloe_core::Node<Linux>;
 /// Builds a [`Node`].
 pub type NodeBuilder = icefloe_core::NodeBuilder<Linux>;
 
+/// Builds a service (from [`Node::service_builder`](icefloe_core::Node::service_builder)).
+pub type ServiceBuilder<'n> = icefloe_core::ServiceBuilder<'n, Linux>;
+/// Configures a publish-subscribe service.
+pub type PublishSubscribeBuilder<'n, T, H = ()> = icefloe_core::PublishSubscribeBuilder<'n, Linux, T, H>;
+/// Configures a request-response service.
+pub type RequestResponseBuilder<'n, Req, Res, ReqH = (), ResH = ()> =
+    icefloe_core::RequestResponseBuilder<'n, Linux, Req, Res, ReqH, ResH>;
+/// Configures an event service.
+pub type EventBuilder<'n> = icefloe_core::EventBuilder<'n, Linux>;
+
 /// The service type behind a [`PublishSubscribe`] handle.
 pub type PublishSubscribeService<T, H = ()> = icefloe_core::PublishSubscribe<Linux, T, H>;
 /// A publish-subscribe service on Linux: an owning handle (cheap to clone);
