@@ -167,6 +167,6 @@ pub mod prelude {
         EventId, Linux, Listener, ListenerWaitError, LoanError, Node, NodeBuilder, NodeName, NodeWaitError, Notifier,
         NotifierNotifyError, PendingResponse, PublishSubscribe, Publisher, ReceiveError, RequestResponse,
         RequestSendError, Response, Sample, SampleMut, SampleMutUninit, SendError, Server, ServiceName, Shared,
-        Subscriber, WaitSet, WaitSetAttachmentId, WaitSetGuard, WaitSetRunResult, ZeroCopySend,
+        SignalHandlingMode, Subscriber, WaitSet, WaitSetAttachmentId, WaitSetGuard, WaitSetRunResult, ZeroCopySend,
     };
 }
