@@ -255,3 +255,48 @@ fn blocking_receives_and_waitset_runs_allocate_nothing() {
         });
     }
 }
+
+/// The owning forms bindings use (`Shared` ports, `_via` loans and
+/// receives, owning pending responses and active requests) allocate nothing
+/// per message either: holding a port is a reference count, not a box.
+#[test]
+fn owning_loans_samples_and_requests_allocate_nothing() {
+    use icefloe_linux::icefloe_core::{ActiveRequest, PendingResponse};
+    use icefloe_linux::Shared;
+    let prefix = format!("o{}_", std::process::id() % 100_000);
+    {
+        let node = NodeBuilder::new().prefix(&prefix).unwrap().create().unwrap();
+        let pubsub =
+            node.service_builder(&ServiceName::new("own").unwrap()).publish_subscribe::<[u8]>().create().unwrap();
+        let publisher = Shared::new(pubsub.publisher_builder().initial_max_slice_len(256).create().unwrap());
+        let subscriber = Shared::new(pubsub.subscriber_builder().create().unwrap());
+        let rr =
+            node.service_builder(&ServiceName::new("own_rr").unwrap()).request_response::<u64, u64>().create().unwrap();
+        let client = Shared::new(rr.client_builder().create().unwrap());
+        let server = Shared::new(rr.server_builder().create().unwrap());
+        let round = |i: usize| -> u64 {
+            let loan = Publisher::loan_slice_uninit_via(&publisher, i % 256).unwrap();
+            loan.write_from_fn(|k| (k + i) as u8).send().unwrap();
+            let sample = Subscriber::receive_via(&subscriber).unwrap().unwrap();
+            let mut sum = sample.len() as u64;
+            drop(sample);
+            let pending = Client::loan_uninit_via(&client).unwrap().write_payload(i as u64).send().unwrap();
+            let request = Server::receive_via(&server).unwrap().unwrap();
+            ActiveRequest::loan_uninit_via(&&request).unwrap().write_payload(*request + 1).send().unwrap();
+            drop(request);
+            sum += *PendingResponse::receive_via(&&pending).unwrap().unwrap();
+            sum
+        };
+        round(0);
+        COUNTING.with(|c| c.set(true));
+        let before = ALLOCATIONS.load(Ordering::SeqCst);
+        let mut total = 0;
+        for i in 0..10_000usize {
+            total += round(i);
+        }
+        let during = ALLOCATIONS.load(Ordering::SeqCst) - before;
+        COUNTING.with(|c| c.set(false));
+        assert!(total > 0);
+        assert_eq!(during, 0, "{during} heap allocations in 10,000 owning round trips");
+    }
+}
