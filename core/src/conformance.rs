@@ -19,29 +19,39 @@ fn name(prefix: &str, suffix: &str) -> String<31> {
 
 /// One `#[test]` per check against `$platform`, so that the first broken
 /// promise does not hide the others: `icefloe_core::conformance_tests!(Linux,
-/// "c")` in a platform crate's tests. Each test takes its own segment
-/// prefix (`$prefix`, the check's initials, the process id), so they run in
-/// parallel, and `$after(prefix)` runs after each (to check nothing is left).
+/// base(), nothing_left)` in a platform crate's tests. `$base` (a `&str`, or
+/// anything that derefs to one, evaluated in each test) names the run, for
+/// example by its process id; each test adds the check's initials to it
+/// ([`check_prefix`]), so they run in parallel, and `$after(prefix)` runs
+/// after each (to check nothing is left). The expansion needs no `std`.
 #[macro_export]
 macro_rules! conformance_tests {
-    ($platform:ty, $prefix:literal, $after:expr) => {
-        $crate::conformance_tests!(@one $platform, $prefix, $after, shared_memory, "sm", prefix);
-        $crate::conformance_tests!(@one $platform, $prefix, $after, discovery, "di", prefix);
-        $crate::conformance_tests!(@one $platform, $prefix, $after, signal, "sg");
-        $crate::conformance_tests!(@one $platform, $prefix, $after, liveness, "lv");
-        $crate::conformance_tests!(@one $platform, $prefix, $after, clock, "ck");
-        $crate::conformance_tests!(@one $platform, $prefix, $after, events, "ev", prefix);
-        $crate::conformance_tests!(@one $platform, $prefix, $after, waitset, "ws", prefix);
+    ($platform:ty, $base:expr, $after:expr) => {
+        $crate::conformance_tests!(@one $platform, $base, $after, shared_memory, "sm", prefix);
+        $crate::conformance_tests!(@one $platform, $base, $after, discovery, "di", prefix);
+        $crate::conformance_tests!(@one $platform, $base, $after, signal, "sg");
+        $crate::conformance_tests!(@one $platform, $base, $after, liveness, "lv");
+        $crate::conformance_tests!(@one $platform, $base, $after, clock, "ck");
+        $crate::conformance_tests!(@one $platform, $base, $after, events, "ev", prefix);
+        $crate::conformance_tests!(@one $platform, $base, $after, waitset, "ws", prefix);
     };
-    (@one $platform:ty, $prefix:literal, $after:expr, $check:ident, $tag:literal $(, $arg:ident)?) => {
+    (@one $platform:ty, $base:expr, $after:expr, $check:ident, $tag:literal $(, $arg:ident)?) => {
         #[test]
         fn $check() {
-            let prefix = ::std::format!("{}{}{}_", $prefix, $tag, ::std::process::id() % 10_000);
+            let base = $base;
+            let prefix = $crate::conformance::check_prefix(&base, $tag);
             $(let $arg: &str = &prefix;)?
             $crate::conformance::$check::<$platform>($($arg)?);
             ($after)(prefix.as_str());
         }
     };
+}
+
+/// The segment prefix of one check: `base`, the check's `tag`, `_`.
+pub fn check_prefix(base: &str, tag: &str) -> String<31> {
+    let mut s = name(base, tag);
+    s.push('_').expect("prefix fits");
+    s
 }
 
 /// Runs every check (in one test, for platforms that run one test per

@@ -10,8 +10,13 @@ fn nothing_left(prefix: &str) {
     assert!(left.is_empty(), "the check left segments behind: {left:?}");
 }
 
+/// This run's part of every check's prefix: `c` and the process id.
+fn base() -> String {
+    format!("c{}", std::process::id() % 10_000)
+}
+
 // One test per check of the suite.
-icefloe_core::conformance_tests!(icefloe_linux::Linux, "c", nothing_left);
+icefloe_core::conformance_tests!(icefloe_linux::Linux, base(), nothing_left);
 
 #[test]
 fn futex_wakes_a_waiter_in_another_thread() {
