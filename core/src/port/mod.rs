@@ -278,6 +278,24 @@ macro_rules! sentences {
     )*};
 }
 
+/// "every `port` slot of the service is taken …", the same for every port.
+fn slots_taken(f: &mut fmt::Formatter<'_>, port: &str, knob: &str) -> fmt::Result {
+    write!(
+        f,
+        "every {port} slot of the service is taken (its {knob}): drop a {port}, or create the service with a \
+         larger {knob}"
+    )
+}
+
+/// "the `port`'s data segment would exceed …", the same for every sending port.
+fn segment_too_large(f: &mut fmt::Formatter<'_>, port: &str) -> fmt::Result {
+    write!(
+        f,
+        "the {port}'s data segment would exceed 4 GiB or 2^24 chunks: lower the QoS, the slice length or the \
+         preallocation"
+    )
+}
+
 sentences! {
     LoanError => |e, f| f.write_str(match e {
         LoanError::ExceedsMaxLoans => "the port already has as many loans out as it may (max_loaned_samples, \
@@ -310,23 +328,14 @@ sentences! {
         ReceiveError::TerminationRequest => "the wait ended on a termination request (SIGTERM)",
     });
     PublisherCreateError => |e, f| match e {
-        PublisherCreateError::ExceedsMaxSupportedPublishers => f.write_str(
-            "every publisher slot of the service is taken (its max_publishers): drop a publisher, or create the \
-             service with a larger max_publishers",
-        ),
+        PublisherCreateError::ExceedsMaxSupportedPublishers => slots_taken(f, "publisher", "max_publishers"),
         PublisherCreateError::InvalidConfig => {
             f.write_str("the publisher's max_loaned_samples, initial_max_slice_len or max_slice_len is zero")
         }
-        PublisherCreateError::DataSegmentTooLarge => f.write_str(
-            "the publisher's data segment would exceed 4 GiB or 2^24 chunks: lower the QoS, the slice length or \
-             the preallocation",
-        ),
+        PublisherCreateError::DataSegmentTooLarge => segment_too_large(f, "publisher"),
         PublisherCreateError::UnableToCreateDataSegment(s) => write!(f, "the publisher's data segment: {s}"),
     };
-    SubscriberCreateError => |_e, f| f.write_str(
-        "every subscriber slot of the service is taken (its max_subscribers): drop a subscriber, or create the \
-         service with a larger max_subscribers",
-    );
+    SubscriberCreateError => |_e, f| slots_taken(f, "subscriber", "max_subscribers");
     RequestSendError => |e, f| match e {
         RequestSendError::ExceedsMaxActiveRequests => f.write_str(
             "the client already has max_active_requests_per_client pending responses alive: drop one first",
@@ -334,39 +343,26 @@ sentences! {
         RequestSendError::Send(s) => write!(f, "the request could not be sent: {s}"),
     };
     ClientCreateError => |e, f| match e {
-        ClientCreateError::ExceedsMaxSupportedClients => f.write_str(
-            "every client slot of the service is taken (its max_clients): drop a client, or create the service \
-             with a larger max_clients",
-        ),
+        ClientCreateError::ExceedsMaxSupportedClients => slots_taken(f, "client", "max_clients"),
         ClientCreateError::InvalidConfig => f.write_str("the client's initial_max_slice_len or max_slice_len is zero"),
-        ClientCreateError::DataSegmentTooLarge => f.write_str(
-            "the client's data segment would exceed 4 GiB or 2^24 chunks: lower the QoS or the slice length",
-        ),
+        ClientCreateError::DataSegmentTooLarge => segment_too_large(f, "client"),
         ClientCreateError::UnableToCreateDataSegment(s) => write!(f, "the client's data segment: {s}"),
     };
     ServerCreateError => |e, f| match e {
-        ServerCreateError::ExceedsMaxSupportedServers => f.write_str(
-            "every server slot of the service is taken (its max_servers): drop a server, or create the service \
-             with a larger max_servers",
-        ),
+        ServerCreateError::ExceedsMaxSupportedServers => slots_taken(f, "server", "max_servers"),
         ServerCreateError::InvalidConfig => f.write_str(
             "the server's max_loaned_responses_per_request, initial_max_slice_len or max_slice_len is zero",
         ),
-        ServerCreateError::DataSegmentTooLarge => f.write_str(
-            "the server's data segment would exceed 4 GiB or 2^24 chunks: lower the QoS or the slice length",
-        ),
+        ServerCreateError::DataSegmentTooLarge => segment_too_large(f, "server"),
         ServerCreateError::UnableToCreateDataSegment(s) => write!(f, "the server's data segment: {s}"),
     };
-    NotifierCreateError => |e, f| f.write_str(match e {
-        NotifierCreateError::ExceedsMaxSupportedNotifiers => "every notifier slot of the service is taken (its \
-            max_notifiers): drop a notifier, or create the service with a larger max_notifiers",
-        NotifierCreateError::EventIdOutOfBounds => "the notifier's default event id is above the service's \
-            event_id_max_value",
-    });
-    ListenerCreateError => |_e, f| f.write_str(
-        "every listener slot of the service is taken (its max_listeners): drop a listener, or create the service \
-         with a larger max_listeners",
-    );
+    NotifierCreateError => |e, f| match e {
+        NotifierCreateError::ExceedsMaxSupportedNotifiers => slots_taken(f, "notifier", "max_notifiers"),
+        NotifierCreateError::EventIdOutOfBounds => {
+            f.write_str("the notifier's default event id is above the service's event_id_max_value")
+        }
+    };
+    ListenerCreateError => |_e, f| slots_taken(f, "listener", "max_listeners");
     NotifierNotifyError => |e, f| match e {
         NotifierNotifyError::EventIdOutOfBounds => {
             f.write_str("the event id is above the service's event_id_max_value; nothing was sent")
