@@ -4,17 +4,13 @@
 //! (`write_payload`, `write_from_fn`, `write_from_slice`, or `unsafe
 //! assume_init`); only then is it a [`ChunkMut`], which can be sent. The
 //! same two types serve every sending port, under the names users know:
-//! [`SampleMutUninit`] / [`SampleMut`] (publisher),
+//! [`SampleMutUninit`](crate::SampleMutUninit) / [`SampleMut`](crate::SampleMut) (publisher),
 //! [`RequestMutUninit`](crate::RequestMutUninit) / [`RequestMut`](crate::RequestMut) (client),
 //! [`ResponseMutUninit`](crate::ResponseMutUninit) / [`ResponseMut`](crate::ResponseMut) (active request).
 //! Dropping a loan without sending returns the chunk. A received [`Sample`]
 //! returns its chunk to the publisher when dropped.
 
 use crate::handle::Handle;
-use crate::platform::Platform;
-use crate::port::publisher::Publisher;
-use crate::port::SendError;
-use crate::service::publish_subscribe::PublishSubscribe;
 use crate::zero_copy::{Payload, ZeroCopySend};
 use core::fmt;
 use core::marker::PhantomData;
@@ -127,11 +123,6 @@ pub struct ChunkMut<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> {
     pub(crate) loan: Loan<L, T, H>,
     _t: PhantomData<*const T>,
 }
-
-/// A publisher's loaned sample, not yet written (borrowing the publisher).
-pub type SampleMutUninit<'a, P, T, H, S> = ChunkMutUninit<&'a Publisher<P, T, H, S>, T, H>;
-/// A publisher's loaned sample, written: [`send`](ChunkMut::send) it.
-pub type SampleMut<'a, P, T, H, S> = ChunkMut<&'a Publisher<P, T, H, S>, T, H>;
 
 impl<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> ChunkMutUninit<L, T, H> {
     pub(crate) fn new(loan: Loan<L, T, H>) -> Self {
@@ -276,25 +267,16 @@ impl<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> DerefMut for ChunkMut<L, T
     }
 }
 
-impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = PublishSubscribe<P, T, H>>> sealed::Port
-    for Publisher<P, T, H, S>
-{
-    fn parts(&self, slot: usize, index: u32) -> (*mut u8, *mut u8) {
-        let (h, p) = self.chunk_parts(slot, index);
-        (h.cast(), p.cast())
-    }
-    fn discard(&self, slot: usize, index: u32) {
-        Publisher::discard(self, slot, index);
-    }
-    type Sent<L>
-        = usize
-    where
-        L: Handle<Target = Self>;
-    type Error = SendError;
-    #[inline(always)]
-    fn send<L: Handle<Target = Self>>(port: L, slot: usize, index: u32) -> Result<usize, SendError> {
-        port.deliver(slot, index)
-    }
+/// A chunk a receiver accepted (its reference and length checked): where
+/// it is and what it says.
+pub(crate) struct Received {
+    pub(crate) segment: u32,
+    pub(crate) index: u32,
+    pub(crate) len: usize,
+    pub(crate) origin: u64,
+    pub(crate) tag: u32,
+    pub(crate) header: *const u8,
+    pub(crate) payload: *const u8,
 }
 
 /// A received chunk as its holder (a sample, a response, an active
@@ -310,7 +292,7 @@ pub(crate) struct Held<T: Payload + ?Sized, H> {
 
 impl<T: Payload + ?Sized, H> Held<T, H> {
     /// A chunk the receiver accepted.
-    pub(crate) fn new(got: &crate::port::receiver::Received) -> Self {
+    pub(crate) fn new(got: &Received) -> Self {
         Self {
             segment: got.segment,
             index: got.index,

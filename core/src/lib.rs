@@ -41,7 +41,7 @@ pub mod zero_copy;
 #[allow(unsafe_code)]
 pub mod conformance;
 
-pub use chunk::{ChunkMut, ChunkMutUninit, Lender, Sample, SampleMut, SampleMutUninit, SampleSource};
+pub use chunk::{ChunkMut, ChunkMutUninit, Lender, Sample, SampleSource};
 pub use handle::Handle;
 pub use icefloe_derive::ZeroCopySend;
 pub use name::{NameError, NodeName, ServiceName};
@@ -50,7 +50,7 @@ pub use platform::{Platform, SignalHandlingMode};
 pub use port::client::{Client, ClientBuilder, PendingResponse, RequestMut, RequestMutUninit, RequestSource, Response};
 pub use port::listener::{EventActivation, Listener, ListenerBuilder};
 pub use port::notifier::{Notifier, NotifierBuilder};
-pub use port::publisher::{ChunkStats, Publisher, PublisherBuilder};
+pub use port::publisher::{ChunkStats, Publisher, PublisherBuilder, SampleMut, SampleMutUninit};
 pub use port::server::{ActiveRequest, RequestHolder, ResponseMut, ResponseMutUninit, Server, ServerBuilder};
 pub use port::subscriber::{Subscriber, SubscriberBuilder};
 pub use port::{

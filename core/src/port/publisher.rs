@@ -2,7 +2,7 @@
 
 use super::sender::{add_ref, seg_of, Chunk, Offer, OpenError, Sender, Wiring};
 use super::{BackpressureStrategy, LoanError, PublisherCreateError, SendError, SliceSettings};
-use crate::chunk::{ChunkMutUninit, Loan, SampleMut, SampleMutUninit};
+use crate::chunk::{sealed, ChunkMut, ChunkMutUninit, Loan};
 use crate::config::MAX_SUBSCRIBERS;
 use crate::handle::{Anchored, Handle};
 use crate::platform::Platform;
@@ -414,5 +414,31 @@ impl crate::service::publish_subscribe::Footprint {
             default_publisher_data_segment: data,
             worst_case_total: service_segment + cfg.max_publishers as usize * data,
         })
+    }
+}
+
+/// A publisher's loaned sample, not yet written (borrowing the publisher).
+pub type SampleMutUninit<'a, P, T, H, S> = ChunkMutUninit<&'a Publisher<P, T, H, S>, T, H>;
+/// A publisher's loaned sample, written: [`send`](ChunkMut::send) it.
+pub type SampleMut<'a, P, T, H, S> = ChunkMut<&'a Publisher<P, T, H, S>, T, H>;
+
+impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = PublishSubscribe<P, T, H>>> sealed::Port
+    for Publisher<P, T, H, S>
+{
+    fn parts(&self, slot: usize, index: u32) -> (*mut u8, *mut u8) {
+        let (h, p) = self.chunk_parts(slot, index);
+        (h.cast(), p.cast())
+    }
+    fn discard(&self, slot: usize, index: u32) {
+        Publisher::discard(self, slot, index);
+    }
+    type Sent<L>
+        = usize
+    where
+        L: Handle<Target = Self>;
+    type Error = SendError;
+    #[inline(always)]
+    fn send<L: Handle<Target = Self>>(port: L, slot: usize, index: u32) -> Result<usize, SendError> {
+        port.deliver(slot, index)
     }
 }

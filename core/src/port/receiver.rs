@@ -62,16 +62,7 @@ pub(crate) struct Mapped<P: Platform> {
     borrowed: u32,
 }
 
-/// A chunk handed to the user: where it is and what it says.
-pub(crate) struct Received {
-    pub(crate) segment: u32,
-    pub(crate) index: u32,
-    pub(crate) len: usize,
-    pub(crate) origin: u64,
-    pub(crate) tag: u32,
-    pub(crate) header: *const u8,
-    pub(crate) payload: *const u8,
-}
+pub(crate) use crate::chunk::Received;
 
 /// A receiver's side of one connection (to one sender slot).
 pub(crate) struct RecvConn<P: Platform> {
