@@ -445,11 +445,6 @@ pub(crate) struct ServiceCore<P: Platform> {
     pub(crate) node_id: u64,
 }
 
-/// The region of a service segment's mapping; it never outlives the
-/// `ServiceCore` (or the cleaner's scope) that owns `shm`.
-fn region_of<S: SharedMemory>(shm: &S) -> Region {
-    Region::of(shm)
-}
 
 /// How an existing segment was found when trying to open it.
 #[allow(clippy::large_enum_variant)] // no heap to box into; lives briefly on the stack
@@ -478,7 +473,7 @@ fn open_existing<P: Platform>(name: &ShmName) -> Result<Existing<P>, ServiceOpen
             Err(e) => return Err(open_error(e)),
         }
     };
-    let region = region_of(&shm);
+    let region = Region::of(&shm);
     let header = Header::new(
         region.try_words(0, crate::shm::header::HEADER_WORDS).ok_or(ServiceOpenError::ServiceInCorruptedState)?,
     )
@@ -524,7 +519,7 @@ impl<P: Platform> ServiceCore<P> {
         for _ in 0..3 {
             match P::shm_create(&name, layout.size, node.permissions()) {
                 Ok(shm) => {
-                    let region = region_of(&shm);
+                    let region = Region::of(&shm);
                     let view =
                         ServiceView::new(region, &config).ok_or(ServiceCreateError::Shm(ShmError::InvalidSize))?;
                     let header = Header::new(region.words(0, crate::shm::header::HEADER_WORDS))
@@ -545,7 +540,7 @@ impl<P: Platform> ServiceCore<P> {
                             let _ = P::shm_unlink(&name);
                         }
                         Ok(Existing::Ready(shm, existing)) => {
-                            let region = region_of(&shm);
+                            let region = Region::of(&shm);
                             match ServiceView::new(region, &existing) {
                                 Some(view) if existing.name == config.name => {
                                     if !cleanup_view::<P>(&view, node.prefix(), &name, hash).1 {
@@ -585,7 +580,7 @@ impl<P: Platform> ServiceCore<P> {
             return Err(ServiceOpenError::HashCollision);
         }
         verify(&config)?;
-        let view = ServiceView::new(region_of(&shm), &config).ok_or(ServiceOpenError::ServiceInCorruptedState)?;
+        let view = ServiceView::new(Region::of(&shm), &config).ok_or(ServiceOpenError::ServiceInCorruptedState)?;
         let (_, destroyed) = cleanup_view::<P>(&view, node.prefix(), &shm_name, hash);
         if destroyed {
             return Err(ServiceOpenError::DoesNotExist);
@@ -769,7 +764,7 @@ pub(crate) fn cleanup_service_by_name<P: Platform>(prefix: &Prefix, name: &str) 
     shm_name.push_str(name).map_err(|_| ())?;
     match open_existing::<P>(&shm_name) {
         Ok(Existing::Ready(shm, config)) => {
-            let view = ServiceView::new(region_of(&shm), &config).ok_or(())?;
+            let view = ServiceView::new(Region::of(&shm), &config).ok_or(())?;
             let hash = service_hash(config.pattern, &config.name);
             Ok(cleanup_view::<P>(&view, prefix, &shm_name, hash).0)
         }
