@@ -80,29 +80,34 @@ fn run(test: &str, role: &str) -> String {
     result
 }
 
+/// Re-run as the child of `test`: plays it (`with_app_handler`, `mode`).
+/// Otherwise: runs `test` as a child, SIGINTs it and returns its report.
+fn case(test: &str, with_app_handler: bool, mode: SignalHandlingMode) -> Option<String> {
+    match role().as_deref() {
+        Some(r) if r == test => {
+            child(with_app_handler, mode);
+            None
+        }
+        Some(_) => None,
+        None => Some(run(test, test)),
+    }
+}
+
 #[test]
 fn by_default_ctrl_c_ends_node_wait_and_the_application_handler_still_runs() {
-    match role().as_deref() {
-        Some("chained") => child(true, SignalHandlingMode::HandleTerminationRequests),
-        Some(_) => {}
-        None => {
-            let got = run("by_default_ctrl_c_ends_node_wait_and_the_application_handler_still_runs", "chained");
-            assert_eq!(got, "Interrupt app_saw=1 replaced=true");
-        }
+    let test = "by_default_ctrl_c_ends_node_wait_and_the_application_handler_still_runs";
+    if let Some(got) = case(test, true, SignalHandlingMode::HandleTerminationRequests) {
+        assert_eq!(got, "Interrupt app_saw=1 replaced=true");
     }
 }
 
 #[test]
 fn with_signal_handling_disabled_the_application_keeps_its_handler() {
-    match role().as_deref() {
-        Some("disabled") => child(true, SignalHandlingMode::Disabled),
-        Some(_) => {}
-        None => {
-            let got = run("with_signal_handling_disabled_the_application_keeps_its_handler", "disabled");
-            // Node::wait did not end with an error; the app's handler ran
-            // and is still the one installed.
-            assert_eq!(got, "Ok app_saw=1 replaced=false");
-        }
+    let test = "with_signal_handling_disabled_the_application_keeps_its_handler";
+    if let Some(got) = case(test, true, SignalHandlingMode::Disabled) {
+        // Node::wait did not end with an error; the app's handler ran and
+        // is still the one installed.
+        assert_eq!(got, "Ok app_saw=1 replaced=false");
     }
 }
 

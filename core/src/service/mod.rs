@@ -445,7 +445,6 @@ pub(crate) struct ServiceCore<P: Platform> {
     pub(crate) node_id: u64,
 }
 
-
 /// How an existing segment was found when trying to open it.
 #[allow(clippy::large_enum_variant)] // no heap to box into; lives briefly on the stack
 enum Existing<P: Platform> {
