@@ -141,22 +141,10 @@ fn opening_with_other_event_qos_is_refused_variant_by_variant() {
             .unwrap();
         let open = || node.service_builder(&name("ev")).event();
         use ServiceOpenError as E;
-        assert_eq!(
-            open().max_notifiers(3).open().err(),
-            Some(E::DoesNotSupportRequestedAmountOfNotifiers(icefloe_linux::Capacity { service: 2, requested: 3 }))
-        );
-        assert_eq!(
-            open().max_listeners(4).open().err(),
-            Some(E::DoesNotSupportRequestedAmountOfListeners(icefloe_linux::Capacity { service: 3, requested: 4 }))
-        );
-        assert_eq!(
-            open().max_nodes(5).open().err(),
-            Some(E::DoesNotSupportRequestedAmountOfNodes(icefloe_linux::Capacity { service: 4, requested: 5 }))
-        );
-        assert_eq!(
-            open().event_id_max_value(8).open().err(),
-            Some(E::DoesNotSupportRequestedMaxEventId(icefloe_linux::Capacity { service: 7, requested: 8 }))
-        );
+        assert_eq!(open().max_notifiers(3).open().err(), Some(E::DoesNotSupportRequestedAmountOfNotifiers(cap(2, 3))));
+        assert_eq!(open().max_listeners(4).open().err(), Some(E::DoesNotSupportRequestedAmountOfListeners(cap(3, 4))));
+        assert_eq!(open().max_nodes(5).open().err(), Some(E::DoesNotSupportRequestedAmountOfNodes(cap(4, 5))));
+        assert_eq!(open().event_id_max_value(8).open().err(), Some(E::DoesNotSupportRequestedMaxEventId(cap(7, 8))));
         assert_eq!(
             open().notifier_created_event(EventId::new(2)).open().err(),
             Some(E::IncompatibleNotifierCreatedEvent)

@@ -151,31 +151,22 @@ fn open_checks_types_and_qos() {
         assert_eq!(open().enable_safe_overflow(false).open().err(), Some(E::IncompatibleOverflowBehavior));
         assert_eq!(
             open().max_publishers(3).open().err(),
-            Some(E::DoesNotSupportRequestedAmountOfPublishers(icefloe_linux::Capacity { service: 2, requested: 3 }))
+            Some(E::DoesNotSupportRequestedAmountOfPublishers(cap(2, 3)))
         );
         assert_eq!(
             open().max_subscribers(9).open().err(),
-            Some(E::DoesNotSupportRequestedAmountOfSubscribers(icefloe_linux::Capacity { service: 8, requested: 9 }))
+            Some(E::DoesNotSupportRequestedAmountOfSubscribers(cap(8, 9)))
         );
-        assert_eq!(
-            open().history_size(2).open().err(),
-            Some(E::DoesNotSupportRequestedMinHistorySize(icefloe_linux::Capacity { service: 1, requested: 2 }))
-        );
+        assert_eq!(open().history_size(2).open().err(), Some(E::DoesNotSupportRequestedMinHistorySize(cap(1, 2))));
         assert_eq!(
             open().subscriber_max_buffer_size(3).open().err(),
-            Some(E::DoesNotSupportRequestedMinBufferSize(icefloe_linux::Capacity { service: 2, requested: 3 }))
+            Some(E::DoesNotSupportRequestedMinBufferSize(cap(2, 3)))
         );
         assert_eq!(
             open().subscriber_max_borrowed_samples(3).open().err(),
-            Some(E::DoesNotSupportRequestedMinSubscriberBorrowedSamples(icefloe_linux::Capacity {
-                service: 2,
-                requested: 3
-            }))
+            Some(E::DoesNotSupportRequestedMinSubscriberBorrowedSamples(cap(2, 3)))
         );
-        assert_eq!(
-            open().max_nodes(21).open().err(),
-            Some(E::DoesNotSupportRequestedAmountOfNodes(icefloe_linux::Capacity { service: 20, requested: 21 }))
-        );
+        assert_eq!(open().max_nodes(21).open().err(), Some(E::DoesNotSupportRequestedAmountOfNodes(cap(20, 21))));
         assert_eq!(node.service_builder(&name("nope")).publish_subscribe::<u64>().open().err(), Some(E::DoesNotExist));
         // What a user reads: the setting, the service's value and the one asked for.
         assert_eq!(
@@ -481,10 +472,7 @@ fn service_max_slice_len_bounds_every_publisher() {
         assert_eq!(publisher.loan_slice_uninit(1001).err(), Some(LoanError::ExceedsMaxLoanSize));
         assert_eq!(
             node.service_builder(&n).publish_subscribe::<[u8]>().max_slice_len(1001).open().err(),
-            Some(icefloe_linux::ServiceOpenError::DoesNotSupportRequestedMaxSliceLen(icefloe_linux::Capacity {
-                service: 1000,
-                requested: 1001
-            }))
+            Some(icefloe_linux::ServiceOpenError::DoesNotSupportRequestedMaxSliceLen(cap(1000, 1001)))
         );
         assert!(node.service_builder(&n).publish_subscribe::<[u8]>().max_slice_len(999).open().is_ok());
     }

@@ -235,24 +235,15 @@ fn open_checks_types_and_qos() {
         );
         assert_eq!(
             e(open().request_response::<u64, [u8]>().max_clients(4).open()),
-            Some(ServiceOpenError::DoesNotSupportRequestedAmountOfClients(icefloe_linux::Capacity {
-                service: 3,
-                requested: 4
-            }))
+            Some(ServiceOpenError::DoesNotSupportRequestedAmountOfClients(cap(3, 4)))
         );
         assert_eq!(
             e(open().request_response::<u64, [u8]>().max_active_requests_per_client(5).open()),
-            Some(ServiceOpenError::DoesNotSupportRequestedAmountOfActiveRequestsPerClient(icefloe_linux::Capacity {
-                service: 4,
-                requested: 5
-            }))
+            Some(ServiceOpenError::DoesNotSupportRequestedAmountOfActiveRequestsPerClient(cap(4, 5)))
         );
         assert_eq!(
             e(open().request_response::<u64, [u8]>().max_response_buffer_size(3).open()),
-            Some(ServiceOpenError::DoesNotSupportRequestedResponseBufferSize(icefloe_linux::Capacity {
-                service: 2,
-                requested: 3
-            }))
+            Some(ServiceOpenError::DoesNotSupportRequestedResponseBufferSize(cap(2, 3)))
         );
         // A publish-subscribe service of the same name is another service.
         assert_eq!(

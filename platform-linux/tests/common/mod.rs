@@ -174,6 +174,12 @@ pub fn arg(key: &str) -> String {
     std::env::var(key).unwrap_or_else(|_| panic!("child needs {key}"))
 }
 
+/// What an open asked for against what the service has (in the
+/// `DoesNotSupport…` errors).
+pub fn cap(service: u32, requested: u32) -> icefloe_linux::Capacity {
+    icefloe_linux::Capacity { service, requested }
+}
+
 /// Polls `f` until it returns `Some`, failing after `timeout`.
 pub fn eventually<T>(timeout: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     let deadline = Instant::now() + timeout;
