@@ -123,6 +123,8 @@ struct Tables {
     tick_last: u32,
 }
 
+/// Every table of the platform, touched with no other task running (see
+/// [`SchedulerLocked`]).
 static TABLES: SchedulerLocked<Tables> = SchedulerLocked::new(Tables {
     next_generation: 1,
     participants: [None; MAX_TASKS],
@@ -131,11 +133,6 @@ static TABLES: SchedulerLocked<Tables> = SchedulerLocked::new(Tables {
     tick_high: 0,
     tick_last: 0,
 });
-
-/// Runs `f` with no other task running (scheduler suspended).
-fn locked<R>(f: impl FnOnce(&mut Tables) -> R) -> R {
-    TABLES.with(f)
-}
 
 /// Ticks covering at least `d` (rounded up, plus one for the partial tick
 /// the wait starts in), short of `portMAX_DELAY`.
@@ -213,7 +210,7 @@ pub struct FreeRtosShm {
 
 impl Drop for FreeRtosShm {
     fn drop(&mut self) {
-        locked(|t| {
+        TABLES.with(|t| {
             t.mappings[self.slot] = None;
             // Given back here, once: the table entry that could have given
             // it back as abandoned is gone.
@@ -243,7 +240,7 @@ pub struct FreeRtos;
 impl FreeRtos {
     /// Bytes of the arena not taken by any segment (a snapshot).
     pub fn free_bytes() -> usize {
-        locked(|t| {
+        TABLES.with(|t| {
             reap(t);
             ARENA.free_bytes()
         })
@@ -254,7 +251,7 @@ impl FreeRtos {
     /// The most bytes segments ever took at once: what to size
     /// `ICEFLOE_FREERTOS_ARENA_BYTES` by.
     pub fn peak_bytes_in_use() -> usize {
-        locked(|_| ARENA.peak_bytes_in_use())
+        TABLES.with(|_| ARENA.peak_bytes_in_use())
     }
 }
 
@@ -263,7 +260,7 @@ impl Platform for FreeRtos {
     type Hold<X> = X;
 
     fn shm_create(name: &str, size: usize, _: Permissions) -> Result<FreeRtosShm, ShmError> {
-        locked(|t| {
+        TABLES.with(|t| {
             let shm = match ARENA.create(name, size) {
                 Err(ShmError::InsufficientResources) => {
                     reap(t);
@@ -276,14 +273,14 @@ impl Platform for FreeRtos {
     }
 
     fn shm_open(name: &str, _: Access) -> Result<FreeRtosShm, ShmError> {
-        locked(|t| {
+        TABLES.with(|t| {
             let shm = ARENA.open(name)?;
             track(t, shm)
         })
     }
 
     fn shm_unlink(name: &str) -> Result<(), ShmError> {
-        locked(|t| {
+        TABLES.with(|t| {
             let r = ARENA.unlink(name);
             reap(t);
             r
@@ -294,7 +291,7 @@ impl Platform for FreeRtos {
         // Copy the names with the scheduler suspended (the arena's spin lock
         // must never be held by a preempted task), then call `f`, which may
         // create or open segments, outside.
-        for name in &locked(|_| ARENA.names(prefix)) {
+        for name in &TABLES.with(|_| ARENA.names(prefix)) {
             if !f(name) {
                 break;
             }
@@ -317,7 +314,7 @@ impl Platform for FreeRtos {
         task.clear_notification(index);
         // One waiter entry per word: a wake of any notifies this task. The
         // words are checked again after registering (no lost wake).
-        let all = locked(|t| {
+        let all = TABLES.with(|t| {
             let mut placed = 0;
             for (w, _) in words {
                 let Some(slot) = t.waiters.iter_mut().find(|s| s.is_none()) else { break };
@@ -350,7 +347,7 @@ impl Platform for FreeRtos {
                 }
             }
         };
-        locked(|t| {
+        TABLES.with(|t| {
             for slot in t.waiters.iter_mut() {
                 if slot.is_some_and(|w| w.task == task) {
                     *slot = None;
@@ -362,7 +359,7 @@ impl Platform for FreeRtos {
 
     fn signal_wake_all(word: &SignalWord) {
         let word_addr = word as *const SignalWord as usize;
-        locked(|t| {
+        TABLES.with(|t| {
             // A waiter is a task blocked (or about to block) in
             // `signal_wait`; one deleted meanwhile leaves a static TCB,
             // where a stray notification is harmless.
@@ -373,7 +370,7 @@ impl Platform for FreeRtos {
     }
 
     fn liveness_self() -> LivenessId {
-        let me = locked(register_self);
+        let me = TABLES.with(register_self);
         if me.handle == 0 {
             LivenessId([0; 3])
         } else {
@@ -386,7 +383,7 @@ impl Platform for FreeRtos {
         if p.generation == 0 || p.handle == 0 {
             return Liveness::Unknown;
         }
-        locked(|t| {
+        TABLES.with(|t| {
             let Some(slot) = t.participants.iter_mut().find(|s| s.is_some_and(|r| r.is(p))) else {
                 // Never handed out, or already found gone.
                 return Liveness::Dead;
@@ -406,7 +403,7 @@ impl Platform for FreeRtos {
             raw
         } else {
             // 32-bit ticks wrap (49 days at 1 kHz): count the wraps seen.
-            locked(|t| {
+            TABLES.with(|t| {
                 let low = raw as u32;
                 if low < t.tick_last {
                     t.tick_high += 1;
