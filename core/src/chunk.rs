@@ -11,7 +11,7 @@
 //! returns its chunk to the publisher when dropped.
 
 use crate::handle::Handle;
-use crate::zero_copy::{Payload, ZeroCopySend};
+use crate::zero_copy::{Opaque, Payload, ZeroCopySend};
 use core::fmt;
 use core::marker::PhantomData;
 use core::mem::MaybeUninit;
@@ -25,6 +25,8 @@ pub(crate) mod sealed {
         fn parts(&self, slot: usize, index: u32) -> (*mut u8, *mut u8);
         /// Gives back an unsent loan.
         fn discard(&self, slot: usize, index: u32);
+        /// The size in bytes of one payload element, as the service records it.
+        fn element_size(&self) -> usize;
         /// What a send returns: receivers reached (a publisher), the
         /// pending response (a client), nothing (an active request).
         type Sent<L>
@@ -45,6 +47,8 @@ pub(crate) mod sealed {
     pub trait Receiver {
         /// Returns chunk `index` of `segment`, received on `connection`.
         fn release(&self, connection: u32, segment: u32, index: u32);
+        /// The size in bytes of one payload element, as the service records it.
+        fn element_size(&self) -> usize;
     }
 
     /// What a pending response needs of its client. Sealed.
@@ -63,6 +67,8 @@ pub(crate) mod sealed {
         /// The request (from client slot `client` of generation `gen`,
         /// tagged `tag`, in chunk `index` of `segment`) is done with.
         fn finish(&self, client: u32, gen: u16, tag: u32, segment: u32, index: u32);
+        /// The size in bytes of one request element, as the service records it.
+        fn element_size(&self) -> usize;
     }
 }
 
@@ -240,6 +246,34 @@ impl<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> ChunkMut<L, T, H> {
     }
 }
 
+impl<L: Lender, H: ZeroCopySend> ChunkMutUninit<L, [Opaque], H> {
+    /// The payload's memory, to write in place: every byte of the loaned
+    /// elements (length × the element size the service records).
+    pub fn payload_bytes_mut(&mut self) -> &mut [MaybeUninit<u8>] {
+        let bytes = self.loan.len * sealed::Port::element_size(&*self.loan.port);
+        // SAFETY: the chunk holds at least `len` elements of the recorded
+        // size (checked at loan) and is exclusively ours.
+        unsafe { core::slice::from_raw_parts_mut(self.loan.payload.cast::<MaybeUninit<u8>>(), bytes) }
+    }
+}
+
+impl<L: Lender, H: ZeroCopySend> ChunkMut<L, [Opaque], H> {
+    /// The payload's bytes (length × the element size the service records).
+    pub fn payload_bytes(&self) -> &[u8] {
+        let bytes = self.loan.len * sealed::Port::element_size(&*self.loan.port);
+        // SAFETY: as for `payload_bytes_mut` of the uninitialized loan; the
+        // bytes were declared written by `assume_init`.
+        unsafe { core::slice::from_raw_parts(self.loan.payload.cast::<u8>(), bytes) }
+    }
+
+    /// The payload's bytes, to change.
+    pub fn payload_bytes_mut(&mut self) -> &mut [u8] {
+        let bytes = self.loan.len * sealed::Port::element_size(&*self.loan.port);
+        // SAFETY: as above; `&mut self` makes the access exclusive.
+        unsafe { core::slice::from_raw_parts_mut(self.loan.payload.cast::<u8>(), bytes) }
+    }
+}
+
 impl<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> ChunkMut<L, T, H> {
     /// Sends the chunk. A publisher's sample goes to every connected
     /// subscriber and the send returns how many it reached (no allocation, no
@@ -315,6 +349,21 @@ impl<T: Payload + ?Sized, H> Held<T, H> {
         // SAFETY: as for the payload; the header lies within the chunk.
         unsafe { &*self.header }
     }
+
+    /// The number of elements.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl<H> Held<[Opaque], H> {
+    /// The payload's bytes, for elements of `element_size` bytes (the size
+    /// the service records, which the receiver checked the length against).
+    pub(crate) fn payload_bytes(&self, element_size: usize) -> &[u8] {
+        // SAFETY: as for `payload`: the receiver validated `len` elements of
+        // the recorded size against the chunk's capacity.
+        unsafe { core::slice::from_raw_parts(self.payload.cast::<u8>(), self.len * element_size) }
+    }
 }
 
 /// A received sample: reads the publisher's chunk in place; returns it on
@@ -343,6 +392,23 @@ impl<R: SampleSource, T: Payload + ?Sized, H: ZeroCopySend> Sample<R, T, H> {
     /// The sending publisher's id.
     pub fn origin(&self) -> u64 {
         self.chunk.origin
+    }
+}
+
+impl<R: SampleSource, H: ZeroCopySend> Sample<R, [Opaque], H> {
+    /// The payload's bytes (length × the element size the service records).
+    pub fn payload_bytes(&self) -> &[u8] {
+        self.chunk.payload_bytes(sealed::Receiver::element_size(&*self.subscriber))
+    }
+
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        self.chunk.len()
+    }
+
+    /// Whether the payload has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.chunk.len() == 0
     }
 }
 

@@ -66,7 +66,7 @@ pub use waitset::{
     Attachable, CallbackProgression, WaitSet, WaitSetAttachmentError, WaitSetAttachmentId, WaitSetGuard,
     WaitSetRunError, WaitSetRunResult,
 };
-pub use zero_copy::{Payload, ZeroCopySend};
+pub use zero_copy::{Opaque, Payload, TypeDetail, TypeVariant, ZeroCopySend};
 
 /// Every public error reads as a sentence (what happened, often what to do),
 /// never as the name of its variant.

@@ -82,6 +82,29 @@ unsafe impl<T: ZeroCopySend, const N: usize> ZeroCopySend for [T; N] {
     }
 }
 
+/// The element of a payload whose type is described at run time instead of
+/// by a Rust type: what language bindings (Python, C) build services of.
+///
+/// A service of `[Opaque]` records the [`TypeDetail`] given to its builder
+/// (`payload_type_detail`, a fixed-size type or a slice of elements, with
+/// the name, size and alignment another language's type has), so it opens
+/// against a Rust service of `T` or `[T]` with that layout and name. Its
+/// loans and samples are bytes: `payload_bytes` / `payload_bytes_mut` give
+/// the whole payload (length × the recorded element size). `Opaque` itself
+/// has no bytes, so `Deref` on such a loan reads nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
+pub struct Opaque {
+    _none: [u8; 0],
+}
+
+// SAFETY: a zero-sized type has no bytes to be invalid.
+unsafe impl ZeroCopySend for Opaque {
+    fn write_type_name(w: &mut dyn fmt::Write) -> fmt::Result {
+        w.write_str("icefloe::Opaque")
+    }
+}
+
 /// A service's payload: one `ZeroCopySend` value, or a slice `[T]` of them
 /// whose length is chosen per loan.
 ///
@@ -170,6 +193,26 @@ pub struct TypeDetail {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct TypeNameTooLong;
 
+/// Why [`TypeDetail::new`] refused a description.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum InvalidTypeDetail {
+    /// The name does not fit [`MAX_TYPE_NAME_LEN`] bytes.
+    NameTooLong,
+    /// The alignment is not a power of two up to 4096, or the size is not a
+    /// multiple of it.
+    Layout,
+}
+
+impl fmt::Display for InvalidTypeDetail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::NameTooLong => "the type name is longer than a service can record",
+            Self::Layout => "the alignment is not a power of two up to 4096, or the size is not a multiple of it",
+        })
+    }
+}
+
 impl TypeDetail {
     /// Describes a payload type.
     pub fn of_payload<P: Payload + ?Sized>() -> Result<Self, TypeNameTooLong> {
@@ -181,6 +224,17 @@ impl TypeDetail {
             size: u32::try_from(size_of::<P::Element>()).map_err(|_| TypeNameTooLong)?,
             align: align_of::<P::Element>() as u32,
         })
+    }
+
+    /// Describes a type named at run time (by a binding): `size` and `align`
+    /// of the element for a slice. Fails if the name is too long, `align`
+    /// is not a power of two up to 4096, or `size` is not a multiple of it.
+    pub fn new(variant: TypeVariant, name: &str, size: u32, align: u32) -> Result<Self, InvalidTypeDetail> {
+        let name = String::try_from(name).map_err(|_| InvalidTypeDetail::NameTooLong)?;
+        if !align.is_power_of_two() || align > 4096 || size % align != 0 {
+            return Err(InvalidTypeDetail::Layout);
+        }
+        Ok(Self { variant, name, size, align })
     }
 
     /// Describes a fixed-size type (a user header).

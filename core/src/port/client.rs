@@ -19,7 +19,7 @@ use crate::shm::data::{DataLayout, DataSizing};
 use crate::shm::relptr::RelPtr;
 use crate::shm::service::{split_state, status, ConnView, ResponseConfig, ResponseConnView, StaticConfig};
 use crate::sync::{AtomicU32, Ordering};
-use crate::zero_copy::{Payload, ZeroCopySend};
+use crate::zero_copy::{Opaque, Payload, ZeroCopySend};
 use core::cell::{Cell, RefCell};
 use core::fmt;
 use core::marker::PhantomData;
@@ -71,8 +71,8 @@ impl<
 {
     /// A builder for a client that holds its service through `service`.
     pub fn new(service: S) -> Self {
-        let ceiling = service.core.config.max_slice_len;
-        Self { service, slices: SliceSettings::new(ceiling), backpressure: BackpressureStrategy::default() }
+        let slices = SliceSettings::new(service.core.config.max_slice_len, service.core.config.payload_is_slice());
+        Self { service, slices, backpressure: BackpressureStrategy::default() }
     }
 
     /// What to do when a server's request queue is full and the service has
@@ -103,7 +103,7 @@ impl<
 
     /// The size in bytes of the data segment this client creates first.
     pub fn footprint(&self) -> Result<usize, ClientCreateError> {
-        DataLayout::new(self.sizing(self.slices.capacity(Req::IS_SLICE))?)
+        DataLayout::new(self.sizing(self.slices.capacity())?)
             .map(|l| l.size)
             .map_err(|_| ClientCreateError::DataSegmentTooLarge)
     }
@@ -111,16 +111,16 @@ impl<
     /// The most shared memory this client can hold at once (up to
     /// [`MAX_SEGMENTS_PER_PORT`](crate::config::MAX_SEGMENTS_PER_PORT) segments at `max_slice_len`); `None` past 4 GiB each.
     pub fn worst_case_footprint(&self) -> Option<usize> {
-        self.slices.worst_case(Req::IS_SLICE, |cap| Some(DataLayout::new(self.sizing(cap).ok()?).ok()?.size))
+        self.slices.worst_case(|cap| Some(DataLayout::new(self.sizing(cap).ok()?).ok()?.size))
     }
 
     /// Creates the client: takes a client slot and creates its first data
     /// segment.
     pub fn create(self) -> Result<Client<P, Req, Res, ReqH, ResH, S>, ClientCreateError> {
-        let capacity = self.slices.capacity(Req::IS_SLICE);
+        let capacity = self.slices.capacity();
         let base = self.sizing(capacity)?;
         DataLayout::new(base).map_err(|_| ClientCreateError::DataSegmentTooLarge)?;
-        let (strategy, ceiling) = self.slices.growth(Req::IS_SLICE);
+        let (strategy, ceiling) = self.slices.growth();
         let backpressure = self.backpressure;
         let a = Anchored::new(self.service, |service| Self::parts(service, base, strategy, ceiling, backpressure))?;
         let client = Client { a, _t: PhantomData };
@@ -301,7 +301,7 @@ impl<
         Expect {
             connections: self.p().core.config.max_clients(),
             history: 0,
-            fixed: !Res::IS_SLICE,
+            fixed: !r.payload_is_slice(),
             types: (r.payload.size, r.payload_alignment, r.user_header.size, r.user_header.align),
         }
     }
@@ -651,6 +651,9 @@ impl<
     fn discard(&self, slot: usize, index: u32) {
         self.p().sender.discard(slot, index);
     }
+    fn element_size(&self) -> usize {
+        self.p().core.config.payload.size as usize
+    }
 
     /// A request: to every connected server; the [`PendingResponse`] that
     /// receives its responses holds the loan's handle to the client. Fails
@@ -825,6 +828,9 @@ where
     fn release(&self, server: u32, segment: u32, index: u32) {
         self.client.release_response(self.channel, server, segment, index);
     }
+    fn element_size(&self) -> usize {
+        self.client.p().response.payload.size as usize
+    }
 }
 
 impl<C: RequestSource> PendingResponse<C> {
@@ -852,6 +858,13 @@ pub struct Response<R: SampleSource, Res: Payload + ?Sized, ResH: ZeroCopySend> 
     server: u32,
     chunk: Held<Res, ResH>,
     pending: R,
+}
+
+impl<R: SampleSource, ResH: ZeroCopySend> Response<R, [Opaque], ResH> {
+    /// The payload's bytes (length × the element size the service records).
+    pub fn payload_bytes(&self) -> &[u8] {
+        self.chunk.payload_bytes(sealed::Receiver::element_size(&*self.pending))
+    }
 }
 
 impl<R: SampleSource, Res: Payload + ?Sized, ResH: ZeroCopySend> Response<R, Res, ResH> {

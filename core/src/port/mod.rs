@@ -442,11 +442,14 @@ pub(crate) struct SliceSettings {
     pub(crate) preallocation: Option<u32>,
     /// The service's ceiling for this direction.
     pub(crate) ceiling: u32,
+    /// Whether the payload of this direction is a slice (else one element).
+    pub(crate) is_slice: bool,
 }
 
 impl SliceSettings {
-    pub(crate) fn new(ceiling: u32) -> Self {
+    pub(crate) fn new(ceiling: u32, is_slice: bool) -> Self {
         Self {
+            is_slice,
             initial_max_slice_len: 1,
             max_slice_len: ceiling,
             strategy: AllocationStrategy::Static,
@@ -456,8 +459,8 @@ impl SliceSettings {
     }
 
     /// The first segment's capacity in elements.
-    pub(crate) fn capacity(&self, is_slice: bool) -> u32 {
-        if is_slice {
+    pub(crate) fn capacity(&self) -> u32 {
+        if self.is_slice {
             self.initial_max_slice_len.min(self.max_slice_len.max(1))
         } else {
             1
@@ -465,9 +468,9 @@ impl SliceSettings {
     }
 
     /// (strategy, ceiling) as the sender uses them.
-    pub(crate) fn growth(&self, is_slice: bool) -> (AllocationStrategy, u32) {
-        if is_slice {
-            (self.strategy, self.max_slice_len.max(self.capacity(true)))
+    pub(crate) fn growth(&self) -> (AllocationStrategy, u32) {
+        if self.is_slice {
+            (self.strategy, self.max_slice_len.max(self.capacity()))
         } else {
             (AllocationStrategy::Static, 1)
         }
@@ -489,9 +492,9 @@ impl SliceSettings {
     /// segment for a capacity: the first segment if it cannot grow, else
     /// [`MAX_SEGMENTS_PER_PORT`](crate::config::MAX_SEGMENTS_PER_PORT)
     /// segments at `max_slice_len`.
-    pub(crate) fn worst_case(&self, is_slice: bool, size_at: impl Fn(u32) -> Option<usize>) -> Option<usize> {
-        if !is_slice || self.strategy == AllocationStrategy::Static {
-            return size_at(self.capacity(is_slice));
+    pub(crate) fn worst_case(&self, size_at: impl Fn(u32) -> Option<usize>) -> Option<usize> {
+        if !self.is_slice || self.strategy == AllocationStrategy::Static {
+            return size_at(self.capacity());
         }
         size_at(self.max_slice_len)?.checked_mul(crate::config::MAX_SEGMENTS_PER_PORT)
     }

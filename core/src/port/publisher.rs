@@ -42,12 +42,12 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
     /// A builder for a publisher that holds its service through `service`
     /// (a borrow, or an owning handle that keeps the service alive).
     pub fn new(service: S) -> Self {
-        let ceiling = service.core.config.max_slice_len;
+        let slices = SliceSettings::new(service.core.config.max_slice_len, service.core.config.payload_is_slice());
         Self {
             service,
             max_loaned: DEFAULT_MAX_LOANED_SAMPLES,
             backpressure: BackpressureStrategy::default(),
-            slices: SliceSettings::new(ceiling),
+            slices,
         }
     }
 
@@ -87,7 +87,7 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
     /// `max_subscribers × (buffer + borrowed) + history + max_loaned` chunks
     /// of `initial_max_slice_len` elements.
     pub fn footprint(&self) -> Result<usize, PublisherCreateError> {
-        DataLayout::new(self.sizing(self.slices.capacity(T::IS_SLICE))?)
+        DataLayout::new(self.sizing(self.slices.capacity())?)
             .map(|l| l.size)
             .map_err(|_| PublisherCreateError::DataSegmentTooLarge)
     }
@@ -97,16 +97,16 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
     /// `Static` strategy, just the first segment). `None` if that exceeds
     /// the per-segment limit of 4 GiB.
     pub fn worst_case_footprint(&self) -> Option<usize> {
-        self.slices.worst_case(T::IS_SLICE, |cap| Some(DataLayout::new(self.sizing(cap).ok()?).ok()?.size))
+        self.slices.worst_case(|cap| Some(DataLayout::new(self.sizing(cap).ok()?).ok()?.size))
     }
 
     /// Creates the publisher: takes a publisher slot, creates its first data
     /// segment (one system call to create, one to map).
     pub fn create(self) -> Result<Publisher<P, T, H, S>, PublisherCreateError> {
-        let capacity = self.slices.capacity(T::IS_SLICE);
+        let capacity = self.slices.capacity();
         let base = self.sizing(capacity)?;
         DataLayout::new(base).map_err(|_| PublisherCreateError::DataSegmentTooLarge)?;
-        let (strategy, max_slice_len) = self.slices.growth(T::IS_SLICE);
+        let (strategy, max_slice_len) = self.slices.growth();
         let (max_loaned, backpressure) = (self.max_loaned, self.backpressure);
         let a = Anchored::new(self.service, |service| {
             Self::parts(&service.core, base, max_loaned, backpressure, strategy, max_slice_len)
@@ -431,6 +431,9 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
     }
     fn discard(&self, slot: usize, index: u32) {
         Publisher::discard(self, slot, index);
+    }
+    fn element_size(&self) -> usize {
+        self.p().core.config.payload.size as usize
     }
     type Sent<L>
         = usize

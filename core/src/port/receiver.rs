@@ -43,11 +43,11 @@ pub(crate) struct Expect {
 impl Expect {
     /// What a subscriber (or a server, of requests) expects of a service's
     /// senders: the service's payload and user header.
-    pub(crate) fn of_requests(c: &crate::shm::service::StaticConfig, fixed: bool) -> Self {
+    pub(crate) fn of_requests(c: &crate::shm::service::StaticConfig) -> Self {
         Self {
             connections: c.max_subscribers,
             history: c.history_size,
-            fixed,
+            fixed: !c.payload_is_slice(),
             types: (c.payload.size, c.payload_alignment, c.user_header.size, c.user_header.align),
         }
     }

@@ -14,7 +14,7 @@ use crate::service::ServiceCore;
 use crate::shm::data::{DataLayout, DataSizing};
 use crate::shm::service::{split_state, status, ConnView, ResponseConfig, ResponseConnView, StaticConfig};
 use crate::sync::Ordering;
-use crate::zero_copy::{Payload, ZeroCopySend};
+use crate::zero_copy::{Opaque, Payload, ZeroCopySend};
 use core::cell::{Cell, RefCell};
 use core::fmt;
 use core::marker::PhantomData;
@@ -76,10 +76,11 @@ impl<
 {
     /// A builder for a server that holds its service through `service`.
     pub fn new(service: S) -> Self {
-        let ceiling = service.response_config().max_slice_len;
+        let r = service.response_config();
+        let slices = SliceSettings::new(r.max_slice_len, r.payload_is_slice());
         Self {
             service,
-            slices: SliceSettings::new(ceiling),
+            slices,
             loans_per_request: DEFAULT_MAX_LOANED_RESPONSES_PER_REQUEST,
             backpressure: BackpressureStrategy::default(),
         }
@@ -122,7 +123,7 @@ impl<
 
     /// The size in bytes of the data segment this server creates first.
     pub fn footprint(&self) -> Result<usize, ServerCreateError> {
-        DataLayout::new(self.sizing(self.slices.capacity(Res::IS_SLICE))?)
+        DataLayout::new(self.sizing(self.slices.capacity())?)
             .map(|l| l.size)
             .map_err(|_| ServerCreateError::DataSegmentTooLarge)
     }
@@ -130,15 +131,15 @@ impl<
     /// The most shared memory this server can hold at once (up to
     /// [`MAX_SEGMENTS_PER_PORT`](crate::config::MAX_SEGMENTS_PER_PORT) segments at `max_slice_len`); `None` past 4 GiB each.
     pub fn worst_case_footprint(&self) -> Option<usize> {
-        self.slices.worst_case(Res::IS_SLICE, |cap| Some(DataLayout::new(self.sizing(cap).ok()?).ok()?.size))
+        self.slices.worst_case(|cap| Some(DataLayout::new(self.sizing(cap).ok()?).ok()?.size))
     }
 
     /// Creates the server: takes a server slot and creates its first data
     /// segment.
     pub fn create(self) -> Result<Server<P, Req, Res, ReqH, ResH, S>, ServerCreateError> {
-        let base = self.sizing(self.slices.capacity(Res::IS_SLICE))?;
+        let base = self.sizing(self.slices.capacity())?;
         DataLayout::new(base).map_err(|_| ServerCreateError::DataSegmentTooLarge)?;
-        let (strategy, ceiling) = self.slices.growth(Res::IS_SLICE);
+        let (strategy, ceiling) = self.slices.growth();
         let (loans_per_request, backpressure) = (self.loans_per_request, self.backpressure);
         let a = Anchored::new(self.service, |service| {
             Self::parts(service, base, strategy, ceiling, loans_per_request, backpressure)
@@ -302,7 +303,7 @@ impl<
             return;
         }
         self.p().seen_epoch.set(epoch);
-        let expect = Expect::of_requests(&self.p().core.config, !Req::IS_SLICE);
+        let expect = Expect::of_requests(&self.p().core.config);
         let mut changed = RecvConn::sync_all(
             self.p().core,
             &mut *self.p().recv.borrow_mut(),
@@ -410,7 +411,7 @@ impl<
         let n = self.clients();
         let overflow = self.p().core.config.enable_safe_overflow;
         let limit = self.p().response.max_active_requests_per_client;
-        let expect = Expect::of_requests(&self.p().core.config, !Req::IS_SLICE);
+        let expect = Expect::of_requests(&self.p().core.config);
         let mut recv = self.p().recv.borrow_mut();
         let mut at_limit = false;
         for i in 0..n {
@@ -547,6 +548,9 @@ impl<
     fn finish(&self, client: u32, gen: u16, tag: u32, segment: u32, index: u32) {
         Server::finish(self, client, gen, tag, segment, index);
     }
+    fn element_size(&self) -> usize {
+        self.p().core.config.payload.size as usize
+    }
 }
 
 /// A [`Handle`] to a server, which an [`ActiveRequest`] holds. Sealed.
@@ -565,6 +569,13 @@ pub struct ActiveRequest<R: RequestHolder, Req: Payload + ?Sized, ReqH: ZeroCopy
     chunk: Held<Req, ReqH>,
     loans: Cell<u32>,
     server: R,
+}
+
+impl<R: RequestHolder, ReqH: ZeroCopySend> ActiveRequest<R, [Opaque], ReqH> {
+    /// The request's bytes (length × the element size the service records).
+    pub fn payload_bytes(&self) -> &[u8] {
+        self.chunk.payload_bytes(sealed::Responder::element_size(&*self.server))
+    }
 }
 
 impl<R: RequestHolder, Req: Payload + ?Sized, ReqH: ZeroCopySend> ActiveRequest<R, Req, ReqH> {
@@ -706,6 +717,9 @@ where
     fn discard(&self, slot: usize, index: u32) {
         self.loans.set(self.loans.get().saturating_sub(1));
         self.server.p().sender.discard(slot, index);
+    }
+    fn element_size(&self) -> usize {
+        self.server.p().response.payload.size as usize
     }
 
     /// A response: to the request's client. A client that left or stopped

@@ -62,7 +62,7 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
             seen_epoch: Cell::new(core.view.epoch().load(Ordering::Acquire).wrapping_sub(1)),
             borrowed: Cell::new(0),
             next: Cell::new(0),
-            expect: Expect::of_requests(&core.config, !T::IS_SLICE),
+            expect: Expect::of_requests(&core.config),
         })
     }
 }
@@ -261,6 +261,9 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
     #[inline(always)]
     fn release(&self, connection: u32, segment: u32, index: u32) {
         Subscriber::release(self, connection, segment, index);
+    }
+    fn element_size(&self) -> usize {
+        self.p().core.config.payload.size as usize
     }
 }
 

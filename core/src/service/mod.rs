@@ -388,12 +388,12 @@ pub(crate) enum TypeMismatch {
 
 /// Checks a stored payload type (and the service's alignment for it)
 /// against the type a builder was made for and the alignment it asks for.
-pub(crate) fn check_payload<T: crate::zero_copy::Payload + ?Sized>(
+pub(crate) fn check_payload(
+    want: &crate::zero_copy::TypeDetail,
     stored: &crate::zero_copy::TypeDetail,
     stored_alignment: u32,
     requested_alignment: Option<u32>,
 ) -> Result<(), TypeMismatch> {
-    let want = crate::zero_copy::TypeDetail::of_payload::<T>().map_err(|_| TypeMismatch::Type)?;
     if stored.name != want.name || stored.variant != want.variant {
         return Err(TypeMismatch::Type);
     }

@@ -8,7 +8,7 @@ use crate::platform::Platform;
 use crate::shm::service::{
     ServiceLayout, StaticConfig, MAX_NODES_LIMIT, MAX_QUEUE_CAPACITY, PATTERN_PUBLISH_SUBSCRIBE,
 };
-use crate::zero_copy::{Payload, TypeDetail, TypeVariant, ZeroCopySend};
+use crate::zero_copy::{Opaque, Payload, TypeDetail, TypeVariant, ZeroCopySend};
 use core::marker::PhantomData;
 
 /// Default publisher slots (as iceoryx2): 2.
@@ -40,6 +40,7 @@ pub struct PublishSubscribeBuilder<'n, P: Platform, T: Payload + ?Sized, H: Zero
     safe_overflow: Option<bool>,
     payload_alignment: Option<u32>,
     max_slice_len: Option<u32>,
+    payload_type: Option<TypeDetail>,
     _t: crate::zero_copy::TypeMarker<T, H>,
 }
 
@@ -57,8 +58,19 @@ impl<'n, P: Platform, T: Payload + ?Sized> PublishSubscribeBuilder<'n, P, T, ()>
             safe_overflow: None,
             payload_alignment: None,
             max_slice_len: None,
+            payload_type: None,
             _t: PhantomData,
         }
+    }
+}
+
+impl<P: Platform, H: ZeroCopySend> PublishSubscribeBuilder<'_, P, [Opaque], H> {
+    /// The payload type, described at run time (a binding's type): the
+    /// service records it and opens only against the same description (a
+    /// Rust `T` or `[T]` of that name and layout included).
+    pub fn payload_type_detail(mut self, detail: TypeDetail) -> Self {
+        self.payload_type = Some(detail);
+        self
     }
 }
 
@@ -144,12 +156,19 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
             safe_overflow: self.safe_overflow,
             payload_alignment: self.payload_alignment,
             max_slice_len: self.max_slice_len,
+            payload_type: self.payload_type,
             _t: PhantomData,
         }
     }
 
+    /// The payload type the service records: `T`'s, or the one given at run time.
+    fn payload_detail(&self) -> Result<TypeDetail, crate::zero_copy::TypeNameTooLong> {
+        self.payload_type.clone().map_or_else(TypeDetail::of_payload::<T>, Ok)
+    }
+
     fn config(&self) -> Result<StaticConfig, ServiceCreateError> {
-        let payload = TypeDetail::of_payload::<T>().map_err(|_| ServiceCreateError::TypeNameTooLong)?;
+        let payload = self.payload_detail().map_err(|_| ServiceCreateError::TypeNameTooLong)?;
+        let is_slice = payload.variant == TypeVariant::Slice;
         let user_header = TypeDetail::of::<H>().map_err(|_| ServiceCreateError::TypeNameTooLong)?;
         let cfg = StaticConfig {
             name: self.name.clone(),
@@ -164,7 +183,7 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
             payload_alignment: self.payload_alignment.unwrap_or(payload.align).max(payload.align),
             payload,
             user_header,
-            max_slice_len: if T::IS_SLICE {
+            max_slice_len: if is_slice {
                 self.max_slice_len.unwrap_or(crate::service::DEFAULT_MAX_SLICE_LEN)
             } else {
                 1
@@ -207,7 +226,8 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
         {
             return Err(E::ExceedsBuildLimit);
         }
-        check_payload::<T>(&stored.payload, stored.payload_alignment, self.payload_alignment).map_err(|m| match m {
+        let want = self.payload_detail().map_err(|_| E::IncompatiblePayloadType)?;
+        check_payload(&want, &stored.payload, stored.payload_alignment, self.payload_alignment).map_err(|m| match m {
             TypeMismatch::Type => E::IncompatiblePayloadType,
             TypeMismatch::Size => E::IncompatiblePayloadSize,
             TypeMismatch::Alignment => E::IncompatiblePayloadAlignment,
@@ -218,7 +238,7 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
         if self.safe_overflow.is_some_and(|v| v != stored.enable_safe_overflow) {
             return Err(E::IncompatibleOverflowBehavior);
         }
-        if T::IS_SLICE {
+        if want.variant == TypeVariant::Slice {
             at_least(self.max_slice_len, stored.max_slice_len, E::DoesNotSupportRequestedMaxSliceLen)?;
         }
         at_least(self.max_publishers, stored.max_publishers, E::DoesNotSupportRequestedAmountOfPublishers)?;

@@ -45,7 +45,7 @@ use crate::platform::Platform;
 use crate::shm::service::{
     ResponseConfig, StaticConfig, MAX_NODES_LIMIT, MAX_QUEUE_CAPACITY, PATTERN_REQUEST_RESPONSE,
 };
-use crate::zero_copy::{Payload, TypeDetail, ZeroCopySend};
+use crate::zero_copy::{Opaque, Payload, TypeDetail, TypeVariant, ZeroCopySend};
 use core::marker::PhantomData;
 
 /// Default client slots (as iceoryx2): 8.
@@ -90,6 +90,8 @@ pub struct RequestResponseBuilder<
     response_alignment: Option<u32>,
     request_max_slice_len: Option<u32>,
     response_max_slice_len: Option<u32>,
+    request_type: Option<TypeDetail>,
+    response_type: Option<TypeDetail>,
     _t: PhantomData<(crate::zero_copy::TypeMarker<Req, ReqH>, crate::zero_copy::TypeMarker<Res, ResH>)>,
 }
 
@@ -112,8 +114,31 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized> RequestRespo
             response_alignment: None,
             request_max_slice_len: None,
             response_max_slice_len: None,
+            request_type: None,
+            response_type: None,
             _t: PhantomData,
         }
+    }
+}
+
+impl<P: Platform, Res: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    RequestResponseBuilder<'_, P, [Opaque], Res, ReqH, ResH>
+{
+    /// The request type, described at run time (a binding's type): the
+    /// service records it and opens only against the same description.
+    pub fn request_type_detail(mut self, detail: TypeDetail) -> Self {
+        self.request_type = Some(detail);
+        self
+    }
+}
+
+impl<P: Platform, Req: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
+    RequestResponseBuilder<'_, P, Req, [Opaque], ReqH, ResH>
+{
+    /// The response type, described at run time (a binding's type).
+    pub fn response_type_detail(mut self, detail: TypeDetail) -> Self {
+        self.response_type = Some(detail);
+        self
     }
 }
 
@@ -242,14 +267,25 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
             response_alignment: self.response_alignment,
             request_max_slice_len: self.request_max_slice_len,
             response_max_slice_len: self.response_max_slice_len,
+            request_type: self.request_type,
+            response_type: self.response_type,
             _t: PhantomData,
         }
     }
 
+    /// The request and response types the service records: the Rust
+    /// types', or the ones given at run time.
+    fn details(&self) -> Result<(TypeDetail, TypeDetail), crate::zero_copy::TypeNameTooLong> {
+        Ok((
+            self.request_type.clone().map_or_else(TypeDetail::of_payload::<Req>, Ok)?,
+            self.response_type.clone().map_or_else(TypeDetail::of_payload::<Res>, Ok)?,
+        ))
+    }
+
     fn config(&self) -> Result<StaticConfig, ServiceCreateError> {
         let too_long = |_| ServiceCreateError::TypeNameTooLong;
-        let request = TypeDetail::of_payload::<Req>().map_err(too_long)?;
-        let response = TypeDetail::of_payload::<Res>().map_err(too_long)?;
+        let (request, response) = self.details().map_err(too_long)?;
+        let (req_slice, res_slice) = (request.variant == TypeVariant::Slice, response.variant == TypeVariant::Slice);
         let active = self.max_active.unwrap_or(DEFAULT_MAX_ACTIVE_REQUESTS_PER_CLIENT);
         let slice_len = |set: Option<u32>, is_slice: bool| {
             if is_slice {
@@ -262,7 +298,7 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
             payload_alignment: self.response_alignment.unwrap_or(response.align).max(response.align),
             payload: response,
             user_header: TypeDetail::of::<ResH>().map_err(too_long)?,
-            max_slice_len: slice_len(self.response_max_slice_len, Res::IS_SLICE),
+            max_slice_len: slice_len(self.response_max_slice_len, res_slice),
             max_active_requests_per_client: active,
             max_loaned_requests: self.max_loaned.unwrap_or(DEFAULT_MAX_LOANED_REQUESTS),
             max_response_buffer_size: self.buffer.unwrap_or(DEFAULT_MAX_RESPONSE_BUFFER_SIZE),
@@ -285,7 +321,7 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
             payload_alignment: self.request_alignment.unwrap_or(request.align).max(request.align),
             payload: request,
             user_header: TypeDetail::of::<ReqH>().map_err(too_long)?,
-            max_slice_len: slice_len(self.request_max_slice_len, Req::IS_SLICE),
+            max_slice_len: slice_len(self.request_max_slice_len, req_slice),
             response: None,
             event: None,
         };
@@ -335,7 +371,8 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         {
             return Err(E::ExceedsBuildLimit);
         }
-        check_payload::<Req>(&stored.payload, stored.payload_alignment, self.request_alignment).map_err(
+        let (want_req, want_res) = self.details().map_err(|_| E::IncompatiblePayloadType)?;
+        check_payload(&want_req, &stored.payload, stored.payload_alignment, self.request_alignment).map_err(
             |m| match m {
                 TypeMismatch::Type => E::IncompatiblePayloadType,
                 TypeMismatch::Size => E::IncompatiblePayloadSize,
@@ -345,7 +382,7 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         if Ok(&stored.user_header) != TypeDetail::of::<ReqH>().as_ref() {
             return Err(E::IncompatibleUserHeader);
         }
-        check_payload::<Res>(&r.payload, r.payload_alignment, self.response_alignment).map_err(|m| match m {
+        check_payload(&want_res, &r.payload, r.payload_alignment, self.response_alignment).map_err(|m| match m {
             TypeMismatch::Type => E::IncompatibleResponseType,
             TypeMismatch::Size => E::IncompatibleResponseSize,
             TypeMismatch::Alignment => E::IncompatibleResponseAlignment,
@@ -362,10 +399,10 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         if self.fire_and_forget.is_some_and(|v| v != r.enable_fire_and_forget) {
             return Err(E::IncompatibleFireAndForgetBehavior);
         }
-        if Req::IS_SLICE {
+        if want_req.variant == TypeVariant::Slice {
             at_least(self.request_max_slice_len, stored.max_slice_len, E::DoesNotSupportRequestedMaxSliceLen)?;
         }
-        if Res::IS_SLICE {
+        if want_res.variant == TypeVariant::Slice {
             at_least(self.response_max_slice_len, r.max_slice_len, E::DoesNotSupportRequestedMaxResponseSliceLen)?;
         }
         at_least(self.max_clients, stored.max_clients(), E::DoesNotSupportRequestedAmountOfClients)?;

@@ -128,6 +128,11 @@ fn types_valid(payload: &TypeDetail, payload_alignment: u32, user_header: &TypeD
 }
 
 impl ResponseConfig {
+    /// Whether the response payload is a slice.
+    pub fn payload_is_slice(&self) -> bool {
+        self.payload.variant == TypeVariant::Slice
+    }
+
     fn is_valid(&self) -> bool {
         let q = 1..=MAX_QUEUE_CAPACITY;
         (1..=MAX_ACTIVE_REQUESTS_LIMIT).contains(&self.max_active_requests_per_client)
@@ -158,6 +163,11 @@ pub enum ConfigError {
 }
 
 impl StaticConfig {
+    /// Whether the payload (of requests, for request-response) is a slice.
+    pub fn payload_is_slice(&self) -> bool {
+        self.payload.variant == TypeVariant::Slice
+    }
+
     /// Request-response: client slots (the senders of requests).
     pub fn max_clients(&self) -> u32 {
         self.max_publishers
