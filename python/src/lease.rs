@@ -1,0 +1,89 @@
+//! What every object over a chunk shares: the chunk, its payload type, and
+//! whether this object was consumed (a loan after `assume_init`, `send`).
+
+use crate::chunk::{Chunk, State};
+use crate::errors::released;
+use crate::types::PayloadType;
+use pyo3::prelude::*;
+
+/// One API object's hold on a chunk.
+pub struct Lease {
+    pub chunk: Py<Chunk>,
+    pub ty: PayloadType,
+    /// Set when this object was consumed, with how.
+    pub used: Option<&'static str>,
+    /// The class name, for messages.
+    pub what: &'static str,
+}
+
+impl Lease {
+    /// A lease on a new chunk holding `state`.
+    pub fn new(py: Python<'_>, state: State, ty: PayloadType, what: &'static str) -> PyResult<Self> {
+        Ok(Self { chunk: Py::new(py, Chunk::new(state))?, ty, used: None, what })
+    }
+
+    /// The same chunk, under another object (the next stage of a loan).
+    pub fn pass_on(&mut self, py: Python<'_>, how: &'static str, what: &'static str) -> Self {
+        self.used = Some(how);
+        Self { chunk: self.chunk.clone_ref(py), ty: self.ty.clone_ref(py), used: None, what }
+    }
+
+    /// Refuses an object that was consumed or whose chunk is gone.
+    pub fn check(&self, py: Python<'_>) -> PyResult<()> {
+        if let Some(how) = self.used {
+            return Err(released(self.what, how));
+        }
+        if !self.chunk.borrow(py).alive() {
+            return Err(released(self.what, "deleted (its chunk was returned)"));
+        }
+        Ok(())
+    }
+
+    /// The payload: a `Slice` for slice types, a pointer (`.contents`) for
+    /// fixed-size ones; read-only for received chunks.
+    pub fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.check(py)?;
+        view(py, &self.chunk, &self.ty)
+    }
+
+    /// Takes the chunk's state for a transition or a send.
+    pub fn take(&mut self, py: Python<'_>, how: &'static str) -> PyResult<State> {
+        if let Some(h) = self.used {
+            return Err(released(self.what, h));
+        }
+        let state = self.chunk.borrow_mut(py).take_for_send(self.what)?;
+        self.used = Some(how);
+        Ok(state)
+    }
+
+    /// `delete()`: gives the chunk back (when its last memoryview goes).
+    pub fn delete(&mut self, py: Python<'_>) {
+        if self.used.is_none() {
+            self.chunk.borrow_mut(py).delete();
+            self.used = Some("deleted");
+        }
+    }
+
+
+    /// The payload's address (for code that hands it to C).
+    pub fn ptr(&self, py: Python<'_>) -> PyResult<usize> {
+        self.check(py)?;
+        Ok(self.chunk.borrow(py).memory().0)
+    }
+
+    /// Writes a ctypes value into a fixed-size loan.
+    pub fn write(&self, py: Python<'_>, value: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.check(py)?;
+        payload_module(py)?.call_method1("write", (self.chunk.bind(py), self.ty.element.bind(py), value))?;
+        Ok(())
+    }
+}
+
+fn payload_module(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
+    py.import("icefloe._payload")
+}
+
+/// The payload view of `chunk`.
+pub fn view<'py>(py: Python<'py>, chunk: &Py<Chunk>, ty: &PayloadType) -> PyResult<Bound<'py, PyAny>> {
+    payload_module(py)?.call_method1("view", (chunk.bind(py), ty.element.bind(py), ty.is_slice()))
+}

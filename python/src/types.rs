@@ -1,0 +1,82 @@
+//! Payload types given from Python (ctypes types, `Slice[ctype]`), as the
+//! service records them.
+
+use crate::basics::TypeVariant;
+use icefloe_linux::icefloe_core::{TypeDetail, TypeVariant as Variant};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+
+/// A payload type: the Python type object, its element type and the
+/// description recorded in the service.
+pub struct PayloadType {
+    /// What the user passed (`c_uint64`, `MyStruct`, `Slice[c_uint8]`).
+    pub given: Py<PyAny>,
+    /// The ctypes element type (the type itself if fixed-size).
+    pub element: Py<PyAny>,
+    /// Name, variant, size, alignment.
+    pub detail: TypeDetail,
+}
+
+impl PayloadType {
+    /// Describes `t` through `icefloe._payload.describe`.
+    pub fn describe(t: &Bound<'_, PyAny>) -> PyResult<Self> {
+        let py = t.py();
+        let (is_slice, name, size, align, element): (bool, String, u32, u32, Bound<'_, PyAny>) =
+            py.import("icefloe._payload")?.call_method1("describe", (t,))?.extract()?;
+        let variant = if is_slice { Variant::Slice } else { Variant::FixedSize };
+        let detail = TypeDetail::new(variant, &name, size, align)
+            .map_err(|e| PyTypeError::new_err(format!("{t} cannot be a payload type: {e}")))?;
+        Ok(Self { given: t.clone().unbind(), element: element.unbind(), detail })
+    }
+
+
+    /// Whether this is a slice type.
+    pub fn is_slice(&self) -> bool {
+        self.detail.variant == Variant::Slice
+    }
+
+    /// The same type, another handle to it.
+    pub fn clone_ref(&self, py: Python<'_>) -> Self {
+        Self { given: self.given.clone_ref(py), element: self.element.clone_ref(py), detail: self.detail.clone() }
+    }
+
+}
+
+/// A description read back from a service, for Python.
+#[pyclass(module = "icefloe", frozen)]
+pub struct TypeDetailView {
+    /// The type's name.
+    #[pyo3(get)]
+    pub type_name: String,
+    /// Size in bytes (of an element, for slices).
+    #[pyo3(get)]
+    pub size: u32,
+    /// Alignment in bytes.
+    #[pyo3(get)]
+    pub alignment: u32,
+    /// Fixed-size or slice.
+    #[pyo3(get)]
+    pub type_variant: TypeVariant,
+}
+
+impl TypeDetailView {
+    /// The view of `d`.
+    pub fn of(d: &TypeDetail) -> Self {
+        Self {
+            type_name: d.name.as_str().to_owned(),
+            size: d.size,
+            alignment: d.align,
+            type_variant: if d.variant == Variant::Slice { TypeVariant::Dynamic } else { TypeVariant::FixedSize },
+        }
+    }
+}
+
+#[pymethods]
+impl TypeDetailView {
+    fn __repr__(&self) -> String {
+        format!(
+            "TypeDetail(type_name={:?}, size={}, alignment={}, type_variant={:?})",
+            self.type_name, self.size, self.alignment, self.type_variant
+        )
+    }
+}
