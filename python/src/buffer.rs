@@ -58,7 +58,11 @@ struct Exporter {
 
 /// `_Buffer(chunk, ...)`: keeps `chunk` (the first argument; the rest are
 /// a subclass's `__init__`'s).
-unsafe extern "C" fn new(subtype: *mut ffi::PyTypeObject, args: *mut ffi::PyObject, _kw: *mut ffi::PyObject) -> *mut ffi::PyObject {
+unsafe extern "C" fn new(
+    subtype: *mut ffi::PyTypeObject,
+    args: *mut ffi::PyObject,
+    _kw: *mut ffi::PyObject,
+) -> *mut ffi::PyObject {
     // SAFETY: CPython calls tp_new with the GIL held, a type object and an
     // argument tuple; the alloc slot of any type is an allocfunc.
     unsafe {
@@ -115,7 +119,9 @@ unsafe extern "C" fn get_buffer(obj: *mut ffi::PyObject, view: *mut RawBuffer, f
         let len = ffi::Py_ssize_t::try_from(len).unwrap_or(ffi::Py_ssize_t::MAX);
         if PyBuffer_FillInfo(view, obj, at as *mut c_void, len, c_int::from(readonly), flags) != 0 {
             // Refused (a writable buffer of a received chunk): not exported.
+            let refused = PyErr::fetch(py);
             let _ = owner.call_method0("_buffer_release");
+            refused.restore(py);
             return -1;
         }
         0
@@ -127,8 +133,14 @@ unsafe extern "C" fn release_buffer(obj: *mut ffi::PyObject, _view: *mut RawBuff
     unsafe {
         let py = Python::assume_attached();
         let owner = Bound::from_borrowed_ptr(py, (*obj.cast::<Exporter>()).owner);
+        // A release may come while an exception is being raised (a caller
+        // that refuses the buffer it got): kept aside for the call.
+        let pending = PyErr::take(py);
         if let Err(e) = owner.call_method0("_buffer_release") {
             e.write_unraisable(py, Some(&owner));
+        }
+        if let Some(e) = pending {
+            e.restore(py);
         }
     }
 }

@@ -63,7 +63,9 @@ impl State {
                 let (p, b) = uninit(c.payload_bytes_mut());
                 (p, b, n, true)
             }
-            State::SampleMut(c) => (c.payload_bytes_mut().as_mut_ptr() as usize, c.payload_bytes().len(), c.len(), true),
+            State::SampleMut(c) => {
+                (c.payload_bytes_mut().as_mut_ptr() as usize, c.payload_bytes().len(), c.len(), true)
+            }
             State::RequestMut(c) => {
                 (c.payload_bytes_mut().as_mut_ptr() as usize, c.payload_bytes().len(), c.len(), true)
             }

@@ -64,7 +64,6 @@ impl Lease {
         }
     }
 
-
     /// The payload's address (for code that hands it to C).
     pub fn ptr(&self, py: Python<'_>) -> PyResult<usize> {
         self.check(py)?;

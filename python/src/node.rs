@@ -2,9 +2,9 @@
 
 use crate::basics::{Duration, NodeName, ServiceName, ServiceType, SignalHandlingMode};
 use crate::errors::{raise, NodeCreationFailure, NodeWaitFailure};
+use crate::event::ServiceBuilderEvent;
 use crate::pubsub::ServiceBuilderPublishSubscribe;
 use crate::reqres::ServiceBuilderRequestResponse;
-use crate::event::ServiceBuilderEvent;
 use crate::types::PayloadType;
 use pyo3::prelude::*;
 
@@ -71,10 +71,7 @@ impl NodeBuilder {
         if let Some(n) = &self.name {
             b = b.name(n.0.clone());
         }
-        if let Some(p) = self
-            .prefix
-            .clone()
-            .or_else(|| std::env::var("ICEFLOE_PREFIX").ok().filter(|p| !p.is_empty()))
+        if let Some(p) = self.prefix.clone().or_else(|| std::env::var("ICEFLOE_PREFIX").ok().filter(|p| !p.is_empty()))
         {
             b = b.prefix(&p).map_err(raise::<NodeCreationFailure>)?;
         }

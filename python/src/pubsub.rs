@@ -45,7 +45,11 @@ impl ServiceBuilderPublishSubscribe {
         }
     }
 
-    fn with<R>(&self, py: Python<'_>, f: impl FnOnce(icefloe_linux::PublishSubscribeBuilder<'_, Bytes>) -> R) -> (R, PayloadType) {
+    fn with<R>(
+        &self,
+        py: Python<'_>,
+        f: impl FnOnce(icefloe_linux::PublishSubscribeBuilder<'_, Bytes>) -> R,
+    ) -> (R, PayloadType) {
         let node = self.node.borrow(py);
         let mut b = node
             .node
@@ -238,7 +242,7 @@ impl PortFactoryPublisher {
             b = b.backpressure_strategy(s.into());
         }
         let port = b.create().map_err(raise::<PublisherCreateError>)?;
-        Ok(Publisher { port: Shared::new(port), payload: self.payload.clone_ref(py) })
+        Ok(Publisher { port: Some(Shared::new(port)), payload: self.payload.clone_ref(py) })
     }
 }
 
@@ -254,21 +258,29 @@ impl PortFactorySubscriber {
     /// Creates the subscriber; raises `SubscriberCreateError`.
     fn create(&self, py: Python<'_>) -> PyResult<Subscriber> {
         let port = self.service.subscriber_builder().create().map_err(raise::<SubscriberCreateError>)?;
-        Ok(Subscriber { port: Shared::new(port), payload: self.payload.clone_ref(py) })
+        Ok(Subscriber { port: Some(Shared::new(port)), payload: self.payload.clone_ref(py) })
     }
 }
 
 /// Sends samples to every subscriber.
 #[pyclass(module = "icefloe", unsendable)]
 pub struct Publisher {
-    port: Shared<PublisherPort>,
+    port: Option<Shared<PublisherPort>>,
     payload: PayloadType,
 }
 
 impl Publisher {
     fn loan(&self, py: Python<'_>, n: usize) -> PyResult<SampleMutUninit> {
-        let c = PublisherPort::loan_slice_uninit_via(&self.port, n).map_err(raise::<LoanError>)?;
-        Ok(SampleMutUninit { lease: Lease::new(py, State::SampleUninit(c), self.payload.clone_ref(py), "SampleMutUninit")? })
+        let c = PublisherPort::loan_slice_uninit_via(self.port()?, n).map_err(raise::<LoanError>)?;
+        Ok(SampleMutUninit {
+            lease: Lease::new(py, State::SampleUninit(c), self.payload.clone_ref(py), "SampleMutUninit")?,
+        })
+    }
+}
+
+impl Publisher {
+    fn port(&self) -> PyResult<&Shared<PublisherPort>> {
+        self.port.as_ref().ok_or_else(|| released("Publisher", "deleted"))
     }
 }
 
@@ -292,7 +304,9 @@ impl Publisher {
     /// `LoanError`, `SendError`.
     fn send_copy(&self, py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<usize> {
         let n = if self.payload.is_slice() {
-            py.import("icefloe._payload")?.call_method1("slice_len", (&value, self.payload.element.bind(py)))?.extract()?
+            py.import("icefloe._payload")?
+                .call_method1("slice_len", (&value, self.payload.element.bind(py)))?
+                .extract()?
         } else {
             1
         };
@@ -302,15 +316,19 @@ impl Publisher {
     }
     /// Connects subscribers that arrived since the last loan or send.
     fn update_connections(&self) {
-        self.port.update_connections();
+        if let Ok(p) = self.port() {
+            p.update_connections();
+        }
     }
     /// The publisher's unique id.
     #[getter]
-    fn id(&self) -> u64 {
-        self.port.id()
+    fn id(&self) -> PyResult<u64> {
+        Ok(self.port()?.id())
     }
     /// Releases the publisher now (its loans keep it until they go).
-    fn delete(&self) {}
+    fn delete(&mut self) {
+        self.port = None;
+    }
 }
 
 /// A sample loan whose payload is not yet written.
@@ -386,28 +404,38 @@ impl SampleMut {
 /// Receives samples.
 #[pyclass(module = "icefloe", unsendable)]
 pub struct Subscriber {
-    port: Shared<SubscriberPort>,
+    port: Option<Shared<SubscriberPort>>,
     payload: PayloadType,
+}
+
+impl Subscriber {
+    fn port(&self) -> PyResult<&Shared<SubscriberPort>> {
+        self.port.as_ref().ok_or_else(|| released("Subscriber", "deleted"))
+    }
 }
 
 #[pymethods]
 impl Subscriber {
     /// The next sample, or `None`; raises `ReceiveError`.
     fn receive(&self, py: Python<'_>) -> PyResult<Option<Sample>> {
-        let Some(s) = SubscriberPort::receive_via(&self.port).map_err(raise::<ReceiveError>)? else { return Ok(None) };
+        let Some(s) = SubscriberPort::receive_via(self.port()?).map_err(raise::<ReceiveError>)? else {
+            return Ok(None);
+        };
         Ok(Some(Sample { lease: Lease::new(py, State::Sample(s), self.payload.clone_ref(py), "Sample")? }))
     }
     /// Whether a sample is waiting.
-    fn has_samples(&self) -> bool {
-        self.port.has_samples()
+    fn has_samples(&self) -> PyResult<bool> {
+        Ok(self.port()?.has_samples())
     }
     /// Samples queued for this subscriber.
     #[getter]
-    fn buffer_size(&self) -> usize {
-        self.port.buffer_size()
+    fn buffer_size(&self) -> PyResult<usize> {
+        Ok(self.port()?.buffer_size())
     }
     /// Releases the subscriber now (its samples keep it until they go).
-    fn delete(&self) {}
+    fn delete(&mut self) {
+        self.port = None;
+    }
 }
 
 /// A received sample (read-only).

@@ -288,7 +288,11 @@ impl PortFactoryClient {
             b = b.backpressure_strategy(s.into());
         }
         let port = b.create().map_err(raise::<ClientCreateError>)?;
-        Ok(Client { port: Shared::new(port), request: self.request.clone_ref(py), response: self.response.clone_ref(py) })
+        Ok(Client {
+            port: Some(Shared::new(port)),
+            request: self.request.clone_ref(py),
+            response: self.response.clone_ref(py),
+        })
     }
 }
 
@@ -354,25 +358,35 @@ impl PortFactoryServer {
             b = b.max_loaned_responses_per_request(n);
         }
         let port = b.create().map_err(raise::<ServerCreateError>)?;
-        Ok(Server { port: Shared::new(port), request: self.request.clone_ref(py), response: self.response.clone_ref(py) })
+        Ok(Server {
+            port: Some(Shared::new(port)),
+            request: self.request.clone_ref(py),
+            response: self.response.clone_ref(py),
+        })
     }
 }
 
 /// Sends requests to every server and receives their response streams.
 #[pyclass(module = "icefloe", unsendable)]
 pub struct Client {
-    port: Shared<ClientPort>,
+    port: Option<Shared<ClientPort>>,
     request: PayloadType,
     response: PayloadType,
 }
 
 impl Client {
     fn loan(&self, py: Python<'_>, n: usize) -> PyResult<RequestMutUninit> {
-        let c = ClientPort::loan_slice_uninit_via(&self.port, n).map_err(raise::<LoanError>)?;
+        let c = ClientPort::loan_slice_uninit_via(self.port()?, n).map_err(raise::<LoanError>)?;
         Ok(RequestMutUninit {
             lease: Lease::new(py, State::RequestUninit(c), self.request.clone_ref(py), "RequestMutUninit")?,
             response: self.response.clone_ref(py),
         })
+    }
+}
+
+impl Client {
+    fn port(&self) -> PyResult<&Shared<ClientPort>> {
+        self.port.as_ref().ok_or_else(|| released("Client", "deleted"))
     }
 }
 
@@ -399,7 +413,9 @@ impl Client {
     /// raises `LoanError` or `RequestSendError`.
     fn send_copy(&self, py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<PendingResponse> {
         let n = if self.request.is_slice() {
-            py.import("icefloe._payload")?.call_method1("slice_len", (&value, self.request.element.bind(py)))?.extract()?
+            py.import("icefloe._payload")?
+                .call_method1("slice_len", (&value, self.request.element.bind(py)))?
+                .extract()?
         } else {
             1
         };
@@ -411,12 +427,14 @@ impl Client {
 
     /// The client's unique id.
     #[getter]
-    fn id(&self) -> u64 {
-        self.port.id()
+    fn id(&self) -> PyResult<u64> {
+        Ok(self.port()?.id())
     }
 
     /// Releases the client now (its pending responses keep it until they go).
-    fn delete(&self) {}
+    fn delete(&mut self) {
+        self.port = None;
+    }
 }
 
 /// A request loan whose payload is not yet written.
@@ -574,16 +592,22 @@ impl Response {
 /// Receives requests.
 #[pyclass(module = "icefloe", unsendable)]
 pub struct Server {
-    port: Shared<ServerPort>,
+    port: Option<Shared<ServerPort>>,
     request: PayloadType,
     response: PayloadType,
+}
+
+impl Server {
+    fn port(&self) -> PyResult<&Shared<ServerPort>> {
+        self.port.as_ref().ok_or_else(|| released("Server", "deleted"))
+    }
 }
 
 #[pymethods]
 impl Server {
     /// The next request, or `None`; raises `ReceiveError`.
     fn receive(&self, py: Python<'_>) -> PyResult<Option<ActiveRequest>> {
-        let Some(a) = ServerPort::receive_via(&self.port).map_err(raise::<ReceiveError>)? else { return Ok(None) };
+        let Some(a) = ServerPort::receive_via(self.port()?).map_err(raise::<ReceiveError>)? else { return Ok(None) };
         let active = Shared::new(a);
         Ok(Some(ActiveRequest {
             lease: Lease::new(py, State::Request(active.clone()), self.request.clone_ref(py), "ActiveRequest")?,
@@ -593,16 +617,18 @@ impl Server {
     }
     /// Whether a request is waiting.
     #[getter]
-    fn has_requests(&self) -> bool {
-        self.port.has_requests()
+    fn has_requests(&self) -> PyResult<bool> {
+        Ok(self.port()?.has_requests())
     }
     /// The server's unique id.
     #[getter]
-    fn id(&self) -> u64 {
-        self.port.id()
+    fn id(&self) -> PyResult<u64> {
+        Ok(self.port()?.id())
     }
     /// Releases the server now (its active requests keep it until they go).
-    fn delete(&self) {}
+    fn delete(&mut self) {
+        self.port = None;
+    }
 }
 
 /// A request a server took: read it, answer with any number of responses;
@@ -656,7 +682,9 @@ impl ActiveRequest {
     /// Sends a copy of `value` as a response; raises `LoanError`, `SendError`.
     fn send_copy(&self, py: Python<'_>, value: Bound<'_, PyAny>) -> PyResult<()> {
         let n = if self.response.is_slice() {
-            py.import("icefloe._payload")?.call_method1("slice_len", (&value, self.response.element.bind(py)))?.extract()?
+            py.import("icefloe._payload")?
+                .call_method1("slice_len", (&value, self.response.element.bind(py)))?
+                .extract()?
         } else {
             1
         };

@@ -29,7 +29,6 @@ impl PayloadType {
         Ok(Self { given: t.clone().unbind(), element: element.unbind(), detail })
     }
 
-
     /// Whether this is a slice type.
     pub fn is_slice(&self) -> bool {
         self.detail.variant == Variant::Slice
@@ -39,7 +38,6 @@ impl PayloadType {
     pub fn clone_ref(&self, py: Python<'_>) -> Self {
         Self { given: self.given.clone_ref(py), element: self.element.clone_ref(py), detail: self.detail.clone() }
     }
-
 }
 
 /// A description read back from a service, for Python.
