@@ -35,12 +35,8 @@ fn a_runtime_typed_publisher_reaches_a_rust_subscriber_of_the_same_layout() {
     let rust = node.service_builder(&name).publish_subscribe::<Pose>().create().unwrap();
     let subscriber = rust.subscriber_builder().create().unwrap();
 
-    let opaque = node
-        .service_builder(&name)
-        .publish_subscribe::<[Opaque]>()
-        .payload_type_detail(pose_detail())
-        .open()
-        .unwrap();
+    let opaque =
+        node.service_builder(&name).publish_subscribe::<[Opaque]>().payload_type_detail(pose_detail()).open().unwrap();
     let publisher = opaque.publisher_builder().create().unwrap();
     let mut loan = publisher.loan_slice_uninit(1).unwrap();
     let bytes = loan.payload_bytes_mut();
@@ -77,9 +73,8 @@ fn a_runtime_typed_service_refuses_a_different_name_size_alignment_or_variant() 
     let node = node(&prefix);
     let name = ServiceName::new("rt/refuse").unwrap();
     let _rust = node.service_builder(&name).publish_subscribe::<Pose>().create().unwrap();
-    let open = |d: TypeDetail| {
-        node.service_builder(&name).publish_subscribe::<[Opaque]>().payload_type_detail(d).open().err()
-    };
+    let open =
+        |d: TypeDetail| node.service_builder(&name).publish_subscribe::<[Opaque]>().payload_type_detail(d).open().err();
     use TypeVariant::*;
     let cases = [
         (TypeDetail::new(FixedSize, "Pos", 24, 8).unwrap(), ServiceOpenError::IncompatiblePayloadType),

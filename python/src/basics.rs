@@ -239,7 +239,8 @@ impl ServiceName {
     fn max_len() -> usize {
         icefloe_linux::icefloe_core::name::MAX_SERVICE_NAME_LEN
     }
-    /// The name.
+    /// The name (iceoryx2's spelling of `str(name)`).
+    #[allow(clippy::inherent_to_string)]
     fn to_string(&self) -> String {
         self.0.as_str().to_owned()
     }

@@ -43,12 +43,7 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
     /// (a borrow, or an owning handle that keeps the service alive).
     pub fn new(service: S) -> Self {
         let slices = SliceSettings::new(service.core.config.max_slice_len, service.core.config.payload_is_slice());
-        Self {
-            service,
-            max_loaned: DEFAULT_MAX_LOANED_SAMPLES,
-            backpressure: BackpressureStrategy::default(),
-            slices,
-        }
+        Self { service, max_loaned: DEFAULT_MAX_LOANED_SAMPLES, backpressure: BackpressureStrategy::default(), slices }
     }
 
     /// Loans that may be out at once (default [`DEFAULT_MAX_LOANED_SAMPLES`]).

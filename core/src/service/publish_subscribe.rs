@@ -227,11 +227,13 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
             return Err(E::ExceedsBuildLimit);
         }
         let want = self.payload_detail().map_err(|_| E::IncompatiblePayloadType)?;
-        check_payload(&want, &stored.payload, stored.payload_alignment, self.payload_alignment).map_err(|m| match m {
-            TypeMismatch::Type => E::IncompatiblePayloadType,
-            TypeMismatch::Size => E::IncompatiblePayloadSize,
-            TypeMismatch::Alignment => E::IncompatiblePayloadAlignment,
-        })?;
+        check_payload(&want, &stored.payload, stored.payload_alignment, self.payload_alignment).map_err(
+            |m| match m {
+                TypeMismatch::Type => E::IncompatiblePayloadType,
+                TypeMismatch::Size => E::IncompatiblePayloadSize,
+                TypeMismatch::Alignment => E::IncompatiblePayloadAlignment,
+            },
+        )?;
         if Ok(&stored.user_header) != TypeDetail::of::<H>().as_ref() {
             return Err(E::IncompatibleUserHeader);
         }

@@ -1,0 +1,135 @@
+"""Publish-subscribe with a ctypes.Structure (to a Rust subscriber of the
+same #[repr(C)] struct), events, and Ctrl-C ending blocking calls."""
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import icefloe as iox2
+from conftest import finish, node, rust_peer, wait_line
+
+
+class TransmissionData(ctypes.Structure):
+    """iceoryx2's example payload; the Rust peer declares the same struct."""
+
+    _fields_ = [("x", ctypes.c_int32), ("y", ctypes.c_int32), ("funky", ctypes.c_double)]
+
+    @staticmethod
+    def type_name() -> str:
+        return "TransmissionData"
+
+
+def test_a_structure_reaches_a_rust_subscriber(prefix):
+    rust = rust_peer("pubsub_peer", prefix, "ps/struct", 3)
+    wait_line(rust, "ready")
+    n = node(iox2, prefix)
+    service = n.service_builder(iox2.ServiceName.new("ps/struct")).publish_subscribe(TransmissionData).open_or_create()
+    publisher = service.publisher_builder().create()
+    sent = 0
+    deadline = time.monotonic() + 30
+    while sent < 3 and time.monotonic() < deadline:
+        sample = publisher.loan_uninit()
+        sample = sample.write_payload(TransmissionData(x=sent, y=sent * 3, funky=sent * 812.12))
+        if sample.send() > 0:
+            sent += 1
+        n.wait(iox2.Duration.from_millis(10))
+    rc, out, err = finish(rust, 30)
+    assert rc == 0, err
+    assert out.split("\n")[:3] == ["0 0 0", "1 3 812.12", "2 6 1624.24"], out
+    publisher.delete()
+
+
+def test_a_structure_with_a_different_name_is_refused(prefix):
+    class Other(ctypes.Structure):
+        _fields_ = TransmissionData._fields_
+
+    n = node(iox2, prefix)
+    _s = n.service_builder(iox2.ServiceName.new("ps/name")).publish_subscribe(TransmissionData).open_or_create()
+    try:
+        n.service_builder(iox2.ServiceName.new("ps/name")).publish_subscribe(Other).open()
+        raise AssertionError("opened with another type name")
+    except iox2.PublishSubscribeOpenError as e:
+        assert e.variant == "IncompatiblePayloadType"
+
+
+def test_pubsub_in_process_with_history(prefix):
+    n = node(iox2, prefix)
+    service = (n.service_builder(iox2.ServiceName.new("ps/history")).publish_subscribe(ctypes.c_uint64)
+               .history_size(2).subscriber_max_buffer_size(4).open_or_create())
+    publisher = service.publisher_builder().create()
+    for v in (1, 2, 3):
+        publisher.send_copy(ctypes.c_uint64(v))
+    subscriber = service.subscriber_builder().create()
+    publisher.update_connections()
+    got = []
+    while True:
+        s = subscriber.receive()
+        if s is None:
+            break
+        got.append(s.payload().contents.value)
+    assert got == [2, 3]
+    assert service.static_config.history_size == 2
+
+
+def test_events_reach_a_listener(prefix):
+    n = node(iox2, prefix)
+    service = n.service_builder(iox2.ServiceName.new("ev/basic")).event().open_or_create()
+    notifier = service.notifier_builder().create()
+    listener = service.listener_builder().create()
+    max_id = service.static_config.event_id_max_value
+    assert notifier.notify_with_custom_event_id(iox2.EventId.new(max_id)) == 1
+    assert notifier.notify_with_custom_event_id(iox2.EventId.new(3)) == 1
+    got = listener.timed_wait(iox2.Duration.from_secs(5))
+    assert sorted((a.id.as_value, a.count) for a in got) == [(3, 1), (max_id, 1)]
+    assert listener.try_wait() == []
+    assert listener.timed_wait(iox2.Duration.from_millis(10)) == []
+    try:
+        notifier.notify_with_custom_event_id(iox2.EventId.new(max_id + 1))
+        raise AssertionError("an id past the maximum was sent")
+    except iox2.NotifierNotifyError as e:
+        assert e.variant == "EventIdOutOfBounds"
+
+
+CHILD = textwrap.dedent("""
+    import sys, icefloe as iox2
+    n = iox2.NodeBuilder.new().prefix(sys.argv[1]).create(iox2.ServiceType.Ipc)
+    what = sys.argv[2]
+    print("ready", flush=True)
+    try:
+        if what == "wait":
+            n.wait(iox2.Duration.from_secs(60))
+        else:
+            service = n.service_builder(iox2.ServiceName.new("ev/ctrl_c")).event().open_or_create()
+            service.listener_builder().create().blocking_wait()
+        print("woke without a signal", flush=True)
+    except iox2.NodeWaitFailure as e:
+        print("NodeWaitFailure", e.args[0], flush=True)
+    except iox2.ListenerWaitError as e:
+        print("ListenerWaitError", e.args[0], flush=True)
+""")
+
+
+def run_child(prefix, what, sig):
+    child = subprocess.Popen([sys.executable, "-c", CHILD, prefix, what], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "ready"
+    time.sleep(0.2)  # into the wait (an earlier signal is noticed all the same)
+    child.send_signal(sig)
+    return finish(child, 30)
+
+
+def test_ctrl_c_ends_node_wait_with_node_wait_failure(prefix):
+    rc, out, err = run_child(prefix, "wait", signal.SIGINT)
+    assert (rc, out.strip()) == (0, "NodeWaitFailure Interrupt"), err
+    assert "KeyboardInterrupt" not in err
+    rc, out, err = run_child(prefix, "wait", signal.SIGTERM)
+    assert (rc, out.strip()) == (0, "NodeWaitFailure TerminationRequest"), err
+
+
+def test_ctrl_c_ends_a_blocking_listener_wait_before_any_node_wait(prefix):
+    rc, out, err = run_child(prefix, "listen", signal.SIGINT)
+    assert (rc, out.strip()) == (0, "ListenerWaitError Interrupt"), err
