@@ -530,7 +530,15 @@ fn ports_move_to_other_threads_and_services_are_shared() {
     let prefix = unique_prefix();
     {
         let node = node(&prefix);
-        let service = node.service_builder(&name("threads")).publish_subscribe::<u64>().create().unwrap();
+        // No safe overflow: with the default buffer of 2, a receiver thread
+        // descheduled for half a millisecond (both cores busy) would lose
+        // samples to it and never see all 100; the publisher waits instead.
+        let service = node
+            .service_builder(&name("threads"))
+            .publish_subscribe::<u64>()
+            .enable_safe_overflow(false)
+            .create()
+            .unwrap();
         is_sync(&service);
         let publisher = service.publisher_builder().create().unwrap();
         let subscriber = service.subscriber_builder().create().unwrap();
