@@ -33,15 +33,22 @@ class Slice(_Buffer, Generic[T]):
         self._t = t
         self._n = chunk._len
         self._writable = chunk._writable
-        code = getattr(t, "_type_", None)
-        if isinstance(code, str) and code in _FORMATS:
-            # Scalars: a memoryview in the element's native format, over the
-            # memory (not an export: used only after the check above each use).
-            raw = (ctypes.c_ubyte * chunk._nbytes).from_address(chunk._ptr)
-            mv = memoryview(raw).cast("B").cast(_FORMATS[code])
-            self._items = mv if self._writable else mv.toreadonly()
-        else:
-            self._items = (t * self._n).from_address(chunk._ptr)
+        self._items = None
+
+    def _elements(self) -> Any:
+        """The elements, made on first use: for scalars a memoryview in the
+        element's native format over the memory (not an export: used only
+        after the check that the chunk is still held), else a ctypes array."""
+        if self._items is None:
+            chunk, t = self._chunk, self._t
+            code = getattr(t, "_type_", None)
+            if isinstance(code, str) and code in _FORMATS:
+                raw = (ctypes.c_ubyte * chunk._nbytes).from_address(chunk._ptr)
+                mv = memoryview(raw).cast("B").cast(_FORMATS[code])
+                self._items = mv if self._writable else mv.toreadonly()
+            else:
+                self._items = (t * self._n).from_address(chunk._ptr)
+        return self._items
 
     def _check(self) -> None:
         if not self._chunk._alive:
@@ -56,13 +63,14 @@ class Slice(_Buffer, Generic[T]):
 
     def __getitem__(self, index: Union[int, slice]) -> Any:
         self._check()
+        items = self._elements()
         if isinstance(index, slice):
-            part = self._items[index]
+            part = items[index]
             return part.tobytes() if isinstance(part, memoryview) and part.format == "B" else list(part)
         if not -self._n <= index < self._n:
             raise IndexError("index %d out of range for a slice of %d elements" % (index, self._n))
-        item = self._items[index]
-        if not self._writable and not isinstance(self._items, memoryview):
+        item = items[index]
+        if not self._writable and not isinstance(items, memoryview):
             # Structure elements of received data: a copy, so that writing
             # it cannot reach read-only memory.
             item = type(item).from_buffer_copy(item)
@@ -72,16 +80,17 @@ class Slice(_Buffer, Generic[T]):
         self._check()
         if not self._writable:
             raise TypeError("a received payload is read-only")
+        items = self._elements()
         if isinstance(index, slice):
-            if isinstance(self._items, memoryview):
-                self._items[index] = memoryview(value).cast("B").cast(self._items.format) \
-                    if not isinstance(value, memoryview) or value.format != self._items.format else value
+            if isinstance(items, memoryview):
+                items[index] = memoryview(value).cast("B").cast(items.format) \
+                    if not isinstance(value, memoryview) or value.format != items.format else value
             else:
-                self._items[index] = value
+                items[index] = value
             return
         if not -self._n <= index < self._n:
             raise IndexError("index %d out of range for a slice of %d elements" % (index, self._n))
-        self._items[index] = value
+        items[index] = value
 
     def __iter__(self) -> Iterator[Any]:
         for i in range(self._n):

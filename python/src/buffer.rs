@@ -104,11 +104,7 @@ unsafe extern "C" fn get_buffer(obj: *mut ffi::PyObject, view: *mut RawBuffer, f
     unsafe {
         let py = Python::assume_attached();
         let owner = Bound::from_borrowed_ptr(py, (*obj.cast::<Exporter>()).owner);
-        let acquired = owner
-            .cast::<Chunk>()
-            .map_err(PyErr::from)
-            .and_then(|c| c.call_method0("_buffer_acquire"))
-            .and_then(|r| r.extract::<(usize, usize, bool)>());
+        let acquired = owner.cast::<Chunk>().map_err(PyErr::from).and_then(|c| c.try_borrow_mut()?.buffer_acquire());
         let (at, len, readonly) = match acquired {
             Ok(v) => v,
             Err(e) => {
@@ -119,9 +115,11 @@ unsafe extern "C" fn get_buffer(obj: *mut ffi::PyObject, view: *mut RawBuffer, f
         let len = ffi::Py_ssize_t::try_from(len).unwrap_or(ffi::Py_ssize_t::MAX);
         if PyBuffer_FillInfo(view, obj, at as *mut c_void, len, c_int::from(readonly), flags) != 0 {
             // Refused (a writable buffer of a received chunk): not exported.
-            let refused = PyErr::fetch(py);
-            let _ = owner.call_method0("_buffer_release");
-            refused.restore(py);
+            if let Ok(c) = owner.cast::<Chunk>() {
+                if let Ok(mut c) = c.try_borrow_mut() {
+                    c.buffer_release();
+                }
+            }
             return -1;
         }
         0
@@ -133,14 +131,14 @@ unsafe extern "C" fn release_buffer(obj: *mut ffi::PyObject, _view: *mut RawBuff
     unsafe {
         let py = Python::assume_attached();
         let owner = Bound::from_borrowed_ptr(py, (*obj.cast::<Exporter>()).owner);
-        // A release may come while an exception is being raised (a caller
-        // that refuses the buffer it got): kept aside for the call.
-        let pending = PyErr::take(py);
-        if let Err(e) = owner.call_method0("_buffer_release") {
-            e.write_unraisable(py, Some(&owner));
-        }
-        if let Some(e) = pending {
-            e.restore(py);
+        // The owner is always a chunk (`get_buffer` exported nothing else),
+        // and no Python code runs here, so an exception being raised (a
+        // caller refusing the buffer it got) stays as it is.
+        if let Ok(c) = owner.cast::<Chunk>() {
+            match c.try_borrow_mut() {
+                Ok(mut c) => c.buffer_release(),
+                Err(e) => PyErr::from(e).write_unraisable(py, Some(&owner)),
+            }
         }
     }
 }

@@ -172,9 +172,11 @@ impl Chunk {
     fn _writable(&self) -> bool {
         self.memory.3
     }
+}
 
+impl Chunk {
     /// A buffer export begins: (address, bytes, read-only).
-    fn _buffer_acquire(&mut self) -> PyResult<(usize, usize, bool)> {
+    pub fn buffer_acquire(&mut self) -> PyResult<(usize, usize, bool)> {
         if !self.alive() {
             return Err(released("payload", "returned (sent or deleted)"));
         }
@@ -183,7 +185,7 @@ impl Chunk {
     }
 
     /// A buffer export ends.
-    fn _buffer_release(&mut self) {
+    pub fn buffer_release(&mut self) {
         self.exports = self.exports.saturating_sub(1);
         if self.exports == 0 && self.doomed {
             self.state = State::Gone;

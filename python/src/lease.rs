@@ -14,18 +14,27 @@ pub struct Lease {
     pub used: Option<&'static str>,
     /// The class name, for messages.
     pub what: &'static str,
+    /// The payload view, made on the first `payload()` and handed out again
+    /// (the seed scripts call `payload()` once per byte).
+    view: std::cell::OnceCell<Py<PyAny>>,
 }
 
 impl Lease {
     /// A lease on a new chunk holding `state`.
     pub fn new(py: Python<'_>, state: State, ty: PayloadType, what: &'static str) -> PyResult<Self> {
-        Ok(Self { chunk: Py::new(py, Chunk::new(state))?, ty, used: None, what })
+        Ok(Self { chunk: Py::new(py, Chunk::new(state))?, ty, used: None, what, view: std::cell::OnceCell::new() })
     }
 
     /// The same chunk, under another object (the next stage of a loan).
     pub fn pass_on(&mut self, py: Python<'_>, how: &'static str, what: &'static str) -> Self {
         self.used = Some(how);
-        Self { chunk: self.chunk.clone_ref(py), ty: self.ty.clone_ref(py), used: None, what }
+        Self {
+            chunk: self.chunk.clone_ref(py),
+            ty: self.ty.clone_ref(py),
+            used: None,
+            what,
+            view: std::cell::OnceCell::new(),
+        }
     }
 
     /// Refuses an object that was consumed or whose chunk is gone.
@@ -43,7 +52,12 @@ impl Lease {
     /// fixed-size ones; read-only for received chunks.
     pub fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.check(py)?;
-        view(py, &self.chunk, &self.ty)
+        if let Some(v) = self.view.get() {
+            return Ok(v.bind(py).clone());
+        }
+        let v = view(py, &self.chunk, &self.ty)?;
+        let _ = self.view.set(v.clone().unbind());
+        Ok(v)
     }
 
     /// Takes the chunk's state for a transition or a send.
