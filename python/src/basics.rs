@@ -321,3 +321,69 @@ impl EventActivation {
         format!("EventActivation(id=EventId({}), count={})", self.id.0.as_value(), self.count)
     }
 }
+
+macro_rules! unique_ids {
+    ($($name:ident: $doc:literal),* $(,)?) => {$(
+        #[doc = $doc]
+        #[pyclass(module = "icefloe", frozen, eq, hash, from_py_object)]
+        #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $name(pub u64);
+
+        #[pymethods]
+        impl $name {
+            /// The id's value.
+            #[getter]
+            fn value(&self) -> u64 {
+                self.0
+            }
+            fn __repr__(&self) -> String {
+                format!("{}({})", stringify!($name), self.0)
+            }
+        }
+    )*};
+}
+
+unique_ids! {
+    UniquePublisherId: "The system-wide unique id of a publisher.",
+    UniqueClientId: "The system-wide unique id of a client.",
+    UniqueServerId: "The system-wide unique id of a server.",
+    UniqueNotifierId: "The system-wide unique id of a notifier.",
+    UniqueListenerId: "The system-wide unique id of a listener.",
+    UniqueNodeId: "The system-wide unique id of a node.",
+}
+
+/// What a publish-subscribe sample says of itself.
+#[pyclass(module = "icefloe", frozen, skip_from_py_object)]
+#[derive(Clone, Copy)]
+pub struct HeaderPublishSubscribe {
+    /// The payload's element count (1 for fixed-size payloads).
+    #[pyo3(get)]
+    pub number_of_elements: u64,
+    /// The publisher that loaned it.
+    #[pyo3(get)]
+    pub publisher_id: UniquePublisherId,
+}
+
+/// What a request says of itself.
+#[pyclass(module = "icefloe", frozen, skip_from_py_object)]
+#[derive(Clone, Copy)]
+pub struct RequestHeader {
+    /// The payload's element count (1 for fixed-size payloads).
+    #[pyo3(get)]
+    pub number_of_elements: u64,
+    /// The client that loaned it.
+    #[pyo3(get)]
+    pub client_id: UniqueClientId,
+}
+
+/// What a response says of itself.
+#[pyclass(module = "icefloe", frozen, skip_from_py_object)]
+#[derive(Clone, Copy)]
+pub struct ResponseHeader {
+    /// The payload's element count (1 for fixed-size payloads).
+    #[pyo3(get)]
+    pub number_of_elements: u64,
+    /// The server that loaned it.
+    #[pyo3(get)]
+    pub server_id: UniqueServerId,
+}

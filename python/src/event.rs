@@ -1,6 +1,6 @@
 //! Events: the service builder, notifiers and listeners.
 
-use crate::basics::{Duration, EventActivation, EventId, ServiceName};
+use crate::basics::{Duration, EventActivation, EventId, ServiceName, UniqueListenerId, UniqueNotifierId};
 use crate::errors::*;
 use crate::node::{Node, SameThread};
 use pyo3::prelude::*;
@@ -264,8 +264,8 @@ impl Notifier {
     }
     /// The notifier's unique id.
     #[getter]
-    fn id(&self) -> PyResult<u64> {
-        Ok(self.get()?.id())
+    fn id(&self) -> PyResult<UniqueNotifierId> {
+        Ok(UniqueNotifierId(self.get()?.id()))
     }
     /// Releases the notifier (listeners hear its dropped event, if any).
     fn delete(&mut self) {
@@ -321,8 +321,8 @@ impl Listener {
     }
     /// The listener's unique id.
     #[getter]
-    fn id(&self) -> PyResult<u64> {
-        Ok(self.get()?.id())
+    fn id(&self) -> PyResult<UniqueListenerId> {
+        Ok(UniqueListenerId(self.get()?.id()))
     }
     /// Releases the listener.
     fn delete(&mut self) {

@@ -14,6 +14,8 @@ pub struct Lease {
     pub used: Option<&'static str>,
     /// The class name, for messages.
     pub what: &'static str,
+    /// The id of the port that loaned the chunk.
+    pub origin: u64,
     /// The payload view, made on the first `payload()` and handed out again
     /// (the seed scripts call `payload()` once per byte).
     view: std::cell::OnceCell<Py<PyAny>>,
@@ -21,8 +23,15 @@ pub struct Lease {
 
 impl Lease {
     /// A lease on a new chunk holding `state`.
-    pub fn new(py: Python<'_>, state: State, ty: PayloadType, what: &'static str) -> PyResult<Self> {
-        Ok(Self { chunk: Py::new(py, Chunk::new(state))?, ty, used: None, what, view: std::cell::OnceCell::new() })
+    pub fn new(py: Python<'_>, state: State, ty: PayloadType, what: &'static str, origin: u64) -> PyResult<Self> {
+        Ok(Self {
+            chunk: Py::new(py, Chunk::new(state))?,
+            ty,
+            used: None,
+            what,
+            origin,
+            view: std::cell::OnceCell::new(),
+        })
     }
 
     /// The same chunk, under another object (the next stage of a loan).
@@ -33,6 +42,7 @@ impl Lease {
             ty: self.ty.clone_ref(py),
             used: None,
             what,
+            origin: self.origin,
             view: std::cell::OnceCell::new(),
         }
     }
@@ -76,6 +86,12 @@ impl Lease {
             self.chunk.borrow_mut(py).delete();
             self.used = Some("deleted");
         }
+    }
+
+    /// (element count, loaning port's id), for headers.
+    pub fn header(&self, py: Python<'_>) -> PyResult<(u64, u64)> {
+        self.check(py)?;
+        Ok((self.chunk.borrow(py).memory().2 as u64, self.origin))
     }
 
     /// The payload's address (for code that hands it to C).

@@ -33,6 +33,15 @@ fn _icefloe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<NodeName>()?;
     m.add_class::<EventId>()?;
     m.add_class::<EventActivation>()?;
+    m.add_class::<UniquePublisherId>()?;
+    m.add_class::<UniqueClientId>()?;
+    m.add_class::<UniqueServerId>()?;
+    m.add_class::<UniqueNotifierId>()?;
+    m.add_class::<UniqueListenerId>()?;
+    m.add_class::<UniqueNodeId>()?;
+    m.add_class::<HeaderPublishSubscribe>()?;
+    m.add_class::<RequestHeader>()?;
+    m.add_class::<ResponseHeader>()?;
     m.add_function(wrap_pyfunction!(set_log_level, m)?)?;
     m.add_function(wrap_pyfunction!(get_log_level, m)?)?;
     m.add_function(wrap_pyfunction!(set_log_level_from_env_or, m)?)?;

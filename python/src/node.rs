@@ -1,6 +1,6 @@
 //! Nodes, and the service builders they hand out.
 
-use crate::basics::{Duration, NodeName, ServiceName, ServiceType, SignalHandlingMode};
+use crate::basics::{Duration, NodeName, ServiceName, ServiceType, SignalHandlingMode, UniqueNodeId};
 use crate::errors::{raise, NodeCreationFailure, NodeWaitFailure};
 use crate::event::ServiceBuilderEvent;
 use crate::pubsub::ServiceBuilderPublishSubscribe;
@@ -115,8 +115,8 @@ impl Node {
 
     /// The node's system-wide unique id.
     #[getter]
-    fn id(&self) -> u64 {
-        self.node.id()
+    fn id(&self) -> UniqueNodeId {
+        UniqueNodeId(self.node.id())
     }
 
     /// How the node handles SIGINT and SIGTERM.

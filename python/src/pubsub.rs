@@ -1,7 +1,7 @@
 //! Publish-subscribe: the service builder, its port factories, publishers,
 //! subscribers, loans and samples.
 
-use crate::basics::{AllocationStrategy, BackpressureStrategy, ServiceName};
+use crate::basics::{AllocationStrategy, BackpressureStrategy, HeaderPublishSubscribe, ServiceName, UniquePublisherId};
 use crate::chunk::{Bytes, PublisherPort, State, SubscriberPort};
 use crate::errors::*;
 use crate::lease::Lease;
@@ -271,9 +271,10 @@ pub struct Publisher {
 
 impl Publisher {
     fn loan(&self, py: Python<'_>, n: usize) -> PyResult<SampleMutUninit> {
-        let c = PublisherPort::loan_slice_uninit_via(self.port()?, n).map_err(raise::<LoanError>)?;
+        let port = self.port()?;
+        let c = PublisherPort::loan_slice_uninit_via(port, n).map_err(raise::<LoanError>)?;
         Ok(SampleMutUninit {
-            lease: Lease::new(py, State::SampleUninit(c), self.payload.clone_ref(py), "SampleMutUninit")?,
+            lease: Lease::new(py, State::SampleUninit(c), self.payload.clone_ref(py), "SampleMutUninit", port.id())?,
         })
     }
 }
@@ -322,8 +323,8 @@ impl Publisher {
     }
     /// The publisher's unique id.
     #[getter]
-    fn id(&self) -> PyResult<u64> {
-        Ok(self.port()?.id())
+    fn id(&self) -> PyResult<UniquePublisherId> {
+        Ok(UniquePublisherId(self.port()?.id()))
     }
     /// Releases the publisher now (its loans keep it until they go).
     fn delete(&mut self) {
@@ -339,6 +340,12 @@ pub struct SampleMutUninit {
 
 #[pymethods]
 impl SampleMutUninit {
+    /// The sample's header: element count and publisher id.
+    #[getter]
+    fn header(&self, py: Python<'_>) -> PyResult<HeaderPublishSubscribe> {
+        let (n, id) = self.lease.header(py)?;
+        Ok(HeaderPublishSubscribe { number_of_elements: n, publisher_id: UniquePublisherId(id) })
+    }
     /// The payload to write: a `Slice` or a pointer (`.contents`).
     fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.lease.payload(py)
@@ -378,6 +385,12 @@ pub struct SampleMut {
 
 #[pymethods]
 impl SampleMut {
+    /// The sample's header: element count and publisher id.
+    #[getter]
+    fn header(&self, py: Python<'_>) -> PyResult<HeaderPublishSubscribe> {
+        let (n, id) = self.lease.header(py)?;
+        Ok(HeaderPublishSubscribe { number_of_elements: n, publisher_id: UniquePublisherId(id) })
+    }
     /// The payload: a `Slice` or a pointer (`.contents`).
     fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.lease.payload(py)
@@ -421,7 +434,8 @@ impl Subscriber {
         let Some(s) = SubscriberPort::receive_via(self.port()?).map_err(raise::<ReceiveError>)? else {
             return Ok(None);
         };
-        Ok(Some(Sample { lease: Lease::new(py, State::Sample(s), self.payload.clone_ref(py), "Sample")? }))
+        let origin = s.origin();
+        Ok(Some(Sample { lease: Lease::new(py, State::Sample(s), self.payload.clone_ref(py), "Sample", origin)? }))
     }
     /// Whether a sample is waiting.
     fn has_samples(&self) -> PyResult<bool> {
@@ -446,6 +460,12 @@ pub struct Sample {
 
 #[pymethods]
 impl Sample {
+    /// The sample's header: element count and publisher id.
+    #[getter]
+    fn header(&self, py: Python<'_>) -> PyResult<HeaderPublishSubscribe> {
+        let (n, id) = self.lease.header(py)?;
+        Ok(HeaderPublishSubscribe { number_of_elements: n, publisher_id: UniquePublisherId(id) })
+    }
     /// The payload, read-only: a `Slice` or a pointer (`.contents`).
     fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.lease.payload(py)
@@ -457,12 +477,8 @@ impl Sample {
     }
     /// The sending publisher's id.
     #[getter]
-    fn origin(&self, py: Python<'_>) -> PyResult<u64> {
-        self.lease.check(py)?;
-        match &self.lease.chunk.borrow(py).state {
-            State::Sample(s) => Ok(s.origin()),
-            _ => Err(released("Sample", "deleted")),
-        }
+    fn origin(&self, py: Python<'_>) -> PyResult<UniquePublisherId> {
+        Ok(UniquePublisherId(self.lease.header(py)?.1))
     }
     /// Returns the sample to its publisher (after the last memoryview of
     /// it goes).

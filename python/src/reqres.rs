@@ -1,7 +1,10 @@
 //! Request-response: the service builder, its port factories, clients,
 //! servers, and the loans, requests and responses between them.
 
-use crate::basics::{AllocationStrategy, BackpressureStrategy, ServiceName};
+use crate::basics::{
+    AllocationStrategy, BackpressureStrategy, RequestHeader, ResponseHeader, ServiceName, UniqueClientId,
+    UniqueServerId,
+};
 use crate::chunk::{Active, Bytes, ClientPort, Pending, ServerPort, State};
 use crate::errors::*;
 use crate::lease::Lease;
@@ -376,9 +379,10 @@ pub struct Client {
 
 impl Client {
     fn loan(&self, py: Python<'_>, n: usize) -> PyResult<RequestMutUninit> {
-        let c = ClientPort::loan_slice_uninit_via(self.port()?, n).map_err(raise::<LoanError>)?;
+        let port = self.port()?;
+        let c = ClientPort::loan_slice_uninit_via(port, n).map_err(raise::<LoanError>)?;
         Ok(RequestMutUninit {
-            lease: Lease::new(py, State::RequestUninit(c), self.request.clone_ref(py), "RequestMutUninit")?,
+            lease: Lease::new(py, State::RequestUninit(c), self.request.clone_ref(py), "RequestMutUninit", port.id())?,
             response: self.response.clone_ref(py),
         })
     }
@@ -427,8 +431,8 @@ impl Client {
 
     /// The client's unique id.
     #[getter]
-    fn id(&self) -> PyResult<u64> {
-        Ok(self.port()?.id())
+    fn id(&self) -> PyResult<UniqueClientId> {
+        Ok(UniqueClientId(self.port()?.id()))
     }
 
     /// Releases the client now (its pending responses keep it until they go).
@@ -446,6 +450,12 @@ pub struct RequestMutUninit {
 
 #[pymethods]
 impl RequestMutUninit {
+    /// The request's header: element count and client id.
+    #[getter]
+    fn header(&self, py: Python<'_>) -> PyResult<RequestHeader> {
+        let (n, id) = self.lease.header(py)?;
+        Ok(RequestHeader { number_of_elements: n, client_id: UniqueClientId(id) })
+    }
     /// The payload to write: a `Slice` or a pointer (`.contents`).
     fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.lease.payload(py)
@@ -488,6 +498,12 @@ pub struct RequestMut {
 
 #[pymethods]
 impl RequestMut {
+    /// The request's header: element count and client id.
+    #[getter]
+    fn header(&self, py: Python<'_>) -> PyResult<RequestHeader> {
+        let (n, id) = self.lease.header(py)?;
+        Ok(RequestHeader { number_of_elements: n, client_id: UniqueClientId(id) })
+    }
     /// The payload: a `Slice` or a pointer (`.contents`).
     fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.lease.payload(py)
@@ -533,7 +549,10 @@ impl PendingResponse {
     fn receive(&self, py: Python<'_>) -> PyResult<Option<Response>> {
         let p = self.get()?;
         let Some(r) = Pending::receive_via(p).map_err(raise::<ReceiveError>)? else { return Ok(None) };
-        Ok(Some(Response { lease: Lease::new(py, State::Response(r), self.response.clone_ref(py), "Response")? }))
+        let origin = r.origin();
+        Ok(Some(Response {
+            lease: Lease::new(py, State::Response(r), self.response.clone_ref(py), "Response", origin)?,
+        }))
     }
     /// Whether a response is waiting.
     #[getter]
@@ -564,6 +583,12 @@ pub struct Response {
 
 #[pymethods]
 impl Response {
+    /// The response's header: element count and server id.
+    #[getter]
+    fn header(&self, py: Python<'_>) -> PyResult<ResponseHeader> {
+        let (n, id) = self.lease.header(py)?;
+        Ok(ResponseHeader { number_of_elements: n, server_id: UniqueServerId(id) })
+    }
     /// The payload, read-only: a `Slice` or a pointer (`.contents`).
     fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.lease.payload(py)
@@ -575,12 +600,8 @@ impl Response {
     }
     /// The sending server's id.
     #[getter]
-    fn origin(&self, py: Python<'_>) -> PyResult<u64> {
-        self.lease.check(py)?;
-        match &self.lease.chunk.borrow(py).state {
-            State::Response(r) => Ok(r.origin()),
-            _ => Err(released("Response", "deleted")),
-        }
+    fn origin(&self, py: Python<'_>) -> PyResult<UniqueServerId> {
+        Ok(UniqueServerId(self.lease.header(py)?.1))
     }
     /// Returns the response's memory to its server (after the last
     /// memoryview of it goes).
@@ -608,10 +629,12 @@ impl Server {
     /// The next request, or `None`; raises `ReceiveError`.
     fn receive(&self, py: Python<'_>) -> PyResult<Option<ActiveRequest>> {
         let Some(a) = ServerPort::receive_via(self.port()?).map_err(raise::<ReceiveError>)? else { return Ok(None) };
+        let origin = a.origin();
         let active = Shared::new(a);
         Ok(Some(ActiveRequest {
-            lease: Lease::new(py, State::Request(active.clone()), self.request.clone_ref(py), "ActiveRequest")?,
+            lease: Lease::new(py, State::Request(active.clone()), self.request.clone_ref(py), "ActiveRequest", origin)?,
             active: Some(active),
+            server_id: self.port()?.id(),
             response: self.response.clone_ref(py),
         }))
     }
@@ -622,8 +645,8 @@ impl Server {
     }
     /// The server's unique id.
     #[getter]
-    fn id(&self) -> PyResult<u64> {
-        Ok(self.port()?.id())
+    fn id(&self) -> PyResult<UniqueServerId> {
+        Ok(UniqueServerId(self.port()?.id()))
     }
     /// Releases the server now (its active requests keep it until they go).
     fn delete(&mut self) {
@@ -637,6 +660,7 @@ impl Server {
 pub struct ActiveRequest {
     lease: Lease,
     active: Option<Shared<Active>>,
+    server_id: u64,
     response: PayloadType,
 }
 
@@ -649,13 +673,25 @@ impl ActiveRequest {
     fn loan(&self, py: Python<'_>, n: usize) -> PyResult<ResponseMutUninit> {
         let c = Active::loan_slice_uninit_via(self.get(py)?, n).map_err(raise::<LoanError>)?;
         Ok(ResponseMutUninit {
-            lease: Lease::new(py, State::ResponseUninit(c), self.response.clone_ref(py), "ResponseMutUninit")?,
+            lease: Lease::new(
+                py,
+                State::ResponseUninit(c),
+                self.response.clone_ref(py),
+                "ResponseMutUninit",
+                self.server_id,
+            )?,
         })
     }
 }
 
 #[pymethods]
 impl ActiveRequest {
+    /// The request's header: element count and client id.
+    #[getter]
+    fn header(&self, py: Python<'_>) -> PyResult<RequestHeader> {
+        let (n, id) = self.lease.header(py)?;
+        Ok(RequestHeader { number_of_elements: n, client_id: UniqueClientId(id) })
+    }
     /// The request's payload, read-only: a `Slice` or a pointer (`.contents`).
     fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.lease.payload(py)
@@ -699,8 +735,8 @@ impl ActiveRequest {
     }
     /// The requesting client's id.
     #[getter]
-    fn origin(&self, py: Python<'_>) -> PyResult<u64> {
-        Ok(self.get(py)?.origin())
+    fn origin(&self, py: Python<'_>) -> PyResult<UniqueClientId> {
+        Ok(UniqueClientId(self.lease.header(py)?.1))
     }
     /// Ends the response stream (loans already made may still be sent).
     fn delete(&mut self, py: Python<'_>) {
@@ -717,6 +753,12 @@ pub struct ResponseMutUninit {
 
 #[pymethods]
 impl ResponseMutUninit {
+    /// The response's header: element count and server id.
+    #[getter]
+    fn header(&self, py: Python<'_>) -> PyResult<ResponseHeader> {
+        let (n, id) = self.lease.header(py)?;
+        Ok(ResponseHeader { number_of_elements: n, server_id: UniqueServerId(id) })
+    }
     /// The payload to write: a `Slice` or a pointer (`.contents`).
     fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.lease.payload(py)
@@ -756,6 +798,12 @@ pub struct ResponseMut {
 
 #[pymethods]
 impl ResponseMut {
+    /// The response's header: element count and server id.
+    #[getter]
+    fn header(&self, py: Python<'_>) -> PyResult<ResponseHeader> {
+        let (n, id) = self.lease.header(py)?;
+        Ok(ResponseHeader { number_of_elements: n, server_id: UniqueServerId(id) })
+    }
     /// The payload: a `Slice` or a pointer (`.contents`).
     fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.lease.payload(py)

@@ -129,3 +129,23 @@ def test_the_seed_scripts_run_and_end_on_ctrl_c(prefix):
     sizes = [int(l.split()[3]) for l in seen if l.startswith("received response")]
     assert sizes == sorted(sizes) and sizes[0] >= 1, sizes
     assert "received request with 1 bytes ..." in out_s, out_s
+
+
+def test_headers_and_ids_name_the_sender(prefix):
+    n = node(iox2, prefix)
+    service = rr(n, "rr/headers")
+    client = service.client_builder().initial_max_slice_len(16).create()
+    server = service.server_builder().initial_max_slice_len(16).create()
+    loan = client.loan_slice_uninit(10)
+    assert loan.header.number_of_elements == 10
+    assert loan.header.client_id == client.id
+    pending = loan.assume_init().send()
+    active = server.receive()
+    assert (active.header.number_of_elements, active.header.client_id.value) == (10, client.id.value)
+    assert active.origin == client.id
+    response = active.loan_slice_uninit(3)
+    assert response.header.server_id == server.id
+    response.assume_init().send()
+    got = pending.receive()
+    assert (got.header.number_of_elements, got.origin) == (3, server.id)
+    assert n.id.value != 0 and client.id != server.id
