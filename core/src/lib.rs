@@ -64,7 +64,7 @@ pub use service::request_response::{RequestResponse, RequestResponseBuilder, Req
 pub use service::{Capacity, ServiceBuilder, ServiceCreateError, ServiceOpenError, ServiceOpenOrCreateError};
 pub use waitset::{
     Attachable, CallbackProgression, WaitSet, WaitSetAttachmentError, WaitSetAttachmentId, WaitSetGuard,
-    WaitSetRunError, WaitSetRunResult,
+    WaitSetRunError, WaitSetRunResult, WaitSetToken,
 };
 pub use zero_copy::{Opaque, Payload, TypeDetail, TypeVariant, ZeroCopySend};
 

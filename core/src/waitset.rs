@@ -137,6 +137,32 @@ impl WaitSetAttachmentId {
     }
 }
 
+/// An attachment kept without its guard, for owners that cannot hold a
+/// guard's borrow of the WaitSet (a language binding's WaitSet object):
+/// from [`WaitSetGuard::into_token`], ended by [`WaitSet::detach`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct WaitSetToken {
+    id: u32,
+}
+
+impl WaitSetAttachmentId {
+    /// Whether it is `token`'s attachment, with something to take (or its
+    /// interval's tick).
+    pub fn has_event_from_token(&self, token: &WaitSetToken) -> bool {
+        self.id == token.id && !self.missed
+    }
+
+    /// Whether it is `token`'s deadline attachment, silent for too long.
+    pub fn has_missed_deadline_of_token(&self, token: &WaitSetToken) -> bool {
+        self.id == token.id && self.missed
+    }
+
+    /// The token of the attachment that fired.
+    pub fn token(&self) -> WaitSetToken {
+        WaitSetToken { id: self.id }
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Kind<'a> {
     Notification(&'a dyn Attachable),
@@ -193,6 +219,16 @@ pub struct WaitSetGuard<'w, 'a, P: Platform, const N: usize> {
     id: u32,
 }
 
+impl<P: Platform, const N: usize> WaitSetGuard<'_, '_, P, N> {
+    /// Keeps the attachment without this guard: it stays until
+    /// [`WaitSet::detach`] is given the token (or the WaitSet goes).
+    pub fn into_token(self) -> WaitSetToken {
+        let token = WaitSetToken { id: self.id };
+        core::mem::forget(self);
+        token
+    }
+}
+
 impl<P: Platform, const N: usize> Drop for WaitSetGuard<'_, '_, P, N> {
     fn drop(&mut self) {
         for e in self.set.entries.borrow_mut().iter_mut() {
@@ -217,6 +253,19 @@ impl<'a, P: Platform, const N: usize> WaitSet<'a, P, N> {
     /// An empty WaitSet.
     pub fn new() -> Self {
         Self { entries: RefCell::new([None; N]), next_id: Cell::new(1), _p: PhantomData }
+    }
+
+    /// Ends the attachment of `token` (kept by [`WaitSetGuard::into_token`]);
+    /// whether it was still attached.
+    pub fn detach(&self, token: WaitSetToken) -> bool {
+        let mut entries = self.entries.borrow_mut();
+        match entries.iter_mut().find(|e| e.is_some_and(|e| e.id == token.id)) {
+            Some(e) => {
+                *e = None;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Attachments in use.

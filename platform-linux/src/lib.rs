@@ -20,7 +20,7 @@ pub use icefloe_core::{
     PublisherCreateError, ReceiveError, RequestResponseFootprint, RequestSendError, SendError, ServerCreateError,
     ServiceCreateError, ServiceName, ServiceOpenError, ServiceOpenOrCreateError, SignalHandlingMode,
     SubscriberCreateError, WaitSetAttachmentError, WaitSetAttachmentId, WaitSetRunError, WaitSetRunResult,
-    ZeroCopySend,
+    WaitSetToken, ZeroCopySend,
 };
 pub use os::{futex_calls, use_futex_wait_fallback, FutexCalls, Linux, LinuxShm};
 pub use shared::Shared;

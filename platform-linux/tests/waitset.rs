@@ -292,3 +292,50 @@ fn ctrl_c_ends_wait_and_process() {
     }
     assert_clean(&prefix);
 }
+
+#[test]
+fn an_attachment_kept_as_a_token_fires_until_detached() {
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let event = node.service_builder(&name("token")).event().create().unwrap();
+        let listener = event.listener_builder().create().unwrap();
+        let notifier = event.notifier_builder().create().unwrap();
+        let waitset = WaitSet::<4>::new();
+        let token = waitset.attach_notification(&listener).unwrap().into_token();
+        let tick = waitset.attach_interval(Duration::from_secs(3600)).unwrap().into_token();
+        assert_eq!(waitset.len(), 2, "a token keeps its attachment");
+        notifier.notify().unwrap();
+        let mut fired = Vec::new();
+        waitset
+            .wait_and_process_once_with_timeout(
+                |id| {
+                    fired.push((id.has_event_from_token(&token), id.has_event_from_token(&tick), id.token() == token));
+                    CallbackProgression::Continue
+                },
+                WATCHDOG,
+            )
+            .unwrap();
+        assert_eq!(fired, vec![(true, false, true)]);
+        listener.try_wait(|_| {}).unwrap();
+        assert!(waitset.detach(token));
+        assert!(!waitset.detach(token), "detached once");
+        assert_eq!(waitset.len(), 1);
+        notifier.notify().unwrap();
+        let mut calls = 0;
+        waitset
+            .wait_and_process_once_with_timeout(
+                |_| {
+                    calls += 1;
+                    CallbackProgression::Continue
+                },
+                Duration::from_millis(50),
+            )
+            .unwrap();
+        assert_eq!(calls, 0, "a detached listener wakes nothing");
+        // The listener can be attached again.
+        let again = waitset.attach_notification(&listener).unwrap();
+        drop(again);
+    }
+    assert_clean(&prefix);
+}

@@ -3,6 +3,7 @@
 use crate::basics::{Duration, EventActivation, EventId, ServiceName, UniqueListenerId, UniqueNotifierId};
 use crate::errors::*;
 use crate::node::{Node, SameThread};
+use icefloe_linux::Shared;
 use pyo3::prelude::*;
 
 /// Configures an event service (iceoryx2's knobs and defaults).
@@ -230,7 +231,8 @@ pub struct PortFactoryListener {
 impl PortFactoryListener {
     /// Creates the listener; raises `ListenerCreateError`.
     fn create(&self) -> PyResult<Listener> {
-        Ok(Listener { port: Some(self.service.listener_builder().create().map_err(raise::<ListenerCreateError>)?) })
+        let port = self.service.listener_builder().create().map_err(raise::<ListenerCreateError>)?;
+        Ok(Listener { port: Some(Shared::new(port)) })
     }
 }
 
@@ -276,12 +278,17 @@ impl Notifier {
 /// Sleeps until notified.
 #[pyclass(module = "icefloe", unsendable)]
 pub struct Listener {
-    port: Option<icefloe_linux::Listener>,
+    port: Option<Shared<icefloe_linux::Listener>>,
 }
 
 impl Listener {
-    fn get(&self) -> PyResult<&icefloe_linux::Listener> {
+    fn get(&self) -> PyResult<&Shared<icefloe_linux::Listener>> {
         self.port.as_ref().ok_or_else(|| released("Listener", "deleted"))
+    }
+
+    /// Another handle to the port, for a WaitSet that attaches it.
+    pub fn handle(&self) -> PyResult<Shared<icefloe_linux::Listener>> {
+        self.get().cloned()
     }
 }
 
@@ -324,7 +331,8 @@ impl Listener {
     fn id(&self) -> PyResult<UniqueListenerId> {
         Ok(UniqueListenerId(self.get()?.id()))
     }
-    /// Releases the listener.
+    /// Releases the listener (a WaitSet it is attached to keeps it until
+    /// detached).
     fn delete(&mut self) {
         self.port = None;
     }

@@ -15,6 +15,7 @@ mod node;
 mod pubsub;
 mod reqres;
 mod types;
+mod waitset;
 
 use pyo3::prelude::*;
 
@@ -92,6 +93,11 @@ fn _icefloe(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add_class::<Notifier>()?;
         m.add_class::<Listener>()?;
     }
+    m.add_class::<waitset::WaitSetBuilder>()?;
+    m.add_class::<waitset::WaitSet>()?;
+    m.add_class::<waitset::WaitSetGuard>()?;
+    m.add_class::<waitset::WaitSetAttachmentId>()?;
+    m.add_class::<waitset::WaitSetRunResult>()?;
     errors::register(m)?;
     Ok(())
 }
