@@ -27,6 +27,8 @@ pub(crate) mod sealed {
         fn discard(&self, slot: usize, index: u32);
         /// The size in bytes of one payload element, as the service records it.
         fn element_size(&self) -> usize;
+        /// The size in bytes of the user header, as the service records it.
+        fn header_size(&self) -> usize;
         /// What a send returns: receivers reached (a publisher), the
         /// pending response (a client), nothing (an active request).
         type Sent<L>
@@ -49,6 +51,8 @@ pub(crate) mod sealed {
         fn release(&self, connection: u32, segment: u32, index: u32);
         /// The size in bytes of one payload element, as the service records it.
         fn element_size(&self) -> usize;
+        /// The size in bytes of the user header, as the service records it.
+        fn header_size(&self) -> usize;
     }
 
     /// What a pending response needs of its client. Sealed.
@@ -69,6 +73,8 @@ pub(crate) mod sealed {
         fn finish(&self, client: u32, gen: u16, tag: u32, segment: u32, index: u32);
         /// The size in bytes of one request element, as the service records it.
         fn element_size(&self) -> usize;
+        /// The size in bytes of the request user header, as the service records it.
+        fn header_size(&self) -> usize;
     }
 }
 
@@ -96,10 +102,15 @@ impl<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> Loan<L, T, H> {
     pub(crate) fn new(port: L, segment: usize, index: u32, len: usize) -> Self {
         let (header, payload) = sealed::Port::parts(&*port, segment, index);
         let header = header.cast::<H>();
+        // A header of a type described at run time (`Opaque`, no bytes of
+        // its own) has the size the service records.
+        let size = if H::DESCRIBED_AT_RUN_TIME { sealed::Port::header_size(&*port) } else { core::mem::size_of::<H>() };
         // SAFETY: `header` points into the loaned chunk, which this loan owns
-        // exclusively, aligned for `H`; all-zero bytes are a valid value of
-        // every `ZeroCopySend` type (its safety contract: every bit pattern is).
-        unsafe { core::ptr::write_bytes(header.cast::<u8>(), 0, core::mem::size_of::<H>()) };
+        // exclusively, aligned for `H`, with room for the header the service
+        // records (`size_of::<H>()` for a Rust type, which the service was
+        // checked to record); all-zero bytes are a valid value of every
+        // `ZeroCopySend` type (its safety contract: every bit pattern is).
+        unsafe { core::ptr::write_bytes(header.cast::<u8>(), 0, size) };
         Self { port, segment, index, len, header, payload: payload.cast() }
     }
 
@@ -246,6 +257,33 @@ impl<L: Lender, T: Payload + ?Sized, H: ZeroCopySend> ChunkMut<L, T, H> {
     }
 }
 
+impl<L: Lender, T: Payload + ?Sized> ChunkMutUninit<L, T, Opaque> {
+    /// The user header's bytes, to write (zeroed at loan; the size the
+    /// service records).
+    pub fn user_header_bytes_mut(&mut self) -> &mut [u8] {
+        let size = sealed::Port::header_size(&*self.loan.port);
+        // SAFETY: the header lies in our exclusive chunk with room for the
+        // recorded size, and was zeroed at loan.
+        unsafe { core::slice::from_raw_parts_mut(self.loan.header.cast::<u8>(), size) }
+    }
+}
+
+impl<L: Lender, T: Payload + ?Sized> ChunkMut<L, T, Opaque> {
+    /// The user header's bytes (the size the service records).
+    pub fn user_header_bytes(&self) -> &[u8] {
+        let size = sealed::Port::header_size(&*self.loan.port);
+        // SAFETY: as for the uninitialized loan's header.
+        unsafe { core::slice::from_raw_parts(self.loan.header.cast::<u8>(), size) }
+    }
+
+    /// The user header's bytes, to change.
+    pub fn user_header_bytes_mut(&mut self) -> &mut [u8] {
+        let size = sealed::Port::header_size(&*self.loan.port);
+        // SAFETY: as above, exclusive through `&mut self`.
+        unsafe { core::slice::from_raw_parts_mut(self.loan.header.cast::<u8>(), size) }
+    }
+}
+
 impl<L: Lender, H: ZeroCopySend> ChunkMutUninit<L, [Opaque], H> {
     /// The payload's memory, to write in place: every byte of the loaned
     /// elements (length × the element size the service records).
@@ -356,6 +394,16 @@ impl<T: Payload + ?Sized, H> Held<T, H> {
     }
 }
 
+impl<T: Payload + ?Sized> Held<T, Opaque> {
+    /// The user header's bytes, of the size the service records (which the
+    /// receiver checked against the sender's layout).
+    pub(crate) fn user_header_bytes(&self, size: usize) -> &[u8] {
+        // SAFETY: as for `user_header`: the header lies within the chunk,
+        // whose layout the receiver validated for this header size.
+        unsafe { core::slice::from_raw_parts(self.header.cast::<u8>(), size) }
+    }
+}
+
 impl<H> Held<[Opaque], H> {
     /// The payload's bytes, for elements of `element_size` bytes (the size
     /// the service records, which the receiver checked the length against).
@@ -392,6 +440,13 @@ impl<R: SampleSource, T: Payload + ?Sized, H: ZeroCopySend> Sample<R, T, H> {
     /// The sending publisher's id.
     pub fn origin(&self) -> u64 {
         self.chunk.origin
+    }
+}
+
+impl<R: SampleSource, T: Payload + ?Sized> Sample<R, T, Opaque> {
+    /// The user header's bytes (the size the service records).
+    pub fn user_header_bytes(&self) -> &[u8] {
+        self.chunk.user_header_bytes(sealed::Receiver::header_size(&*self.subscriber))
     }
 }
 

@@ -50,6 +50,11 @@ pub const MAX_TYPE_NAME_LEN: usize = crate::config::MAX_TYPE_NAME_LEN;
 pub unsafe trait ZeroCopySend: Sized + 'static {
     /// Writes the type's stable name.
     fn write_type_name(w: &mut dyn fmt::Write) -> fmt::Result;
+
+    /// Whether the type's size is the one its service records rather than
+    /// its own: [`Opaque`] only (a type described at run time).
+    #[doc(hidden)]
+    const DESCRIBED_AT_RUN_TIME: bool = false;
 }
 
 macro_rules! primitive {
@@ -103,6 +108,7 @@ unsafe impl ZeroCopySend for Opaque {
     fn write_type_name(w: &mut dyn fmt::Write) -> fmt::Result {
         w.write_str("icefloe::Opaque")
     }
+    const DESCRIBED_AT_RUN_TIME: bool = true;
 }
 
 /// A service's payload: one `ZeroCopySend` value, or a slice `[T]` of them

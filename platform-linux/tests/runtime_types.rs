@@ -175,3 +175,50 @@ fn a_rust_client_reaches_a_runtime_typed_server_of_fixed_types() {
     drop((client, server, opaque, rust, node));
     assert_clean(&prefix);
 }
+
+#[test]
+fn a_runtime_typed_user_header_meets_a_rust_one() {
+    let prefix = unique_prefix();
+    let node = node(&prefix);
+    let name = ServiceName::new("rt/header").unwrap();
+    let rust = node.service_builder(&name).publish_subscribe::<[u8]>().user_header::<u64>().create().unwrap();
+    let subscriber = rust.subscriber_builder().create().unwrap();
+    let u64_detail = TypeDetail::new(TypeVariant::FixedSize, "u64", 8, 8).unwrap();
+    let opaque = node
+        .service_builder(&name)
+        .publish_subscribe::<[Opaque]>()
+        .payload_type_detail(bytes_detail())
+        .user_header::<Opaque>()
+        .user_header_type_detail(u64_detail.clone())
+        .open()
+        .unwrap();
+    let publisher = opaque.publisher_builder().initial_max_slice_len(4).create().unwrap();
+    let mut loan = publisher.loan_slice_uninit(3).unwrap();
+    assert_eq!(loan.user_header_bytes_mut(), &[0u8; 8], "zeroed at loan, 8 bytes as recorded");
+    loan.user_header_bytes_mut().copy_from_slice(&0xDEAD_BEEFu64.to_ne_bytes());
+    for (slot, b) in loan.payload_bytes_mut().iter_mut().zip(*b"abc") {
+        slot.write(b);
+    }
+    // SAFETY: the three bytes were written above.
+    unsafe { loan.assume_init() }.send().unwrap();
+    let sample = subscriber.receive().unwrap().expect("a sample");
+    assert_eq!((*sample.user_header(), &sample[..]), (0xDEAD_BEEF, &b"abc"[..]));
+    drop(sample);
+    // Back, and a header of another description is refused.
+    let opaque_sub = opaque.subscriber_builder().create().unwrap();
+    let rust_pub = rust.publisher_builder().create().unwrap();
+    let mut l = rust_pub.loan_slice_uninit(1).unwrap();
+    *l.user_header_mut() = 7;
+    l.write_from_fn(|_| 1).send().unwrap();
+    assert_eq!(opaque_sub.receive().unwrap().expect("a sample").user_header_bytes(), &7u64.to_ne_bytes());
+    let other = node
+        .service_builder(&name)
+        .publish_subscribe::<[Opaque]>()
+        .payload_type_detail(bytes_detail())
+        .user_header::<Opaque>()
+        .user_header_type_detail(TypeDetail::new(TypeVariant::FixedSize, "u32", 4, 4).unwrap())
+        .open();
+    assert!(matches!(other, Err(ServiceOpenError::IncompatibleUserHeader)));
+    drop((opaque_sub, rust_pub, publisher, subscriber, opaque, rust, node));
+    assert_clean(&prefix);
+}

@@ -654,6 +654,9 @@ impl<
     fn element_size(&self) -> usize {
         self.p().core.config.payload.size as usize
     }
+    fn header_size(&self) -> usize {
+        self.p().core.config.user_header.size as usize
+    }
 
     /// A request: to every connected server; the [`PendingResponse`] that
     /// receives its responses holds the loan's handle to the client. Fails
@@ -831,6 +834,9 @@ where
     fn element_size(&self) -> usize {
         self.client.p().response.payload.size as usize
     }
+    fn header_size(&self) -> usize {
+        self.client.p().response.user_header.size as usize
+    }
 }
 
 impl<C: RequestSource> PendingResponse<C> {
@@ -858,6 +864,13 @@ pub struct Response<R: SampleSource, Res: Payload + ?Sized, ResH: ZeroCopySend> 
     server: u32,
     chunk: Held<Res, ResH>,
     pending: R,
+}
+
+impl<R: SampleSource, Res: Payload + ?Sized> Response<R, Res, Opaque> {
+    /// The user header's bytes (the size the service records).
+    pub fn user_header_bytes(&self) -> &[u8] {
+        self.chunk.user_header_bytes(sealed::Receiver::header_size(&*self.pending))
+    }
 }
 
 impl<R: SampleSource, ResH: ZeroCopySend> Response<R, [Opaque], ResH> {

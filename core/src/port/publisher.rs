@@ -430,6 +430,9 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
     fn element_size(&self) -> usize {
         self.p().core.config.payload.size as usize
     }
+    fn header_size(&self) -> usize {
+        self.p().core.config.user_header.size as usize
+    }
     type Sent<L>
         = usize
     where

@@ -551,6 +551,9 @@ impl<
     fn element_size(&self) -> usize {
         self.p().core.config.payload.size as usize
     }
+    fn header_size(&self) -> usize {
+        self.p().core.config.user_header.size as usize
+    }
 }
 
 /// A [`Handle`] to a server, which an [`ActiveRequest`] holds. Sealed.
@@ -569,6 +572,13 @@ pub struct ActiveRequest<R: RequestHolder, Req: Payload + ?Sized, ReqH: ZeroCopy
     chunk: Held<Req, ReqH>,
     loans: Cell<u32>,
     server: R,
+}
+
+impl<R: RequestHolder, Req: Payload + ?Sized> ActiveRequest<R, Req, Opaque> {
+    /// The request user header's bytes (the size the service records).
+    pub fn user_header_bytes(&self) -> &[u8] {
+        self.chunk.user_header_bytes(sealed::Responder::header_size(&*self.server))
+    }
 }
 
 impl<R: RequestHolder, ReqH: ZeroCopySend> ActiveRequest<R, [Opaque], ReqH> {
@@ -720,6 +730,9 @@ where
     }
     fn element_size(&self) -> usize {
         self.server.p().response.payload.size as usize
+    }
+    fn header_size(&self) -> usize {
+        self.server.p().response.user_header.size as usize
     }
 
     /// A response: to the request's client. A client that left or stopped

@@ -265,6 +265,9 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
     fn element_size(&self) -> usize {
         self.p().core.config.payload.size as usize
     }
+    fn header_size(&self) -> usize {
+        self.p().core.config.user_header.size as usize
+    }
 }
 
 impl<P: Platform> Drop for SubscriberParts<'_, P> {

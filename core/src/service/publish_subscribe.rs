@@ -41,6 +41,7 @@ pub struct PublishSubscribeBuilder<'n, P: Platform, T: Payload + ?Sized, H: Zero
     payload_alignment: Option<u32>,
     max_slice_len: Option<u32>,
     payload_type: Option<TypeDetail>,
+    header_type: Option<TypeDetail>,
     _t: crate::zero_copy::TypeMarker<T, H>,
 }
 
@@ -59,6 +60,7 @@ impl<'n, P: Platform, T: Payload + ?Sized> PublishSubscribeBuilder<'n, P, T, ()>
             payload_alignment: None,
             max_slice_len: None,
             payload_type: None,
+            header_type: None,
             _t: PhantomData,
         }
     }
@@ -70,6 +72,16 @@ impl<P: Platform, H: ZeroCopySend> PublishSubscribeBuilder<'_, P, [Opaque], H> {
     /// Rust `T` or `[T]` of that name and layout included).
     pub fn payload_type_detail(mut self, detail: TypeDetail) -> Self {
         self.payload_type = Some(detail);
+        self
+    }
+}
+
+impl<P: Platform, T: Payload + ?Sized> PublishSubscribeBuilder<'_, P, T, Opaque> {
+    /// The user header type, described at run time (a binding's type; a
+    /// fixed-size one): the service records it and opens only against the
+    /// same description.
+    pub fn user_header_type_detail(mut self, detail: TypeDetail) -> Self {
+        self.header_type = Some(detail);
         self
     }
 }
@@ -157,8 +169,14 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
             payload_alignment: self.payload_alignment,
             max_slice_len: self.max_slice_len,
             payload_type: self.payload_type,
+            header_type: None,
             _t: PhantomData,
         }
+    }
+
+    /// The user header type the service records: `H`'s, or the one given at run time.
+    fn header_detail(&self) -> Result<TypeDetail, crate::zero_copy::TypeNameTooLong> {
+        self.header_type.clone().map_or_else(TypeDetail::of::<H>, Ok)
     }
 
     /// The payload type the service records: `T`'s, or the one given at run time.
@@ -169,7 +187,10 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
     fn config(&self) -> Result<StaticConfig, ServiceCreateError> {
         let payload = self.payload_detail().map_err(|_| ServiceCreateError::TypeNameTooLong)?;
         let is_slice = payload.variant == TypeVariant::Slice;
-        let user_header = TypeDetail::of::<H>().map_err(|_| ServiceCreateError::TypeNameTooLong)?;
+        let user_header = self.header_detail().map_err(|_| ServiceCreateError::TypeNameTooLong)?;
+        if user_header.variant != TypeVariant::FixedSize {
+            return Err(ServiceCreateError::InvalidQos("user_header"));
+        }
         let cfg = StaticConfig {
             name: self.name.clone(),
             pattern: PATTERN_PUBLISH_SUBSCRIBE,
@@ -234,7 +255,7 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
                 TypeMismatch::Alignment => E::IncompatiblePayloadAlignment,
             },
         )?;
-        if Ok(&stored.user_header) != TypeDetail::of::<H>().as_ref() {
+        if Ok(&stored.user_header) != self.header_detail().as_ref() {
             return Err(E::IncompatibleUserHeader);
         }
         if self.safe_overflow.is_some_and(|v| v != stored.enable_safe_overflow) {

@@ -92,6 +92,8 @@ pub struct RequestResponseBuilder<
     response_max_slice_len: Option<u32>,
     request_type: Option<TypeDetail>,
     response_type: Option<TypeDetail>,
+    request_header_type: Option<TypeDetail>,
+    response_header_type: Option<TypeDetail>,
     _t: PhantomData<(crate::zero_copy::TypeMarker<Req, ReqH>, crate::zero_copy::TypeMarker<Res, ResH>)>,
 }
 
@@ -116,6 +118,8 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized> RequestRespo
             response_max_slice_len: None,
             request_type: None,
             response_type: None,
+            request_header_type: None,
+            response_header_type: None,
             _t: PhantomData,
         }
     }
@@ -138,6 +142,26 @@ impl<P: Platform, Req: Payload + ?Sized, ReqH: ZeroCopySend, ResH: ZeroCopySend>
     /// The response type, described at run time (a binding's type).
     pub fn response_type_detail(mut self, detail: TypeDetail) -> Self {
         self.response_type = Some(detail);
+        self
+    }
+}
+
+impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ResH: ZeroCopySend>
+    RequestResponseBuilder<'_, P, Req, Res, Opaque, ResH>
+{
+    /// The request user header type, described at run time (fixed-size).
+    pub fn request_user_header_type_detail(mut self, detail: TypeDetail) -> Self {
+        self.request_header_type = Some(detail);
+        self
+    }
+}
+
+impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySend>
+    RequestResponseBuilder<'_, P, Req, Res, ReqH, Opaque>
+{
+    /// The response user header type, described at run time (fixed-size).
+    pub fn response_user_header_type_detail(mut self, detail: TypeDetail) -> Self {
+        self.response_header_type = Some(detail);
         self
     }
 }
@@ -241,12 +265,14 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
 
     /// A user header of type `H` in every request (default `()`).
     pub fn request_user_header<H: ZeroCopySend>(self) -> RequestResponseBuilder<'n, P, Req, Res, H, ResH> {
-        self.retyped()
+        let keep = self.response_header_type.clone();
+        RequestResponseBuilder { response_header_type: keep, ..self.retyped() }
     }
 
     /// A user header of type `H` in every response (default `()`).
     pub fn response_user_header<H: ZeroCopySend>(self) -> RequestResponseBuilder<'n, P, Req, Res, ReqH, H> {
-        self.retyped()
+        let keep = self.request_header_type.clone();
+        RequestResponseBuilder { request_header_type: keep, ..self.retyped() }
     }
 
     fn retyped<H1: ZeroCopySend, H2: ZeroCopySend>(self) -> RequestResponseBuilder<'n, P, Req, Res, H1, H2> {
@@ -269,6 +295,8 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
             response_max_slice_len: self.response_max_slice_len,
             request_type: self.request_type,
             response_type: self.response_type,
+            request_header_type: None,
+            response_header_type: None,
             _t: PhantomData,
         }
     }
@@ -282,9 +310,24 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         ))
     }
 
+    /// The request and response user header types the service records.
+    fn header_details(&self) -> Result<(TypeDetail, TypeDetail), crate::zero_copy::TypeNameTooLong> {
+        Ok((
+            self.request_header_type.clone().map_or_else(TypeDetail::of::<ReqH>, Ok)?,
+            self.response_header_type.clone().map_or_else(TypeDetail::of::<ResH>, Ok)?,
+        ))
+    }
+
     fn config(&self) -> Result<StaticConfig, ServiceCreateError> {
         let too_long = |_| ServiceCreateError::TypeNameTooLong;
         let (request, response) = self.details().map_err(too_long)?;
+        let (request_header, response_header) = self.header_details().map_err(too_long)?;
+        if request_header.variant != TypeVariant::FixedSize {
+            return Err(ServiceCreateError::InvalidQos("request_user_header"));
+        }
+        if response_header.variant != TypeVariant::FixedSize {
+            return Err(ServiceCreateError::InvalidQos("response_user_header"));
+        }
         let (req_slice, res_slice) = (request.variant == TypeVariant::Slice, response.variant == TypeVariant::Slice);
         let active = self.max_active.unwrap_or(DEFAULT_MAX_ACTIVE_REQUESTS_PER_CLIENT);
         let slice_len = |set: Option<u32>, is_slice: bool| {
@@ -297,7 +340,7 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
         let r = ResponseConfig {
             payload_alignment: self.response_alignment.unwrap_or(response.align).max(response.align),
             payload: response,
-            user_header: TypeDetail::of::<ResH>().map_err(too_long)?,
+            user_header: response_header,
             max_slice_len: slice_len(self.response_max_slice_len, res_slice),
             max_active_requests_per_client: active,
             max_loaned_requests: self.max_loaned.unwrap_or(DEFAULT_MAX_LOANED_REQUESTS),
@@ -320,7 +363,7 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
             enable_safe_overflow: self.overflow_requests.unwrap_or(true),
             payload_alignment: self.request_alignment.unwrap_or(request.align).max(request.align),
             payload: request,
-            user_header: TypeDetail::of::<ReqH>().map_err(too_long)?,
+            user_header: request_header,
             max_slice_len: slice_len(self.request_max_slice_len, req_slice),
             response: None,
             event: None,
@@ -379,7 +422,8 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
                 TypeMismatch::Alignment => E::IncompatiblePayloadAlignment,
             },
         )?;
-        if Ok(&stored.user_header) != TypeDetail::of::<ReqH>().as_ref() {
+        let (want_req_header, want_res_header) = self.header_details().map_err(|_| E::IncompatibleUserHeader)?;
+        if stored.user_header != want_req_header {
             return Err(E::IncompatibleUserHeader);
         }
         check_payload(&want_res, &r.payload, r.payload_alignment, self.response_alignment).map_err(|m| match m {
@@ -387,7 +431,7 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
             TypeMismatch::Size => E::IncompatibleResponseSize,
             TypeMismatch::Alignment => E::IncompatibleResponseAlignment,
         })?;
-        if Ok(&r.user_header) != TypeDetail::of::<ResH>().as_ref() {
+        if r.user_header != want_res_header {
             return Err(E::IncompatibleResponseUserHeader);
         }
         if self.overflow_requests.is_some_and(|v| v != stored.enable_safe_overflow) {
