@@ -110,6 +110,12 @@ def _flat(t: Any) -> bool:
     return all(issubclass(f[1], ctypes._SimpleCData) for f in getattr(t, "_fields_", ()))
 
 
+def header_view(chunk: Any, t: Any) -> Any:
+    """What ``user_header()`` returns: a pointer whose ``.contents`` is the
+    header (read-only when received)."""
+    return Pointer(chunk, t, header=True)
+
+
 class Pointer:
     """The payload of a fixed-size service: ``.contents`` is the value, in
     place (a ctypes object over the shared memory), as with
@@ -118,23 +124,28 @@ class Pointer:
     (a value with nested structures or arrays is given as a read-only copy,
     since its nested parts cannot be guarded in place)."""
 
-    __slots__ = ("_chunk", "_t")
+    __slots__ = ("_chunk", "_t", "_header")
 
-    def __init__(self, chunk: Any, t: Any) -> None:
+    def __init__(self, chunk: Any, t: Any, header: bool = False) -> None:
         self._chunk = chunk
         self._t = t
+        self._header = header
 
     @property
     def contents(self) -> Any:
         chunk = self._chunk
         if not chunk._alive:
             raise ReleasedObjectError("this payload's loan or sample was sent or deleted")
-        if chunk._writable:
-            value = self._t.from_address(chunk._ptr)
-        elif _flat(self._t):
-            value = read_only(self._t).from_address(chunk._ptr)
+        if self._header:
+            at, nbytes = chunk._header_ptr, chunk._header_nbytes
         else:
-            value = read_only(self._t).from_buffer_copy((ctypes.c_ubyte * chunk._nbytes).from_address(chunk._ptr))
+            at, nbytes = chunk._ptr, chunk._nbytes
+        if chunk._writable:
+            value = self._t.from_address(at)
+        elif _flat(self._t):
+            value = read_only(self._t).from_address(at)
+        else:
+            value = read_only(self._t).from_buffer_copy((ctypes.c_ubyte * nbytes).from_address(at))
         return value
 
     def __getitem__(self, index: int) -> Any:

@@ -18,29 +18,54 @@ use pyo3::prelude::*;
 /// Payloads as the bindings type them: bytes described at run time.
 pub type Bytes = [Opaque];
 
-pub type PublisherPort = core::Publisher<Linux, Bytes, (), icefloe_linux::PublishSubscribe<Bytes>>;
-pub type SubscriberPort = core::Subscriber<Linux, Bytes, (), icefloe_linux::PublishSubscribe<Bytes>>;
-pub type ClientPort = core::Client<Linux, Bytes, Bytes, (), (), icefloe_linux::RequestResponse<Bytes, Bytes>>;
-pub type ServerPort = core::Server<Linux, Bytes, Bytes, (), (), icefloe_linux::RequestResponse<Bytes, Bytes>>;
+/// User headers as the bindings type them: described at run time (`()`,
+/// no bytes, unless the service was given a header type).
+pub type Header = Opaque;
+
+pub type PublishSubscribeService = icefloe_linux::PublishSubscribe<Bytes, Header>;
+pub type RequestResponseService = icefloe_linux::RequestResponse<Bytes, Bytes, Header, Header>;
+pub type PublisherPort = core::Publisher<Linux, Bytes, Header, PublishSubscribeService>;
+pub type SubscriberPort = core::Subscriber<Linux, Bytes, Header, PublishSubscribeService>;
+pub type ClientPort = core::Client<Linux, Bytes, Bytes, Header, Header, RequestResponseService>;
+pub type ServerPort = core::Server<Linux, Bytes, Bytes, Header, Header, RequestResponseService>;
 pub type Pending = core::PendingResponse<Shared<ClientPort>>;
-pub type Active = core::ActiveRequest<Shared<ServerPort>, Bytes, ()>;
+pub type Active = core::ActiveRequest<Shared<ServerPort>, Bytes, Header>;
 
 /// What a chunk holds now.
 pub enum State {
     /// Returned, sent or never there.
     Gone,
-    SampleUninit(ChunkMutUninit<Shared<PublisherPort>, Bytes, ()>),
-    SampleMut(ChunkMut<Shared<PublisherPort>, Bytes, ()>),
-    Sample(core::Sample<Shared<SubscriberPort>, Bytes, ()>),
-    RequestUninit(ChunkMutUninit<Shared<ClientPort>, Bytes, ()>),
-    RequestMut(ChunkMut<Shared<ClientPort>, Bytes, ()>),
-    Response(core::Response<Shared<Pending>, Bytes, ()>),
+    SampleUninit(ChunkMutUninit<Shared<PublisherPort>, Bytes, Header>),
+    SampleMut(ChunkMut<Shared<PublisherPort>, Bytes, Header>),
+    Sample(core::Sample<Shared<SubscriberPort>, Bytes, Header>),
+    RequestUninit(ChunkMutUninit<Shared<ClientPort>, Bytes, Header>),
+    RequestMut(ChunkMut<Shared<ClientPort>, Bytes, Header>),
+    Response(core::Response<Shared<Pending>, Bytes, Header>),
     Request(Shared<Active>),
-    ResponseUninit(ChunkMutUninit<Shared<Active>, Bytes, ()>),
-    ResponseMut(ChunkMut<Shared<Active>, Bytes, ()>),
+    ResponseUninit(ChunkMutUninit<Shared<Active>, Bytes, Header>),
+    ResponseMut(ChunkMut<Shared<Active>, Bytes, Header>),
 }
 
 impl State {
+    /// (address, bytes) of the user header.
+    fn header(&mut self) -> Option<(usize, usize)> {
+        fn at(b: &[u8]) -> (usize, usize) {
+            (b.as_ptr() as usize, b.len())
+        }
+        Some(match self {
+            State::Gone => return None,
+            State::SampleUninit(c) => at(c.user_header_bytes_mut()),
+            State::RequestUninit(c) => at(c.user_header_bytes_mut()),
+            State::ResponseUninit(c) => at(c.user_header_bytes_mut()),
+            State::SampleMut(c) => at(c.user_header_bytes_mut()),
+            State::RequestMut(c) => at(c.user_header_bytes_mut()),
+            State::ResponseMut(c) => at(c.user_header_bytes_mut()),
+            State::Sample(s) => at(s.user_header_bytes()),
+            State::Response(r) => at(r.user_header_bytes()),
+            State::Request(a) => at(a.user_header_bytes()),
+        })
+    }
+
     /// (address, bytes, elements, writable) of the payload.
     fn memory(&mut self) -> Option<(usize, usize, usize, bool)> {
         fn uninit(b: &mut [std::mem::MaybeUninit<u8>]) -> (usize, usize) {
@@ -90,13 +115,16 @@ pub struct Chunk {
     doomed: bool,
     /// The payload, cached: (address, bytes, elements, writable).
     memory: (usize, usize, usize, bool),
+    /// The user header, cached: (address, bytes).
+    header: (usize, usize),
 }
 
 impl Chunk {
     /// A chunk holding `state`.
     pub fn new(mut state: State) -> Self {
         let memory = state.memory().unwrap_or((0, 0, 0, false));
-        Self { state, exports: 0, doomed: false, memory }
+        let header = state.header().unwrap_or((0, 0));
+        Self { state, exports: 0, doomed: false, memory, header }
     }
 
     /// Whether the chunk is still usable.
@@ -139,6 +167,11 @@ impl Chunk {
     pub fn memory(&self) -> (usize, usize, usize, bool) {
         self.memory
     }
+
+    /// The user header's (address, bytes).
+    pub fn header_memory(&self) -> (usize, usize) {
+        self.header
+    }
 }
 
 #[pymethods]
@@ -171,6 +204,18 @@ impl Chunk {
     #[getter]
     fn _writable(&self) -> bool {
         self.memory.3
+    }
+
+    /// The user header's address.
+    #[getter]
+    fn _header_ptr(&self) -> usize {
+        self.header.0
+    }
+
+    /// The user header's size in bytes.
+    #[getter]
+    fn _header_nbytes(&self) -> usize {
+        self.header.1
     }
 }
 

@@ -70,6 +70,24 @@ impl Lease {
         Ok(v)
     }
 
+    /// The user header: a pointer (`.contents`) of the header type given to
+    /// the service builder; read-only for received chunks.
+    pub fn user_header<'py>(&self, py: Python<'py>, header: &Option<Py<PyAny>>) -> PyResult<Bound<'py, PyAny>> {
+        self.check(py)?;
+        let Some(t) = header else {
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "this service has no user header: give its type to the service builder (`user_header(T)`)",
+            ));
+        };
+        payload_module(py)?.call_method1("header_view", (self.chunk.bind(py), t.bind(py)))
+    }
+
+    /// The user header's address.
+    pub fn header_ptr(&self, py: Python<'_>) -> PyResult<usize> {
+        self.check(py)?;
+        Ok(self.chunk.borrow(py).header_memory().0)
+    }
+
     /// Takes the chunk's state for a transition or a send.
     pub fn take(&mut self, py: Python<'_>, how: &'static str) -> PyResult<State> {
         if let Some(h) = self.used {

@@ -2,7 +2,7 @@
 //! subscribers, loans and samples.
 
 use crate::basics::{AllocationStrategy, BackpressureStrategy, HeaderPublishSubscribe, ServiceName, UniquePublisherId};
-use crate::chunk::{Bytes, PublisherPort, State, SubscriberPort};
+use crate::chunk::{Bytes, Header, PublishSubscribeService, PublisherPort, State, SubscriberPort};
 use crate::errors::*;
 use crate::lease::Lease;
 use crate::node::Node;
@@ -12,7 +12,7 @@ use icefloe_linux::Shared;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
-type Service = icefloe_linux::PublishSubscribe<Bytes>;
+type Service = PublishSubscribeService;
 
 /// Configures a publish-subscribe service (iceoryx2's knobs and defaults).
 #[pyclass(module = "icefloe", unsendable)]
@@ -48,14 +48,16 @@ impl ServiceBuilderPublishSubscribe {
     fn with<R>(
         &self,
         py: Python<'_>,
-        f: impl FnOnce(icefloe_linux::PublishSubscribeBuilder<'_, Bytes>) -> R,
+        f: impl FnOnce(icefloe_linux::PublishSubscribeBuilder<'_, Bytes, Header>) -> R,
     ) -> (R, PayloadType) {
         let node = self.node.borrow(py);
         let mut b = node
             .node
             .service_builder(&self.name.0)
             .publish_subscribe::<Bytes>()
-            .payload_type_detail(self.payload.detail.clone());
+            .payload_type_detail(self.payload.detail.clone())
+            .user_header::<Header>()
+            .user_header_type_detail(self.payload.header_detail.clone());
         macro_rules! set {
             ($($field:ident => $m:ident),*) => {$(if let Some(v) = self.$field { b = b.$m(v); })*};
         }
@@ -78,6 +80,12 @@ knobs!(ServiceBuilderPublishSubscribe {
 
 #[pymethods]
 impl ServiceBuilderPublishSubscribe {
+    /// A user header of ctypes type `t` in every sample (default none).
+    fn user_header<'py>(mut slf: PyRefMut<'py, Self>, t: Bound<'py, PyAny>) -> PyResult<PyRefMut<'py, Self>> {
+        slf.payload.set_header(&t)?;
+        Ok(slf)
+    }
+
     /// Creates the service; raises `PublishSubscribeCreateError`.
     fn create(&self, py: Python<'_>) -> PyResult<PortFactoryPublishSubscribe> {
         let (r, payload) = self.with(py, |b| b.create());
@@ -340,6 +348,15 @@ pub struct SampleMutUninit {
 
 #[pymethods]
 impl SampleMutUninit {
+    /// The user header: a pointer (`.contents`) of the service's header type.
+    fn user_header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.lease.user_header(py, &self.lease.ty.header)
+    }
+    /// The user header's address.
+    #[getter]
+    fn user_header_ptr(&self, py: Python<'_>) -> PyResult<usize> {
+        self.lease.header_ptr(py)
+    }
     /// The sample's header: element count and publisher id.
     #[getter]
     fn header(&self, py: Python<'_>) -> PyResult<HeaderPublishSubscribe> {
@@ -385,6 +402,15 @@ pub struct SampleMut {
 
 #[pymethods]
 impl SampleMut {
+    /// The user header: a pointer (`.contents`) of the service's header type.
+    fn user_header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.lease.user_header(py, &self.lease.ty.header)
+    }
+    /// The user header's address.
+    #[getter]
+    fn user_header_ptr(&self, py: Python<'_>) -> PyResult<usize> {
+        self.lease.header_ptr(py)
+    }
     /// The sample's header: element count and publisher id.
     #[getter]
     fn header(&self, py: Python<'_>) -> PyResult<HeaderPublishSubscribe> {
@@ -460,6 +486,15 @@ pub struct Sample {
 
 #[pymethods]
 impl Sample {
+    /// The user header: a pointer (`.contents`) of the service's header type.
+    fn user_header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.lease.user_header(py, &self.lease.ty.header)
+    }
+    /// The user header's address.
+    #[getter]
+    fn user_header_ptr(&self, py: Python<'_>) -> PyResult<usize> {
+        self.lease.header_ptr(py)
+    }
     /// The sample's header: element count and publisher id.
     #[getter]
     fn header(&self, py: Python<'_>) -> PyResult<HeaderPublishSubscribe> {

@@ -5,7 +5,7 @@ use crate::basics::{
     AllocationStrategy, BackpressureStrategy, RequestHeader, ResponseHeader, ServiceName, UniqueClientId,
     UniqueServerId,
 };
-use crate::chunk::{Active, Bytes, ClientPort, Pending, ServerPort, State};
+use crate::chunk::{Active, Bytes, ClientPort, Header, Pending, RequestResponseService, ServerPort, State};
 use crate::errors::*;
 use crate::lease::Lease;
 use crate::node::Node;
@@ -14,7 +14,7 @@ use icefloe_linux::Shared;
 use pyo3::exceptions::PyTypeError;
 use pyo3::prelude::*;
 
-type Service = icefloe_linux::RequestResponse<Bytes, Bytes>;
+type Service = RequestResponseService;
 
 /// Configures a request-response service (iceoryx2's knobs and defaults).
 #[pyclass(module = "icefloe", unsendable)]
@@ -58,7 +58,7 @@ impl ServiceBuilderRequestResponse {
     fn with<R>(
         &self,
         py: Python<'_>,
-        f: impl FnOnce(icefloe_linux::RequestResponseBuilder<'_, Bytes, Bytes>) -> R,
+        f: impl FnOnce(icefloe_linux::RequestResponseBuilder<'_, Bytes, Bytes, Header, Header>) -> R,
     ) -> (R, PayloadType, PayloadType) {
         let node = self.node.borrow(py);
         let mut b = node
@@ -66,7 +66,11 @@ impl ServiceBuilderRequestResponse {
             .service_builder(&self.name.0)
             .request_response::<Bytes, Bytes>()
             .request_type_detail(self.request.detail.clone())
-            .response_type_detail(self.response.detail.clone());
+            .response_type_detail(self.response.detail.clone())
+            .request_user_header::<Header>()
+            .response_user_header::<Header>()
+            .request_user_header_type_detail(self.request.header_detail.clone())
+            .response_user_header_type_detail(self.response.header_detail.clone());
         macro_rules! set {
             ($($field:ident => $m:ident),*) => {$(if let Some(v) = self.$field { b = b.$m(v); })*};
         }
@@ -111,6 +115,18 @@ knobs!(ServiceBuilderRequestResponse {
 
 #[pymethods]
 impl ServiceBuilderRequestResponse {
+    /// A user header of ctypes type `t` in every request (default none).
+    fn request_user_header<'py>(mut slf: PyRefMut<'py, Self>, t: Bound<'py, PyAny>) -> PyResult<PyRefMut<'py, Self>> {
+        slf.request.set_header(&t)?;
+        Ok(slf)
+    }
+
+    /// A user header of ctypes type `t` in every response (default none).
+    fn response_user_header<'py>(mut slf: PyRefMut<'py, Self>, t: Bound<'py, PyAny>) -> PyResult<PyRefMut<'py, Self>> {
+        slf.response.set_header(&t)?;
+        Ok(slf)
+    }
+
     /// Creates the service; raises `RequestResponseCreateError`.
     fn create(&self, py: Python<'_>) -> PyResult<PortFactoryRequestResponse> {
         let (r, request, response) = self.with(py, |b| b.create());
@@ -450,6 +466,15 @@ pub struct RequestMutUninit {
 
 #[pymethods]
 impl RequestMutUninit {
+    /// The user header: a pointer (`.contents`) of the service's header type.
+    fn user_header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.lease.user_header(py, &self.lease.ty.header)
+    }
+    /// The user header's address.
+    #[getter]
+    fn user_header_ptr(&self, py: Python<'_>) -> PyResult<usize> {
+        self.lease.header_ptr(py)
+    }
     /// The request's header: element count and client id.
     #[getter]
     fn header(&self, py: Python<'_>) -> PyResult<RequestHeader> {
@@ -498,6 +523,15 @@ pub struct RequestMut {
 
 #[pymethods]
 impl RequestMut {
+    /// The user header: a pointer (`.contents`) of the service's header type.
+    fn user_header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.lease.user_header(py, &self.lease.ty.header)
+    }
+    /// The user header's address.
+    #[getter]
+    fn user_header_ptr(&self, py: Python<'_>) -> PyResult<usize> {
+        self.lease.header_ptr(py)
+    }
     /// The request's header: element count and client id.
     #[getter]
     fn header(&self, py: Python<'_>) -> PyResult<RequestHeader> {
@@ -583,6 +617,15 @@ pub struct Response {
 
 #[pymethods]
 impl Response {
+    /// The user header: a pointer (`.contents`) of the service's header type.
+    fn user_header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.lease.user_header(py, &self.lease.ty.header)
+    }
+    /// The user header's address.
+    #[getter]
+    fn user_header_ptr(&self, py: Python<'_>) -> PyResult<usize> {
+        self.lease.header_ptr(py)
+    }
     /// The response's header: element count and server id.
     #[getter]
     fn header(&self, py: Python<'_>) -> PyResult<ResponseHeader> {
@@ -686,6 +729,15 @@ impl ActiveRequest {
 
 #[pymethods]
 impl ActiveRequest {
+    /// The user header: a pointer (`.contents`) of the service's header type.
+    fn user_header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.lease.user_header(py, &self.lease.ty.header)
+    }
+    /// The user header's address.
+    #[getter]
+    fn user_header_ptr(&self, py: Python<'_>) -> PyResult<usize> {
+        self.lease.header_ptr(py)
+    }
     /// The request's header: element count and client id.
     #[getter]
     fn header(&self, py: Python<'_>) -> PyResult<RequestHeader> {
@@ -753,6 +805,15 @@ pub struct ResponseMutUninit {
 
 #[pymethods]
 impl ResponseMutUninit {
+    /// The user header: a pointer (`.contents`) of the service's header type.
+    fn user_header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.lease.user_header(py, &self.lease.ty.header)
+    }
+    /// The user header's address.
+    #[getter]
+    fn user_header_ptr(&self, py: Python<'_>) -> PyResult<usize> {
+        self.lease.header_ptr(py)
+    }
     /// The response's header: element count and server id.
     #[getter]
     fn header(&self, py: Python<'_>) -> PyResult<ResponseHeader> {
@@ -798,6 +859,15 @@ pub struct ResponseMut {
 
 #[pymethods]
 impl ResponseMut {
+    /// The user header: a pointer (`.contents`) of the service's header type.
+    fn user_header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.lease.user_header(py, &self.lease.ty.header)
+    }
+    /// The user header's address.
+    #[getter]
+    fn user_header_ptr(&self, py: Python<'_>) -> PyResult<usize> {
+        self.lease.header_ptr(py)
+    }
     /// The response's header: element count and server id.
     #[getter]
     fn header(&self, py: Python<'_>) -> PyResult<ResponseHeader> {

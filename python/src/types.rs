@@ -15,6 +15,10 @@ pub struct PayloadType {
     pub element: Py<PyAny>,
     /// Name, variant, size, alignment.
     pub detail: TypeDetail,
+    /// The user header's ctypes type, if the service has one.
+    pub header: Option<Py<PyAny>>,
+    /// The user header as the service records it (`()` if none).
+    pub header_detail: TypeDetail,
 }
 
 impl PayloadType {
@@ -26,7 +30,24 @@ impl PayloadType {
         let variant = if is_slice { Variant::Slice } else { Variant::FixedSize };
         let detail = TypeDetail::new(variant, &name, size, align)
             .map_err(|e| PyTypeError::new_err(format!("{t} cannot be a payload type: {e}")))?;
-        Ok(Self { given: t.clone().unbind(), element: element.unbind(), detail })
+        Ok(Self {
+            given: t.clone().unbind(),
+            element: element.unbind(),
+            detail,
+            header: None,
+            header_detail: TypeDetail::of::<()>().expect("the unit type's name fits"),
+        })
+    }
+
+    /// Gives the payload a user header of ctypes type `t` (fixed-size).
+    pub fn set_header(&mut self, t: &Bound<'_, PyAny>) -> PyResult<()> {
+        let h = Self::describe(t)?;
+        if h.is_slice() {
+            return Err(PyTypeError::new_err("a user header is one fixed-size value, not a Slice"));
+        }
+        self.header_detail = h.detail;
+        self.header = Some(t.clone().unbind());
+        Ok(())
     }
 
     /// Whether this is a slice type.
@@ -36,7 +57,13 @@ impl PayloadType {
 
     /// The same type, another handle to it.
     pub fn clone_ref(&self, py: Python<'_>) -> Self {
-        Self { given: self.given.clone_ref(py), element: self.element.clone_ref(py), detail: self.detail.clone() }
+        Self {
+            given: self.given.clone_ref(py),
+            element: self.element.clone_ref(py),
+            detail: self.detail.clone(),
+            header: self.header.as_ref().map(|h| h.clone_ref(py)),
+            header_detail: self.header_detail.clone(),
+        }
     }
 }
 

@@ -133,3 +133,64 @@ def test_ctrl_c_ends_node_wait_with_node_wait_failure(prefix):
 def test_ctrl_c_ends_a_blocking_listener_wait_before_any_node_wait(prefix):
     rc, out, err = run_child(prefix, "listen", signal.SIGINT)
     assert (rc, out.strip()) == (0, "ListenerWaitError Interrupt"), err
+
+
+class CustomHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_int32), ("timestamp", ctypes.c_uint64)]
+
+    @staticmethod
+    def type_name() -> str:
+        return "CustomHeader"
+
+
+def test_user_headers_travel_with_the_payload(prefix):
+    n = node(iox2, prefix)
+    service = (n.service_builder(iox2.ServiceName.new("ps/header")).publish_subscribe(ctypes.c_uint64)
+               .user_header(CustomHeader).open_or_create())
+    publisher = service.publisher_builder().create()
+    subscriber = service.subscriber_builder().create()
+    sample = publisher.loan_uninit()
+    assert (sample.user_header().contents.version, sample.user_header().contents.timestamp) == (0, 0), "zeroed"
+    sample.user_header().contents.version = 123
+    sample.user_header().contents.timestamp = 80337
+    sample.write_payload(ctypes.c_uint64(42)).send()
+    got = subscriber.receive()
+    header = got.user_header().contents
+    assert (header.version, header.timestamp, got.payload().contents.value) == (123, 80337, 42)
+    try:
+        header.version = 1
+        raise AssertionError("a received header was written")
+    except TypeError:
+        pass
+    # Another header type, or none, is refused on open.
+    try:
+        n.service_builder(iox2.ServiceName.new("ps/header")).publish_subscribe(ctypes.c_uint64).open()
+        raise AssertionError("opened without the header")
+    except iox2.PublishSubscribeOpenError as e:
+        assert e.variant == "IncompatibleUserHeader"
+    # A service without a header says so.
+    plain = n.service_builder(iox2.ServiceName.new("ps/plain")).publish_subscribe(ctypes.c_uint64).open_or_create()
+    try:
+        plain.publisher_builder().create().loan_uninit().user_header()
+        raise AssertionError("a header of a service without one")
+    except TypeError:
+        pass
+
+
+def test_request_and_response_headers(prefix):
+    n = node(iox2, prefix)
+    service = (n.service_builder(iox2.ServiceName.new("rr/headers2"))
+               .request_response(ctypes.c_uint64, ctypes.c_uint64)
+               .request_user_header(CustomHeader).response_user_header(ctypes.c_uint32).open_or_create())
+    client = service.client_builder().create()
+    server = service.server_builder().create()
+    request = client.loan_uninit()
+    request.user_header().contents.version = 7
+    pending = request.write_payload(ctypes.c_uint64(1)).send()
+    active = server.receive()
+    assert active.user_header().contents.version == 7
+    response = active.loan_uninit()
+    response.user_header().contents.value = 99
+    response.write_payload(ctypes.c_uint64(2)).send()
+    got = pending.receive()
+    assert (got.user_header().contents.value, got.payload().contents.value) == (99, 2)
