@@ -605,3 +605,29 @@ fn a_restarted_publisher_reaches_a_subscriber_still_holding_old_samples() {
     }
     assert_clean(&prefix);
 }
+
+#[test]
+fn live_port_counts_follow_creation_and_drop() {
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let ps = node.service_builder(&name("counts/ps")).publish_subscribe::<u64>().create().unwrap();
+        assert_eq!((ps.number_of_publishers(), ps.number_of_subscribers()), (0, 0));
+        let p = ps.publisher_builder().create().unwrap();
+        let s1 = ps.subscriber_builder().create().unwrap();
+        let s2 = ps.subscriber_builder().create().unwrap();
+        assert_eq!((ps.number_of_publishers(), ps.number_of_subscribers()), (1, 2));
+        drop(s1);
+        assert_eq!(ps.number_of_subscribers(), 1);
+        let rr = node.service_builder(&name("counts/rr")).request_response::<u64, u64>().create().unwrap();
+        let c = rr.client_builder().create().unwrap();
+        assert_eq!((rr.number_of_clients(), rr.number_of_servers()), (1, 0));
+        let ev = node.service_builder(&name("counts/ev")).event().create().unwrap();
+        let l = ev.listener_builder().create().unwrap();
+        assert_eq!((ev.number_of_notifiers(), ev.number_of_listeners()), (0, 1));
+        drop((p, s2, c, l));
+        assert_eq!((ps.number_of_publishers(), ps.number_of_subscribers()), (0, 0));
+        assert_eq!((rr.number_of_clients(), ev.number_of_listeners()), (0, 0));
+    }
+    assert_clean(&prefix);
+}

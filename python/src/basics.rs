@@ -387,3 +387,60 @@ pub struct ResponseHeader {
     #[pyo3(get)]
     pub server_id: UniqueServerId,
 }
+
+/// A port's name (as a node's: not necessarily unique).
+#[pyclass(module = "icefloe", frozen, eq, hash, from_py_object)]
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct PortName(pub String);
+
+#[pymethods]
+impl PortName {
+    /// Checks and makes a name; raises `SemanticStringError`.
+    #[staticmethod]
+    fn new(name: &str) -> PyResult<Self> {
+        icefloe_linux::NodeName::new(name).map_err(raise::<SemanticStringError>)?;
+        Ok(Self(name.to_owned()))
+    }
+    /// The longest name, in bytes.
+    #[staticmethod]
+    fn max_len() -> usize {
+        icefloe_linux::icefloe_core::name::MAX_NODE_NAME_LEN
+    }
+    /// The name.
+    fn as_str(&self) -> String {
+        self.0.clone()
+    }
+    fn __str__(&self) -> String {
+        self.0.clone()
+    }
+    fn __repr__(&self) -> String {
+        format!("PortName({:?})", self.0)
+    }
+}
+
+/// An alignment: a power of two.
+#[pyclass(module = "icefloe", frozen, eq, hash, from_py_object)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Alignment(pub u32);
+
+#[pymethods]
+impl Alignment {
+    /// Raises `InvalidAlignmentValue` unless `value` is a power of two up to 4096.
+    #[staticmethod]
+    fn new(value: u32) -> PyResult<Self> {
+        if value.is_power_of_two() && value <= 4096 {
+            Ok(Self(value))
+        } else {
+            Err(crate::errors::InvalidAlignmentValue::new_err(format!(
+                "{value} is no alignment: a power of two up to 4096"
+            )))
+        }
+    }
+    /// The alignment in bytes.
+    fn value(&self) -> u32 {
+        self.0
+    }
+    fn __repr__(&self) -> String {
+        format!("Alignment({})", self.0)
+    }
+}

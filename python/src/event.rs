@@ -1,6 +1,6 @@
 //! Events: the service builder, notifiers and listeners.
 
-use crate::basics::{Duration, EventActivation, EventId, ServiceName, UniqueListenerId, UniqueNotifierId};
+use crate::basics::{Duration, EventActivation, EventId, PortName, ServiceName, UniqueListenerId, UniqueNotifierId};
 use crate::errors::*;
 use crate::node::{Node, SameThread};
 use icefloe_linux::Shared;
@@ -169,11 +169,28 @@ pub struct StaticConfigEvent {
 impl PortFactoryEvent {
     /// Starts building a notifier.
     fn notifier_builder(&self) -> PortFactoryNotifier {
-        PortFactoryNotifier { service: self.service.clone(), default_id: None }
+        PortFactoryNotifier { service: self.service.clone(), default_id: None, port_name: PortName::default() }
     }
     /// Starts building a listener.
     fn listener_builder(&self) -> PortFactoryListener {
-        PortFactoryListener { service: self.service.clone() }
+        PortFactoryListener { service: self.service.clone(), port_name: PortName::default() }
+    }
+    /// The ports of the service now, in every process.
+    #[getter]
+    fn dynamic_config(&self) -> DynamicConfigEvent {
+        DynamicConfigEvent {
+            number_of_notifiers: self.service.number_of_notifiers(),
+            number_of_listeners: self.service.number_of_listeners(),
+        }
+    }
+    /// Reclaims what dead nodes left in this service; returns how many were cleaned.
+    fn try_cleanup_dead_nodes(&self) -> u32 {
+        self.service.cleanup_dead_nodes()
+    }
+    /// As `try_cleanup_dead_nodes` (icefloe's cleanup does not wait on others).
+    fn blocking_cleanup_dead_nodes(&self, timeout: Duration) -> u32 {
+        let _ = timeout;
+        self.service.cleanup_dead_nodes()
     }
     /// The service's name.
     #[getter]
@@ -197,15 +214,31 @@ impl PortFactoryEvent {
     }
 }
 
+/// The ports of an event service now.
+#[pyclass(module = "icefloe", frozen)]
+pub struct DynamicConfigEvent {
+    #[pyo3(get)]
+    number_of_notifiers: u32,
+    #[pyo3(get)]
+    number_of_listeners: u32,
+}
+
 /// Configures a notifier.
 #[pyclass(module = "icefloe", unsendable)]
 pub struct PortFactoryNotifier {
     service: icefloe_linux::Event,
     default_id: Option<EventId>,
+    port_name: PortName,
 }
 
 #[pymethods]
 impl PortFactoryNotifier {
+    /// The port's name (not necessarily unique).
+    fn name(mut slf: PyRefMut<'_, Self>, value: PortName) -> PyRefMut<'_, Self> {
+        slf.port_name = value;
+        slf
+    }
+
     /// The id `notify()` sends (default 0).
     fn default_event_id(mut slf: PyRefMut<'_, Self>, value: EventId) -> PyRefMut<'_, Self> {
         slf.default_id = Some(value);
@@ -217,7 +250,10 @@ impl PortFactoryNotifier {
         if let Some(id) = self.default_id {
             b = b.default_event_id(id.0);
         }
-        Ok(Notifier { port: Some(b.create().map_err(raise::<NotifierCreateError>)?) })
+        Ok(Notifier {
+            port: Some(b.create().map_err(raise::<NotifierCreateError>)?),
+            port_name: self.port_name.clone(),
+        })
     }
 }
 
@@ -225,14 +261,25 @@ impl PortFactoryNotifier {
 #[pyclass(module = "icefloe", unsendable)]
 pub struct PortFactoryListener {
     service: icefloe_linux::Event,
+    port_name: PortName,
 }
 
 #[pymethods]
 impl PortFactoryListener {
+    /// The port's name (not necessarily unique).
+    fn name(mut slf: PyRefMut<'_, Self>, value: PortName) -> PyRefMut<'_, Self> {
+        slf.port_name = value;
+        slf
+    }
+
     /// Creates the listener; raises `ListenerCreateError`.
     fn create(&self) -> PyResult<Listener> {
         let port = self.service.listener_builder().create().map_err(raise::<ListenerCreateError>)?;
-        Ok(Listener { port: Some(Shared::new(port)) })
+        Ok(Listener {
+            port: Some(Shared::new(port)),
+            port_name: self.port_name.clone(),
+            deadline: self.service.deadline().map(Duration),
+        })
     }
 }
 
@@ -240,6 +287,7 @@ impl PortFactoryListener {
 #[pyclass(module = "icefloe", unsendable)]
 pub struct Notifier {
     port: Option<icefloe_linux::Notifier>,
+    port_name: PortName,
 }
 
 impl Notifier {
@@ -250,6 +298,11 @@ impl Notifier {
 
 #[pymethods]
 impl Notifier {
+    /// The port's name, as given to its builder.
+    #[getter]
+    fn name(&self) -> PortName {
+        self.port_name.clone()
+    }
     /// Notifies every listener with the default id; returns how many.
     /// Raises `NotifierNotifyError`.
     fn notify(&self) -> PyResult<usize> {
@@ -279,6 +332,8 @@ impl Notifier {
 #[pyclass(module = "icefloe", unsendable)]
 pub struct Listener {
     port: Option<Shared<icefloe_linux::Listener>>,
+    port_name: PortName,
+    deadline: Option<Duration>,
 }
 
 impl Listener {
@@ -298,6 +353,16 @@ fn activations(list: Vec<icefloe_linux::EventActivation>) -> Vec<EventActivation
 
 #[pymethods]
 impl Listener {
+    /// The port's name, as given to its builder.
+    #[getter]
+    fn name(&self) -> PortName {
+        self.port_name.clone()
+    }
+    /// The service's deadline, if any.
+    #[getter]
+    fn deadline(&self) -> Option<Duration> {
+        self.deadline
+    }
     /// Every pending event, without waiting.
     fn try_wait(&self) -> PyResult<Vec<EventActivation>> {
         let mut got = Vec::new();

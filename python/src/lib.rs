@@ -41,6 +41,11 @@ fn _icefloe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<UniqueListenerId>()?;
     m.add_class::<UniqueNodeId>()?;
     m.add_class::<HeaderPublishSubscribe>()?;
+    m.add_class::<PortName>()?;
+    m.add_class::<Alignment>()?;
+    m.add_class::<pubsub::DynamicConfigPublishSubscribe>()?;
+    m.add_class::<reqres::DynamicConfigRequestResponse>()?;
+    m.add_class::<event::DynamicConfigEvent>()?;
     m.add_class::<RequestHeader>()?;
     m.add_class::<ResponseHeader>()?;
     m.add_function(wrap_pyfunction!(set_log_level, m)?)?;

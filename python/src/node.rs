@@ -131,6 +131,12 @@ impl Node {
         self.node.cleanup_dead_nodes().cleanups
     }
 
+    /// As `try_cleanup_dead_nodes` (icefloe's cleanup does not wait on others).
+    fn blocking_cleanup_dead_nodes(&self, timeout: Duration) -> u32 {
+        let _ = timeout;
+        self.node.cleanup_dead_nodes().cleanups
+    }
+
     fn __repr__(&self) -> String {
         format!("Node(name={:?}, id={})", self.node.name().as_str(), self.node.id())
     }

@@ -1,7 +1,10 @@
 //! Publish-subscribe: the service builder, its port factories, publishers,
 //! subscribers, loans and samples.
 
-use crate::basics::{AllocationStrategy, BackpressureStrategy, HeaderPublishSubscribe, ServiceName, UniquePublisherId};
+use crate::basics::{
+    Alignment, AllocationStrategy, BackpressureStrategy, Duration, HeaderPublishSubscribe, PortName, ServiceName,
+    UniquePublisherId,
+};
 use crate::chunk::{Bytes, Header, PublishSubscribeService, PublisherPort, State, SubscriberPort};
 use crate::errors::*;
 use crate::lease::Lease;
@@ -27,6 +30,7 @@ pub struct ServiceBuilderPublishSubscribe {
     buffer: Option<u32>,
     borrowed: Option<u32>,
     overflow: Option<bool>,
+    alignment: Option<Alignment>,
 }
 
 impl ServiceBuilderPublishSubscribe {
@@ -42,6 +46,7 @@ impl ServiceBuilderPublishSubscribe {
             buffer: None,
             borrowed: None,
             overflow: None,
+            alignment: None,
         }
     }
 
@@ -64,6 +69,9 @@ impl ServiceBuilderPublishSubscribe {
         set!(max_publishers => max_publishers, max_subscribers => max_subscribers, max_nodes => max_nodes,
             history => history_size, buffer => subscriber_max_buffer_size,
             borrowed => subscriber_max_borrowed_samples, overflow => enable_safe_overflow);
+        if let Some(a) = self.alignment {
+            b = b.payload_alignment(a.0);
+        }
         (f(b), self.payload.clone_ref(py))
     }
 }
@@ -80,6 +88,12 @@ knobs!(ServiceBuilderPublishSubscribe {
 
 #[pymethods]
 impl ServiceBuilderPublishSubscribe {
+    /// The payload's alignment, at least its type's (for SIMD, DMA).
+    fn payload_alignment(mut slf: PyRefMut<'_, Self>, value: Alignment) -> PyRefMut<'_, Self> {
+        slf.alignment = Some(value);
+        slf
+    }
+
     /// A user header of ctypes type `t` in every sample (default none).
     fn user_header<'py>(mut slf: PyRefMut<'py, Self>, t: Bound<'py, PyAny>) -> PyResult<PyRefMut<'py, Self>> {
         slf.payload.set_header(&t)?;
@@ -150,12 +164,38 @@ impl PortFactoryPublishSubscribe {
             max_slice_len: None,
             strategy: None,
             backpressure: None,
+            prealloc: None,
+            port_name: PortName::default(),
         }
     }
 
     /// Starts building a subscriber.
     fn subscriber_builder(&self, py: Python<'_>) -> PortFactorySubscriber {
-        PortFactorySubscriber { service: self.service.clone(), payload: self.payload.clone_ref(py) }
+        PortFactorySubscriber {
+            service: self.service.clone(),
+            payload: self.payload.clone_ref(py),
+            port_name: PortName::default(),
+        }
+    }
+
+    /// The ports of the service now, in every process.
+    #[getter]
+    fn dynamic_config(&self) -> DynamicConfigPublishSubscribe {
+        DynamicConfigPublishSubscribe {
+            number_of_publishers: self.service.number_of_publishers(),
+            number_of_subscribers: self.service.number_of_subscribers(),
+        }
+    }
+
+    /// Reclaims what dead nodes left in this service; returns how many were cleaned.
+    fn try_cleanup_dead_nodes(&self) -> u32 {
+        self.service.cleanup_dead_nodes()
+    }
+
+    /// As `try_cleanup_dead_nodes` (icefloe's cleanup does not wait on others).
+    fn blocking_cleanup_dead_nodes(&self, timeout: Duration) -> u32 {
+        let _ = timeout;
+        self.service.cleanup_dead_nodes()
     }
 
     /// The service's name.
@@ -189,6 +229,15 @@ fn slice_only(ty: &PayloadType, knob: &str) -> PyResult<()> {
     }
 }
 
+/// The ports of a publish-subscribe service now.
+#[pyclass(module = "icefloe", frozen)]
+pub struct DynamicConfigPublishSubscribe {
+    #[pyo3(get)]
+    number_of_publishers: u32,
+    #[pyo3(get)]
+    number_of_subscribers: u32,
+}
+
 /// Configures a publisher.
 #[pyclass(module = "icefloe", unsendable)]
 pub struct PortFactoryPublisher {
@@ -199,10 +248,23 @@ pub struct PortFactoryPublisher {
     max_slice_len: Option<u32>,
     strategy: Option<AllocationStrategy>,
     backpressure: Option<BackpressureStrategy>,
+    prealloc: Option<u32>,
+    port_name: PortName,
 }
 
 #[pymethods]
 impl PortFactoryPublisher {
+    /// The port's name (not necessarily unique).
+    fn name(mut slf: PyRefMut<'_, Self>, value: PortName) -> PyRefMut<'_, Self> {
+        slf.port_name = value;
+        slf
+    }
+    /// Preallocates at most `value` samples (fewer than the QoS's worst case
+    /// saves memory; a loan may then fail while subscribers hold many).
+    fn override_sample_preallocation(mut slf: PyRefMut<'_, Self>, value: u32) -> PyRefMut<'_, Self> {
+        slf.prealloc = Some(value);
+        slf
+    }
     /// Loans the publisher may have out at once (default 2).
     fn max_loaned_samples(mut slf: PyRefMut<'_, Self>, value: u32) -> PyRefMut<'_, Self> {
         slf.max_loaned = Some(value);
@@ -249,8 +311,17 @@ impl PortFactoryPublisher {
         if let Some(s) = self.backpressure {
             b = b.backpressure_strategy(s.into());
         }
+        if let Some(n) = self.prealloc {
+            b = b.override_sample_preallocation(|worst| n.min(worst));
+        }
         let port = b.create().map_err(raise::<PublisherCreateError>)?;
-        Ok(Publisher { port: Some(Shared::new(port)), payload: self.payload.clone_ref(py) })
+        Ok(Publisher {
+            port: Some(Shared::new(port)),
+            payload: self.payload.clone_ref(py),
+            port_name: self.port_name.clone(),
+            initial: self.initial.unwrap_or(1),
+            backpressure: self.backpressure.unwrap_or(BackpressureStrategy::RetryUntilDelivered),
+        })
     }
 }
 
@@ -259,14 +330,25 @@ impl PortFactoryPublisher {
 pub struct PortFactorySubscriber {
     service: Service,
     payload: PayloadType,
+    port_name: PortName,
 }
 
 #[pymethods]
 impl PortFactorySubscriber {
+    /// The port's name (not necessarily unique).
+    fn name(mut slf: PyRefMut<'_, Self>, value: PortName) -> PyRefMut<'_, Self> {
+        slf.port_name = value;
+        slf
+    }
+
     /// Creates the subscriber; raises `SubscriberCreateError`.
     fn create(&self, py: Python<'_>) -> PyResult<Subscriber> {
         let port = self.service.subscriber_builder().create().map_err(raise::<SubscriberCreateError>)?;
-        Ok(Subscriber { port: Some(Shared::new(port)), payload: self.payload.clone_ref(py) })
+        Ok(Subscriber {
+            port: Some(Shared::new(port)),
+            payload: self.payload.clone_ref(py),
+            port_name: self.port_name.clone(),
+        })
     }
 }
 
@@ -275,6 +357,9 @@ impl PortFactorySubscriber {
 pub struct Publisher {
     port: Option<Shared<PublisherPort>>,
     payload: PayloadType,
+    port_name: PortName,
+    initial: u32,
+    backpressure: BackpressureStrategy,
 }
 
 impl Publisher {
@@ -295,6 +380,21 @@ impl Publisher {
 
 #[pymethods]
 impl Publisher {
+    /// The port's name, as given to its builder.
+    #[getter]
+    fn name(&self) -> PortName {
+        self.port_name.clone()
+    }
+    /// The slice length the publisher's first segment holds.
+    #[getter]
+    fn initial_max_slice_len(&self) -> u32 {
+        self.initial
+    }
+    /// What the publisher does when a subscriber's queue is full.
+    #[getter]
+    fn backpressure_strategy(&self) -> BackpressureStrategy {
+        self.backpressure
+    }
     /// Loans a sample of one fixed-size value; raises `LoanError`.
     fn loan_uninit(&self, py: Python<'_>) -> PyResult<SampleMutUninit> {
         if self.payload.is_slice() {
@@ -445,6 +545,7 @@ impl SampleMut {
 pub struct Subscriber {
     port: Option<Shared<SubscriberPort>>,
     payload: PayloadType,
+    port_name: PortName,
 }
 
 impl Subscriber {
@@ -455,6 +556,11 @@ impl Subscriber {
 
 #[pymethods]
 impl Subscriber {
+    /// The port's name, as given to its builder.
+    #[getter]
+    fn name(&self) -> PortName {
+        self.port_name.clone()
+    }
     /// The next sample, or `None`; raises `ReceiveError`.
     fn receive(&self, py: Python<'_>) -> PyResult<Option<Sample>> {
         let Some(s) = SubscriberPort::receive_via(self.port()?).map_err(raise::<ReceiveError>)? else {

@@ -2,8 +2,8 @@
 //! servers, and the loans, requests and responses between them.
 
 use crate::basics::{
-    AllocationStrategy, BackpressureStrategy, RequestHeader, ResponseHeader, ServiceName, UniqueClientId,
-    UniqueServerId,
+    Alignment, AllocationStrategy, BackpressureStrategy, Duration, PortName, RequestHeader, ResponseHeader,
+    ServiceName, UniqueClientId, UniqueServerId,
 };
 use crate::chunk::{Active, Bytes, ClientPort, Header, Pending, RequestResponseService, ServerPort, State};
 use crate::errors::*;
@@ -33,6 +33,8 @@ pub struct ServiceBuilderRequestResponse {
     overflow_requests: Option<bool>,
     overflow_responses: Option<bool>,
     fire_and_forget: Option<bool>,
+    request_alignment: Option<Alignment>,
+    response_alignment: Option<Alignment>,
 }
 
 impl ServiceBuilderRequestResponse {
@@ -52,6 +54,8 @@ impl ServiceBuilderRequestResponse {
             overflow_requests: None,
             overflow_responses: None,
             fire_and_forget: None,
+            request_alignment: None,
+            response_alignment: None,
         }
     }
 
@@ -80,6 +84,12 @@ impl ServiceBuilderRequestResponse {
             overflow_requests => enable_safe_overflow_for_requests,
             overflow_responses => enable_safe_overflow_for_responses,
             fire_and_forget => enable_fire_and_forget_requests);
+        if let Some(a) = self.request_alignment {
+            b = b.request_payload_alignment(a.0);
+        }
+        if let Some(a) = self.response_alignment {
+            b = b.response_payload_alignment(a.0);
+        }
         (f(b), self.request.clone_ref(py), self.response.clone_ref(py))
     }
 }
@@ -115,6 +125,18 @@ knobs!(ServiceBuilderRequestResponse {
 
 #[pymethods]
 impl ServiceBuilderRequestResponse {
+    /// The request payload's alignment, at least its type's.
+    fn request_payload_alignment(mut slf: PyRefMut<'_, Self>, value: Alignment) -> PyRefMut<'_, Self> {
+        slf.request_alignment = Some(value);
+        slf
+    }
+
+    /// The response payload's alignment, at least its type's.
+    fn response_payload_alignment(mut slf: PyRefMut<'_, Self>, value: Alignment) -> PyRefMut<'_, Self> {
+        slf.response_alignment = Some(value);
+        slf
+    }
+
     /// A user header of ctypes type `t` in every request (default none).
     fn request_user_header<'py>(mut slf: PyRefMut<'py, Self>, t: Bound<'py, PyAny>) -> PyResult<PyRefMut<'py, Self>> {
         slf.request.set_header(&t)?;
@@ -201,6 +223,8 @@ impl PortFactoryRequestResponse {
             max_slice_len: None,
             strategy: None,
             backpressure: None,
+            prealloc: None,
+            port_name: PortName::default(),
         }
     }
 
@@ -215,7 +239,29 @@ impl PortFactoryRequestResponse {
             strategy: None,
             backpressure: None,
             loans: None,
+            prealloc: None,
+            port_name: PortName::default(),
         }
+    }
+
+    /// The ports of the service now, in every process.
+    #[getter]
+    fn dynamic_config(&self) -> DynamicConfigRequestResponse {
+        DynamicConfigRequestResponse {
+            number_of_clients: self.service.number_of_clients(),
+            number_of_servers: self.service.number_of_servers(),
+        }
+    }
+
+    /// Reclaims what dead nodes left in this service; returns how many were cleaned.
+    fn try_cleanup_dead_nodes(&self) -> u32 {
+        self.service.cleanup_dead_nodes()
+    }
+
+    /// As `try_cleanup_dead_nodes` (icefloe's cleanup does not wait on others).
+    fn blocking_cleanup_dead_nodes(&self, timeout: Duration) -> u32 {
+        let _ = timeout;
+        self.service.cleanup_dead_nodes()
     }
 
     /// The service's name.
@@ -254,6 +300,15 @@ fn slice_only(ty: &PayloadType, knob: &str) -> PyResult<()> {
     }
 }
 
+/// The ports of a request-response service now.
+#[pyclass(module = "icefloe", frozen)]
+pub struct DynamicConfigRequestResponse {
+    #[pyo3(get)]
+    number_of_clients: u32,
+    #[pyo3(get)]
+    number_of_servers: u32,
+}
+
 /// Configures a client.
 #[pyclass(module = "icefloe", unsendable)]
 pub struct PortFactoryClient {
@@ -264,10 +319,22 @@ pub struct PortFactoryClient {
     max_slice_len: Option<u32>,
     strategy: Option<AllocationStrategy>,
     backpressure: Option<BackpressureStrategy>,
+    prealloc: Option<u32>,
+    port_name: PortName,
 }
 
 #[pymethods]
 impl PortFactoryClient {
+    /// The port's name (not necessarily unique).
+    fn name(mut slf: PyRefMut<'_, Self>, value: PortName) -> PyRefMut<'_, Self> {
+        slf.port_name = value;
+        slf
+    }
+    /// Preallocates at most `value` requests.
+    fn override_request_preallocation(mut slf: PyRefMut<'_, Self>, value: u32) -> PyRefMut<'_, Self> {
+        slf.prealloc = Some(value);
+        slf
+    }
     /// For Slice requests: the first segment's room, in elements.
     fn initial_max_slice_len(mut slf: PyRefMut<'_, Self>, value: u32) -> PyResult<PyRefMut<'_, Self>> {
         slice_only(&slf.request, "initial_max_slice_len")?;
@@ -306,11 +373,17 @@ impl PortFactoryClient {
         if let Some(s) = self.backpressure {
             b = b.backpressure_strategy(s.into());
         }
+        if let Some(n) = self.prealloc {
+            b = b.override_request_preallocation(|worst| n.min(worst));
+        }
         let port = b.create().map_err(raise::<ClientCreateError>)?;
         Ok(Client {
             port: Some(Shared::new(port)),
             request: self.request.clone_ref(py),
             response: self.response.clone_ref(py),
+            port_name: self.port_name.clone(),
+            initial: self.initial.unwrap_or(1),
+            backpressure: self.backpressure.unwrap_or(BackpressureStrategy::RetryUntilDelivered),
         })
     }
 }
@@ -326,10 +399,22 @@ pub struct PortFactoryServer {
     strategy: Option<AllocationStrategy>,
     backpressure: Option<BackpressureStrategy>,
     loans: Option<u32>,
+    prealloc: Option<u32>,
+    port_name: PortName,
 }
 
 #[pymethods]
 impl PortFactoryServer {
+    /// The port's name (not necessarily unique).
+    fn name(mut slf: PyRefMut<'_, Self>, value: PortName) -> PyRefMut<'_, Self> {
+        slf.port_name = value;
+        slf
+    }
+    /// Preallocates at most `value` responses.
+    fn override_response_preallocation(mut slf: PyRefMut<'_, Self>, value: u32) -> PyRefMut<'_, Self> {
+        slf.prealloc = Some(value);
+        slf
+    }
     /// For Slice responses: the first segment's room, in elements.
     fn initial_max_slice_len(mut slf: PyRefMut<'_, Self>, value: u32) -> PyResult<PyRefMut<'_, Self>> {
         slice_only(&slf.response, "initial_max_slice_len")?;
@@ -376,11 +461,16 @@ impl PortFactoryServer {
         if let Some(n) = self.loans {
             b = b.max_loaned_responses_per_request(n);
         }
+        if let Some(n) = self.prealloc {
+            b = b.override_response_preallocation(|worst| n.min(worst));
+        }
         let port = b.create().map_err(raise::<ServerCreateError>)?;
         Ok(Server {
             port: Some(Shared::new(port)),
             request: self.request.clone_ref(py),
             response: self.response.clone_ref(py),
+            port_name: self.port_name.clone(),
+            backpressure: self.backpressure.unwrap_or(BackpressureStrategy::RetryUntilDelivered),
         })
     }
 }
@@ -391,6 +481,9 @@ pub struct Client {
     port: Option<Shared<ClientPort>>,
     request: PayloadType,
     response: PayloadType,
+    port_name: PortName,
+    initial: u32,
+    backpressure: BackpressureStrategy,
 }
 
 impl Client {
@@ -412,6 +505,20 @@ impl Client {
 
 #[pymethods]
 impl Client {
+    /// The port's name, as given to its builder.
+    #[getter]
+    fn name(&self) -> PortName {
+        self.port_name.clone()
+    }
+    /// The request length the client's first segment holds.
+    fn initial_max_slice_len(&self) -> u32 {
+        self.initial
+    }
+    /// What the client does when a server's queue is full.
+    #[getter]
+    fn backpressure_strategy(&self) -> BackpressureStrategy {
+        self.backpressure
+    }
     /// Loans a request of one fixed-size value; raises `LoanError`.
     fn loan_uninit(&self, py: Python<'_>) -> PyResult<RequestMutUninit> {
         if self.request.is_slice() {
@@ -659,6 +766,8 @@ pub struct Server {
     port: Option<Shared<ServerPort>>,
     request: PayloadType,
     response: PayloadType,
+    port_name: PortName,
+    backpressure: BackpressureStrategy,
 }
 
 impl Server {
@@ -669,6 +778,16 @@ impl Server {
 
 #[pymethods]
 impl Server {
+    /// The port's name, as given to its builder.
+    #[getter]
+    fn name(&self) -> PortName {
+        self.port_name.clone()
+    }
+    /// What the server does when a client's response queue is full.
+    #[getter]
+    fn backpressure_strategy(&self) -> BackpressureStrategy {
+        self.backpressure
+    }
     /// The next request, or `None`; raises `ReceiveError`.
     fn receive(&self, py: Python<'_>) -> PyResult<Option<ActiveRequest>> {
         let Some(a) = ServerPort::receive_via(self.port()?).map_err(raise::<ReceiveError>)? else { return Ok(None) };

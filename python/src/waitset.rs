@@ -180,6 +180,14 @@ impl WaitSet {
     fn signal_handling_mode(&self) -> SignalHandlingMode {
         self.mode
     }
+
+    /// Detaches everything (guards still alive then detach nothing).
+    fn delete(&mut self) {
+        let tokens: Vec<WaitSetToken> = self.held.iter().map(|(t, _)| *t).collect();
+        for t in tokens {
+            self.detach(t);
+        }
+    }
 }
 
 /// Keeps an attachment; `delete()` (or dropping the last reference)

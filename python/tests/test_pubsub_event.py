@@ -194,3 +194,32 @@ def test_request_and_response_headers(prefix):
     response.write_payload(ctypes.c_uint64(2)).send()
     got = pending.receive()
     assert (got.user_header().contents.value, got.payload().contents.value) == (99, 2)
+
+
+def test_port_names_getters_counts_and_knobs(prefix):
+    n = node(iox2, prefix)
+    service = (n.service_builder(iox2.ServiceName.new("ps/knobs")).publish_subscribe(iox2.Slice[ctypes.c_uint8])
+               .payload_alignment(iox2.Alignment.new(64)).open_or_create())
+    assert service.dynamic_config.number_of_publishers == 0
+    publisher = (service.publisher_builder().name(iox2.PortName.new("camera")).initial_max_slice_len(100)
+                 .backpressure_strategy(iox2.BackpressureStrategy.DiscardData).override_sample_preallocation(3).create())
+    subscriber = service.subscriber_builder().name(iox2.PortName.new("viewer")).create()
+    assert (publisher.name.as_str(), subscriber.name.as_str()) == ("camera", "viewer")
+    assert (publisher.initial_max_slice_len, publisher.backpressure_strategy) == (100, iox2.BackpressureStrategy.DiscardData)
+    assert (service.dynamic_config.number_of_publishers, service.dynamic_config.number_of_subscribers) == (1, 1)
+    loan = publisher.loan_slice_uninit(10)
+    assert loan.payload_ptr % 64 == 0, "the payload is aligned as asked"
+    loans = [loan, publisher.loan_slice_uninit(1)]
+    assert len(loans) == 2
+    subscriber.delete()
+    assert service.dynamic_config.number_of_subscribers == 0
+    assert service.try_cleanup_dead_nodes() == 0
+    try:
+        iox2.Alignment.new(3)
+        raise AssertionError("3 accepted as an alignment")
+    except iox2.InvalidAlignmentValue:
+        pass
+    ev = n.service_builder(iox2.ServiceName.new("ev/knobs")).event().deadline(iox2.Duration.from_secs(2)).open_or_create()
+    listener = ev.listener_builder().name(iox2.PortName.new("l")).create()
+    assert listener.deadline == iox2.Duration.from_secs(2)
+    assert ev.dynamic_config.number_of_listeners == 1

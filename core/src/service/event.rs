@@ -328,6 +328,16 @@ impl<P: Platform> Event<P> {
         self.core.cleanup_dead_nodes()
     }
 
+    /// Notifiers of the service now, in every process.
+    pub fn number_of_notifiers(&self) -> u32 {
+        self.core.live_senders()
+    }
+
+    /// Listeners of the service now, in every process.
+    pub fn number_of_listeners(&self) -> u32 {
+        self.core.live_receivers()
+    }
+
     /// The service segment's size in bytes.
     pub fn footprint(&self) -> usize {
         ServiceLayout::of(&self.core.config).size

@@ -509,6 +509,22 @@ fn open_existing<P: Platform>(name: &ShmName) -> Result<Existing<P>, ServiceOpen
 }
 
 impl<P: Platform> ServiceCore<P> {
+    /// Sending ports in use now (publishers, clients, notifiers).
+    pub(crate) fn live_senders(&self) -> u32 {
+        let active = |s: crate::shm::service::Slot<'_>| {
+            crate::shm::service::split_state(s.state()).1 == crate::shm::service::status::ACTIVE
+        };
+        (0..self.view.sender_count()).filter(|&i| self.view.sender(i).is_some_and(active)).count() as u32
+    }
+
+    /// Receiving ports in use now (subscribers, servers, listeners).
+    pub(crate) fn live_receivers(&self) -> u32 {
+        let active = |s: crate::shm::service::Slot<'_>| {
+            crate::shm::service::split_state(s.state()).1 == crate::shm::service::status::ACTIVE
+        };
+        (0..self.view.receiver_count()).filter(|&i| self.view.receiver(i).is_some_and(active)).count() as u32
+    }
+
     /// Creates the segment for `config` (exclusively), retrying once over a
     /// stale leftover of a dead creator or of dead nodes.
     pub(crate) fn create(node: &Node<P>, config: StaticConfig) -> Result<Self, ServiceCreateError> {

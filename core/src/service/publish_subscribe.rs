@@ -327,6 +327,17 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribe<P, T, H
         self.core.config.payload.variant == TypeVariant::Slice
     }
 
+    /// Publishers of the service now, in every process (iceoryx2's
+    /// `dynamic_config().number_of_publishers()`).
+    pub fn number_of_publishers(&self) -> u32 {
+        self.core.live_senders()
+    }
+
+    /// Subscribers of the service now, in every process.
+    pub fn number_of_subscribers(&self) -> u32 {
+        self.core.live_receivers()
+    }
+
     /// Reclaims what dead nodes left in this service; returns how many dead
     /// nodes were cleaned.
     pub fn cleanup_dead_nodes(&self) -> u32 {

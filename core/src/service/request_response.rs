@@ -555,6 +555,16 @@ impl<P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCopySe
         self.response_config().max_active_requests_per_client
     }
 
+    /// Clients of the service now, in every process.
+    pub fn number_of_clients(&self) -> u32 {
+        self.core.live_senders()
+    }
+
+    /// Servers of the service now, in every process.
+    pub fn number_of_servers(&self) -> u32 {
+        self.core.live_receivers()
+    }
+
     /// Reclaims what dead nodes left in this service; returns how many dead
     /// nodes were cleaned.
     pub fn cleanup_dead_nodes(&self) -> u32 {
