@@ -149,6 +149,14 @@ impl Chunk {
         Ok(std::mem::replace(&mut self.state, State::Gone))
     }
 
+    /// Takes the state out for a transition that keeps the memory.
+    pub fn take_state(&mut self, what: &str) -> PyResult<State> {
+        if !self.alive() {
+            return Err(released(what, "already sent or deleted"));
+        }
+        Ok(std::mem::replace(&mut self.state, State::Gone))
+    }
+
     /// Replaces the state after a transition that keeps the memory.
     pub fn put(&mut self, state: State) {
         self.state = state;

@@ -88,13 +88,25 @@ impl Lease {
         Ok(self.chunk.borrow(py).header_memory().0)
     }
 
-    /// Takes the chunk's state for a transition or a send.
+    /// Takes the chunk's state for a send: refused while a memoryview of
+    /// the payload is alive.
     pub fn take(&mut self, py: Python<'_>, how: &'static str) -> PyResult<State> {
         if let Some(h) = self.used {
             return Err(released(self.what, h));
         }
         let state = self.chunk.borrow_mut(py).take_for_send(self.what)?;
         self.used = Some(how);
+        Ok(state)
+    }
+
+    /// Takes the chunk's state for `assume_init`, which keeps the memory
+    /// (memoryviews of it stay valid).
+    pub fn take_for_init(&mut self, py: Python<'_>) -> PyResult<State> {
+        if let Some(h) = self.used {
+            return Err(released(self.what, h));
+        }
+        let state = self.chunk.borrow_mut(py).take_state(self.what)?;
+        self.used = Some("consumed by assume_init()");
         Ok(state)
     }
 

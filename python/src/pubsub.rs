@@ -474,7 +474,7 @@ impl SampleMutUninit {
     }
     /// Declares the payload written: the loan becomes a `SampleMut`.
     fn assume_init(&mut self, py: Python<'_>) -> PyResult<SampleMut> {
-        let state = self.lease.take(py, "consumed by assume_init()")?;
+        let state = self.lease.take_for_init(py)?;
         let State::SampleUninit(c) = state else { unreachable!("a sample loan holds a sample") };
         // SAFETY: shared memory from a mapped file is initialized bytes, and
         // any bytes are a valid payload of a runtime-typed service.

@@ -599,7 +599,7 @@ impl RequestMutUninit {
     }
     /// Declares the payload written: the loan becomes a `RequestMut`.
     fn assume_init(&mut self, py: Python<'_>) -> PyResult<RequestMut> {
-        let state = self.lease.take(py, "consumed by assume_init()")?;
+        let state = self.lease.take_for_init(py)?;
         let State::RequestUninit(c) = state else { unreachable!("a request loan holds a request") };
         // SAFETY: the payload lies in shared memory, mapped from a file:
         // every byte is initialized (zero when new, else what was there),
@@ -950,7 +950,7 @@ impl ResponseMutUninit {
     }
     /// Declares the payload written: the loan becomes a `ResponseMut`.
     fn assume_init(&mut self, py: Python<'_>) -> PyResult<ResponseMut> {
-        let state = self.lease.take(py, "consumed by assume_init()")?;
+        let state = self.lease.take_for_init(py)?;
         let State::ResponseUninit(c) = state else { unreachable!("a response loan holds a response") };
         // SAFETY: as for requests: shared memory from a mapped file is
         // initialized bytes, and any bytes are a valid runtime-typed payload.

@@ -152,3 +152,28 @@ def test_bad_names_raise_semantic_string_error():
         iox2.ServiceName.new("")
     with pytest.raises(iox2.SemanticStringError):
         iox2.ServiceName.new("x" * 300)
+
+
+def test_numpy_reads_and_writes_payloads_without_a_copy(pubsub):
+    import numpy as np  # installed by ci/python into the test venv
+
+    publisher, subscriber = pubsub
+    loan = publisher.loan_slice_uninit(16)
+    arr = np.frombuffer(loan.payload(), dtype=np.uint8)
+    assert arr.__array_interface__["data"][0] == loan.payload_ptr, "the array is the loan's memory"
+    assert arr.flags.writeable
+    arr[:] = np.arange(16, dtype=np.uint8)
+    sample = loan.assume_init()  # the same memory: fine with the array alive
+    with pytest.raises(BufferError):
+        sample.send()
+    del arr
+    assert sample.send() == 1
+    got = subscriber.receive()
+    view = np.frombuffer(got.payload(), dtype=np.uint8)
+    assert not view.flags.writeable, "received data is read-only in numpy too"
+    assert view.tolist() == list(range(16))
+    assert view.__array_interface__["data"][0] == got.payload_ptr
+    with pytest.raises(ValueError):
+        view[0] = 1
+    words = np.frombuffer(got.payload(), dtype="<u4")
+    assert words.shape == (4,)
