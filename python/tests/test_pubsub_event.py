@@ -3,6 +3,7 @@ same #[repr(C)] struct), events, and Ctrl-C ending blocking calls."""
 
 import ctypes
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -223,3 +224,46 @@ def test_port_names_getters_counts_and_knobs(prefix):
     listener = ev.listener_builder().name(iox2.PortName.new("l")).create()
     assert listener.deadline == iox2.Duration.from_secs(2)
     assert ev.dynamic_config.number_of_listeners == 1
+
+
+HOLDER = textwrap.dedent("""
+    import ctypes, sys, icefloe as iox2
+    n = iox2.NodeBuilder.new().prefix(sys.argv[1]).create(iox2.ServiceType.Ipc)
+    service = n.service_builder(iox2.ServiceName.new("ps/crash")).publish_subscribe(ctypes.c_uint64).open_or_create()
+    subscriber = service.subscriber_builder().create()
+    print("ready", flush=True)
+    held = []
+    while len(held) < 2:
+        s = subscriber.receive()
+        if s is not None:
+            held.append(s)
+        n.wait(iox2.Duration.from_millis(1))
+    print("holding", flush=True)
+    n.wait(iox2.Duration.from_secs(60))
+""")
+
+
+def test_a_subscriber_killed_while_holding_samples_is_cleaned_up(prefix):
+    """kill -9 of a Python subscriber that holds samples: the publisher's
+    node reclaims them (and the dead node's files), and goes on loaning."""
+    n = node(iox2, prefix)
+    service = n.service_builder(iox2.ServiceName.new("ps/crash")).publish_subscribe(ctypes.c_uint64).open_or_create()
+    publisher = service.publisher_builder().create()
+    child = subprocess.Popen([sys.executable, "-c", HOLDER, prefix], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "ready"
+    deadline = time.monotonic() + 30
+    line = ""
+    while line != "holding":
+        assert time.monotonic() < deadline, "the child never held two samples"
+        publisher.send_copy(ctypes.c_uint64(1))
+        if select.select([child.stdout], [], [], 0.005)[0]:
+            line = child.stdout.readline().strip()
+            assert line, "the child ended: %s" % child.stderr.read()
+    child.kill()
+    child.wait()
+    assert service.dynamic_config.number_of_subscribers == 1, "the dead subscriber's slot is still taken"
+    assert service.try_cleanup_dead_nodes() == 1
+    assert service.dynamic_config.number_of_subscribers == 0
+    for i in range(100):
+        publisher.send_copy(ctypes.c_uint64(i))  # no loan runs out: the held chunks came back
