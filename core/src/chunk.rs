@@ -64,6 +64,8 @@ pub(crate) mod sealed {
         /// Whether the request on `channel` tagged `tag` has a response
         /// waiting or its stream has ended.
         fn request_settled(&self, channel: u32, tag: u32) -> bool;
+        /// Sets the disconnect hint of the request on `channel` tagged `tag`.
+        fn hint_disconnect(&self, channel: u32, tag: u32);
     }
 
     /// What an active request needs of its server. Sealed.

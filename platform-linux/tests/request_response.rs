@@ -519,3 +519,38 @@ fn postcard_requests_and_responses() {
     }
     assert_clean(&prefix);
 }
+
+#[test]
+fn a_disconnect_hint_reaches_the_server_and_responses_still_arrive() {
+    let prefix = common::unique_prefix();
+    {
+        let node = common::node(&prefix);
+        let service = node
+            .service_builder(&ServiceName::new("rr/hint").unwrap())
+            .request_response::<u64, u64>()
+            .create()
+            .unwrap();
+        let client = service.client_builder().create().unwrap();
+        let server = service.server_builder().create().unwrap();
+        let pending = client.send_copy(1).unwrap();
+        let other = client.send_copy(2).unwrap();
+        let request = server.receive().unwrap().expect("a request");
+        let untouched = server.receive().unwrap().expect("another request");
+        assert!(!request.has_disconnect_hint());
+        pending.set_disconnect_hint();
+        assert!(request.has_disconnect_hint(), "the server sees the client's hint");
+        assert!(!untouched.has_disconnect_hint(), "only for that request");
+        assert!(request.is_connected(), "a hint is not a disconnect");
+        request.send_copy(10).unwrap();
+        assert_eq!(*pending.receive().unwrap().expect("a response after the hint"), 10);
+        drop(pending);
+        assert!(!request.is_connected() && !request.has_disconnect_hint(), "gone is gone, not hinted");
+        drop((request, untouched, other));
+        // A hint on a later request of the same channel starts clear.
+        let again = client.send_copy(3).unwrap();
+        let r = server.receive().unwrap().expect("a request");
+        assert!(!r.has_disconnect_hint());
+        drop((r, again));
+    }
+    common::assert_clean(&prefix);
+}

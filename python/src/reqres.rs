@@ -710,6 +710,12 @@ impl PendingResponse {
     fn number_of_server_connections(&self) -> PyResult<usize> {
         Ok(self.get()?.number_of_server_connections())
     }
+    /// Asks the servers to end the response stream (they see
+    /// `has_disconnect_hint`); responses still arrive until they do.
+    fn set_disconnect_hint(&self) -> PyResult<()> {
+        self.get()?.set_disconnect_hint();
+        Ok(())
+    }
     /// Ends the request: servers see `is_connected` turn false.
     fn delete(&mut self) {
         self.pending = None;
@@ -903,6 +909,11 @@ impl ActiveRequest {
     #[getter]
     fn is_connected(&self, py: Python<'_>) -> PyResult<bool> {
         Ok(self.get(py)?.is_connected())
+    }
+    /// Whether the client asked for the response stream to end.
+    #[getter]
+    fn has_disconnect_hint(&self, py: Python<'_>) -> PyResult<bool> {
+        Ok(self.get(py)?.has_disconnect_hint())
     }
     /// The requesting client's id.
     #[getter]

@@ -149,3 +149,17 @@ def test_headers_and_ids_name_the_sender(prefix):
     got = pending.receive()
     assert (got.header.number_of_elements, got.origin) == (3, server.id)
     assert n.id.value != 0 and client.id != server.id
+
+
+def test_a_disconnect_hint_reaches_the_server(prefix):
+    n = node(iox2, prefix)
+    service = rr(n, "rr/hint", ctypes.c_uint64, ctypes.c_uint64)
+    client = service.client_builder().create()
+    server = service.server_builder().create()
+    pending = client.send_copy(ctypes.c_uint64(1))
+    active = server.receive()
+    assert not active.has_disconnect_hint
+    pending.set_disconnect_hint()
+    assert active.has_disconnect_hint and active.is_connected
+    active.send_copy(ctypes.c_uint64(2))
+    assert pending.receive().payload().contents.value == 2

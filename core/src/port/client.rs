@@ -26,10 +26,18 @@ use core::marker::PhantomData;
 use core::ops::Deref;
 
 /// A request's tag: its channel in the top 8 bits, a sequence number
-/// (never 0) in the low 24.
+/// (never 0) in the low 23; bit 23 is never set in a tag: in a listening
+/// word it is the client's [`DISCONNECT_HINT`].
 pub(crate) const fn make_tag(channel: u32, seq: u32) -> u32 {
-    (channel << 24) | (seq & 0xff_ffff)
+    (channel << 24) | (seq & SEQ_MASK)
 }
+
+/// The sequence bits of a tag.
+const SEQ_MASK: u32 = 0x7f_ffff;
+
+/// In a listening word beside the tag: the client asked the servers to end
+/// the response stream (`PendingResponse::set_disconnect_hint`).
+pub(crate) const DISCONNECT_HINT: u32 = 1 << 23;
 
 /// The channel a tag names.
 pub(crate) const fn tag_channel(tag: u32) -> u32 {
@@ -404,7 +412,7 @@ impl<
             self.p().sender.commit(seg, index, 0);
             return Err(RequestSendError::ExceedsMaxActiveRequests);
         };
-        let seq = match self.p().seq.get().wrapping_add(1) & 0xff_ffff {
+        let seq = match self.p().seq.get().wrapping_add(1) & SEQ_MASK {
             0 => 1,
             n => n,
         };
@@ -696,6 +704,13 @@ impl<
     fn request_settled(&self, channel: u32, tag: u32) -> bool {
         self.has_response(channel) || !self.is_connected(channel, tag)
     }
+    fn hint_disconnect(&self, channel: u32, tag: u32) {
+        if let Some(w) = self.p().listening.get(channel as usize) {
+            // Only while it still awaits this request (Release: a server that
+            // sees the hint sees the request as it was sent).
+            let _ = w.compare_exchange(tag, tag | DISCONNECT_HINT, Ordering::Release, Ordering::Relaxed);
+        }
+    }
 }
 
 impl<P: Platform> Drop for ClientParts<'_, P> {
@@ -814,6 +829,13 @@ where
     /// How many servers the request reached.
     pub fn number_of_server_connections(&self) -> usize {
         self.servers as usize
+    }
+
+    /// Asks the servers to end the response stream: they see it through
+    /// [`ActiveRequest::has_disconnect_hint`](crate::ActiveRequest::has_disconnect_hint);
+    /// responses still arrive until they do (iceoryx2's disconnect hint).
+    pub fn set_disconnect_hint(&self) {
+        sealed::Requester::hint_disconnect(&*self.client, self.channel, self.tag);
     }
 }
 

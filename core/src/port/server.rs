@@ -1,7 +1,7 @@
 //! The server: receives requests from every connected client as
 //! [`ActiveRequest`]s and sends each a stream of responses.
 
-use super::client::tag_channel;
+use super::client::{tag_channel, DISCONNECT_HINT};
 use super::receiver::{Expect, Link, RecvConn};
 use super::sender::{ConnLocal, Offer, OpenError, Sender, Wiring};
 use super::{BackpressureStrategy, LoanError, ReceiveError, SendError, ServerCreateError, SliceSettings};
@@ -445,8 +445,18 @@ impl<
         Ok(None)
     }
 
+    /// The tag client `c` awaits on channel `k` (its disconnect hint aside).
     fn listening(&self, c: u32, k: u32) -> Option<u32> {
+        self.listening_word(c, k).map(|w| w & !DISCONNECT_HINT)
+    }
+
+    fn listening_word(&self, c: u32, k: u32) -> Option<u32> {
         self.p().core.view.listening(c)?.get(k as usize).map(|w| w.load(Ordering::Acquire))
+    }
+
+    /// Whether client `c` set the disconnect hint of request `tag`.
+    fn disconnect_hinted(&self, c: u32, tag: u32) -> bool {
+        self.listening_word(c, tag_channel(tag)) == Some(tag | DISCONNECT_HINT)
     }
 
     fn client_there(&self, c: u32, gen: u16, tag: u32) -> bool {
@@ -620,6 +630,13 @@ where
     /// quietly.
     pub fn is_connected(&self) -> bool {
         self.server.client_there(self.client, self.client_gen, self.tag)
+    }
+
+    /// Whether the client asked for the response stream to end
+    /// ([`PendingResponse::set_disconnect_hint`](crate::PendingResponse::set_disconnect_hint)):
+    /// a polite request; responses sent anyway still arrive.
+    pub fn has_disconnect_hint(&self) -> bool {
+        self.server.disconnect_hinted(self.client, self.tag)
     }
 
     fn take_loan(&self, len: usize) -> Result<(usize, u32), LoanError> {

@@ -22,7 +22,7 @@
 //! | node table: `max_nodes` × (state, liveness id, node id) | 8 each | claimant, cleaner |
 //! | publisher table, subscriber table: (state = generation ‹16› + status, node slot, port id) | 8 each | claimant, cleaner |
 //! | connections: `max_publishers × max_subscribers` × (publisher word, subscriber word, submission queue, completion queue) | see [`queue`] | one side each |
-//! | request-response only: per client, one listening word per channel (the tag it awaits, 0 = none) | `align16(max_active_requests_per_client)` each | the client |
+//! | request-response only: per client, one listening word per channel (the tag it awaits, 0 = none; bit 23 set: the client's disconnect hint) | `align16(max_active_requests_per_client)` each | the client |
 //! | request-response only: response connections `max_servers × max_clients` × (server word, client word, per-channel "ended" words, one response queue per channel, one completion queue) | see [`queue`] | one side each (ended: the server) |
 //!
 //! For request-response the tables read with requests in mind: clients sit
