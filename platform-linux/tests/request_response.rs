@@ -554,3 +554,35 @@ fn a_disconnect_hint_reaches_the_server_and_responses_still_arrive() {
     }
     common::assert_clean(&prefix);
 }
+
+#[test]
+fn a_client_limits_its_own_pending_requests_below_the_service() {
+    let prefix = common::unique_prefix();
+    {
+        let node = common::node(&prefix);
+        let service = node
+            .service_builder(&ServiceName::new("rr/active").unwrap())
+            .request_response::<u64, u64>()
+            .max_active_requests_per_client(4)
+            .create()
+            .unwrap();
+        let client = service.client_builder().max_active_requests(2).create().unwrap();
+        assert_eq!(client.max_active_requests(), 2);
+        let _server = service.server_builder().create().unwrap();
+        let a = client.send_copy(1).unwrap();
+        let b = client.send_copy(2).unwrap();
+        assert_eq!(client.send_copy(3).err(), Some(icefloe_linux::RequestSendError::ExceedsMaxActiveRequests));
+        drop(a);
+        let c = client.send_copy(4).unwrap();
+        drop((b, c));
+        for bad in [0, 5] {
+            assert_eq!(
+                service.client_builder().max_active_requests(bad).create().err(),
+                Some(icefloe_linux::ClientCreateError::InvalidConfig),
+                "{bad}"
+            );
+        }
+        assert_eq!(service.client_builder().create().unwrap().max_active_requests(), 4, "default: the service's");
+    }
+    common::assert_clean(&prefix);
+}

@@ -225,6 +225,7 @@ impl PortFactoryRequestResponse {
             backpressure: None,
             prealloc: None,
             port_name: PortName::default(),
+            max_active: None,
         }
     }
 
@@ -321,10 +322,17 @@ pub struct PortFactoryClient {
     backpressure: Option<BackpressureStrategy>,
     prealloc: Option<u32>,
     port_name: PortName,
+    max_active: Option<u32>,
 }
 
 #[pymethods]
 impl PortFactoryClient {
+    /// Requests this client may have pending at once (at most the service's
+    /// `max_active_requests_per_client`, at least 1).
+    fn max_active_requests(mut slf: PyRefMut<'_, Self>, value: u32) -> PyRefMut<'_, Self> {
+        slf.max_active = Some(value);
+        slf
+    }
     /// The port's name (not necessarily unique).
     fn name(mut slf: PyRefMut<'_, Self>, value: PortName) -> PyRefMut<'_, Self> {
         slf.port_name = value;
@@ -375,6 +383,9 @@ impl PortFactoryClient {
         }
         if let Some(n) = self.prealloc {
             b = b.override_request_preallocation(|worst| n.min(worst));
+        }
+        if let Some(n) = self.max_active {
+            b = b.max_active_requests(n);
         }
         let port = b.create().map_err(raise::<ClientCreateError>)?;
         Ok(Client {
@@ -513,6 +524,11 @@ impl Client {
     /// The request length the client's first segment holds.
     fn initial_max_slice_len(&self) -> u32 {
         self.initial
+    }
+    /// Requests this client may have pending at once.
+    #[getter]
+    fn max_active_requests(&self) -> PyResult<u32> {
+        Ok(self.port()?.max_active_requests())
     }
     /// What the client does when a server's queue is full.
     #[getter]

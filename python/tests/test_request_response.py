@@ -163,3 +163,20 @@ def test_a_disconnect_hint_reaches_the_server(prefix):
     assert active.has_disconnect_hint and active.is_connected
     active.send_copy(ctypes.c_uint64(2))
     assert pending.receive().payload().contents.value == 2
+
+
+def test_a_client_limits_its_pending_requests(prefix):
+    n = node(iox2, prefix)
+    service = rr(n, "rr/limit", ctypes.c_uint64, ctypes.c_uint64)
+    client = service.client_builder().max_active_requests(1).create()
+    assert client.max_active_requests == 1
+    _server = service.server_builder().create()
+    first = client.send_copy(ctypes.c_uint64(1))
+    with pytest.raises(iox2.RequestSendError) as e:
+        client.send_copy(ctypes.c_uint64(2))
+    assert e.value.variant == "ExceedsMaxActiveRequests"
+    first.delete()
+    client.send_copy(ctypes.c_uint64(3))
+    with pytest.raises(iox2.ClientCreateError) as e:
+        service.client_builder().max_active_requests(0).create()
+    assert e.value.variant == "InvalidConfig"

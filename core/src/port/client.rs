@@ -66,6 +66,7 @@ pub struct ClientBuilder<
     service: S,
     slices: SliceSettings,
     backpressure: BackpressureStrategy,
+    max_active: Option<u32>,
 }
 
 impl<
@@ -80,7 +81,16 @@ impl<
     /// A builder for a client that holds its service through `service`.
     pub fn new(service: S) -> Self {
         let slices = SliceSettings::new(service.core.config.max_slice_len, service.core.config.payload_is_slice());
-        Self { service, slices, backpressure: BackpressureStrategy::default() }
+        Self { service, slices, backpressure: BackpressureStrategy::default(), max_active: None }
+    }
+
+    /// Requests this client may have pending at once, `1..=` the service's
+    /// `max_active_requests_per_client` (default: the service's); a send past
+    /// it fails with [`RequestSendError::ExceedsMaxActiveRequests`], and
+    /// `create` fails with [`ClientCreateError::InvalidConfig`] outside the range.
+    pub fn max_active_requests(mut self, n: u32) -> Self {
+        self.max_active = Some(n);
+        self
     }
 
     /// What to do when a server's request queue is full and the service has
@@ -125,12 +135,19 @@ impl<
     /// Creates the client: takes a client slot and creates its first data
     /// segment.
     pub fn create(self) -> Result<Client<P, Req, Res, ReqH, ResH, S>, ClientCreateError> {
+        let service_max = self.service.response_config().max_active_requests_per_client;
+        let max_active = self.max_active.unwrap_or(service_max);
+        if !(1..=service_max).contains(&max_active) {
+            return Err(ClientCreateError::InvalidConfig);
+        }
         let capacity = self.slices.capacity();
         let base = self.sizing(capacity)?;
         DataLayout::new(base).map_err(|_| ClientCreateError::DataSegmentTooLarge)?;
         let (strategy, ceiling) = self.slices.growth();
         let backpressure = self.backpressure;
-        let a = Anchored::new(self.service, |service| Self::parts(service, base, strategy, ceiling, backpressure))?;
+        let a = Anchored::new(self.service, |service| {
+            Self::parts(service, base, strategy, ceiling, backpressure, max_active)
+        })?;
         let client = Client { a, _t: PhantomData };
         client.update_connections();
         Ok(client)
@@ -142,6 +159,7 @@ impl<
         strategy: crate::AllocationStrategy,
         ceiling: u32,
         backpressure: BackpressureStrategy,
+        max_active: u32,
     ) -> Result<ClientParts<'_, P>, ClientCreateError> {
         let core = &service.core;
         let response = service.response_config();
@@ -184,6 +202,7 @@ impl<
             backpressure,
             seen_epoch: Cell::new(core.view.epoch().load(Ordering::Acquire).wrapping_sub(1)),
             next: Cell::new(0),
+            max_active,
         })
     }
 }
@@ -253,6 +272,8 @@ pub(crate) struct ClientParts<'s, P: Platform> {
     backpressure: BackpressureStrategy,
     seen_epoch: Cell<u32>,
     next: Cell<u32>,
+    /// Requests this client may have pending at once (at most the service's).
+    max_active: u32,
 }
 
 crate::handle::family!(ClientFamily, ClientParts);
@@ -275,6 +296,11 @@ impl<
     #[inline(always)]
     fn p(&self) -> &ClientParts<'_, P> {
         self.a.parts()
+    }
+
+    /// Requests this client may have pending at once.
+    pub fn max_active_requests(&self) -> u32 {
+        self.p().max_active
     }
 
     /// This port's unique id (the `origin` servers see).
@@ -406,7 +432,7 @@ impl<
         };
         let k = {
             let ch = self.p().channels.borrow();
-            (0..self.channel_count()).find(|k| ch[*k as usize].tag == 0)
+            (0..self.p().max_active.min(self.channel_count())).find(|k| ch[*k as usize].tag == 0)
         };
         let Some(k) = k else {
             self.p().sender.commit(seg, index, 0);
