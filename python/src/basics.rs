@@ -345,6 +345,7 @@ macro_rules! unique_ids {
 
 unique_ids! {
     UniquePublisherId: "The system-wide unique id of a publisher.",
+    UniqueSubscriberId: "The system-wide unique id of a subscriber.",
     UniqueClientId: "The system-wide unique id of a client.",
     UniqueServerId: "The system-wide unique id of a server.",
     UniqueNotifierId: "The system-wide unique id of a notifier.",

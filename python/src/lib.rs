@@ -35,6 +35,7 @@ fn _icefloe(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<EventId>()?;
     m.add_class::<EventActivation>()?;
     m.add_class::<UniquePublisherId>()?;
+    m.add_class::<UniqueSubscriberId>()?;
     m.add_class::<UniqueClientId>()?;
     m.add_class::<UniqueServerId>()?;
     m.add_class::<UniqueNotifierId>()?;

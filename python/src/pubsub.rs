@@ -556,6 +556,11 @@ impl Subscriber {
 
 #[pymethods]
 impl Subscriber {
+    /// The subscriber's unique id.
+    #[getter]
+    fn id(&self) -> PyResult<crate::basics::UniqueSubscriberId> {
+        Ok(crate::basics::UniqueSubscriberId(self.port()?.id()))
+    }
     /// The port's name, as given to its builder.
     #[getter]
     fn name(&self) -> PortName {

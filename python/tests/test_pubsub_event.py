@@ -206,6 +206,7 @@ def test_port_names_getters_counts_and_knobs(prefix):
                  .backpressure_strategy(iox2.BackpressureStrategy.DiscardData).override_sample_preallocation(3).create())
     subscriber = service.subscriber_builder().name(iox2.PortName.new("viewer")).create()
     assert (publisher.name.as_str(), subscriber.name.as_str()) == ("camera", "viewer")
+    assert subscriber.id.value != publisher.id.value != 0
     assert (publisher.initial_max_slice_len, publisher.backpressure_strategy) == (100, iox2.BackpressureStrategy.DiscardData)
     assert (service.dynamic_config.number_of_publishers, service.dynamic_config.number_of_subscribers) == (1, 1)
     loan = publisher.loan_slice_uninit(10)

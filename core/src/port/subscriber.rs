@@ -48,11 +48,13 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
             .find_map(|i| Some((i, core.view.receiver(i)?.try_claim()?)))
             .ok_or(SubscriberCreateError::ExceedsMaxSupportedSubscribers)?;
         let slot = core.view.receiver(slot_index).ok_or(SubscriberCreateError::ExceedsMaxSupportedSubscribers)?;
-        slot.set_port(core.node_slot, crate::name::unique_id::<P>(core.liveness, core.node_id));
+        let id = crate::name::unique_id::<P>(core.liveness, core.node_id);
+        slot.set_port(core.node_slot, id);
         slot.activate(gen);
         core.view.bump_epoch();
         Ok(SubscriberParts {
             core,
+            id,
             slot: slot_index,
             gen,
             conns: RefCell::new(core::array::from_fn(|_| RecvConn::default())),
@@ -102,6 +104,8 @@ pub struct Subscriber<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Hand
 /// What a subscriber keeps of its service, borrowing it for `'s`.
 pub(crate) struct SubscriberParts<'s, P: Platform> {
     core: &'s ServiceCore<P>,
+    /// The system-wide unique id (as a publisher's, a client's).
+    id: u64,
     slot: u32,
     gen: u16,
     conns: RefCell<[RecvConn<P>; MAX_PUBLISHERS]>,
@@ -127,6 +131,11 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
     /// The queue depth per publisher (the service's `subscriber_max_buffer_size`).
     pub fn buffer_size(&self) -> usize {
         self.p().core.config.subscriber_max_buffer_size as usize
+    }
+
+    /// This port's system-wide unique id.
+    pub fn id(&self) -> u64 {
+        self.p().id
     }
 
     /// Whether a sample is waiting (a snapshot).
