@@ -631,3 +631,39 @@ fn live_port_counts_follow_creation_and_drop() {
     }
     assert_clean(&prefix);
 }
+
+#[test]
+fn a_late_subscriber_gets_the_history_it_asks_for() {
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let service = node
+            .service_builder(&name("history/request"))
+            .publish_subscribe::<u64>()
+            .history_size(3)
+            .subscriber_max_buffer_size(4)
+            .create()
+            .unwrap();
+        let publisher = service.publisher_builder().create().unwrap();
+        for v in 1..=3 {
+            publisher.send_copy(v).unwrap();
+        }
+        let drain = |s: &Subscriber<u64>| {
+            let mut got = Vec::new();
+            while let Some(x) = s.receive().unwrap() {
+                got.push(*x);
+            }
+            got
+        };
+        let all = service.subscriber_builder().create().unwrap();
+        let one = service.subscriber_builder().history_request(1).create().unwrap();
+        let none = service.subscriber_builder().history_request(0).create().unwrap();
+        let more = service.subscriber_builder().history_request(10).create().unwrap();
+        publisher.update_connections();
+        assert_eq!(drain(&all), vec![1, 2, 3], "default: the service's history");
+        assert_eq!(drain(&one), vec![3], "the newest one");
+        assert_eq!(drain(&none), Vec::<u64>::new());
+        assert_eq!(drain(&more), vec![1, 2, 3], "at most what the service keeps");
+    }
+    assert_clean(&prefix);
+}

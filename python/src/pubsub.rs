@@ -175,6 +175,7 @@ impl PortFactoryPublishSubscribe {
             service: self.service.clone(),
             payload: self.payload.clone_ref(py),
             port_name: PortName::default(),
+            history: None,
         }
     }
 
@@ -331,10 +332,17 @@ pub struct PortFactorySubscriber {
     service: Service,
     payload: PayloadType,
     port_name: PortName,
+    history: Option<u32>,
 }
 
 #[pymethods]
 impl PortFactorySubscriber {
+    /// Samples of each publisher's history wanted on connect (default: the
+    /// service's `history_size`; at most that).
+    fn history_request(mut slf: PyRefMut<'_, Self>, value: u32) -> PyRefMut<'_, Self> {
+        slf.history = Some(value);
+        slf
+    }
     /// The port's name (not necessarily unique).
     fn name(mut slf: PyRefMut<'_, Self>, value: PortName) -> PyRefMut<'_, Self> {
         slf.port_name = value;
@@ -343,7 +351,11 @@ impl PortFactorySubscriber {
 
     /// Creates the subscriber; raises `SubscriberCreateError`.
     fn create(&self, py: Python<'_>) -> PyResult<Subscriber> {
-        let port = self.service.subscriber_builder().create().map_err(raise::<SubscriberCreateError>)?;
+        let mut b = self.service.subscriber_builder();
+        if let Some(n) = self.history {
+            b = b.history_request(n);
+        }
+        let port = b.create().map_err(raise::<SubscriberCreateError>)?;
         Ok(Subscriber {
             port: Some(Shared::new(port)),
             payload: self.payload.clone_ref(py),

@@ -65,14 +65,19 @@ def test_pubsub_in_process_with_history(prefix):
     for v in (1, 2, 3):
         publisher.send_copy(ctypes.c_uint64(v))
     subscriber = service.subscriber_builder().create()
+    newest = service.subscriber_builder().history_request(1).create()
     publisher.update_connections()
-    got = []
-    while True:
-        s = subscriber.receive()
-        if s is None:
-            break
-        got.append(s.payload().contents.value)
-    assert got == [2, 3]
+
+    def drain(sub):
+        got = []
+        while True:
+            s = sub.receive()
+            if s is None:
+                return got
+            got.append(s.payload().contents.value)
+
+    assert drain(subscriber) == [2, 3]
+    assert drain(newest) == [3]
     assert service.static_config.history_size == 2
 
 

@@ -251,8 +251,14 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
         }
         self.p().seen_epoch.set(epoch);
         let connected = self.p().sender.sync_links(&self.p().links, |segs, s, local, conn| {
-            // Late joiners get the history, as much as their queue holds.
-            self.p().sender.remembered(segs, conn.submission.capacity(), |r| {
+            // Late joiners get the history, as much as their queue holds
+            // and they asked for.
+            let asked = view.receiver(s).map_or(0, |r| r.field(crate::shm::service::FIELD_HISTORY_REQUEST));
+            let limit = match asked {
+                0 => conn.submission.capacity(),
+                n => conn.submission.capacity().min(n - 1),
+            };
+            self.p().sender.remembered(segs, limit, |r| {
                 let rp = RelPtr::from_u64(r);
                 let Some(seg) = seg_of(segs, rp.segment) else { return };
                 let Some(index) = seg.view.layout().chunk_index(rp, seg.id) else { return };

@@ -24,6 +24,7 @@ pub struct SubscriberBuilder<
     S: Handle<Target = PublishSubscribe<P, T, H>>,
 > {
     service: S,
+    history: Option<u32>,
     _t: crate::zero_copy::TypeMarker<T, H>,
     _p: PhantomData<P>,
 }
@@ -33,23 +34,34 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
 {
     /// A builder for a subscriber that holds its service through `service`.
     pub fn new(service: S) -> Self {
-        Self { service, _t: PhantomData, _p: PhantomData }
+        Self { service, history: None, _t: PhantomData, _p: PhantomData }
+    }
+
+    /// Samples of each publisher's history this subscriber wants when it
+    /// connects (default: the service's `history_size`, as many as its queue
+    /// holds; at most that whatever is asked).
+    pub fn history_request(mut self, n: u32) -> Self {
+        self.history = Some(n);
+        self
     }
 
     /// Creates the subscriber: takes a subscriber slot. Publishers connect
     /// to it on their next loan or send.
     pub fn create(self) -> Result<Subscriber<P, T, H, S>, SubscriberCreateError> {
-        let a = Anchored::new(self.service, |service| Self::parts(&service.core))?;
+        let history = self.history;
+        let a = Anchored::new(self.service, |service| Self::parts(&service.core, history))?;
         Ok(Subscriber { a, _t: PhantomData })
     }
 
-    fn parts(core: &ServiceCore<P>) -> Result<SubscriberParts<'_, P>, SubscriberCreateError> {
+    fn parts(core: &ServiceCore<P>, history: Option<u32>) -> Result<SubscriberParts<'_, P>, SubscriberCreateError> {
         let (slot_index, gen) = (0..core.config.max_subscribers)
             .find_map(|i| Some((i, core.view.receiver(i)?.try_claim()?)))
             .ok_or(SubscriberCreateError::ExceedsMaxSupportedSubscribers)?;
         let slot = core.view.receiver(slot_index).ok_or(SubscriberCreateError::ExceedsMaxSupportedSubscribers)?;
         let id = crate::name::unique_id::<P>(core.liveness, core.node_id);
         slot.set_port(core.node_slot, id);
+        let asked = history.map_or(0, |n| n.saturating_add(1));
+        slot.set_field(crate::shm::service::FIELD_HISTORY_REQUEST, asked);
         slot.activate(gen);
         core.view.bump_epoch();
         Ok(SubscriberParts {

@@ -132,5 +132,11 @@ pub const FIELD_NEXT_SEGMENT: usize = 4;
 /// Port slot field: the id of the port's oldest data segment still alive.
 pub const FIELD_OLDEST_SEGMENT: usize = 5;
 
+/// Subscriber slot field: the history it asks for, plus one (0: the
+/// service's `history_size`, all a queue holds). Written before the slot is
+/// activated; a publisher reads it when it connects, and bounds it by the
+/// queue (any value a peer writes is safe).
+pub const FIELD_HISTORY_REQUEST: usize = 6;
+
 /// Field index of a port slot's "owner" word, reset to this on release.
 pub const NO_OWNER: u32 = u32::MAX;
