@@ -353,6 +353,58 @@ pub(crate) struct Received {
     pub(crate) payload: *const u8,
 }
 
+/// A request its client still references for the pending response waiting
+/// on it, read for as long as `'a` (the pending response's borrow). Made
+/// only from a client's channel record, which names a chunk holding `len`
+/// written elements that nobody writes any more (the client sent it,
+/// servers only read it) and that the record's reference keeps allocated.
+pub(crate) struct Sent<'a> {
+    header: *const u8,
+    payload: *const u8,
+    len: usize,
+    _holder: PhantomData<&'a ()>,
+}
+
+impl<'a> Sent<'a> {
+    /// The request in chunk parts `(header, payload, len)`, for as long as
+    /// `holder` (the pending response) is borrowed.
+    pub(crate) fn new<X>((header, payload, len): (*const u8, *const u8, usize), _holder: &'a X) -> Self {
+        Self { header, payload, len, _holder: PhantomData }
+    }
+
+    pub(crate) fn payload<T: Payload + ?Sized>(&self) -> &'a T {
+        // SAFETY: the record names `len` initialized elements of the
+        // client's request type at `payload`, written before the send and
+        // not written since; the reference keeps the chunk allocated while
+        // the pending response (borrowed for `'a`) lives.
+        unsafe { T::from_raw_parts(self.payload.cast(), self.len) }
+    }
+
+    pub(crate) fn user_header<H: ZeroCopySend>(&self) -> &'a H {
+        // SAFETY: as for `payload`; the header was zeroed at loan and is
+        // a valid `H` whatever its bytes (`ZeroCopySend`'s contract).
+        unsafe { &*self.header.cast::<H>() }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The payload's bytes, for elements of `element_size` bytes (the size
+    /// the service records, which the loan was sized by).
+    pub(crate) fn payload_bytes(&self, element_size: usize) -> &'a [u8] {
+        // SAFETY: as for `payload`: the chunk holds `len` elements of the
+        // recorded size.
+        unsafe { core::slice::from_raw_parts(self.payload, self.len * element_size) }
+    }
+
+    /// The user header's bytes, `size` as the service records it.
+    pub(crate) fn user_header_bytes(&self, size: usize) -> &'a [u8] {
+        // SAFETY: as for `user_header`; the chunk has room for the recorded size.
+        unsafe { core::slice::from_raw_parts(self.header, size) }
+    }
+}
+
 /// A received chunk as its holder (a sample, a response, an active
 /// request) reads it.
 pub(crate) struct Held<T: Payload + ?Sized, H> {

@@ -586,3 +586,38 @@ fn a_client_limits_its_own_pending_requests_below_the_service() {
     }
     common::assert_clean(&prefix);
 }
+
+#[test]
+fn a_pending_response_reads_the_request_it_sent_until_it_goes() {
+    let prefix = common::unique_prefix();
+    {
+        let node = common::node(&prefix);
+        let service = node
+            .service_builder(&ServiceName::new("rr/sent").unwrap())
+            .request_response::<[u8], u64>()
+            .create()
+            .unwrap();
+        let client = service.client_builder().initial_max_slice_len(8).create().unwrap();
+        let server = service.server_builder().create().unwrap();
+        let pending = client.send_slice_copy(b"question").unwrap();
+        let request = server.receive().unwrap().expect("a request");
+        request.send_copy(42).unwrap();
+        drop(request); // the server is done with it; the pending response still reads it
+        assert_eq!(pending.payload(), b"question");
+        assert_eq!(pending.request_len(), 8);
+        assert_eq!(*pending.receive().unwrap().expect("a response"), 42);
+        // With no server at all, the request is still there to read.
+        drop(server);
+        let unanswered = client.send_slice_copy(b"anyone?!").unwrap();
+        assert_eq!(unanswered.number_of_server_connections(), 0);
+        assert_eq!(unanswered.payload(), b"anyone?!");
+        drop((pending, unanswered));
+        // Every request chunk came back: the client can loan all it has again.
+        let loans: Vec<_> = (0..2).map(|_| client.loan_slice_uninit(8).unwrap()).collect();
+        drop(loans);
+        for _ in 0..100 {
+            drop(client.send_slice_copy(b"12345678").unwrap());
+        }
+    }
+    common::assert_clean(&prefix);
+}

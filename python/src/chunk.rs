@@ -42,6 +42,8 @@ pub enum State {
     RequestMut(ChunkMut<Shared<ClientPort>, Bytes, Header>),
     Response(core::Response<Shared<Pending>, Bytes, Header>),
     Request(Shared<Active>),
+    /// A sent request, as its pending response reads it.
+    Sent(Shared<Pending>),
     ResponseUninit(ChunkMutUninit<Shared<Active>, Bytes, Header>),
     ResponseMut(ChunkMut<Shared<Active>, Bytes, Header>),
 }
@@ -63,6 +65,7 @@ impl State {
             State::Sample(s) => at(s.user_header_bytes()),
             State::Response(r) => at(r.user_header_bytes()),
             State::Request(a) => at(a.user_header_bytes()),
+            State::Sent(p) => at(p.user_header_bytes()),
         })
     }
 
@@ -100,6 +103,7 @@ impl State {
             State::Sample(s) => (s.payload_bytes().as_ptr() as usize, s.payload_bytes().len(), s.len(), false),
             State::Response(r) => (r.payload_bytes().as_ptr() as usize, r.payload_bytes().len(), r.len(), false),
             State::Request(a) => (a.payload_bytes().as_ptr() as usize, a.payload_bytes().len(), a.len(), false),
+            State::Sent(p) => (p.payload_bytes().as_ptr() as usize, p.payload_bytes().len(), p.request_len(), false),
         })
     }
 }

@@ -677,8 +677,14 @@ impl RequestMut {
     fn send(&mut self, py: Python<'_>) -> PyResult<PendingResponse> {
         let state = self.lease.take(py, "sent")?;
         let State::RequestMut(r) = state else { unreachable!("a written request loan holds a request") };
-        let pending = r.send().map_err(raise::<RequestSendError>)?;
-        Ok(PendingResponse { pending: Some(Shared::new(pending)), response: self.response.clone_ref(py) })
+        let pending = Shared::new(r.send().map_err(raise::<RequestSendError>)?);
+        let request = self.lease.ty.clone_ref(py);
+        let origin = self.lease.origin;
+        Ok(PendingResponse {
+            lease: Lease::new(py, State::Sent(pending.clone()), request, "PendingResponse", origin)?,
+            pending: Some(pending),
+            response: self.response.clone_ref(py),
+        })
     }
     /// Gives the loan back unsent.
     fn delete(&mut self, py: Python<'_>) {
@@ -690,6 +696,8 @@ impl RequestMut {
 /// dropping the last reference) tells the servers nobody listens.
 #[pyclass(module = "icefloe", unsendable)]
 pub struct PendingResponse {
+    /// The sent request, to read.
+    lease: Lease,
     pending: Option<Shared<Pending>>,
     response: PayloadType,
 }
@@ -732,9 +740,36 @@ impl PendingResponse {
         self.get()?.set_disconnect_hint();
         Ok(())
     }
-    /// Ends the request: servers see `is_connected` turn false.
-    fn delete(&mut self) {
+    /// The request this pending response waits on, read-only: a `Slice` or
+    /// a pointer (`.contents`).
+    fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.lease.payload(py)
+    }
+    /// The request's address.
+    #[getter]
+    fn payload_ptr(&self, py: Python<'_>) -> PyResult<usize> {
+        self.lease.ptr(py)
+    }
+    /// The request's header: element count and client id.
+    #[getter]
+    fn header(&self, py: Python<'_>) -> PyResult<RequestHeader> {
+        let (n, id) = self.lease.header(py)?;
+        Ok(RequestHeader { number_of_elements: n, client_id: UniqueClientId(id) })
+    }
+    /// The request's user header, read-only.
+    fn user_header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.lease.user_header(py, &self.lease.ty.header)
+    }
+    /// The request's user header address.
+    #[getter]
+    fn user_header_ptr(&self, py: Python<'_>) -> PyResult<usize> {
+        self.lease.header_ptr(py)
+    }
+    /// Ends the request: servers see `is_connected` turn false (once no
+    /// memoryview of the request is left).
+    fn delete(&mut self, py: Python<'_>) {
         self.pending = None;
+        self.lease.delete(py);
     }
 }
 

@@ -180,3 +180,23 @@ def test_a_client_limits_its_pending_requests(prefix):
     with pytest.raises(iox2.ClientCreateError) as e:
         service.client_builder().max_active_requests(0).create()
     assert e.value.variant == "InvalidConfig"
+
+
+def test_a_pending_response_reads_the_request_it_sent(prefix):
+    n = node(iox2, prefix)
+    service = rr(n, "rr/sent")
+    client = service.client_builder().initial_max_slice_len(16).create()
+    server = service.server_builder().create()
+    request = client.loan_slice_uninit(5)
+    request.payload()[:] = b"hello"
+    pending = request.assume_init().send()
+    assert bytes(memoryview(pending.payload())) == b"hello"
+    assert (pending.header.number_of_elements, pending.header.client_id) == (5, client.id)
+    with pytest.raises(TypeError):
+        pending.payload()[0] = 1  # what was sent is not changed afterwards
+    active = server.receive()
+    active.delete()
+    assert bytes(pending.payload()[0:5]) == b"hello", "still there after the server let go"
+    pending.delete()
+    with pytest.raises(iox2.ReleasedObjectError):
+        pending.payload()

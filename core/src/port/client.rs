@@ -9,7 +9,7 @@ use super::sender::{seg_of, Chunk, OpenError, Sender, Wiring};
 use super::{
     BackpressureStrategy, ClientCreateError, LoanError, ReceiveError, RequestSendError, SendError, SliceSettings,
 };
-use crate::chunk::{sealed, ChunkMut, ChunkMutUninit, Held, Loan, SampleSource};
+use crate::chunk::{sealed, ChunkMut, ChunkMutUninit, Held, Loan, SampleSource, Sent};
 use crate::config::{MAX_ACTIVE_REQUESTS, MAX_PUBLISHERS};
 use crate::handle::{Anchored, Handle};
 use crate::platform::Platform;
@@ -45,10 +45,15 @@ pub(crate) const fn tag_channel(tag: u32) -> u32 {
 }
 
 /// A client's data segment: `max_servers × 2 × max_active_requests_per_client
-/// + max_loaned_requests` chunks of `capacity` request elements.
+/// + max_active_requests_per_client + max_loaned_requests` chunks of
+/// `capacity` request elements (each pending response keeps its request).
 pub(crate) fn request_sizing(c: &StaticConfig, capacity: u32) -> Result<DataSizing, ClientCreateError> {
-    let loans = c.response.as_ref().map_or(1, |r| r.max_loaned_requests);
-    super::publisher::data_sizing(c, loans, capacity).map_err(|_| ClientCreateError::DataSegmentTooLarge)
+    let (loans, active) =
+        c.response.as_ref().map_or((1, 0), |r| (r.max_loaned_requests, r.max_active_requests_per_client));
+    let mut sizing =
+        super::publisher::data_sizing(c, loans, capacity).map_err(|_| ClientCreateError::DataSegmentTooLarge)?;
+    sizing.chunk_count = sizing.chunk_count.checked_add(active).ok_or(ClientCreateError::DataSegmentTooLarge)?;
+    Ok(sizing)
 }
 
 type Service<P, Req, Res, ReqH, ResH> = RequestResponse<P, Req, Res, ReqH, ResH>;
@@ -217,6 +222,10 @@ struct Channel {
     servers: [u16; MAX_PUBLISHERS],
     /// Responses of this channel the user holds.
     borrowed: u32,
+    /// The request's chunk, referenced until the channel closes, so that
+    /// the pending response can read what it sent: (segment slot, index,
+    /// elements).
+    request: Option<(usize, u32, usize)>,
 }
 
 /// Sends requests of `Req` and receives responses of `Res`, holding the
@@ -301,6 +310,18 @@ impl<
     /// Requests this client may have pending at once.
     pub fn max_active_requests(&self) -> u32 {
         self.p().max_active
+    }
+
+    /// The chunk of the request pending on channel `k`: (user header,
+    /// payload, elements). Only called by that request's pending response,
+    /// whose channel holds the chunk.
+    fn sent_request(&self, k: u32) -> (*const u8, *const u8, usize) {
+        let request = self.p().channels.borrow().get(k as usize).and_then(|c| c.request);
+        let Some((slot, index, len)) = request else {
+            unreachable!("a pending response's channel holds its request until the pending response goes")
+        };
+        let (header, payload) = self.p().sender.chunk(slot, index);
+        (header.cast_const(), payload.cast_const(), len)
     }
 
     /// This port's unique id (the `origin` servers see).
@@ -469,9 +490,12 @@ impl<
                 }
             },
         );
-        self.p().sender.commit(seg, index, delivered);
+        // One reference more than the servers reached: the pending response's.
+        self.p().sender.commit(seg, index, delivered + 1);
         let corrupted = self.p().sender.reclaim_busy(&segs, cfg.subscriber_max_buffer_size) | corrupted;
-        self.p().channels.borrow_mut()[k as usize] = Channel { tag, servers: reached, borrowed: 0 };
+        let len = seg.view.chunk_header(index).map_or(0, |h| h.len() as usize);
+        self.p().channels.borrow_mut()[k as usize] =
+            Channel { tag, servers: reached, borrowed: 0, request: Some((slot, index, len)) };
         if corrupted {
             // Nobody gets a pending response: the channel is freed.
             self.close_channel(k);
@@ -500,8 +524,12 @@ impl<
         if let Some(w) = self.p().listening.get(k as usize) {
             w.store(0, Ordering::Release);
         }
-        if let Some(c) = self.p().channels.borrow_mut().get_mut(k as usize) {
-            *c = Channel::default();
+        let request = self.p().channels.borrow_mut().get_mut(k as usize).and_then(|c| core::mem::take(c).request);
+        if let Some((slot, index, _)) = request {
+            // The pending response's reference to its request.
+            if let Some(seg) = self.p().sender.segs.borrow().get(slot).and_then(Option::as_ref) {
+                super::sender::unref(seg, index);
+            }
         }
         for s in 0..self.servers() {
             if let Some(rconn) = self.p().rlinks[s as usize] {
@@ -764,6 +792,38 @@ pub struct PendingResponse<C: RequestSource> {
     client: C,
 }
 
+impl<C, P, Res, ReqH, ResH, S> PendingResponse<C>
+where
+    C: Handle<Target = Client<P, [Opaque], Res, ReqH, ResH, S>>,
+    P: Platform,
+    Res: Payload + ?Sized,
+    ReqH: ZeroCopySend,
+    ResH: ZeroCopySend,
+    S: Handle<Target = Service<P, [Opaque], Res, ReqH, ResH>>,
+{
+    /// The sent request's bytes (length × the element size the service records).
+    pub fn payload_bytes(&self) -> &[u8] {
+        let size = self.client.p().core.config.payload.size as usize;
+        Sent::new(self.client.sent_request(self.channel), self).payload_bytes(size)
+    }
+}
+
+impl<C, P, Req, Res, ResH, S> PendingResponse<C>
+where
+    C: Handle<Target = Client<P, Req, Res, Opaque, ResH, S>>,
+    P: Platform,
+    Req: Payload + ?Sized,
+    Res: Payload + ?Sized,
+    ResH: ZeroCopySend,
+    S: Handle<Target = Service<P, Req, Res, Opaque, ResH>>,
+{
+    /// The sent request's user header bytes (the size the service records).
+    pub fn user_header_bytes(&self) -> &[u8] {
+        let size = self.client.p().core.config.user_header.size as usize;
+        Sent::new(self.client.sent_request(self.channel), self).user_header_bytes(size)
+    }
+}
+
 impl<C, P, Req, Res, ReqH, ResH, S> PendingResponse<C>
 where
     C: Handle<Target = Client<P, Req, Res, ReqH, ResH, S>>,
@@ -774,6 +834,22 @@ where
     ResH: ZeroCopySend,
     S: Handle<Target = Service<P, Req, Res, ReqH, ResH>>,
 {
+    /// The request this pending response waits on, as it was sent (its
+    /// chunk stays the client's until this pending response goes).
+    pub fn payload(&self) -> &Req {
+        Sent::new(self.client.sent_request(self.channel), self).payload()
+    }
+
+    /// The sent request's user header.
+    pub fn user_header(&self) -> &ReqH {
+        Sent::new(self.client.sent_request(self.channel), self).user_header()
+    }
+
+    /// The sent request's element count (1 for a fixed-size type).
+    pub fn request_len(&self) -> usize {
+        Sent::new(self.client.sent_request(self.channel), self).len()
+    }
+
     /// Waits at most `timeout` for the next response to this request.
     /// `Ok(None)` when the time passed, or when the stream has ended (every
     /// server dropped the request, or is gone) and nothing is left.

@@ -148,7 +148,11 @@ pub fn subscriber<P: Platform>(service: &PublishSubscribe<P, [u32], ()>) -> Subs
     service.subscriber_builder().create().or_fail("subscriber")
 }
 
-/// The growing client.
+/// The growing client. Its pool is sized for what this exchange holds at
+/// most, one chunk under the QoS's worst case: a request loan and the one
+/// sent request (which its pending response keeps, while the server holds
+/// it too); the worst case adds a chunk for a request the server still
+/// holds after its pending response went, which never happens here.
 #[inline(never)]
 pub fn client<P: Platform>(service: &RequestResponse<P, [u8], [u8], (), ()>) -> Client<'_, P, [u8], [u8], (), ()> {
     service
@@ -156,6 +160,7 @@ pub fn client<P: Platform>(service: &RequestResponse<P, [u8], [u8], (), ()>) -> 
         .initial_max_slice_len(8)
         .allocation_strategy(AllocationStrategy::PowerOfTwo)
         .max_slice_len(MAX_REQUEST as u32)
+        .override_request_preallocation(|worst| worst - 1)
         .create()
         .or_fail("client")
 }
