@@ -342,7 +342,88 @@ fn proc_stat(pid: u32) -> Result<(u8, u64), std::io::Error> {
     Ok((state, start))
 }
 
-static SELF_ID: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+/// This process's liveness record: a file in `/dev/shm` it holds an
+/// exclusive lock on for its whole life. The kernel drops the lock when the
+/// process dies, whatever PID namespace it runs in and whoever asks, so a
+/// cleaner in another container sharing `/dev/shm` tells a live node from a
+/// dead one where a PID means nothing (the PID and start time in the id are
+/// only a hint, for a record that is gone).
+struct SelfLiveness {
+    pid: u32,
+    id: LivenessId,
+    path: String,
+    /// Open (and locked) until the process ends: never closed, as closing
+    /// any descriptor of the file would drop a POSIX record lock.
+    _fd: OwnedFd,
+}
+
+static SELF_LIVENESS: std::sync::Mutex<Option<SelfLiveness>> = std::sync::Mutex::new(None);
+
+/// Where the liveness record of `id` lives.
+fn liveness_path(id: LivenessId) -> String {
+    let [pid, start, token] = id.0;
+    format!("/dev/shm/icefloe_live_{pid}_{start:08x}_{token:08x}")
+}
+
+/// A random word (the process-random keys of std's `RandomState`).
+fn random_u32() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(Linux::now().as_nanos() as u64);
+    h.finish() as u32
+}
+
+/// Creates this process's liveness record, locked; `None` if `/dev/shm`
+/// refuses (then only the PID hint speaks for it).
+fn create_liveness(pid: u32, start: u32) -> Option<SelfLiveness> {
+    use rustix::fs::{FlockOperation, OFlags};
+    for _ in 0..8 {
+        let id = LivenessId([pid, start, random_u32() | 1]);
+        let path = liveness_path(id);
+        let flags = OFlags::CREATE | OFlags::EXCL | OFlags::RDWR | OFlags::CLOEXEC;
+        let fd = match rustix::fs::open(path.as_str(), flags, Mode::from_raw_mode(0o644)) {
+            Ok(fd) => fd,
+            Err(Errno::EXIST) => continue,
+            Err(_) => return None,
+        };
+        if rustix::fs::fcntl_lock(&fd, FlockOperation::NonBlockingLockExclusive).is_err() {
+            let _ = rustix::fs::unlink(path.as_str());
+            return None;
+        }
+        return Some(SelfLiveness { pid, id, path, _fd: fd });
+    }
+    None
+}
+
+/// At exit: the record goes with the process (a killed process's record is
+/// removed by the first cleaner that finds it unlocked).
+extern "C" fn remove_liveness_record() {
+    let pid = rustix::process::getpid().as_raw_nonzero().get() as u32;
+    if let Ok(guard) = SELF_LIVENESS.try_lock() {
+        if let Some(s) = guard.as_ref().filter(|s| s.pid == pid) {
+            let _ = rustix::fs::unlink(s.path.as_str());
+        }
+    }
+}
+
+static AT_EXIT: std::sync::Once = std::sync::Once::new();
+
+/// The PID hint: whether process `pid` started at `start` (low 32 bits of
+/// its start time) still runs, as this PID namespace sees it.
+fn pid_hint(pid: u32, start: u32) -> Liveness {
+    match proc_stat(pid) {
+        Ok((state, s)) if s as u32 == start => {
+            if matches!(state, b'Z' | b'X' | b'x') {
+                Liveness::Dead
+            } else {
+                Liveness::Alive
+            }
+        }
+        Ok(_) => Liveness::Dead, // the PID was reused by another process
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Liveness::Dead,
+        Err(_) => Liveness::Unknown,
+    }
+}
 
 impl Platform for Linux {
     type Shm = LinuxShm;
@@ -440,34 +521,56 @@ impl Platform for Linux {
 
     fn liveness_self() -> LivenessId {
         let pid = rustix::process::getpid().as_raw_nonzero().get() as u32;
-        let cached = SELF_ID[0].load(Ordering::Relaxed);
-        let start = if cached == u64::from(pid) {
-            SELF_ID[1].load(Ordering::Relaxed)
-        } else {
-            let start = proc_stat(pid).map(|(_, s)| s).unwrap_or(0);
-            SELF_ID[1].store(start, Ordering::Relaxed);
-            SELF_ID[0].store(u64::from(pid), Ordering::Relaxed);
-            start
-        };
-        LivenessId([pid, start as u32, (start >> 32) as u32])
+        let mut guard = SELF_LIVENESS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(s) = guard.as_ref().filter(|s| s.pid == pid) {
+            return s.id;
+        }
+        // The first call of this process (or of a child forked from one
+        // that had a record: the child needs its own, locks are not inherited).
+        let start = proc_stat(pid).map(|(_, s)| s as u32).unwrap_or(0);
+        let record = create_liveness(pid, start);
+        let id = record.as_ref().map_or(LivenessId([pid, start, 0]), |r| r.id);
+        if record.is_some() {
+            AT_EXIT.call_once(|| {
+                // SAFETY: `remove_liveness_record` is a plain extern "C" fn
+                // taking nothing; atexit only stores its address.
+                unsafe { libc::atexit(remove_liveness_record) };
+            });
+        }
+        *guard = record;
+        id
     }
 
     fn liveness_check(id: LivenessId) -> Liveness {
-        let [pid, lo, hi] = id.0;
+        use rustix::fs::{FlockOperation, OFlags};
+        let [pid, start, token] = id.0;
         if pid == 0 {
             return Liveness::Unknown;
         }
-        let start = u64::from(lo) | (u64::from(hi) << 32);
-        match proc_stat(pid) {
-            Ok((state, s)) if s == start => {
-                if matches!(state, b'Z' | b'X' | b'x') {
-                    Liveness::Dead
-                } else {
-                    Liveness::Alive
-                }
+        let me = rustix::process::getpid().as_raw_nonzero().get() as u32;
+        if let Ok(guard) = SELF_LIVENESS.lock() {
+            // Never probe our own record: closing the probe would drop our lock.
+            if guard.as_ref().is_some_and(|s| s.pid == me && s.id == id) {
+                return Liveness::Alive;
             }
-            Ok(_) => Liveness::Dead, // the PID was reused by another process
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Liveness::Dead,
+        }
+        if token == 0 {
+            return pid_hint(pid, start);
+        }
+        let path = liveness_path(id);
+        match rustix::fs::open(path.as_str(), OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) {
+            Ok(fd) => match rustix::fs::fcntl_lock(&fd, FlockOperation::NonBlockingLockShared) {
+                // Its owner holds it: alive, in whatever PID namespace.
+                Err(Errno::AGAIN) | Err(Errno::ACCESS) => Liveness::Alive,
+                // Nobody holds it: the owner is gone; its record too, now.
+                Ok(()) => {
+                    let _ = rustix::fs::unlink(path.as_str());
+                    Liveness::Dead
+                }
+                Err(_) => Liveness::Unknown,
+            },
+            // No record (removed by a cleaner, or never made): the PID hint.
+            Err(Errno::NOENT) => pid_hint(pid, start),
             Err(_) => Liveness::Unknown,
         }
     }

@@ -91,6 +91,26 @@ impl Peer {
         Self { child, lines, stdin }
     }
 
+    /// As [`spawn`](Self::spawn), the child in a PID namespace of its own
+    /// (`unshare --pid --fork --mount-proc`, as a container runs it; it
+    /// shares `/dev/shm` with us). `unshare --kill-child` passes a SIGKILL of
+    /// the `unshare` process (our child) on to the test process in it.
+    pub fn spawn_in_pid_namespace(test_name: &str, role: &str, prefix: &str) -> Self {
+        let mut cmd = Command::new("unshare");
+        cmd.args(["--pid", "--fork", "--mount-proc", "--kill-child"])
+            .arg(std::env::current_exe().expect("test binary path"))
+            .args([test_name, "--exact", "--nocapture", "--test-threads=1"])
+            .env("ICEFLOE_TEST_ROLE", role)
+            .env("ICEFLOE_TEST_PREFIX", prefix)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = cmd.spawn().expect("unshare (util-linux) must be installed to run this test");
+        let lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+        let stdin = child.stdin.take();
+        Self { child, lines, stdin }
+    }
+
     /// Sends a line to the child's stdin.
     pub fn tell(&mut self, line: &str) {
         use std::io::Write;
