@@ -621,3 +621,38 @@ fn a_pending_response_reads_the_request_it_sent_until_it_goes() {
     }
     common::assert_clean(&prefix);
 }
+
+#[test]
+fn a_client_in_a_reused_slot_is_not_told_its_predecessors_stream_ended() {
+    // Found by the kill -9 campaign of issue 14 (no crash needed): client B,
+    // in the slot client A left, got "stream ended" at once for its first
+    // request, because its tags restarted where A's had, and the server had
+    // marked A's first request ended.
+    let prefix = common::unique_prefix();
+    {
+        let node = common::node(&prefix);
+        let service = node
+            .service_builder(&ServiceName::new("rr/reused").unwrap())
+            .request_response::<u64, u64>()
+            .max_clients(1)
+            .create()
+            .unwrap();
+        let server = service.server_builder().create().unwrap();
+        for round in 0..20u64 {
+            let a = service.client_builder().create().unwrap();
+            drop(a.send_copy(round).unwrap());
+            drop(a);
+            while let Some(r) = server.receive().unwrap() {
+                drop(r); // marks the old request's stream ended
+            }
+            let b = service.client_builder().create().unwrap();
+            let pending = b.send_copy(round + 100).unwrap();
+            assert!(pending.is_connected(), "round {round}: a new client's first request looks ended");
+            let request = server.receive().unwrap().expect("B's request");
+            assert_eq!(*request, round + 100);
+            request.send_copy(round).unwrap();
+            assert_eq!(pending.receive().unwrap().map(|r| *r), Some(round), "round {round}");
+        }
+    }
+    common::assert_clean(&prefix);
+}

@@ -181,6 +181,7 @@ impl<
             OpenError::NoSlot => ClientCreateError::ExceedsMaxSupportedClients,
             OpenError::Segment(e) => ClientCreateError::UnableToCreateDataSegment(e),
         })?;
+        let first_seq = (sender.port_id as u32) & SEQ_MASK;
         let slot_index = sender.slot();
         // A fresh client listens to nothing (a dead predecessor in this slot
         // may have left tags; its servers see a new generation anyway).
@@ -203,7 +204,10 @@ impl<
             tails: RefCell::new([[0; MAX_ACTIVE_REQUESTS]; MAX_PUBLISHERS]),
             channels: RefCell::new([Channel::default(); MAX_ACTIVE_REQUESTS]),
             listening,
-            seq: Cell::new(0),
+            // A client in a reused slot must not repeat its predecessor's
+            // tags (servers' "stream ended" words still hold them): its
+            // sequence starts where the port id, unique per client, says.
+            seq: Cell::new(first_seq),
             backpressure,
             seen_epoch: Cell::new(core.view.epoch().load(Ordering::Acquire).wrapping_sub(1)),
             next: Cell::new(0),
@@ -459,12 +463,25 @@ impl<
             self.p().sender.commit(seg, index, 0);
             return Err(RequestSendError::ExceedsMaxActiveRequests);
         };
-        let seq = match self.p().seq.get().wrapping_add(1) & SEQ_MASK {
-            0 => 1,
-            n => n,
+        // The next sequence number whose tag no server has marked ended on
+        // this channel (a predecessor in the slot may have left such marks).
+        let mut seq = self.p().seq.get();
+        let tag = loop {
+            seq = match seq.wrapping_add(1) & SEQ_MASK {
+                0 => 1,
+                n => n,
+            };
+            let tag = make_tag(k, seq);
+            let stale = (0..self.servers()).any(|s| {
+                self.p().rlinks[s as usize]
+                    .and_then(|r| r.ended.get(k as usize))
+                    .is_some_and(|e| e.load(Ordering::Acquire) == tag)
+            });
+            if !stale {
+                break tag;
+            }
         };
         self.p().seq.set(seq);
-        let tag = make_tag(k, seq);
         if let Some(h) = seg.view.chunk_header(index) {
             h.set_tag(tag);
         }
