@@ -43,7 +43,7 @@ impl<P: Platform, S: Handle<Target = Event<P>>> ListenerBuilder<P, S> {
 
     fn parts(core: &ServiceCore<P>) -> Result<ListenerParts<'_, P>, ListenerCreateError> {
         let (slot_index, gen) = (0..core.config.max_subscribers)
-            .find_map(|i| Some((i, core.view.receiver(i)?.try_claim()?)))
+            .find_map(|i| Some((i, core.view.receiver(i)?.try_claim_for(core.node_slot)?)))
             .ok_or(ListenerCreateError::ExceedsMaxSupportedListeners)?;
         let slot = core.view.receiver(slot_index).ok_or(ListenerCreateError::ExceedsMaxSupportedListeners)?;
         let Some((waker, state)) = core.view.listener_event(slot_index) else {

@@ -44,7 +44,7 @@ impl<P: Platform, S: Handle<Target = Event<P>>> NotifierBuilder<P, S> {
             return Err(NotifierCreateError::EventIdOutOfBounds);
         }
         let (slot_index, gen) = (0..core.config.max_publishers)
-            .find_map(|i| Some((i, core.view.sender(i)?.try_claim()?)))
+            .find_map(|i| Some((i, core.view.sender(i)?.try_claim_for(core.node_slot)?)))
             .ok_or(NotifierCreateError::ExceedsMaxSupportedNotifiers)?;
         let slot = core.view.sender(slot_index).ok_or(NotifierCreateError::ExceedsMaxSupportedNotifiers)?;
         let id = crate::name::unique_id::<P>(core.liveness, core.node_id);

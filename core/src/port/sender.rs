@@ -269,8 +269,9 @@ impl<'s, P: Platform> Sender<'s, P> {
         max_slice_len: u32,
     ) -> Result<Self, OpenError> {
         let table = wiring.slot_of;
-        let (index, gen) =
-            (0..slots).find_map(|i| Some((i, table(&core.view, i)?.try_claim()?))).ok_or(OpenError::NoSlot)?;
+        let (index, gen) = (0..slots)
+            .find_map(|i| Some((i, table(&core.view, i)?.try_claim_for(core.node_slot)?)))
+            .ok_or(OpenError::NoSlot)?;
         let slot = table(&core.view, index).ok_or(OpenError::NoSlot)?;
         wiring.slot = index;
         let port_id = crate::name::unique_id::<P>(core.liveness, core.node_id ^ u64::from(index));

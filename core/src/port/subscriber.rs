@@ -55,7 +55,7 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
 
     fn parts(core: &ServiceCore<P>, history: Option<u32>) -> Result<SubscriberParts<'_, P>, SubscriberCreateError> {
         let (slot_index, gen) = (0..core.config.max_subscribers)
-            .find_map(|i| Some((i, core.view.receiver(i)?.try_claim()?)))
+            .find_map(|i| Some((i, core.view.receiver(i)?.try_claim_for(core.node_slot)?)))
             .ok_or(SubscriberCreateError::ExceedsMaxSupportedSubscribers)?;
         let slot = core.view.receiver(slot_index).ok_or(SubscriberCreateError::ExceedsMaxSupportedSubscribers)?;
         let id = crate::name::unique_id::<P>(core.liveness, core.node_id);

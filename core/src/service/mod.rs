@@ -692,7 +692,10 @@ impl<P: Platform> Drop for ServiceCore<P> {
 /// returns (port id, oldest segment, next segment) if this call freed it.
 fn reclaim_port(slot: crate::shm::service::Slot<'_>, owner: u32) -> Option<(u64, u32, u32)> {
     let st = slot.state();
-    if split_state(st).1 == status::FREE || slot.owner() != owner {
+    // The owner field, or (for a port killed between claiming the slot and
+    // writing that field) the owner its claim recorded.
+    let mine = slot.owner() == owner || crate::shm::service::state_owner(st) == Some(owner);
+    if split_state(st).1 == status::FREE || !mine {
         return None;
     }
     let found = (slot.port_id(), slot.field(FIELD_OLDEST_SEGMENT), slot.field(FIELD_NEXT_SEGMENT));

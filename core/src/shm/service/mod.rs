@@ -275,6 +275,22 @@ mod tests {
         words[0].store(join_state(u16::MAX, status::FREE), Ordering::Relaxed);
         assert_eq!(s.try_claim(), Some(1));
     }
+
+    #[test]
+    fn a_claim_for_a_node_records_it_until_release() {
+        let words: std::vec::Vec<AtomicU32> = (0..8).map(|_| AtomicU32::new(0)).collect();
+        let s = Slot { w: &words };
+        assert_eq!(state_owner(s.state()), None);
+        let g = s.try_claim_for(4095).unwrap();
+        assert_eq!((split_state(s.state()), state_owner(s.state())), ((g, status::CLAIMED), Some(4095)));
+        s.activate(g);
+        assert_eq!((split_state(s.state()), state_owner(s.state())), ((g, status::ACTIVE), Some(4095)));
+        assert!(s.release(s.state()));
+        assert_eq!((split_state(s.state()).1, state_owner(s.state())), (status::FREE, None));
+        assert!(s.try_claim_for(0).is_some());
+        assert_eq!(state_owner(s.state()), Some(0));
+        assert_eq!(s.try_claim_for(1), None, "taken");
+    }
 }
 
 #[cfg(test)]

@@ -13,9 +13,24 @@ pub mod status {
     pub const ACTIVE: u32 = 2;
 }
 
-/// Splits a state word into (generation, status).
+/// Splits a state word into (generation, status). The bits above the two
+/// of the status name the owner a port slot was claimed for
+/// ([`state_owner`]).
 pub const fn split_state(v: u32) -> (u16, u32) {
-    ((v >> 16) as u16, v & 0xffff)
+    ((v >> 16) as u16, v & STATUS_MASK)
+}
+
+/// The status bits of a state word.
+const STATUS_MASK: u32 = 0x3;
+
+/// The node slot a port slot was claimed for, recorded in its state word
+/// by the claim itself (so that a port killed right after claiming, before
+/// it wrote its owner field, is still known to be that node's).
+pub const fn state_owner(v: u32) -> Option<u32> {
+    match (v & 0xffff) >> 2 {
+        0 => None,
+        n => Some(n - 1),
+    }
 }
 
 /// Joins generation and status.
@@ -46,21 +61,31 @@ impl<'a> Slot<'a> {
 
     /// Claims the slot if free: returns its new generation.
     pub fn try_claim(&self) -> Option<u16> {
+        self.claim(status::CLAIMED)
+    }
+
+    /// Claims a port slot for node slot `owner` (below
+    /// [`MAX_NODES_LIMIT`](super::MAX_NODES_LIMIT)), recording the owner in
+    /// the state word with the claim.
+    pub fn try_claim_for(&self, owner: u32) -> Option<u16> {
+        self.claim(status::CLAIMED | ((owner + 1) << 2))
+    }
+
+    fn claim(&self, claimed: u32) -> Option<u16> {
         let cur = self.w[0].load(Ordering::Relaxed);
         let (g, st) = split_state(cur);
         if st != status::FREE {
             return None;
         }
         let ng = next_generation(g);
-        self.w[0]
-            .compare_exchange(cur, join_state(ng, status::CLAIMED), Ordering::AcqRel, Ordering::Relaxed)
-            .ok()
-            .map(|_| ng)
+        self.w[0].compare_exchange(cur, join_state(ng, claimed), Ordering::AcqRel, Ordering::Relaxed).ok().map(|_| ng)
     }
 
-    /// Marks a claimed slot active (after its fields are written).
+    /// Marks a claimed slot active (after its fields are written); the
+    /// owner its claim recorded stays.
     pub fn activate(&self, generation: u16) {
-        self.w[0].store(join_state(generation, status::ACTIVE), Ordering::SeqCst);
+        let owner_bits = self.w[0].load(Ordering::Relaxed) & 0xffff & !STATUS_MASK;
+        self.w[0].store(join_state(generation, status::ACTIVE | owner_bits), Ordering::SeqCst);
     }
 
     /// Frees the slot if it still is `expected` (a state word); true if this
