@@ -511,18 +511,12 @@ fn open_existing<P: Platform>(name: &ShmName) -> Result<Existing<P>, ServiceOpen
 impl<P: Platform> ServiceCore<P> {
     /// Sending ports in use now (publishers, clients, notifiers).
     pub(crate) fn live_senders(&self) -> u32 {
-        let active = |s: crate::shm::service::Slot<'_>| {
-            crate::shm::service::split_state(s.state()).1 == crate::shm::service::status::ACTIVE
-        };
-        (0..self.view.sender_count()).filter(|&i| self.view.sender(i).is_some_and(active)).count() as u32
+        live(self.view.sender_count(), |i| self.view.sender(i))
     }
 
     /// Receiving ports in use now (subscribers, servers, listeners).
     pub(crate) fn live_receivers(&self) -> u32 {
-        let active = |s: crate::shm::service::Slot<'_>| {
-            crate::shm::service::split_state(s.state()).1 == crate::shm::service::status::ACTIVE
-        };
-        (0..self.view.receiver_count()).filter(|&i| self.view.receiver(i).is_some_and(active)).count() as u32
+        live(self.view.receiver_count(), |i| self.view.receiver(i))
     }
 
     /// Creates the segment for `config` (exclusively), retrying once over a
@@ -686,6 +680,12 @@ impl<P: Platform> Drop for ServiceCore<P> {
         }
         try_destroy::<P>(&self.view, &self.prefix, &self.shm_name, self.hash);
     }
+}
+
+/// How many of `count` port slots are active.
+fn live<'v>(count: u32, slot: impl Fn(u32) -> Option<crate::shm::service::Slot<'v>>) -> u32 {
+    let active = |s: crate::shm::service::Slot<'_>| split_state(s.state()).1 == status::ACTIVE;
+    (0..count).filter(|&i| slot(i).is_some_and(active)).count() as u32
 }
 
 /// Frees a port slot whose owner is `owner` (a dead node's slot index);
