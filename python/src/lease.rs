@@ -146,3 +146,51 @@ fn payload_module(py: Python<'_>) -> PyResult<Bound<'_, PyModule>> {
 pub fn view<'py>(py: Python<'py>, chunk: &Py<Chunk>, ty: &PayloadType) -> PyResult<Bound<'py, PyAny>> {
     payload_module(py)?.call_method1("view", (chunk.bind(py), ty.element.bind(py), ty.is_slice()))
 }
+
+/// What every object over a chunk (loans, samples, requests, responses, a
+/// pending response's request) offers, from its `lease`: the payload view
+/// (a `Slice`, or a pointer whose `.contents` is the value; read-only when
+/// received), the user header view, and their addresses.
+macro_rules! chunk_views {
+    ($($t:ty),* $(,)?) => {$(
+        #[pyo3::pymethods]
+        impl $t {
+            /// The payload: a `Slice`, or a pointer (`.contents`); read-only when received.
+            fn payload<'py>(&self, py: pyo3::Python<'py>) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
+                self.lease.payload(py)
+            }
+            /// The payload's address.
+            #[getter]
+            fn payload_ptr(&self, py: pyo3::Python<'_>) -> pyo3::PyResult<usize> {
+                self.lease.ptr(py)
+            }
+            /// The user header: a pointer (`.contents`) of the service's header type.
+            fn user_header<'py>(&self, py: pyo3::Python<'py>) -> pyo3::PyResult<pyo3::Bound<'py, pyo3::PyAny>> {
+                self.lease.user_header(py, &self.lease.ty.header)
+            }
+            /// The user header's address.
+            #[getter]
+            fn user_header_ptr(&self, py: pyo3::Python<'_>) -> pyo3::PyResult<usize> {
+                self.lease.header_ptr(py)
+            }
+        }
+    )*};
+}
+pub(crate) use chunk_views;
+
+/// The `header` property of chunk objects: element count and the id of the
+/// port that loaned the chunk, as header class `$h` names it.
+macro_rules! chunk_headers {
+    ($h:ident, $field:ident, $id:ident: $($t:ty),* $(,)?) => {$(
+        #[pyo3::pymethods]
+        impl $t {
+            /// The header: element count and the loaning port's id.
+            #[getter]
+            fn header(&self, py: pyo3::Python<'_>) -> pyo3::PyResult<$h> {
+                let (n, id) = self.lease.header(py)?;
+                Ok($h { number_of_elements: n, $field: $id(id) })
+            }
+        }
+    )*};
+}
+pub(crate) use chunk_headers;

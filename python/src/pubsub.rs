@@ -460,30 +460,6 @@ pub struct SampleMutUninit {
 
 #[pymethods]
 impl SampleMutUninit {
-    /// The user header: a pointer (`.contents`) of the service's header type.
-    fn user_header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.lease.user_header(py, &self.lease.ty.header)
-    }
-    /// The user header's address.
-    #[getter]
-    fn user_header_ptr(&self, py: Python<'_>) -> PyResult<usize> {
-        self.lease.header_ptr(py)
-    }
-    /// The sample's header: element count and publisher id.
-    #[getter]
-    fn header(&self, py: Python<'_>) -> PyResult<HeaderPublishSubscribe> {
-        let (n, id) = self.lease.header(py)?;
-        Ok(HeaderPublishSubscribe { number_of_elements: n, publisher_id: UniquePublisherId(id) })
-    }
-    /// The payload to write: a `Slice` or a pointer (`.contents`).
-    fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.lease.payload(py)
-    }
-    /// The payload's address.
-    #[getter]
-    fn payload_ptr(&self, py: Python<'_>) -> PyResult<usize> {
-        self.lease.ptr(py)
-    }
     /// Declares the payload written: the loan becomes a `SampleMut`.
     fn assume_init(&mut self, py: Python<'_>) -> PyResult<SampleMut> {
         let state = self.lease.take_for_init(py)?;
@@ -514,30 +490,6 @@ pub struct SampleMut {
 
 #[pymethods]
 impl SampleMut {
-    /// The user header: a pointer (`.contents`) of the service's header type.
-    fn user_header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.lease.user_header(py, &self.lease.ty.header)
-    }
-    /// The user header's address.
-    #[getter]
-    fn user_header_ptr(&self, py: Python<'_>) -> PyResult<usize> {
-        self.lease.header_ptr(py)
-    }
-    /// The sample's header: element count and publisher id.
-    #[getter]
-    fn header(&self, py: Python<'_>) -> PyResult<HeaderPublishSubscribe> {
-        let (n, id) = self.lease.header(py)?;
-        Ok(HeaderPublishSubscribe { number_of_elements: n, publisher_id: UniquePublisherId(id) })
-    }
-    /// The payload: a `Slice` or a pointer (`.contents`).
-    fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.lease.payload(py)
-    }
-    /// The payload's address.
-    #[getter]
-    fn payload_ptr(&self, py: Python<'_>) -> PyResult<usize> {
-        self.lease.ptr(py)
-    }
     /// Sends the sample to every connected subscriber; returns how many.
     /// Raises `SendError`, `BufferError` while a memoryview of the payload
     /// is alive, `ReleasedObjectError` when already sent.
@@ -609,30 +561,6 @@ pub struct Sample {
 
 #[pymethods]
 impl Sample {
-    /// The user header: a pointer (`.contents`) of the service's header type.
-    fn user_header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.lease.user_header(py, &self.lease.ty.header)
-    }
-    /// The user header's address.
-    #[getter]
-    fn user_header_ptr(&self, py: Python<'_>) -> PyResult<usize> {
-        self.lease.header_ptr(py)
-    }
-    /// The sample's header: element count and publisher id.
-    #[getter]
-    fn header(&self, py: Python<'_>) -> PyResult<HeaderPublishSubscribe> {
-        let (n, id) = self.lease.header(py)?;
-        Ok(HeaderPublishSubscribe { number_of_elements: n, publisher_id: UniquePublisherId(id) })
-    }
-    /// The payload, read-only: a `Slice` or a pointer (`.contents`).
-    fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.lease.payload(py)
-    }
-    /// The payload's address.
-    #[getter]
-    fn payload_ptr(&self, py: Python<'_>) -> PyResult<usize> {
-        self.lease.ptr(py)
-    }
     /// The sending publisher's id.
     #[getter]
     fn origin(&self, py: Python<'_>) -> PyResult<UniquePublisherId> {
@@ -644,3 +572,6 @@ impl Sample {
         self.lease.delete(py);
     }
 }
+
+crate::lease::chunk_views!(SampleMutUninit, SampleMut, Sample);
+crate::lease::chunk_headers!(HeaderPublishSubscribe, publisher_id, UniquePublisherId: SampleMutUninit, SampleMut, Sample);

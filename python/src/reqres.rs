@@ -589,30 +589,6 @@ pub struct RequestMutUninit {
 
 #[pymethods]
 impl RequestMutUninit {
-    /// The user header: a pointer (`.contents`) of the service's header type.
-    fn user_header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.lease.user_header(py, &self.lease.ty.header)
-    }
-    /// The user header's address.
-    #[getter]
-    fn user_header_ptr(&self, py: Python<'_>) -> PyResult<usize> {
-        self.lease.header_ptr(py)
-    }
-    /// The request's header: element count and client id.
-    #[getter]
-    fn header(&self, py: Python<'_>) -> PyResult<RequestHeader> {
-        let (n, id) = self.lease.header(py)?;
-        Ok(RequestHeader { number_of_elements: n, client_id: UniqueClientId(id) })
-    }
-    /// The payload to write: a `Slice` or a pointer (`.contents`).
-    fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.lease.payload(py)
-    }
-    /// The payload's address.
-    #[getter]
-    fn payload_ptr(&self, py: Python<'_>) -> PyResult<usize> {
-        self.lease.ptr(py)
-    }
     /// Declares the payload written: the loan becomes a `RequestMut`.
     fn assume_init(&mut self, py: Python<'_>) -> PyResult<RequestMut> {
         let state = self.lease.take_for_init(py)?;
@@ -646,30 +622,6 @@ pub struct RequestMut {
 
 #[pymethods]
 impl RequestMut {
-    /// The user header: a pointer (`.contents`) of the service's header type.
-    fn user_header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.lease.user_header(py, &self.lease.ty.header)
-    }
-    /// The user header's address.
-    #[getter]
-    fn user_header_ptr(&self, py: Python<'_>) -> PyResult<usize> {
-        self.lease.header_ptr(py)
-    }
-    /// The request's header: element count and client id.
-    #[getter]
-    fn header(&self, py: Python<'_>) -> PyResult<RequestHeader> {
-        let (n, id) = self.lease.header(py)?;
-        Ok(RequestHeader { number_of_elements: n, client_id: UniqueClientId(id) })
-    }
-    /// The payload: a `Slice` or a pointer (`.contents`).
-    fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.lease.payload(py)
-    }
-    /// The payload's address.
-    #[getter]
-    fn payload_ptr(&self, py: Python<'_>) -> PyResult<usize> {
-        self.lease.ptr(py)
-    }
     /// Sends the request to every connected server; returns the
     /// `PendingResponse` that receives its responses. Raises
     /// `RequestSendError`, `BufferError` while a memoryview of the payload
@@ -740,31 +692,6 @@ impl PendingResponse {
         self.get()?.set_disconnect_hint();
         Ok(())
     }
-    /// The request this pending response waits on, read-only: a `Slice` or
-    /// a pointer (`.contents`).
-    fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.lease.payload(py)
-    }
-    /// The request's address.
-    #[getter]
-    fn payload_ptr(&self, py: Python<'_>) -> PyResult<usize> {
-        self.lease.ptr(py)
-    }
-    /// The request's header: element count and client id.
-    #[getter]
-    fn header(&self, py: Python<'_>) -> PyResult<RequestHeader> {
-        let (n, id) = self.lease.header(py)?;
-        Ok(RequestHeader { number_of_elements: n, client_id: UniqueClientId(id) })
-    }
-    /// The request's user header, read-only.
-    fn user_header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.lease.user_header(py, &self.lease.ty.header)
-    }
-    /// The request's user header address.
-    #[getter]
-    fn user_header_ptr(&self, py: Python<'_>) -> PyResult<usize> {
-        self.lease.header_ptr(py)
-    }
     /// Ends the request: servers see `is_connected` turn false (once no
     /// memoryview of the request is left).
     fn delete(&mut self, py: Python<'_>) {
@@ -781,30 +708,6 @@ pub struct Response {
 
 #[pymethods]
 impl Response {
-    /// The user header: a pointer (`.contents`) of the service's header type.
-    fn user_header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.lease.user_header(py, &self.lease.ty.header)
-    }
-    /// The user header's address.
-    #[getter]
-    fn user_header_ptr(&self, py: Python<'_>) -> PyResult<usize> {
-        self.lease.header_ptr(py)
-    }
-    /// The response's header: element count and server id.
-    #[getter]
-    fn header(&self, py: Python<'_>) -> PyResult<ResponseHeader> {
-        let (n, id) = self.lease.header(py)?;
-        Ok(ResponseHeader { number_of_elements: n, server_id: UniqueServerId(id) })
-    }
-    /// The payload, read-only: a `Slice` or a pointer (`.contents`).
-    fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.lease.payload(py)
-    }
-    /// The payload's address.
-    #[getter]
-    fn payload_ptr(&self, py: Python<'_>) -> PyResult<usize> {
-        self.lease.ptr(py)
-    }
     /// The sending server's id.
     #[getter]
     fn origin(&self, py: Python<'_>) -> PyResult<UniqueServerId> {
@@ -905,30 +808,6 @@ impl ActiveRequest {
 
 #[pymethods]
 impl ActiveRequest {
-    /// The user header: a pointer (`.contents`) of the service's header type.
-    fn user_header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.lease.user_header(py, &self.lease.ty.header)
-    }
-    /// The user header's address.
-    #[getter]
-    fn user_header_ptr(&self, py: Python<'_>) -> PyResult<usize> {
-        self.lease.header_ptr(py)
-    }
-    /// The request's header: element count and client id.
-    #[getter]
-    fn header(&self, py: Python<'_>) -> PyResult<RequestHeader> {
-        let (n, id) = self.lease.header(py)?;
-        Ok(RequestHeader { number_of_elements: n, client_id: UniqueClientId(id) })
-    }
-    /// The request's payload, read-only: a `Slice` or a pointer (`.contents`).
-    fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.lease.payload(py)
-    }
-    /// The payload's address.
-    #[getter]
-    fn payload_ptr(&self, py: Python<'_>) -> PyResult<usize> {
-        self.lease.ptr(py)
-    }
     /// Loans a response of one fixed-size value; raises `LoanError`.
     fn loan_uninit(&self, py: Python<'_>) -> PyResult<ResponseMutUninit> {
         if self.response.is_slice() {
@@ -986,30 +865,6 @@ pub struct ResponseMutUninit {
 
 #[pymethods]
 impl ResponseMutUninit {
-    /// The user header: a pointer (`.contents`) of the service's header type.
-    fn user_header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.lease.user_header(py, &self.lease.ty.header)
-    }
-    /// The user header's address.
-    #[getter]
-    fn user_header_ptr(&self, py: Python<'_>) -> PyResult<usize> {
-        self.lease.header_ptr(py)
-    }
-    /// The response's header: element count and server id.
-    #[getter]
-    fn header(&self, py: Python<'_>) -> PyResult<ResponseHeader> {
-        let (n, id) = self.lease.header(py)?;
-        Ok(ResponseHeader { number_of_elements: n, server_id: UniqueServerId(id) })
-    }
-    /// The payload to write: a `Slice` or a pointer (`.contents`).
-    fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.lease.payload(py)
-    }
-    /// The payload's address.
-    #[getter]
-    fn payload_ptr(&self, py: Python<'_>) -> PyResult<usize> {
-        self.lease.ptr(py)
-    }
     /// Declares the payload written: the loan becomes a `ResponseMut`.
     fn assume_init(&mut self, py: Python<'_>) -> PyResult<ResponseMut> {
         let state = self.lease.take_for_init(py)?;
@@ -1040,30 +895,6 @@ pub struct ResponseMut {
 
 #[pymethods]
 impl ResponseMut {
-    /// The user header: a pointer (`.contents`) of the service's header type.
-    fn user_header<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.lease.user_header(py, &self.lease.ty.header)
-    }
-    /// The user header's address.
-    #[getter]
-    fn user_header_ptr(&self, py: Python<'_>) -> PyResult<usize> {
-        self.lease.header_ptr(py)
-    }
-    /// The response's header: element count and server id.
-    #[getter]
-    fn header(&self, py: Python<'_>) -> PyResult<ResponseHeader> {
-        let (n, id) = self.lease.header(py)?;
-        Ok(ResponseHeader { number_of_elements: n, server_id: UniqueServerId(id) })
-    }
-    /// The payload: a `Slice` or a pointer (`.contents`).
-    fn payload<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.lease.payload(py)
-    }
-    /// The payload's address.
-    #[getter]
-    fn payload_ptr(&self, py: Python<'_>) -> PyResult<usize> {
-        self.lease.ptr(py)
-    }
     /// Sends the response to the request's client. Raises `SendError`,
     /// `BufferError` while a memoryview of the payload is alive,
     /// `ReleasedObjectError` when already sent.
@@ -1077,3 +908,15 @@ impl ResponseMut {
         self.lease.delete(py);
     }
 }
+
+crate::lease::chunk_views!(
+    RequestMutUninit,
+    RequestMut,
+    PendingResponse,
+    ActiveRequest,
+    ResponseMutUninit,
+    ResponseMut,
+    Response
+);
+crate::lease::chunk_headers!(RequestHeader, client_id, UniqueClientId: RequestMutUninit, RequestMut, PendingResponse, ActiveRequest);
+crate::lease::chunk_headers!(ResponseHeader, server_id, UniqueServerId: ResponseMutUninit, ResponseMut, Response);
