@@ -233,12 +233,6 @@ pub struct PortFactoryNotifier {
 
 #[pymethods]
 impl PortFactoryNotifier {
-    /// The port's name (not necessarily unique).
-    fn name(mut slf: PyRefMut<'_, Self>, value: PortName) -> PyRefMut<'_, Self> {
-        slf.port_name = value;
-        slf
-    }
-
     /// The id `notify()` sends (default 0).
     fn default_event_id(mut slf: PyRefMut<'_, Self>, value: EventId) -> PyRefMut<'_, Self> {
         slf.default_id = Some(value);
@@ -266,12 +260,6 @@ pub struct PortFactoryListener {
 
 #[pymethods]
 impl PortFactoryListener {
-    /// The port's name (not necessarily unique).
-    fn name(mut slf: PyRefMut<'_, Self>, value: PortName) -> PyRefMut<'_, Self> {
-        slf.port_name = value;
-        slf
-    }
-
     /// Creates the listener; raises `ListenerCreateError`.
     fn create(&self) -> PyResult<Listener> {
         let port = self.service.listener_builder().create().map_err(raise::<ListenerCreateError>)?;
@@ -402,3 +390,5 @@ impl Listener {
         self.port = None;
     }
 }
+
+crate::lease::port_name_setter!(PortFactoryNotifier, PortFactoryListener);

@@ -194,3 +194,65 @@ macro_rules! chunk_headers {
     )*};
 }
 pub(crate) use chunk_headers;
+
+/// `name(PortName)` on port builders (fields `port_name`).
+macro_rules! port_name_setter {
+    ($($t:ty),* $(,)?) => {$(
+        #[pyo3::pymethods]
+        impl $t {
+            /// The port's name (not necessarily unique).
+            fn name(mut slf: pyo3::PyRefMut<'_, Self>, value: crate::basics::PortName) -> pyo3::PyRefMut<'_, Self> {
+                slf.port_name = value;
+                slf
+            }
+        }
+    )*};
+}
+pub(crate) use port_name_setter;
+
+/// The slice and backpressure knobs of a sending port's builder (fields
+/// `initial`, `max_slice_len`, `strategy`, `backpressure`), the slice ones
+/// refused for the fixed-size payload type in field `$ty`.
+macro_rules! sending_port_knobs {
+    ($t:ty, $ty:ident) => {
+        #[pyo3::pymethods]
+        impl $t {
+            /// For Slice payloads: the first segment's room, in elements.
+            fn initial_max_slice_len(
+                mut slf: pyo3::PyRefMut<'_, Self>,
+                value: u32,
+            ) -> pyo3::PyResult<pyo3::PyRefMut<'_, Self>> {
+                slf.$ty.slice_only("initial_max_slice_len")?;
+                slf.initial = Some(value);
+                Ok(slf)
+            }
+            /// For Slice payloads: the longest slice a loan may grow to.
+            fn max_slice_len(
+                mut slf: pyo3::PyRefMut<'_, Self>,
+                value: u32,
+            ) -> pyo3::PyResult<pyo3::PyRefMut<'_, Self>> {
+                slf.$ty.slice_only("max_slice_len")?;
+                slf.max_slice_len = Some(value);
+                Ok(slf)
+            }
+            /// For Slice payloads: how the port's memory grows.
+            fn allocation_strategy(
+                mut slf: pyo3::PyRefMut<'_, Self>,
+                value: crate::basics::AllocationStrategy,
+            ) -> pyo3::PyResult<pyo3::PyRefMut<'_, Self>> {
+                slf.$ty.slice_only("allocation_strategy")?;
+                slf.strategy = Some(value);
+                Ok(slf)
+            }
+            /// What to do when a receiver's queue is full.
+            fn backpressure_strategy(
+                mut slf: pyo3::PyRefMut<'_, Self>,
+                value: crate::basics::BackpressureStrategy,
+            ) -> pyo3::PyRefMut<'_, Self> {
+                slf.backpressure = Some(value);
+                slf
+            }
+        }
+    };
+}
+pub(crate) use sending_port_knobs;

@@ -222,14 +222,6 @@ impl PortFactoryPublishSubscribe {
     }
 }
 
-fn slice_only(ty: &PayloadType, knob: &str) -> PyResult<()> {
-    if ty.is_slice() {
-        Ok(())
-    } else {
-        Err(PyTypeError::new_err(format!("{knob} applies to Slice payloads only; this one is fixed-size")))
-    }
-}
-
 /// The ports of a publish-subscribe service now.
 #[pyclass(module = "icefloe", frozen)]
 pub struct DynamicConfigPublishSubscribe {
@@ -255,11 +247,6 @@ pub struct PortFactoryPublisher {
 
 #[pymethods]
 impl PortFactoryPublisher {
-    /// The port's name (not necessarily unique).
-    fn name(mut slf: PyRefMut<'_, Self>, value: PortName) -> PyRefMut<'_, Self> {
-        slf.port_name = value;
-        slf
-    }
     /// Preallocates at most `value` samples (fewer than the QoS's worst case
     /// saves memory; a loan may then fail while subscribers hold many).
     fn override_sample_preallocation(mut slf: PyRefMut<'_, Self>, value: u32) -> PyRefMut<'_, Self> {
@@ -269,29 +256,6 @@ impl PortFactoryPublisher {
     /// Loans the publisher may have out at once (default 2).
     fn max_loaned_samples(mut slf: PyRefMut<'_, Self>, value: u32) -> PyRefMut<'_, Self> {
         slf.max_loaned = Some(value);
-        slf
-    }
-    /// For Slice payloads: the first segment's room, in elements.
-    fn initial_max_slice_len(mut slf: PyRefMut<'_, Self>, value: u32) -> PyResult<PyRefMut<'_, Self>> {
-        slice_only(&slf.payload, "initial_max_slice_len")?;
-        slf.initial = Some(value);
-        Ok(slf)
-    }
-    /// For Slice payloads: the longest sample a loan may grow to.
-    fn max_slice_len(mut slf: PyRefMut<'_, Self>, value: u32) -> PyResult<PyRefMut<'_, Self>> {
-        slice_only(&slf.payload, "max_slice_len")?;
-        slf.max_slice_len = Some(value);
-        Ok(slf)
-    }
-    /// For Slice payloads: how the publisher's memory grows.
-    fn allocation_strategy(mut slf: PyRefMut<'_, Self>, value: AllocationStrategy) -> PyResult<PyRefMut<'_, Self>> {
-        slice_only(&slf.payload, "allocation_strategy")?;
-        slf.strategy = Some(value);
-        Ok(slf)
-    }
-    /// What to do when a subscriber's queue is full.
-    fn backpressure_strategy(mut slf: PyRefMut<'_, Self>, value: BackpressureStrategy) -> PyRefMut<'_, Self> {
-        slf.backpressure = Some(value);
         slf
     }
     /// Creates the publisher; raises `PublisherCreateError`.
@@ -341,11 +305,6 @@ impl PortFactorySubscriber {
     /// service's `history_size`; at most that).
     fn history_request(mut slf: PyRefMut<'_, Self>, value: u32) -> PyRefMut<'_, Self> {
         slf.history = Some(value);
-        slf
-    }
-    /// The port's name (not necessarily unique).
-    fn name(mut slf: PyRefMut<'_, Self>, value: PortName) -> PyRefMut<'_, Self> {
-        slf.port_name = value;
         slf
     }
 
@@ -575,3 +534,5 @@ impl Sample {
 
 crate::lease::chunk_views!(SampleMutUninit, SampleMut, Sample);
 crate::lease::chunk_headers!(HeaderPublishSubscribe, publisher_id, UniquePublisherId: SampleMutUninit, SampleMut, Sample);
+crate::lease::port_name_setter!(PortFactoryPublisher, PortFactorySubscriber);
+crate::lease::sending_port_knobs!(PortFactoryPublisher, payload);

@@ -293,14 +293,6 @@ impl PortFactoryRequestResponse {
     }
 }
 
-fn slice_only(ty: &PayloadType, knob: &str) -> PyResult<()> {
-    if ty.is_slice() {
-        Ok(())
-    } else {
-        Err(PyTypeError::new_err(format!("{knob} applies to Slice payloads only; this one is fixed-size")))
-    }
-}
-
 /// The ports of a request-response service now.
 #[pyclass(module = "icefloe", frozen)]
 pub struct DynamicConfigRequestResponse {
@@ -333,37 +325,9 @@ impl PortFactoryClient {
         slf.max_active = Some(value);
         slf
     }
-    /// The port's name (not necessarily unique).
-    fn name(mut slf: PyRefMut<'_, Self>, value: PortName) -> PyRefMut<'_, Self> {
-        slf.port_name = value;
-        slf
-    }
     /// Preallocates at most `value` requests.
     fn override_request_preallocation(mut slf: PyRefMut<'_, Self>, value: u32) -> PyRefMut<'_, Self> {
         slf.prealloc = Some(value);
-        slf
-    }
-    /// For Slice requests: the first segment's room, in elements.
-    fn initial_max_slice_len(mut slf: PyRefMut<'_, Self>, value: u32) -> PyResult<PyRefMut<'_, Self>> {
-        slice_only(&slf.request, "initial_max_slice_len")?;
-        slf.initial = Some(value);
-        Ok(slf)
-    }
-    /// For Slice requests: the longest request a loan may grow to.
-    fn max_slice_len(mut slf: PyRefMut<'_, Self>, value: u32) -> PyResult<PyRefMut<'_, Self>> {
-        slice_only(&slf.request, "max_slice_len")?;
-        slf.max_slice_len = Some(value);
-        Ok(slf)
-    }
-    /// For Slice requests: how the client's memory grows.
-    fn allocation_strategy(mut slf: PyRefMut<'_, Self>, value: AllocationStrategy) -> PyResult<PyRefMut<'_, Self>> {
-        slice_only(&slf.request, "allocation_strategy")?;
-        slf.strategy = Some(value);
-        Ok(slf)
-    }
-    /// What to do when a server's queue is full.
-    fn backpressure_strategy(mut slf: PyRefMut<'_, Self>, value: BackpressureStrategy) -> PyRefMut<'_, Self> {
-        slf.backpressure = Some(value);
         slf
     }
     /// Creates the client; raises `ClientCreateError`.
@@ -416,37 +380,9 @@ pub struct PortFactoryServer {
 
 #[pymethods]
 impl PortFactoryServer {
-    /// The port's name (not necessarily unique).
-    fn name(mut slf: PyRefMut<'_, Self>, value: PortName) -> PyRefMut<'_, Self> {
-        slf.port_name = value;
-        slf
-    }
     /// Preallocates at most `value` responses.
     fn override_response_preallocation(mut slf: PyRefMut<'_, Self>, value: u32) -> PyRefMut<'_, Self> {
         slf.prealloc = Some(value);
-        slf
-    }
-    /// For Slice responses: the first segment's room, in elements.
-    fn initial_max_slice_len(mut slf: PyRefMut<'_, Self>, value: u32) -> PyResult<PyRefMut<'_, Self>> {
-        slice_only(&slf.response, "initial_max_slice_len")?;
-        slf.initial = Some(value);
-        Ok(slf)
-    }
-    /// For Slice responses: the longest response a loan may grow to.
-    fn max_slice_len(mut slf: PyRefMut<'_, Self>, value: u32) -> PyResult<PyRefMut<'_, Self>> {
-        slice_only(&slf.response, "max_slice_len")?;
-        slf.max_slice_len = Some(value);
-        Ok(slf)
-    }
-    /// For Slice responses: how the server's memory grows.
-    fn allocation_strategy(mut slf: PyRefMut<'_, Self>, value: AllocationStrategy) -> PyResult<PyRefMut<'_, Self>> {
-        slice_only(&slf.response, "allocation_strategy")?;
-        slf.strategy = Some(value);
-        Ok(slf)
-    }
-    /// What to do when a client's response queue is full.
-    fn backpressure_strategy(mut slf: PyRefMut<'_, Self>, value: BackpressureStrategy) -> PyRefMut<'_, Self> {
-        slf.backpressure = Some(value);
         slf
     }
     /// Response loans an active request may have out at once.
@@ -920,3 +856,6 @@ crate::lease::chunk_views!(
 );
 crate::lease::chunk_headers!(RequestHeader, client_id, UniqueClientId: RequestMutUninit, RequestMut, PendingResponse, ActiveRequest);
 crate::lease::chunk_headers!(ResponseHeader, server_id, UniqueServerId: ResponseMutUninit, ResponseMut, Response);
+crate::lease::port_name_setter!(PortFactoryClient, PortFactoryServer);
+crate::lease::sending_port_knobs!(PortFactoryClient, request);
+crate::lease::sending_port_knobs!(PortFactoryServer, response);

@@ -50,6 +50,16 @@ impl PayloadType {
         Ok(())
     }
 
+    /// Refuses knob `knob` (a slice-length or growth setting) for a
+    /// fixed-size type.
+    pub fn slice_only(&self, knob: &str) -> PyResult<()> {
+        if self.is_slice() {
+            Ok(())
+        } else {
+            Err(PyTypeError::new_err(format!("{knob} applies to Slice payloads only; this one is fixed-size")))
+        }
+    }
+
     /// Whether this is a slice type.
     pub fn is_slice(&self) -> bool {
         self.detail.variant == Variant::Slice
