@@ -13,6 +13,8 @@ pub mod arena;
 #[allow(unsafe_code)]
 pub mod chunk;
 pub mod config;
+#[doc(hidden)]
+pub mod crash;
 #[allow(unsafe_code)]
 pub mod handle;
 pub mod name;

@@ -441,6 +441,9 @@ impl Platform for Linux {
             mode,
         )
         .map_err(errno)?;
+        // A process killed here leaves a segment of 0 bytes.
+        #[cfg(feature = "crash-points")]
+        icefloe_core::crash::hit("shm.created_unsized");
         let result = (|| {
             rustix::fs::fchmod(&fd, mode).map_err(errno)?;
             rustix::fs::ftruncate(&fd, size as u64).map_err(errno)?;

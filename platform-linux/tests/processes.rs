@@ -16,6 +16,18 @@ fn svc() -> ServiceName {
     ServiceName::new("proc/test").unwrap()
 }
 
+/// Waits (watchdog) for one slice sample.
+fn receive_slice(sub: &Subscriber<[u8]>) -> Sample<'_, [u8]> {
+    let deadline = Instant::now() + WATCHDOG;
+    loop {
+        if let Some(s) = sub.receive().expect("receive") {
+            return s;
+        }
+        assert!(Instant::now() < deadline, "watchdog: no sample arrived");
+        std::thread::sleep(Duration::from_micros(50));
+    }
+}
+
 /// Receives until `n` samples arrived or the watchdog fires.
 fn receive_n<T: Copy + ZeroCopySend>(sub: &Subscriber<T>, n: usize) -> Vec<T> {
     let deadline = Instant::now() + WATCHDOG;
@@ -38,6 +50,27 @@ fn child() {
     let prefix = arg("ICEFLOE_TEST_PREFIX");
     let node = node(&prefix);
     match role.as_str() {
+        // A publisher that starts small, sends one byte, then grows into a
+        // new segment and sends from it, and waits to be killed.
+        "pub_grow_send" => {
+            let service = node.service_builder(&svc()).publish_subscribe::<[u8]>().open().unwrap();
+            let publisher = service
+                .publisher_builder()
+                .initial_max_slice_len(1)
+                .allocation_strategy(icefloe_linux::AllocationStrategy::PowerOfTwo)
+                .create()
+                .unwrap();
+            let deadline = Instant::now() + WATCHDOG;
+            while publisher.loan_slice_uninit(1).unwrap().write_from_fn(|_| 1).send().unwrap() == 0 {
+                assert!(Instant::now() < deadline, "no subscriber connected");
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            say("first", "");
+            listen("grow");
+            assert_eq!(publisher.loan_slice_uninit(4096).unwrap().write_from_fn(|_| 2).send().unwrap(), 1);
+            say("sent", "");
+            std::thread::sleep(Duration::from_secs(60));
+        }
         // Receives `N` u64 samples and checks they are 0..N in order.
         "sub_sequence" => {
             let n: usize = arg("N").parse().unwrap();
@@ -490,4 +523,73 @@ fn a_port_killed_while_it_is_created_leaves_no_slot_taken() {
         let server = service.server_builder().create();
         assert!(server.is_ok(), "round {round}: the slot stayed taken: {:?}", server.err());
     }
+}
+
+#[test]
+fn a_receiver_passes_over_what_a_killed_sender_sent_from_a_segment_gone_with_it() {
+    // Issue 14, finding 5: a subscriber got `UnableToMapPublishersDataSegment`
+    // (and its connection was marked corrupt) for a sample whose publisher
+    // had been SIGKILLed and cleaned up before the subscriber mapped the
+    // segment the sample lay in. Nobody is at fault and nothing can be read:
+    // the sample is passed over quietly, what came from the segment the
+    // subscriber had mapped is still read, and the next publisher is heard.
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let service = node.service_builder(&svc()).publish_subscribe::<[u8]>().max_publishers(1).create().unwrap();
+        let subscriber = service.subscriber_builder().create().unwrap();
+        let mut p = Peer::spawn("child", "pub_grow_send", &prefix, &[]);
+        p.expect("first");
+        let first = receive_slice(&subscriber);
+        assert_eq!(&*first, &[1u8][..]);
+        drop(first);
+        p.tell("grow");
+        p.expect("sent");
+        p.kill9();
+        p.reap();
+        assert_eq!(node.cleanup_dead_nodes().cleanups, 1);
+        assert!(matches!(subscriber.receive(), Ok(None)), "the sample from the unlinked segment is passed over");
+        let publisher = service.publisher_builder().create().unwrap();
+        let deadline = Instant::now() + WATCHDOG;
+        loop {
+            assert!(Instant::now() < deadline, "the new publisher never reached the subscriber");
+            publisher.update_connections();
+            if publisher.loan_slice_uninit(1).unwrap().write_from_fn(|_| 3).send().unwrap() == 1 {
+                break;
+            }
+            assert!(subscriber.receive().unwrap().is_none());
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(&*subscriber.receive().unwrap().expect("the new publisher's sample"), &[3u8][..]);
+    }
+    assert_clean(&prefix);
+}
+
+#[test]
+fn a_receiver_passes_over_what_a_departed_sender_sent_from_a_segment_it_took_along() {
+    // The same without a crash: a publisher grows, sends from its new
+    // segment (which the subscriber has not mapped) and is dropped before
+    // the subscriber looked.
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let service = node.service_builder(&svc()).publish_subscribe::<[u8]>().create().unwrap();
+        let subscriber = service.subscriber_builder().create().unwrap();
+        {
+            let publisher = service
+                .publisher_builder()
+                .initial_max_slice_len(1)
+                .allocation_strategy(icefloe_linux::AllocationStrategy::PowerOfTwo)
+                .create()
+                .unwrap();
+            assert_eq!(publisher.loan_slice_uninit(1).unwrap().write_from_fn(|_| 1).send().unwrap(), 1);
+            assert_eq!(&*subscriber.receive().unwrap().expect("the first sample"), &[1u8][..]);
+            assert_eq!(publisher.loan_slice_uninit(4096).unwrap().write_from_fn(|_| 2).send().unwrap(), 1);
+        }
+        assert!(matches!(subscriber.receive(), Ok(None)), "passed over, not an error");
+        let publisher = service.publisher_builder().initial_max_slice_len(2).create().unwrap();
+        assert_eq!(publisher.loan_slice_uninit(2).unwrap().write_from_fn(|_| 3).send().unwrap(), 1);
+        assert_eq!(&*subscriber.receive().unwrap().expect("the next publisher's sample"), &[3u8, 3][..]);
+    }
+    assert_clean(&prefix);
 }

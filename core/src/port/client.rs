@@ -429,7 +429,8 @@ impl<
         for _ in 0..queue.capacity() {
             match queue.pop(&mut tails[s as usize][k as usize], self.p().response.enable_safe_overflow) {
                 Ok(Some(v)) => match c.accept(self.p().core, v, expect, &rconn.completion) {
-                    Ok(got) => c.give_back(got.segment, got.index, Some(&rconn.completion), None),
+                    Ok(Some(got)) => c.give_back(got.segment, got.index, Some(&rconn.completion), None),
+                    Ok(None) => {}
                     Err(_) => return,
                 },
                 Ok(None) => return,
@@ -585,7 +586,7 @@ impl<
                         return Err(ReceiveError::ConnectionCorrupted);
                     }
                 };
-                let got = c.accept(self.p().core, v, expect, &rconn.completion)?;
+                let Some(got) = c.accept(self.p().core, v, expect, &rconn.completion)? else { continue };
                 if got.tag != tag {
                     // Meant for an earlier request on this channel.
                     c.give_back(got.segment, got.index, Some(&rconn.completion), None);

@@ -95,6 +95,15 @@ impl<P: Platform> Default for RecvConn<P> {
     }
 }
 
+/// Whether a port with id `port_id` still holds an active slot in either
+/// table (a sender that has left, or is leaving, holds none).
+fn sender_present<P: Platform>(core: &ServiceCore<P>, port_id: u64) -> bool {
+    let v = &core.view;
+    let holds = |s: Slot<'_>| split_state(s.state()).1 == status::ACTIVE && s.port_id() == port_id;
+    (0..v.sender_count()).filter_map(|i| v.sender(i)).any(holds)
+        || (0..v.receiver_count()).filter_map(|i| v.receiver(i)).any(holds)
+}
+
 fn map_segment<P: Platform>(core: &ServiceCore<P>, port_id: u64, segment: u32, expect: Expect) -> Option<Mapped<P>> {
     let name = data_segment_name(&core.prefix, core.hash, port_id, segment);
     let shm = P::shm_open(&name, Access::ReadOnly).ok()?;
@@ -172,23 +181,28 @@ impl<P: Platform> RecvConn<P> {
         overflow: bool,
         expect: Expect,
     ) -> Result<Option<Received>, ReceiveError> {
-        match link.submission.pop(&mut self.tail_cache, overflow) {
-            Ok(Some(v)) => {
-                // The sender's head of our returns, read on the line just read.
-                link.completion.learn_head(link.submission.hint(), &mut self.head_cache);
-                self.accept(core, v, expect, &link.completion).map(Some)
-            }
-            Ok(None) => {
-                if self.release_if_drained(link.sub_word, own) {
-                    core.view.bump_epoch();
+        // References a departed sender left into segments that went with it
+        // are passed over (at most a queue's worth per call).
+        for _ in 0..=link.submission.capacity() {
+            match link.submission.pop(&mut self.tail_cache, overflow) {
+                Ok(Some(v)) => {
+                    // The sender's head of our returns, read on the line just read.
+                    link.completion.learn_head(link.submission.hint(), &mut self.head_cache);
+                    if let Some(got) = self.accept(core, v, expect, &link.completion)? {
+                        return Ok(Some(got));
+                    }
                 }
-                Ok(None)
-            }
-            Err(_) => {
-                self.corrupt = true;
-                Err(ReceiveError::ConnectionCorrupted)
+                Ok(None) => break,
+                Err(_) => {
+                    self.corrupt = true;
+                    return Err(ReceiveError::ConnectionCorrupted);
+                }
             }
         }
+        if self.release_if_drained(link.sub_word, own) {
+            core.view.bump_epoch();
+        }
+        Ok(None)
     }
 
     /// Lets go of a departed sender whose queue turned out empty.
@@ -253,15 +267,25 @@ impl<P: Platform> RecvConn<P> {
 
     /// Checks a reference taken from the submission queue and hands out its
     /// chunk; a chunk whose length is impossible goes straight back.
+    /// `Ok(None)`: the reference named a segment its departed sender took
+    /// with it (passed over).
     pub(crate) fn accept(
         &mut self,
         core: &ServiceCore<P>,
         v: u64,
         expect: Expect,
         completion: &Queue<'_>,
-    ) -> Result<Received, ReceiveError> {
+    ) -> Result<Option<Received>, ReceiveError> {
         let r = RelPtr::from_u64(v);
         let Some(slot) = self.segment_slot(core, r.segment, expect) else {
+            // A sender that left (or died, and was cleaned up) took its
+            // segments with it: what it sent from one this receiver had not
+            // mapped yet is gone with it, which is no fault of anyone's.
+            // A sender still there whose segment cannot be mapped is.
+            if self.departed || !sender_present(core, self.port_id) {
+                self.departed = true;
+                return Ok(None);
+            }
             self.corrupt = true;
             return Err(ReceiveError::UnableToMapPublishersDataSegment);
         };
@@ -289,7 +313,7 @@ impl<P: Platform> RecvConn<P> {
         }
         m.borrowed += 1;
         self.borrowed += 1;
-        Ok(Received { segment: r.segment, index, len: len as usize, origin, tag, header: user_header, payload })
+        Ok(Some(Received { segment: r.segment, index, len: len as usize, origin, tag, header: user_header, payload }))
     }
 
     /// Returns a chunk the user let go of through `completion`; with the

@@ -38,6 +38,7 @@ impl<P: Platform> Segment<P> {
     fn create(core: &ServiceCore<P>, port_id: u64, id: u32, layout: DataLayout) -> Result<Self, ShmError> {
         let name = data_segment_name(&core.prefix, core.hash, port_id, id);
         let shm = P::shm_create(&name, layout.size, core.permissions)?;
+        crate::crash::crash_point!("sender.segment.created");
         // The segment owns both the mapping and its view, dropped together.
         let region = Region::of(&shm);
         let fail = |e| {
@@ -62,11 +63,24 @@ impl<P: Platform> Drop for Segment<P> {
 
 impl<P: Platform> Drop for Sender<'_, P> {
     fn drop(&mut self) {
-        if let Some(slot) = (self.wiring.slot_of)(&self.core.view, self.wiring.slot) {
-            slot.leave(self.gen);
+        // Leaving: receivers treat the port as gone, and a cleaner finishes
+        // if this process dies before the slot is free. Then the segments
+        // are unlinked (receivers keep their mappings), and only then the
+        // slot freed, so that no kill in between leaves a segment nobody
+        // knows of.
+        let slot = (self.wiring.slot_of)(&self.core.view, self.wiring.slot);
+        if let Some(slot) = slot {
+            slot.begin_leave(self.gen);
         }
         self.core.view.bump_epoch();
-        // The segments unlink themselves as they drop, after this.
+        crate::crash::crash_point!("sender.drop.leaving");
+        for seg in self.segs.get_mut().iter_mut() {
+            *seg = None;
+        }
+        crate::crash::crash_point!("sender.drop.unlinked");
+        if let Some(slot) = slot {
+            slot.leave(self.gen);
+        }
     }
 }
 
@@ -219,6 +233,14 @@ impl<'s, P: Platform> Sender<'s, P> {
         // Segment ids count up from a value unique to this port (a full
         // 32-bit counter: it does not come round in any port's life).
         let first_id = (port_id as u32) ^ ((port_id >> 32) as u32);
+        // The slot names the port and the id range before the segment
+        // exists, so that a cleaner finds it whenever this process dies.
+        if let Some(slot) = (wiring.slot_of)(&core.view, wiring.slot) {
+            slot.set_port(core.node_slot, port_id);
+            slot.set_field(FIELD_OLDEST_SEGMENT, first_id);
+            slot.set_field(FIELD_NEXT_SEGMENT, first_id.wrapping_add(1));
+        }
+        crate::crash::crash_point!("sender.open.recorded");
         let first = Segment::<P>::create(core, port_id, first_id, layout)?;
         let mut segs: Segs<P> = core::array::from_fn(|_| None);
         segs[0] = Some(first);
@@ -273,6 +295,7 @@ impl<'s, P: Platform> Sender<'s, P> {
             .find_map(|i| Some((i, table(&core.view, i)?.try_claim_for(core.node_slot)?)))
             .ok_or(OpenError::NoSlot)?;
         let slot = table(&core.view, index).ok_or(OpenError::NoSlot)?;
+        crate::crash::crash_point!("sender.open.claimed");
         wiring.slot = index;
         let port_id = crate::name::unique_id::<P>(core.liveness, core.node_id ^ u64::from(index));
         let sender =
@@ -280,7 +303,6 @@ impl<'s, P: Platform> Sender<'s, P> {
                 slot.release(slot.state());
                 OpenError::Segment(e)
             })?;
-        slot.set_port(core.node_slot, port_id);
         slot.activate(gen);
         core.view.bump_epoch();
         Ok(sender)
@@ -605,7 +627,14 @@ impl<'s, P: Platform> Sender<'s, P> {
         let layout =
             DataLayout::new(DataSizing { capacity, ..self.base }).map_err(|_| LoanError::ExceedsMaxLoanSize)?;
         let id = self.next_id.get();
+        // The new id enters the recorded range before its segment exists
+        // (a cleaner unlinks the whole range); an id whose segment could not
+        // be made is simply skipped.
+        self.next_id.set(id.wrapping_add(1));
+        self.record_segment_range(&segs);
+        crate::crash::crash_point!("sender.grow.recorded");
         let seg = Segment::<P>::create(self.core, self.port_id, id, layout).map_err(|_| LoanError::OutOfMemory)?;
+        crate::crash::crash_point!("sender.grow.created");
         // The history ring moves to the new segment (its references keep
         // naming the chunks where they are).
         if let Some(old) = segs[self.current.get()].as_ref() {
@@ -615,7 +644,6 @@ impl<'s, P: Platform> Sender<'s, P> {
         }
         segs[free] = Some(seg);
         self.current.set(free);
-        self.next_id.set(id.wrapping_add(1));
         self.record_segment_range(&segs);
         self.growths.set(self.growths.get() + 1);
         self.hint.set(0);

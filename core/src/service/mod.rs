@@ -24,7 +24,7 @@ use crate::platform::{Access, Liveness, Platform, SharedMemory, ShmError};
 use crate::shm::header::{Header, HeaderCheck};
 use crate::shm::service::{
     self as layout, split_state, status, ServiceLayout, ServiceView, FIELD_NEXT_SEGMENT, FIELD_OLDEST_SEGMENT,
-    KIND_SERVICE, NO_OWNER,
+    KIND_SERVICE,
 };
 use crate::shm::Region;
 use crate::sync::Ordering;
@@ -421,13 +421,66 @@ pub(crate) fn at_least(
 /// Unlinks every data segment a (dead) port may still have: ids from its
 /// oldest live one up to its next one, as recorded in its slot.
 fn unlink_port_segments<P: Platform>(prefix: &Prefix, hash: u64, port_id: u64, oldest: u32, next: u32) {
-    // Bounded, so that a garbage range cannot stall the cleaner: a segment
-    // left more than 4096 growths behind when its port died is not found.
-    let span = next.wrapping_sub(oldest).min(1 << 12);
-    for k in 0..span {
-        let id = oldest.wrapping_add(k);
+    // Bounded, so that a garbage range cannot stall the cleaner. A range
+    // wider than that (an old segment kept alive by a held chunk while the
+    // port grew thousands of times) is swept instead: every data segment
+    // whose creator is dead goes, wherever its id lies.
+    let span = next.wrapping_sub(oldest);
+    for k in 0..span.min(MAX_UNLINK_SPAN) {
+        // Newest first: those are the ones most likely to exist.
+        let id = next.wrapping_sub(1).wrapping_sub(k);
         let _ = P::shm_unlink(&data_segment_name(prefix, hash, port_id, id));
     }
+    if span > MAX_UNLINK_SPAN {
+        sweep_orphaned_data::<P>(prefix);
+    }
+}
+
+/// The widest id range a cleaner unlinks name by name.
+const MAX_UNLINK_SPAN: u32 = 1 << 12;
+
+/// Unlinks every data segment under `prefix` whose creator is dead (a
+/// sending port's segments live no longer than its process; receivers keep
+/// their mappings). Segments too short to hold a header are left to the
+/// cleanup of their port's recorded range. Returns how many went.
+pub(crate) fn sweep_orphaned_data<P: Platform>(prefix: &Prefix) -> u32 {
+    let mut removed = 0;
+    let _ = P::shm_list(prefix.as_str(), &mut |name| {
+        if !crate::name::is_segment_name(prefix, name, SegmentKind::Data) {
+            return true;
+        }
+        let Ok(shm) = P::shm_open(name, Access::ReadOnly) else { return true };
+        let region = Region::of(&shm);
+        let creator = region.try_words(0, crate::shm::header::HEADER_WORDS).and_then(Header::new).map(|h| h.creator());
+        if let Some(creator) = creator {
+            if creator.0 != [0; 3] && P::liveness_check(creator) == Liveness::Dead && P::shm_unlink(name).is_ok() {
+                removed += 1;
+            }
+        }
+        true
+    });
+    removed
+}
+
+/// Claims a free node slot among the first `max` for `node`. The node's
+/// identity is written before the claim (and again after it), so that a
+/// process killed right after claiming leaves a slot that names it and is
+/// reclaimed once it is known dead. (Two claimants racing for one slot may
+/// both write; the winner writes again. Killed in between, the slot names
+/// the loser until the loser's process ends.)
+fn claim_node_slot<P: Platform>(view: &ServiceView, max: u32, node: &Node<P>) -> Option<u32> {
+    (0..max).find_map(|i| {
+        let slot = view.node(i)?;
+        if split_state(slot.state()).1 != status::FREE {
+            return None;
+        }
+        slot.set_node(node.liveness(), node.id());
+        let g = slot.try_claim()?;
+        crate::crash::crash_point!("node.claimed");
+        slot.set_node(node.liveness(), node.id());
+        slot.activate(g);
+        Some(i)
+    })
 }
 
 /// What a service handle holds, whatever its pattern: the mapping, the
@@ -535,10 +588,7 @@ impl<P: Platform> ServiceCore<P> {
                         .ok_or(ServiceCreateError::Shm(ShmError::InvalidSize))?;
                     header.begin(node.liveness());
                     config.write(region.words(layout.static_off, (layout.state_off - layout.static_off) / 4));
-                    let slot = view.node(0).ok_or(ServiceCreateError::Shm(ShmError::InvalidSize))?;
-                    let g = slot.try_claim().ok_or(ServiceCreateError::Shm(ShmError::InvalidSize))?;
-                    slot.set_node(node.liveness(), node.id());
-                    slot.activate(g);
+                    claim_node_slot(&view, 1, node).ok_or(ServiceCreateError::Shm(ShmError::InvalidSize))?;
                     header.publish(KIND_SERVICE, layout.size as u64);
                     return Ok(Self::assemble(node, shm, view, config, hash, 0, name));
                 }
@@ -552,7 +602,7 @@ impl<P: Platform> ServiceCore<P> {
                             let region = Region::of(&shm);
                             match ServiceView::new(region, &existing) {
                                 Some(view) if existing.name == config.name => {
-                                    if !cleanup_view::<P>(&view, node.prefix(), &name, hash).1 {
+                                    if !cleanup_view::<P>(&view, node.prefix(), &name, hash, node.liveness()).1 {
                                         return Err(ServiceCreateError::AlreadyExists);
                                     }
                                 }
@@ -590,20 +640,13 @@ impl<P: Platform> ServiceCore<P> {
         }
         verify(&config)?;
         let view = ServiceView::new(Region::of(&shm), &config).ok_or(ServiceOpenError::ServiceInCorruptedState)?;
-        let (_, destroyed) = cleanup_view::<P>(&view, node.prefix(), &shm_name, hash);
+        let (_, destroyed) = cleanup_view::<P>(&view, node.prefix(), &shm_name, hash, node.liveness());
         if destroyed {
             return Err(ServiceOpenError::DoesNotExist);
         }
-        let slot_index = (0..config.max_nodes)
-            .find_map(|i| {
-                let slot = view.node(i)?;
-                let g = slot.try_claim()?;
-                slot.set_node(node.liveness(), node.id());
-                slot.activate(g);
-                Some(i)
-            })
-            .ok_or(ServiceOpenError::ExceedsMaxNumberOfNodes)?;
-        if view.state().load(Ordering::SeqCst) == layout::DESTROYING {
+        let slot_index =
+            claim_node_slot(&view, config.max_nodes, node).ok_or(ServiceOpenError::ExceedsMaxNumberOfNodes)?;
+        if layout::is_destroying(view.state().load(Ordering::SeqCst)) {
             if let Some(slot) = view.node(slot_index) {
                 slot.release(slot.state());
             }
@@ -666,7 +709,7 @@ impl<P: Platform> ServiceCore<P> {
 
     /// Reclaims what dead nodes left in this service; returns how many.
     pub(crate) fn cleanup_dead_nodes(&self) -> u32 {
-        cleanup_view::<P>(&self.view, &self.prefix, &self.shm_name, self.hash).0
+        cleanup_view::<P>(&self.view, &self.prefix, &self.shm_name, self.hash, self.liveness).0
     }
 }
 
@@ -678,7 +721,7 @@ impl<P: Platform> Drop for ServiceCore<P> {
                 slot.release(st);
             }
         }
-        try_destroy::<P>(&self.view, &self.prefix, &self.shm_name, self.hash);
+        try_destroy::<P>(&self.view, &self.prefix, &self.shm_name, self.hash, self.liveness);
     }
 }
 
@@ -688,24 +731,45 @@ fn live<'v>(count: u32, slot: impl Fn(u32) -> Option<crate::shm::service::Slot<'
     (0..count).filter(|&i| slot(i).is_some_and(active)).count() as u32
 }
 
-/// Frees a port slot whose owner is `owner` (a dead node's slot index);
-/// returns (port id, oldest segment, next segment) if this call freed it.
-fn reclaim_port(slot: crate::shm::service::Slot<'_>, owner: u32) -> Option<(u64, u32, u32)> {
+/// Frees a port slot owned by `owner` (a dead node's slot index), after
+/// unlinking every data segment its port may have; true if this call freed
+/// it. Unlinking comes first, so that a cleaner killed half-way leaves the
+/// slot taken and the next cleaner does it all again (unlinking twice is
+/// harmless; several cleaners at once: each unlinks, one frees).
+fn reclaim_port<P: Platform>(slot: crate::shm::service::Slot<'_>, owner: u32, prefix: &Prefix, hash: u64) -> bool {
     let st = slot.state();
-    // The owner field, or (for a port killed between claiming the slot and
-    // writing that field) the owner its claim recorded.
-    let mine = slot.owner() == owner || crate::shm::service::state_owner(st) == Some(owner);
-    if split_state(st).1 == status::FREE || !mine {
-        return None;
+    if split_state(st).1 == status::FREE {
+        return false;
     }
-    let found = (slot.port_id(), slot.field(FIELD_OLDEST_SEGMENT), slot.field(FIELD_NEXT_SEGMENT));
-    slot.set_field(1, NO_OWNER);
-    slot.release(st).then_some(found)
+    // The owner the claim recorded in the state word (every port claims
+    // so), else the owner field of a slot claimed without it.
+    let mine = match crate::shm::service::state_owner(st) {
+        Some(o) => o == owner,
+        None => slot.owner() == owner,
+    };
+    if !mine {
+        return false;
+    }
+    let (port_id, oldest, next) = (slot.port_id(), slot.field(FIELD_OLDEST_SEGMENT), slot.field(FIELD_NEXT_SEGMENT));
+    // The fields are the dead port's only if the slot did not change while
+    // they were read (a new claim changes the generation).
+    if slot.state() != st {
+        return false;
+    }
+    unlink_port_segments::<P>(prefix, hash, port_id, oldest, next);
+    crate::crash::crash_point!("cleanup.port.unlinked");
+    slot.release(st)
 }
 
 /// Reclaims dead nodes of one service. Returns (nodes reclaimed, whether
 /// the service was destroyed because nobody was left).
-fn cleanup_view<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &ShmName, hash: u64) -> (u32, bool) {
+fn cleanup_view<P: Platform>(
+    view: &ServiceView,
+    prefix: &Prefix,
+    shm_name: &ShmName,
+    hash: u64,
+    me: crate::platform::LivenessId,
+) -> (u32, bool) {
     let mut cleaned = 0;
     for n in 0..view.node_count() {
         let Some(slot) = view.node(n) else { continue };
@@ -718,9 +782,8 @@ fn cleanup_view<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &Shm
             continue;
         }
         for p in (0..view.sender_count()).filter_map(|i| view.sender(i)) {
-            if let Some((port_id, oldest, next)) = reclaim_port(p, n) {
-                unlink_port_segments::<P>(prefix, hash, port_id, oldest, next);
-                // Events: a dead notifier's listeners hear of it.
+            // Events: a dead notifier's listeners hear of it.
+            if reclaim_port::<P>(p, n, prefix, hash) {
                 if let Some(dead) = view.dead_event() {
                     crate::signal::deliver::<P>(view, dead);
                 }
@@ -728,11 +791,12 @@ fn cleanup_view<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &Shm
         }
         // Subscribers have no data segment (an empty range); servers do.
         for s in (0..view.receiver_count()).filter_map(|i| view.receiver(i)) {
-            if let Some((port_id, oldest, next)) = reclaim_port(s, n) {
-                unlink_port_segments::<P>(prefix, hash, port_id, oldest, next);
-            }
+            reclaim_port::<P>(s, n, prefix, hash);
         }
         view.bump_epoch();
+        crate::crash::crash_point!("cleanup.node.ports_done");
+        // Only once none of its ports is left: the node slot (killed before
+        // this, the next cleaner finds the node and its ports again).
         if slot.release(st) {
             cleaned += 1;
         }
@@ -744,22 +808,54 @@ fn cleanup_view<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &Shm
             crate::signal::wake::<P>(view.receiver_waker(s));
         }
     }
-    (cleaned, try_destroy::<P>(view, prefix, shm_name, hash))
+    (cleaned, try_destroy::<P>(view, prefix, shm_name, hash, me))
 }
 
 /// If no node uses the service any more, removes it. Returns true if it was
 /// removed by this call.
-fn try_destroy<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &ShmName, hash: u64) -> bool {
+///
+/// The destroyer marks the state (writing who it is before and after),
+/// unlinks the data segments of any port slot still taken, then the service
+/// segment. A destroyer killed after marking is found dead by the next
+/// caller, which takes the mark over (a new value, so that exactly one of
+/// several takes it) and finishes; a live one is left to finish.
+fn try_destroy<P: Platform>(
+    view: &ServiceView,
+    prefix: &Prefix,
+    shm_name: &ShmName,
+    hash: u64,
+    me: crate::platform::LivenessId,
+) -> bool {
     let any_node =
         || (0..view.node_count()).filter_map(|i| view.node(i)).any(|n| split_state(n.state()).1 != status::FREE);
+    let state = view.state();
+    let cur = state.load(Ordering::SeqCst);
+    let marked = if layout::is_destroying(cur) {
+        let destroyer = view.destroyer();
+        if destroyer.0 != [0; 3] && P::liveness_check(destroyer) != Liveness::Dead {
+            return false;
+        }
+        let next = cur.wrapping_add(2) | layout::DESTROYING;
+        if state.compare_exchange(cur, next, Ordering::SeqCst, Ordering::SeqCst).is_err() {
+            return false;
+        }
+        view.set_destroyer(me);
+        next
+    } else {
+        if cur != 0 || any_node() {
+            return false;
+        }
+        view.set_destroyer(me);
+        if state.compare_exchange(0, layout::DESTROYING, Ordering::SeqCst, Ordering::SeqCst).is_err() {
+            return false;
+        }
+        view.set_destroyer(me);
+        layout::DESTROYING
+    };
+    crate::crash::crash_point!("destroy.marked");
     if any_node() {
-        return false;
-    }
-    if view.state().compare_exchange(0, layout::DESTROYING, Ordering::SeqCst, Ordering::SeqCst).is_err() {
-        return false;
-    }
-    if any_node() {
-        view.state().store(0, Ordering::SeqCst);
+        // Someone is opening it: it lives on.
+        let _ = state.compare_exchange(marked, 0, Ordering::SeqCst, Ordering::SeqCst);
         return false;
     }
     // Sending-port slots (publishers, clients, servers) left behind by a
@@ -771,20 +867,25 @@ fn try_destroy<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &ShmN
             unlink_port_segments::<P>(prefix, hash, p.port_id(), oldest, next);
         }
     }
+    crate::crash::crash_point!("destroy.data_unlinked");
     let _ = P::shm_unlink(shm_name);
     true
 }
 
 /// Opens a service segment by name and cleans it (for
 /// [`Node::cleanup_dead_nodes`]). Returns the number of nodes reclaimed.
-pub(crate) fn cleanup_service_by_name<P: Platform>(prefix: &Prefix, name: &str) -> Result<u32, ()> {
+pub(crate) fn cleanup_service_by_name<P: Platform>(
+    prefix: &Prefix,
+    name: &str,
+    me: crate::platform::LivenessId,
+) -> Result<u32, ()> {
     let mut shm_name = ShmName::new();
     shm_name.push_str(name).map_err(|_| ())?;
     match open_existing::<P>(&shm_name) {
         Ok(Existing::Ready(shm, config)) => {
             let view = ServiceView::new(Region::of(&shm), &config).ok_or(())?;
             let hash = service_hash(config.pattern, &config.name);
-            Ok(cleanup_view::<P>(&view, prefix, &shm_name, hash).0)
+            Ok(cleanup_view::<P>(&view, prefix, &shm_name, hash, me).0)
         }
         Ok(Existing::Stale) => {
             let _ = P::shm_unlink(&shm_name);
@@ -815,13 +916,15 @@ impl<P: Platform> Node<P> {
         let prefix = self.prefix().clone();
         let _ = P::shm_list(prefix.as_str(), &mut |name| {
             if crate::name::is_segment_name(&prefix, name, crate::name::SegmentKind::Service) {
-                match cleanup_service_by_name::<P>(&prefix, name) {
+                match cleanup_service_by_name::<P>(&prefix, name, self.liveness()) {
                     Ok(n) => state.cleanups += n,
                     Err(()) => state.failed_cleanups += 1,
                 }
             }
             true
         });
+        // Segments of dead senders that no service records any more.
+        sweep_orphaned_data::<P>(&prefix);
         state
     }
 }

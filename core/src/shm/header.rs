@@ -69,6 +69,12 @@ impl<'a> Header<'a> {
         }
     }
 
+    /// The creator's liveness id, as far as it was written (all zero if
+    /// not yet).
+    pub fn creator(&self) -> LivenessId {
+        LivenessId([0, 1, 2].map(|i| self.w[W_CREATOR + i].load(Ordering::Relaxed)))
+    }
+
     /// Creator: writes the header and marks the segment ready. Call after
     /// everything else in the segment is written.
     pub fn publish(&self, kind: u32, size: u64) {
@@ -84,8 +90,7 @@ impl<'a> Header<'a> {
     /// length. Returns the size the header claims when ready.
     pub fn check(&self, kind: u32, mapped_len: usize) -> (HeaderCheck, u64) {
         if self.w[W_STATE].load(Ordering::Acquire) != STATE_READY {
-            let creator = LivenessId([0, 1, 2].map(|i| self.w[W_CREATOR + i].load(Ordering::Relaxed)));
-            return (HeaderCheck::InCreation { creator }, 0);
+            return (HeaderCheck::InCreation { creator: self.creator() }, 0);
         }
         if self.w[W_MAGIC0].load(Ordering::Relaxed) != MAGIC[0] || self.w[W_MAGIC1].load(Ordering::Relaxed) != MAGIC[1]
         {

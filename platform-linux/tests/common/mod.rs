@@ -133,11 +133,16 @@ impl Peer {
     }
 
     /// Waits (at most `timeout`) for the child to exit; its success.
-    pub fn wait(mut self, timeout: Duration) -> bool {
+    pub fn wait(self, timeout: Duration) -> bool {
+        self.wait_status(timeout).success()
+    }
+
+    /// Waits (at most `timeout`) for the child to exit; how it ended.
+    pub fn wait_status(mut self, timeout: Duration) -> std::process::ExitStatus {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status.success();
+                return status;
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();

@@ -11,6 +11,9 @@ pub mod status {
     pub const CLAIMED: u32 = 1;
     /// In use.
     pub const ACTIVE: u32 = 2;
+    /// Its port is going away: receivers treat it as gone, the port (or,
+    /// if it dies, a cleaner) unlinks its segments and then frees it.
+    pub const LEAVING: u32 = 3;
 }
 
 /// Splits a state word into (generation, status). The bits above the two
@@ -93,6 +96,21 @@ impl<'a> Slot<'a> {
     pub fn release(&self, expected: u32) -> bool {
         let (g, _) = split_state(expected);
         self.w[0].compare_exchange(expected, join_state(g, status::FREE), Ordering::SeqCst, Ordering::Relaxed).is_ok()
+    }
+
+    /// A port starts leaving its slot (still holding generation `g`): the
+    /// slot turns [`LEAVING`](status::LEAVING), keeping its owner, so that
+    /// nobody connects while the port unlinks its segments and a cleaner
+    /// finishes the job if the port dies half-way. True if the slot was
+    /// this port's.
+    pub fn begin_leave(&self, g: u16) -> bool {
+        let st = self.state();
+        let (sg, status) = split_state(st);
+        if sg != g || status == status::FREE {
+            return false;
+        }
+        let leaving = (st & !STATUS_MASK) | status::LEAVING;
+        self.w[0].compare_exchange(st, leaving, Ordering::SeqCst, Ordering::Relaxed).is_ok()
     }
 
     /// A port leaves its slot: frees it if it still holds generation `g`

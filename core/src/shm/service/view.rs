@@ -155,9 +155,25 @@ impl ServiceView {
         self.max_sub
     }
 
-    /// Service state word: 0 open, [`DESTROYING`] while the last user leaves.
+    /// Service state word: 0 open; odd ([`is_destroying`]) while it is
+    /// being removed, the bits above counting take-overs of a destroyer
+    /// that died.
     pub fn state(&self) -> &AtomicU32 {
         &self.region.words(self.layout.state_off, 1)[0]
+    }
+
+    /// Who removes the service: the liveness id in the three words after
+    /// the state word (written before the state is marked, and again after).
+    pub fn destroyer(&self) -> crate::platform::LivenessId {
+        let w = self.region.words(self.layout.state_off + 4, 3);
+        crate::platform::LivenessId([0, 1, 2].map(|i| w[i].load(Ordering::Acquire)))
+    }
+
+    /// Records who removes the service.
+    pub fn set_destroyer(&self, id: crate::platform::LivenessId) {
+        for (w, v) in self.region.words(self.layout.state_off + 4, 3).iter().zip(id.0) {
+            w.store(v, Ordering::Release);
+        }
     }
 
     /// Incremented whenever a port or connection changes; ports rescan when
@@ -244,5 +260,10 @@ impl ServiceView {
     }
 }
 
-/// Service state: being destroyed by its last user.
+/// Service state: being destroyed by its last user (the first mark).
 pub const DESTROYING: u32 = 1;
+
+/// Whether a service state word says "being destroyed".
+pub const fn is_destroying(state: u32) -> bool {
+    state & DESTROYING != 0
+}
