@@ -4,10 +4,10 @@
 //! Every protocol step that spans several writes to shared memory or to the
 //! OS (create a segment, record it, publish a slot; unlink segments, free a
 //! slot) has a point between its writes. A test child process installs a
-//! hook with [`set_hook`] that kills the process (SIGKILL) at the point it
+//! hook with `set_hook` that kills the process (SIGKILL) at the point it
 //! was told, and the test then checks that a cleanup by another process
 //! recovers everything: that is how each documented crash window is shown
-//! closed (see the recovery argument in [`crate::service`]).
+//! closed (see the recovery argument in the docs of `shm`, "Crash recovery, step by step").
 //!
 //! Without the feature the points compile to nothing.
 

@@ -217,6 +217,14 @@ pub trait Platform: Sized + 'static {
     fn liveness_self() -> LivenessId;
     /// Whether the participant with `id` still runs.
     fn liveness_check(id: LivenessId) -> Liveness;
+    /// Removes what the liveness of participants that died left behind and
+    /// no cleanup has met (on Linux: the records of killed processes that
+    /// never joined a service). Returns how many went. Called by
+    /// [`Node::cleanup_dead_nodes`](crate::Node::cleanup_dead_nodes).
+    /// Default: nothing to remove.
+    fn liveness_sweep() -> u32 {
+        0
+    }
 
     /// Monotonic time since an arbitrary fixed point.
     fn now() -> Duration;

@@ -386,13 +386,37 @@ fn create_liveness(pid: u32, start: u32) -> Option<SelfLiveness> {
             Err(Errno::EXIST) => continue,
             Err(_) => return None,
         };
-        if rustix::fs::fcntl_lock(&fd, FlockOperation::NonBlockingLockExclusive).is_err() {
-            let _ = rustix::fs::unlink(path.as_str());
-            return None;
+        // Until the lock is held, a sweeper may find the record unlocked,
+        // take it for a dead process's and remove it: locked, the record
+        // must still be the file at its path, else it is made anew.
+        match rustix::fs::fcntl_lock(&fd, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) if same_file(&fd, &path) => return Some(SelfLiveness { pid, id, path, _fd: fd }),
+            Ok(()) | Err(Errno::AGAIN) | Err(Errno::ACCESS) => continue,
+            Err(_) => {
+                let _ = rustix::fs::unlink(path.as_str());
+                return None;
+            }
         }
-        return Some(SelfLiveness { pid, id, path, _fd: fd });
     }
     None
+}
+
+/// Whether `path` names the file open as `fd`.
+fn same_file(fd: &OwnedFd, path: &str) -> bool {
+    match (rustix::fs::fstat(fd), rustix::fs::stat(path)) {
+        (Ok(a), Ok(b)) => a.st_dev == b.st_dev && a.st_ino == b.st_ino,
+        _ => false,
+    }
+}
+
+/// Parses a liveness record's file name back into its id.
+fn liveness_of_record(name: &str) -> Option<LivenessId> {
+    let rest = name.strip_prefix("icefloe_live_")?;
+    let mut parts = rest.split('_');
+    let pid = parts.next()?.parse().ok()?;
+    let start = u32::from_str_radix(parts.next()?, 16).ok()?;
+    let token = u32::from_str_radix(parts.next()?, 16).ok()?;
+    (parts.next().is_none() && token != 0).then_some(LivenessId([pid, start, token]))
 }
 
 /// At exit: the record goes with the process (a killed process's record is
@@ -576,6 +600,20 @@ impl Platform for Linux {
             Err(Errno::NOENT) => pid_hint(pid, start),
             Err(_) => Liveness::Unknown,
         }
+    }
+
+    fn liveness_sweep() -> u32 {
+        let Ok(dir) = std::fs::read_dir("/dev/shm") else { return 0 };
+        let mut removed = 0;
+        for entry in dir.flatten() {
+            let name = entry.file_name();
+            let Some(id) = name.to_str().and_then(liveness_of_record) else { continue };
+            // A dead owner's record is removed by the check itself.
+            if Self::liveness_check(id) == Liveness::Dead {
+                removed += 1;
+            }
+        }
+        removed
     }
 
     fn now() -> Duration {

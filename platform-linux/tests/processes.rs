@@ -71,6 +71,11 @@ fn child() {
             say("sent", "");
             std::thread::sleep(Duration::from_secs(60));
         }
+        // A node that joins no service, killed by the parent.
+        "bare_node" => {
+            say("ready", std::process::id());
+            std::thread::sleep(Duration::from_secs(60));
+        }
         // Receives `N` u64 samples and checks they are 0..N in order.
         "sub_sequence" => {
             let n: usize = arg("N").parse().unwrap();
@@ -591,5 +596,23 @@ fn a_receiver_passes_over_what_a_departed_sender_sent_from_a_segment_it_took_alo
         assert_eq!(publisher.loan_slice_uninit(2).unwrap().write_from_fn(|_| 3).send().unwrap(), 1);
         assert_eq!(&*subscriber.receive().unwrap().expect("the next publisher's sample"), &[3u8, 3][..]);
     }
+    assert_clean(&prefix);
+}
+
+#[test]
+fn a_killed_process_that_joined_no_service_leaves_no_liveness_record() {
+    // Its record in /dev/shm (`icefloe_live_<pid>_…`) is not named by any
+    // service, so no service's cleanup meets it: `cleanup_dead_nodes`
+    // sweeps the records of dead processes.
+    let prefix = unique_prefix();
+    let mut p = Peer::spawn("child", "bare_node", &prefix, &[]);
+    let pid = p.expect("ready");
+    let records = || shm_left(&format!("icefloe_live_{pid}_"));
+    assert_eq!(records().len(), 1, "the child's liveness record");
+    p.kill9();
+    p.reap();
+    assert_eq!(records().len(), 1, "a SIGKILLed process cannot remove its record");
+    node(&prefix).cleanup_dead_nodes();
+    assert!(records().is_empty(), "the dead process's record was not swept: {:?}", records());
     assert_clean(&prefix);
 }

@@ -923,8 +923,10 @@ impl<P: Platform> Node<P> {
             }
             true
         });
-        // Segments of dead senders that no service records any more.
+        // Segments of dead senders that no service records any more, and
+        // the liveness records of dead processes no service named.
         sweep_orphaned_data::<P>(&prefix);
+        P::liveness_sweep();
         state
     }
 }

@@ -58,6 +58,89 @@
 //! when a subscriber dies it takes them all back; when a publisher dies its
 //! subscribers keep reading what they hold, and the OS frees the segment when
 //! the last mapping goes.
+//!
+//! # Crash recovery, step by step
+//!
+//! A process may be SIGKILLed between any two of its instructions. Each
+//! multi-step change below is ordered so that every state it can be left in
+//! is one the next cleaner (any node that opens the service, or calls
+//! `cleanup_dead_nodes`) recognizes and finishes. The named crash points
+//! (`crate::crash`) sit between the steps, and the test `crash_points` of
+//! `icefloe-linux` kills a process at each one and checks that nothing is
+//! left and everything works again.
+//!
+//! What makes it work: a taken port slot always names its owner node (in
+//! its state word, from the claim on); a taken node slot always names a
+//! process (written before the claim); every data segment that can exist
+//! lies in the id range recorded in its port's slot *before* it is made;
+//! and nothing a cleaner needs is thrown away before the thing it describes.
+//!
+//! **Joining a service (node slot).** 1. write this process's liveness id
+//! and node id into a free slot; 2. claim it (CAS); 3. write them again;
+//! 4. activate. Killed after 2 or 3: the slot names a dead process; the
+//! cleaner frees it. (Two joiners racing for one slot both write in 1; the
+//! winner writes again in 3. Killed between 2 and 3, the slot names the
+//! loser, and is freed once the loser's process ends.)
+//!
+//! **Opening a sending port** (publisher, client, server). 1. claim a port
+//! slot for the node (CAS; the owner is in the state word); 2. write the
+//! port id and the id range `[first, first + 1)`; 3. create the first data
+//! segment (it exists, then is sized, then gets its header); 4. activate.
+//! Killed after 1: the slot still holds the previous port's id and range,
+//! whose segments are gone already; the cleaner unlinks nothing and frees
+//! the slot. Killed after 2 or inside 3: the range names the segment, sized
+//! or not; the cleaner unlinks it and frees the slot.
+//!
+//! **Growing.** 1. record `next = id + 1` (the range now covers `id`);
+//! 2. create segment `id`; 3. make it current. Killed after 1: the cleaner
+//! unlinks a name that does not exist; after 2: the one that does.
+//! **Retiring** an old segment: 1. unlink it; 2. record the new oldest id.
+//! Killed between: the range still covers a name already gone.
+//!
+//! **Dropping a sending port.** 1. mark the slot `LEAVING` (receivers treat
+//! the port as gone; nobody connects); 2. unlink every segment; 3. free the
+//! slot. Killed after 1 or 2: the slot still names its owner and range; the
+//! cleaner unlinks (again) and frees.
+//!
+//! **Receiving ports** (subscriber, listener) claim, fill and activate their
+//! slot the same way and hold no segment; a dead one's slot is freed by the
+//! cleaner, and each publisher takes back the chunks that receiver held on
+//! its next operation (the connection's generation changed).
+//!
+//! **Cleaning a dead node** (several cleaners may run at once). For each
+//! port slot the dead node owns: 1. read port id and range; 2. check the
+//! state word did not change meanwhile (a new claim changes the
+//! generation); 3. unlink the range; 4. free the slot (CAS: one cleaner
+//! wins). Then 5. bump the epoch; 6. free the node slot. Killed anywhere
+//! before 6: the node slot still names the dead node, so the next cleaner
+//! does it all again; unlinking twice is harmless, freed slots are skipped.
+//! A range wider than 4,096 ids (an old segment kept alive by a held
+//! chunk while the port grew thousands of times) is not walked name by
+//! name: every data segment under the prefix whose header names a dead
+//! creator is swept instead, as `cleanup_dead_nodes` always does.
+//!
+//! **Removing a service** (its last node left). 1. write the destroyer's
+//! liveness id beside the state word; 2. mark the state (CAS `0 → 1`);
+//! 3. write the id again; 4. check no node joined (else unmark: it lives
+//! on); 5. unlink the segments of any port slot still taken; 6. unlink the
+//! service segment. Killed after 2: openers get `IsMarkedForDestruction`
+//! until someone sees the destroyer dead, takes the mark over (CAS to a new
+//! odd value, so one of several wins) and finishes from 4. (A destroyer
+//! killed between 2 and 3 while a concurrent, losing destroyer's write of
+//! step 1 landed last leaves the mark naming that one: finished once its
+//! process ends.)
+//!
+//! **Creating a service.** 1. create the segment exclusively; 2. write the
+//! creator's liveness id into the header; 3. config, first node slot;
+//! 4. mark the header ready. Killed before 4: openers see it in creation by
+//! a dead creator (or, killed before 2, unsized or unnamed for longer than
+//! `CREATION_TIMEOUT_MS`), unlink it and create it anew.
+//!
+//! **What is lost.** Nothing a living process holds or sent. A dead (or
+//! departed) sender's samples are read in full from segments a receiver had
+//! mapped; those it sent from a segment no receiver had mapped yet went
+//! with it when its segments were unlinked, and receivers pass them over
+//! without an error (an error stays for a sender that is still there).
 
 pub mod data;
 pub mod event;
