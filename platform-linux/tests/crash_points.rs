@@ -120,7 +120,16 @@ fn cleaner_child() {
     say("finished", "");
 }
 
-/// Child, scenario "opener": opens the parent's service (killed while it
+/// Child, scenario "creator": makes the service and holds it until told.
+fn creator_child() {
+    let node = node(&arg("ICEFLOE_TEST_PREFIX"));
+    let service = open_service(&node);
+    say("ready", "");
+    listen("exit");
+    drop(service);
+}
+
+/// Child, scenario "opener": opens the creator's service (killed while it
 /// takes its node slot).
 fn opener_child() {
     install_crash_hook();
@@ -133,12 +142,12 @@ fn opener_child() {
 /// everything, and the service's own removal (its last user leaving) takes
 /// every segment with it. (`Node::cleanup_dead_nodes` is not called: its
 /// sweep of dead senders' segments would hide a protocol that leaks.)
-fn check_recovered(prefix: &str, case: &str, kept: Option<PublishSubscribe<[u8]>>) {
+fn check_recovered(prefix: &str, case: &str) {
     let node = node(prefix);
     {
         let service = open_service(&node);
-        // Every node slot but ours (and the kept handle's) is free again.
-        let others: Vec<Node> = (0..(2 - usize::from(kept.is_some()))).map(|_| common::node(prefix)).collect();
+        // Every node slot but ours is free again.
+        let others: Vec<Node> = (0..2).map(|_| common::node(prefix)).collect();
         let handles: Vec<_> = others.iter().map(open_service).collect();
         let subscriber = handles.first().unwrap_or(&service).subscriber_builder().create().unwrap();
         let publisher = growing_publisher(&service);
@@ -149,7 +158,6 @@ fn check_recovered(prefix: &str, case: &str, kept: Option<PublishSubscribe<[u8]>
             assert!(s.iter().enumerate().all(|(i, b)| *b == byte(i, len)), "{case}: corrupted bytes");
         }
     }
-    drop(kept);
     drop(node);
     let left = shm_left(prefix);
     assert!(left.is_empty() || wait_clean(prefix), "{case}: left in /dev/shm: {left:?}");
@@ -179,6 +187,7 @@ fn a_process_killed_at_any_crash_point_leaves_nothing_a_cleanup_does_not_recover
         Some("victim") => return victim_child(),
         Some("cleaner") => return cleaner_child(),
         Some("opener") => return opener_child(),
+        Some("creator") => return creator_child(),
         _ => {}
     }
     let sender_points: &[(&str, u32)] = &[
@@ -205,7 +214,7 @@ fn a_process_killed_at_any_crash_point_leaves_nothing_a_cleanup_does_not_recover
     for &(at, nth) in sender_points {
         let prefix = unique_prefix();
         crash_child(&prefix, "sender", at, nth);
-        check_recovered(&prefix, &format!("sender killed at {at} #{nth}"), None);
+        check_recovered(&prefix, &format!("sender killed at {at} #{nth}"));
         visited.insert(at);
     }
     for &(at, nth) in &[("cleanup.port.unlinked", 1), ("cleanup.port.unlinked", 2), ("cleanup.node.ports_done", 1)] {
@@ -215,17 +224,20 @@ fn a_process_killed_at_any_crash_point_leaves_nothing_a_cleanup_does_not_recover
         victim.kill9();
         victim.reap();
         crash_child(&prefix, "cleaner", at, nth);
-        check_recovered(&prefix, &format!("cleaner killed at {at} #{nth}"), None);
+        check_recovered(&prefix, &format!("cleaner killed at {at} #{nth}"));
         visited.insert(at);
     }
     {
+        // Killed after claiming a node slot, before writing its identity:
+        // the slot names its previous occupant (here the creator, as every
+        // unused slot does) and is freed once that process has ended.
         let prefix = unique_prefix();
-        let keeper = node(&prefix);
-        let kept = open_service(&keeper);
+        let mut creator = Peer::spawn(TEST, "creator", &prefix, &[]);
+        creator.expect("ready");
         crash_child(&prefix, "opener", "node.claimed", 1);
-        check_recovered(&prefix, "opener killed at node.claimed #1", Some(kept));
-        drop(keeper);
-        assert_clean(&prefix);
+        creator.tell("exit");
+        assert!(creator.wait(WATCHDOG));
+        check_recovered(&prefix, "opener killed at node.claimed #1");
     }
     let missing: Vec<_> = icefloe_core::crash::POINTS.iter().filter(|p| !visited.contains(*p)).collect();
     assert!(missing.is_empty(), "crash points no case visits: {missing:?}");

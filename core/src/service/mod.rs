@@ -462,19 +462,17 @@ pub(crate) fn sweep_orphaned_data<P: Platform>(prefix: &Prefix) -> u32 {
     removed
 }
 
-/// Claims a free node slot among the first `max` for `node`. The node's
-/// identity is written before the claim (and again after it), so that a
-/// process killed right after claiming leaves a slot that names it and is
-/// reclaimed once it is known dead. (Two claimants racing for one slot may
-/// both write; the winner writes again. Killed in between, the slot names
-/// the loser until the loser's process ends.)
+/// Claims a free node slot among the first `max` for `node`: claim (CAS),
+/// write the node's identity, activate. A process killed between the claim
+/// and the write (a few stores, no system call) leaves the slot naming the
+/// slot's previous occupant (every slot names the service's creator from
+/// the start), and the slot is freed once that process is gone.
+/// (Writing the identity before the claim would close that window but open
+/// a worse one: a claimant that loses the race could overwrite the
+/// winner's identity, and the winner would then never free its slot.)
 fn claim_node_slot<P: Platform>(view: &ServiceView, max: u32, node: &Node<P>) -> Option<u32> {
     (0..max).find_map(|i| {
         let slot = view.node(i)?;
-        if split_state(slot.state()).1 != status::FREE {
-            return None;
-        }
-        slot.set_node(node.liveness(), node.id());
         let g = slot.try_claim()?;
         crate::crash::crash_point!("node.claimed");
         slot.set_node(node.liveness(), node.id());
@@ -588,6 +586,11 @@ impl<P: Platform> ServiceCore<P> {
                         .ok_or(ServiceCreateError::Shm(ShmError::InvalidSize))?;
                     header.begin(node.liveness());
                     config.write(region.words(layout.static_off, (layout.state_off - layout.static_off) / 4));
+                    // Every node slot starts out naming the creator (see
+                    // `claim_node_slot`).
+                    for n in (0..config.max_nodes).filter_map(|i| view.node(i)) {
+                        n.set_node(node.liveness(), node.id());
+                    }
                     claim_node_slot(&view, 1, node).ok_or(ServiceCreateError::Shm(ShmError::InvalidSize))?;
                     header.publish(KIND_SERVICE, layout.size as u64);
                     return Ok(Self::assemble(node, shm, view, config, hash, 0, name));
@@ -829,35 +832,48 @@ fn try_destroy<P: Platform>(
     let any_node =
         || (0..view.node_count()).filter_map(|i| view.node(i)).any(|n| split_state(n.state()).1 != status::FREE);
     let state = view.state();
-    let cur = state.load(Ordering::SeqCst);
-    let marked = if layout::is_destroying(cur) {
-        let destroyer = view.destroyer();
-        if destroyer.0 != [0; 3] && P::liveness_check(destroyer) != Liveness::Dead {
-            return false;
+    // A few passes: one that unmarks (someone was still there) looks
+    // again, because a last user who left meanwhile saw the mark and left
+    // the removal to us.
+    for _ in 0..8 {
+        let cur = state.load(Ordering::SeqCst);
+        let marked = if layout::is_destroying(cur) {
+            let destroyer = view.destroyer();
+            if destroyer.0 != [0; 3] && P::liveness_check(destroyer) != Liveness::Dead {
+                return false;
+            }
+            let next = cur.wrapping_add(2) | layout::DESTROYING;
+            if state.compare_exchange(cur, next, Ordering::SeqCst, Ordering::SeqCst).is_err() {
+                return false;
+            }
+            view.set_destroyer(me);
+            next
+        } else {
+            if cur != 0 || any_node() {
+                return false;
+            }
+            view.set_destroyer(me);
+            if state.compare_exchange(0, layout::DESTROYING, Ordering::SeqCst, Ordering::SeqCst).is_err() {
+                return false;
+            }
+            view.set_destroyer(me);
+            layout::DESTROYING
+        };
+        crate::crash::crash_point!("destroy.marked");
+        if any_node() {
+            // Someone is opening it: it lives on, unless that one leaves.
+            let _ = state.compare_exchange(marked, 0, Ordering::SeqCst, Ordering::SeqCst);
+            continue;
         }
-        let next = cur.wrapping_add(2) | layout::DESTROYING;
-        if state.compare_exchange(cur, next, Ordering::SeqCst, Ordering::SeqCst).is_err() {
-            return false;
-        }
-        view.set_destroyer(me);
-        next
-    } else {
-        if cur != 0 || any_node() {
-            return false;
-        }
-        view.set_destroyer(me);
-        if state.compare_exchange(0, layout::DESTROYING, Ordering::SeqCst, Ordering::SeqCst).is_err() {
-            return false;
-        }
-        view.set_destroyer(me);
-        layout::DESTROYING
-    };
-    crate::crash::crash_point!("destroy.marked");
-    if any_node() {
-        // Someone is opening it: it lives on.
-        let _ = state.compare_exchange(marked, 0, Ordering::SeqCst, Ordering::SeqCst);
-        return false;
+        remove_service::<P>(view, prefix, shm_name, hash);
+        return true;
     }
+    false
+}
+
+/// Unlinks what is left of a service marked for removal by this caller:
+/// the data segments of port slots still taken, then the service segment.
+fn remove_service<P: Platform>(view: &ServiceView, prefix: &Prefix, shm_name: &ShmName, hash: u64) {
     // Sending-port slots (publishers, clients, servers) left behind by a
     // crash during claiming.
     let senders = (0..view.sender_count()).filter_map(|i| view.sender(i));
@@ -869,7 +885,6 @@ fn try_destroy<P: Platform>(
     }
     crate::crash::crash_point!("destroy.data_unlinked");
     let _ = P::shm_unlink(shm_name);
-    true
 }
 
 /// Opens a service segment by name and cleans it (for

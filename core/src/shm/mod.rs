@@ -71,16 +71,20 @@
 //!
 //! What makes it work: a taken port slot always names its owner node (in
 //! its state word, from the claim on); a taken node slot always names a
-//! process (written before the claim); every data segment that can exist
+//! process (its own, or, for a few instructions, its previous occupant);
+//! every data segment that can exist
 //! lies in the id range recorded in its port's slot *before* it is made;
 //! and nothing a cleaner needs is thrown away before the thing it describes.
 //!
-//! **Joining a service (node slot).** 1. write this process's liveness id
-//! and node id into a free slot; 2. claim it (CAS); 3. write them again;
-//! 4. activate. Killed after 2 or 3: the slot names a dead process; the
-//! cleaner frees it. (Two joiners racing for one slot both write in 1; the
-//! winner writes again in 3. Killed between 2 and 3, the slot names the
-//! loser, and is freed once the loser's process ends.)
+//! **Joining a service (node slot).** 1. claim a free slot (CAS); 2. write
+//! this process's liveness id and node id; 3. activate. Killed between 1
+//! and 2 (a few stores, no system call), the slot still names its previous
+//! occupant (a slot never used names the service's creator) and is freed
+//! once that process is gone. This is the one window left open: writing
+//! the identity before the claim would close it, but a joiner that lost
+//! the race for the slot could then overwrite the winner's identity, and
+//! the winner would never free its slot (seen in a test racing four
+//! joiners).
 //!
 //! **Opening a sending port** (publisher, client, server). 1. claim a port
 //! slot for the node (CAS; the owner is in the state word); 2. write the
