@@ -17,6 +17,7 @@ pub mod config;
 pub mod crash;
 #[allow(unsafe_code)]
 pub mod handle;
+mod logging;
 pub mod name;
 pub mod node;
 #[allow(unsafe_code)] // the platform contract: `unsafe trait SharedMemory`
@@ -58,7 +59,7 @@ pub use port::subscriber::{Subscriber, SubscriberBuilder};
 pub use port::{
     AllocationStrategy, BackpressureStrategy, ClientCreateError, ListenerCreateError, ListenerWaitError, LoanError,
     NotifierCreateError, NotifierNotifyError, PublisherCreateError, ReceiveError, RequestSendError, SendError,
-    ServerCreateError, SubscriberCreateError,
+    ServerCreateError, SubscriberCreateError, UnableToDeliverAction, UnableToDeliverHandler, UnableToDeliverInfo,
 };
 pub use service::event::{Event, EventBuilder, EventId};
 pub use service::publish_subscribe::{PublishSubscribe, PublishSubscribeBuilder};

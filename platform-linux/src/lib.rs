@@ -19,8 +19,8 @@ pub use icefloe_core::{
     NodeCreationError, NodeName, NodeWaitError, NotifierCreateError, NotifierNotifyError, Payload,
     PublisherCreateError, ReceiveError, RequestResponseFootprint, RequestSendError, SendError, ServerCreateError,
     ServiceCreateError, ServiceName, ServiceOpenError, ServiceOpenOrCreateError, SignalHandlingMode,
-    SubscriberCreateError, WaitSetAttachmentError, WaitSetAttachmentId, WaitSetRunError, WaitSetRunResult,
-    WaitSetToken, ZeroCopySend,
+    SubscriberCreateError, UnableToDeliverAction, UnableToDeliverHandler, UnableToDeliverInfo, WaitSetAttachmentError,
+    WaitSetAttachmentId, WaitSetRunError, WaitSetRunResult, WaitSetToken, ZeroCopySend,
 };
 pub use os::{futex_calls, use_futex_wait_fallback, FutexCalls, Linux, LinuxShm};
 pub use shared::Shared;

@@ -16,6 +16,30 @@ fn segment(prefix: &str, kind: char) -> std::fs::File {
     std::fs::OpenOptions::new().read(true).write(true).open(format!("/dev/shm/{name}")).unwrap()
 }
 
+/// Warnings the library logged in this process that contain `what`
+/// (the test's logger keeps every line; installed on first use).
+fn logged(what: &str) -> Vec<String> {
+    use std::sync::Mutex;
+    static LINES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    struct Keep;
+    impl log::Log for Keep {
+        fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+            m.target() == "icefloe"
+        }
+        fn log(&self, r: &log::Record<'_>) {
+            if self.enabled(r.metadata()) {
+                LINES.lock().unwrap().push(format!("{} {}", r.level(), r.args()));
+            }
+        }
+        fn flush(&self) {}
+    }
+    static KEEP: Keep = Keep;
+    if log::set_logger(&KEEP).is_ok() {
+        log::set_max_level(log::LevelFilter::Info);
+    }
+    LINES.lock().unwrap().iter().filter(|l| l.contains(what)).cloned().collect()
+}
+
 /// xorshift64*: reproducible garbage.
 struct Rng(u64);
 impl Rng {
@@ -29,6 +53,7 @@ impl Rng {
 
 #[test]
 fn corrupt_submission_queue_is_reported() {
+    logged("");
     let prefix = unique_prefix();
     {
         let node = node(&prefix);
@@ -39,13 +64,22 @@ fn corrupt_submission_queue_is_reported() {
         publisher.send_copy(1).unwrap();
         assert_eq!(*subscriber.receive().unwrap().unwrap(), 1);
         publisher.send_copy(2).unwrap();
+        assert_eq!(subscriber.corrupt_connections(), 0);
         // The tail counter of connection (0, 0) jumps far past its head.
         let l = ServiceLayout::of(service.static_config());
         let tail = l.conns_off + l.submission_off + 64;
         segment(&prefix, 's').write_all_at(&0x7fff_0000u32.to_le_bytes(), tail as u64).unwrap();
         assert_eq!(subscriber.receive().err(), Some(ReceiveError::ConnectionCorrupted));
-        // Marked: later receives skip the connection instead of failing again.
+        // Marked: later receives skip the connection instead of failing
+        // again, and the port counts it (a monitor can read it), with one
+        // warning through the log shim.
         assert!(subscriber.receive().unwrap().is_none());
+        assert_eq!(subscriber.corrupt_connections(), 1);
+        // (Only lines about this publisher: other tests of this process
+        // corrupt connections too.)
+        let warnings = logged(&format!("sending port {:x} marked corrupt", publisher.id()));
+        assert_eq!(warnings.len(), 1, "one warning for the marked connection: {warnings:?}");
+        assert!(warnings[0].contains("submission queue"), "{warnings:?}");
     }
     assert_clean(&prefix);
 }
@@ -171,6 +205,31 @@ fn creator_killed_before_sizing_its_segment_is_recovered_from() {
         let subscriber = service.subscriber_builder().create().unwrap();
         publisher.send_copy(3).unwrap();
         assert_eq!(*subscriber.receive().unwrap().unwrap(), 3);
+    }
+    assert_clean(&prefix);
+}
+
+#[test]
+fn corrupt_completion_queue_is_counted_at_the_publisher() {
+    logged("");
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let service =
+            node.service_builder(&ServiceName::new("c").unwrap()).publish_subscribe::<u64>().create().unwrap();
+        let publisher = service.publisher_builder().create().unwrap();
+        let subscriber = service.subscriber_builder().create().unwrap();
+        publisher.send_copy(1).unwrap();
+        drop(subscriber.receive().unwrap().unwrap());
+        assert_eq!(publisher.corrupt_connections(), 0);
+        // The subscriber's returns claim a head far past anything pushed.
+        let l = ServiceLayout::of(service.static_config());
+        let head = l.conns_off + l.completion_off;
+        segment(&prefix, 's').write_all_at(&0x7fff_0000u32.to_le_bytes(), head as u64).unwrap();
+        let _ = publisher.send_copy(2);
+        let _ = publisher.send_copy(3);
+        assert_eq!(publisher.corrupt_connections(), 1, "the connection is marked and counted");
+        assert!(!logged("connection 0 of a sending port marked corrupt").is_empty(), "and a warning logged");
     }
     assert_clean(&prefix);
 }

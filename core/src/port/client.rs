@@ -6,9 +6,7 @@
 
 use super::receiver::{Expect, Link, RecvConn};
 use super::sender::{seg_of, Chunk, OpenError, Sender, Wiring};
-use super::{
-    BackpressureStrategy, ClientCreateError, LoanError, ReceiveError, RequestSendError, SendError, SliceSettings,
-};
+use super::{ClientCreateError, LoanError, ReceiveError, RequestSendError, SendError, SliceSettings};
 use crate::chunk::{sealed, ChunkMut, ChunkMutUninit, Held, Loan, SampleSource, Sent};
 use crate::config::{MAX_ACTIVE_REQUESTS, MAX_PUBLISHERS};
 use crate::handle::{Anchored, Handle};
@@ -70,7 +68,7 @@ pub struct ClientBuilder<
 > {
     service: S,
     slices: SliceSettings,
-    backpressure: BackpressureStrategy,
+    backpressure: super::Backpressure,
     max_active: Option<u32>,
 }
 
@@ -86,7 +84,7 @@ impl<
     /// A builder for a client that holds its service through `service`.
     pub fn new(service: S) -> Self {
         let slices = SliceSettings::new(service.core.config.max_slice_len, service.core.config.payload_is_slice());
-        Self { service, slices, backpressure: BackpressureStrategy::default(), max_active: None }
+        Self { service, slices, backpressure: super::Backpressure::default(), max_active: None }
     }
 
     /// Requests this client may have pending at once, `1..=` the service's
@@ -98,13 +96,7 @@ impl<
         self
     }
 
-    /// What to do when a server's request queue is full and the service has
-    /// no safe overflow for requests (default
-    /// [`BackpressureStrategy::RetryUntilDelivered`]).
-    pub fn backpressure_strategy(mut self, s: BackpressureStrategy) -> Self {
-        self.backpressure = s;
-        self
-    }
+    backpressure_setters!("server");
 
     slice_setters!("requests", "request_max_slice_len");
 
@@ -163,7 +155,7 @@ impl<
         base: DataSizing,
         strategy: crate::AllocationStrategy,
         ceiling: u32,
-        backpressure: BackpressureStrategy,
+        backpressure: super::Backpressure,
         max_active: u32,
     ) -> Result<ClientParts<'_, P>, ClientCreateError> {
         let core = &service.core;
@@ -282,7 +274,7 @@ pub(crate) struct ClientParts<'s, P: Platform> {
     channels: RefCell<[Channel; MAX_ACTIVE_REQUESTS]>,
     listening: &'s [AtomicU32],
     seq: Cell<u32>,
-    backpressure: BackpressureStrategy,
+    backpressure: super::Backpressure,
     seen_epoch: Cell<u32>,
     next: Cell<u32>,
     /// Requests this client may have pending at once (at most the service's).
@@ -338,6 +330,15 @@ impl<
     /// Requests pending now (live [`PendingResponse`]s).
     pub fn active_requests(&self) -> u32 {
         self.p().channels.borrow().iter().filter(|c| c.tag != 0).count() as u32
+    }
+
+    /// Connections marked corrupt because a peer's memory lied (a queue,
+    /// a reference or a segment that is garbage): each is no longer used
+    /// until its peer goes, and each was reported once, by the error of
+    /// the call that found it and a warning through the log shim. 0 in a
+    /// healthy system; a monitor can watch it.
+    pub fn corrupt_connections(&self) -> u32 {
+        self.p().sender.corrupt_connections() + super::receiver::corrupt_count(&*self.p().recv.borrow())
     }
 
     /// Total and free request chunks and live segments, after taking back
@@ -435,7 +436,7 @@ impl<
                 },
                 Ok(None) => return,
                 Err(_) => {
-                    c.corrupt = true;
+                    c.mark_corrupt("a response queue is garbage");
                     return;
                 }
             }
@@ -582,7 +583,7 @@ impl<
                     Ok(Some(v)) => v,
                     Ok(None) => break,
                     Err(_) => {
-                        c.corrupt = true;
+                        c.mark_corrupt("a response queue is garbage");
                         return Err(ReceiveError::ConnectionCorrupted);
                     }
                 };

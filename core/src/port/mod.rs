@@ -36,6 +36,38 @@ macro_rules! slice_setters {
     };
 }
 
+/// The backpressure knobs of every sending port's builder (publisher,
+/// client, server), over its `backpressure: Backpressure`: `$receiver`
+/// names who fills up ("subscriber").
+macro_rules! backpressure_setters {
+    ($receiver:literal) => {
+        #[doc = concat!("What to do when a ", $receiver, "'s queue is full and the service has no")]
+        #[doc = "safe overflow (default [`BackpressureStrategy::RetryUntilDelivered`](crate::BackpressureStrategy::RetryUntilDelivered))."]
+        pub fn backpressure_strategy(mut self, s: crate::BackpressureStrategy) -> Self {
+            self.backpressure.strategy = s;
+            self
+        }
+
+        #[doc = concat!("With `RetryUntilDelivered`: how long one ", $receiver, " may keep its queue full")]
+        #[doc = "before the send gives up on it for this payload (or asks the"]
+        #[doc = "[`unable_to_deliver_handler`](Self::unable_to_deliver_handler)). Default: no bound, as in"]
+        #[doc = "iceoryx2 (a receiver that stops consuming stalls the sender until it goes)."]
+        pub fn backpressure_timeout(mut self, timeout: core::time::Duration) -> Self {
+            self.backpressure.timeout = Some(timeout);
+            self
+        }
+
+        #[doc = concat!("With `RetryUntilDelivered`: called with the stalled ", $receiver, "'s id each time")]
+        #[doc = "it has kept its queue full for the [`backpressure_timeout`](Self::backpressure_timeout)"]
+        #[doc = "(100 ms if none is set); it says whether to wait on or to skip that receiver for this"]
+        #[doc = "payload. Without a handler, a timeout skips it. Every skip is logged as a warning."]
+        pub fn unable_to_deliver_handler(mut self, handler: crate::port::UnableToDeliverHandler) -> Self {
+            self.backpressure.handler = Some(handler);
+            self
+        }
+    };
+}
+
 /// What every sending port reports of its data segments, over its
 /// `sender`: `$what` names the payloads ("samples").
 macro_rules! sender_accessors {
@@ -397,6 +429,56 @@ pub enum BackpressureStrategy {
     RetryUntilDelivered,
     /// Skip that subscriber for this sample.
     DiscardData,
+}
+
+/// A receiver that has kept its queue full for a sender's
+/// `backpressure_timeout` (see `unable_to_deliver_handler` on the
+/// publisher, client and server builders).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub struct UnableToDeliverInfo {
+    /// The stalled receiver's unique port id (`Subscriber::id`,
+    /// `Server::id`, `Client::id`).
+    pub receiver_id: u64,
+    /// How long the send has waited on it so far.
+    pub waited: core::time::Duration,
+}
+
+/// What a sender does with a stalled receiver (the
+/// `unable_to_deliver_handler`'s answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[non_exhaustive]
+pub enum UnableToDeliverAction {
+    /// Wait another `backpressure_timeout` for it.
+    Retry,
+    /// Skip it for this payload (the others got it; the send goes on).
+    DiscardSample,
+}
+
+/// Decides about a stalled receiver: a plain function, so that it costs no
+/// allocation (keep state in a static if it needs some).
+pub type UnableToDeliverHandler = fn(&UnableToDeliverInfo) -> UnableToDeliverAction;
+
+/// A sending port's backpressure settings.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Backpressure {
+    pub(crate) strategy: BackpressureStrategy,
+    pub(crate) timeout: Option<core::time::Duration>,
+    pub(crate) handler: Option<UnableToDeliverHandler>,
+}
+
+impl Backpressure {
+    /// How long one receiver may keep its queue full before the handler is
+    /// asked (or it is skipped); `None`: forever.
+    pub(crate) fn limit(&self) -> Option<core::time::Duration> {
+        match (self.timeout, self.handler) {
+            (Some(t), _) => Some(t),
+            (None, Some(_)) => Some(core::time::Duration::from_millis(100)),
+            (None, None) => None,
+        }
+    }
 }
 
 /// How a slice port sizes a new data segment when a loan needs more than

@@ -1,7 +1,7 @@
 //! The publisher: owns a data segment, loans chunks, sends references.
 
 use super::sender::{add_ref, seg_of, Chunk, Offer, OpenError, Sender, Wiring};
-use super::{BackpressureStrategy, LoanError, PublisherCreateError, SendError, SliceSettings};
+use super::{LoanError, PublisherCreateError, SendError, SliceSettings};
 use crate::chunk::{sealed, ChunkMut, ChunkMutUninit, Loan};
 use crate::config::MAX_SUBSCRIBERS;
 use crate::handle::{Anchored, Handle};
@@ -32,7 +32,7 @@ pub struct PublisherBuilder<
 > {
     service: S,
     max_loaned: u32,
-    backpressure: BackpressureStrategy,
+    backpressure: super::Backpressure,
     slices: SliceSettings,
 }
 
@@ -43,7 +43,7 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
     /// (a borrow, or an owning handle that keeps the service alive).
     pub fn new(service: S) -> Self {
         let slices = SliceSettings::new(service.core.config.max_slice_len, service.core.config.payload_is_slice());
-        Self { service, max_loaned: DEFAULT_MAX_LOANED_SAMPLES, backpressure: BackpressureStrategy::default(), slices }
+        Self { service, max_loaned: DEFAULT_MAX_LOANED_SAMPLES, backpressure: super::Backpressure::default(), slices }
     }
 
     /// Loans that may be out at once (default [`DEFAULT_MAX_LOANED_SAMPLES`]).
@@ -52,12 +52,7 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
         self
     }
 
-    /// What to do when a subscriber's queue is full and the service has no
-    /// safe overflow (default [`BackpressureStrategy::RetryUntilDelivered`]).
-    pub fn backpressure_strategy(mut self, s: BackpressureStrategy) -> Self {
-        self.backpressure = s;
-        self
-    }
+    backpressure_setters!("subscriber");
 
     slice_setters!("samples", "max_slice_len");
 
@@ -115,7 +110,7 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
         core: &ServiceCore<P>,
         base: DataSizing,
         max_loaned: u32,
-        backpressure: BackpressureStrategy,
+        backpressure: super::Backpressure,
         strategy: crate::AllocationStrategy,
         max_slice_len: u32,
     ) -> Result<PublisherParts<'_, P>, PublisherCreateError> {
@@ -207,7 +202,7 @@ pub(crate) struct PublisherParts<'s, P: Platform> {
     sender: Sender<'s, P>,
     /// The connections to each subscriber slot, located once.
     links: [Option<ConnView<'s>>; MAX_SUBSCRIBERS],
-    backpressure: BackpressureStrategy,
+    backpressure: super::Backpressure,
     seen_epoch: Cell<u32>,
 }
 
@@ -232,6 +227,15 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
     }
 
     sender_accessors!("samples");
+
+    /// Connections marked corrupt because a peer's memory lied (a queue,
+    /// a reference or a segment that is garbage): each is no longer used
+    /// until its peer goes, and each was reported once, by the error of
+    /// the call that found it and a warning through the log shim. 0 in a
+    /// healthy system; a monitor can watch it.
+    pub fn corrupt_connections(&self) -> u32 {
+        self.p().sender.corrupt_connections()
+    }
 
     /// Total and free chunks, after taking back everything receivers have
     /// returned (and everything of subscribers that are gone).

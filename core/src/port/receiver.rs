@@ -125,7 +125,25 @@ fn map_segment<P: Platform>(core: &ServiceCore<P>, port_id: u64, segment: u32, e
     Some(Mapped { id: segment, view, _shm: shm, borrowed: 0 })
 }
 
+/// How many of a receiver's connections are marked corrupt.
+pub(crate) fn corrupt_count<P: Platform>(conns: &[RecvConn<P>]) -> u32 {
+    conns.iter().filter(|c| c.reading != 0 && c.corrupt).count() as u32
+}
+
 impl<P: Platform> RecvConn<P> {
+    /// Marks the connection corrupt (its sender's memory lied): it is
+    /// skipped from now on, and the port counts it (`corrupt_connections`).
+    pub(crate) fn mark_corrupt(&mut self, why: &'static str) {
+        if !self.corrupt {
+            crate::logging::log_warn!(
+                "icefloe: connection from sending port {:x} marked corrupt: {}",
+                self.port_id,
+                why
+            );
+        }
+        self.corrupt = true;
+    }
+
     /// A fresh connection to sender incarnation `generation` of port `port_id`.
     pub(crate) fn connected(generation: u16, port_id: u64) -> Self {
         Self { reading: generation, port_id, ..Self::default() }
@@ -194,7 +212,7 @@ impl<P: Platform> RecvConn<P> {
                 }
                 Ok(None) => break,
                 Err(_) => {
-                    self.corrupt = true;
+                    self.mark_corrupt("its submission queue is garbage");
                     return Err(ReceiveError::ConnectionCorrupted);
                 }
             }
@@ -286,19 +304,19 @@ impl<P: Platform> RecvConn<P> {
                 self.departed = true;
                 return Ok(None);
             }
-            self.corrupt = true;
+            self.mark_corrupt("a sender that is there has a segment that cannot be mapped");
             return Err(ReceiveError::UnableToMapPublishersDataSegment);
         };
         let Some(m) = self.segs[slot].as_mut() else { return Err(ReceiveError::ConnectionCorrupted) };
         let l = m.view.layout();
         let capacity = l.capacity;
         let Some(index) = l.chunk_index(r, m.id) else {
-            self.corrupt = true;
+            self.mark_corrupt("a reference names no chunk");
             return Err(ReceiveError::ConnectionCorrupted);
         };
         let (Some(header), Some((user_header, payload))) = (m.view.chunk_header(index), m.view.chunk_parts(index))
         else {
-            self.corrupt = true;
+            self.mark_corrupt("a chunk lies outside its segment");
             return Err(ReceiveError::ConnectionCorrupted);
         };
         let len = header.len();
@@ -307,7 +325,7 @@ impl<P: Platform> RecvConn<P> {
         let ok_len = if expect.fixed { len == 1 } else { len <= capacity };
         if !ok_len {
             if completion.push(v, &mut self.head_cache).is_err() {
-                self.corrupt = true;
+                self.mark_corrupt("its completion queue is full or garbage");
             }
             return Err(ReceiveError::CorruptedSample);
         }
@@ -338,7 +356,7 @@ impl<P: Platform> RecvConn<P> {
             completion.set_hint(submission.head_value());
         }
         if completion.push(r, &mut self.head_cache).is_err() {
-            self.corrupt = true;
+            self.mark_corrupt("its completion queue is full or garbage");
         }
     }
 }

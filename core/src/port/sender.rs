@@ -84,6 +84,17 @@ impl<P: Platform> Drop for Sender<'_, P> {
     }
 }
 
+impl ConnLocal {
+    /// Marks the connection corrupt (a peer wrote garbage): it is no longer
+    /// served, and the port counts it (`corrupt_connections`).
+    pub(crate) fn mark_corrupt(&mut self, c: u32, why: &'static str) {
+        if !self.corrupt {
+            crate::logging::log_warn!("icefloe: connection {} of a sending port marked corrupt: {}", c, why);
+        }
+        self.corrupt = true;
+    }
+}
+
 /// The sender's process-local state of one connection.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct ConnLocal {
@@ -329,6 +340,11 @@ impl<'s, P: Platform> Sender<'s, P> {
         self.max_loaned
     }
 
+    /// Connections marked corrupt (no longer served).
+    pub(crate) fn corrupt_connections(&self) -> u32 {
+        self.conns.borrow().iter().filter(|c| c.corrupt).count() as u32
+    }
+
     /// The slice length the current segment holds.
     pub(crate) fn current_capacity(&self) -> u32 {
         let segs = self.segs.borrow();
@@ -384,14 +400,14 @@ impl<'s, P: Platform> Sender<'s, P> {
             match completion.pop(&mut local.tail_cache, false) {
                 Ok(Some(v)) => {
                     if !take_back(segs, c, v) {
-                        local.corrupt = true;
+                        local.mark_corrupt(c, "a returned reference names no chunk out on it");
                         break;
                     }
                     local.in_flight = local.in_flight.saturating_sub(1);
                 }
                 Ok(None) => break,
                 Err(_) => {
-                    local.corrupt = true;
+                    local.mark_corrupt(c, "its completion queue is garbage");
                     break;
                 }
             }
@@ -507,7 +523,7 @@ impl<'s, P: Platform> Sender<'s, P> {
         chunk: Chunk<'_, P>,
         links: &[Option<ConnView<'_>>],
         overflow: bool,
-        backpressure: super::BackpressureStrategy,
+        backpressure: super::Backpressure,
         mut pushed: impl FnMut(u32, u16, Option<u64>),
     ) -> (u32, bool) {
         let view = &self.core.view;
@@ -534,6 +550,7 @@ impl<'s, P: Platform> Sender<'s, P> {
                 overflow,
                 backpressure,
                 wanted,
+                || view.receiver(c).map_or(0, |r| r.port_id()),
             );
             if let Offer::Pushed(displaced) = offer {
                 delivered += 1;
@@ -751,7 +768,7 @@ impl<'s, P: Platform> Sender<'s, P> {
                         if take_back(segs, c, d) {
                             local.in_flight = local.in_flight.saturating_sub(1);
                         } else {
-                            local.corrupt = true;
+                            local.mark_corrupt(c, "a displaced reference names no chunk out on it");
                         }
                     }
                     Ok(displaced)
@@ -770,7 +787,7 @@ impl<'s, P: Platform> Sender<'s, P> {
             }
             Err(PushError::Full(_)) => Offer::Full,
             Err(PushError::Corrupt(_)) => {
-                local.corrupt = true;
+                local.mark_corrupt(c, "its submission queue is garbage");
                 Offer::Corrupt
             }
         }
@@ -790,13 +807,18 @@ impl<'s, P: Platform> Sender<'s, P> {
         submission: &Queue<'_>,
         mut head_cache: Option<&mut u32>,
         overflow: bool,
-        backpressure: super::BackpressureStrategy,
+        backpressure: super::Backpressure,
         wanted: impl Fn(&ConnLocal) -> bool,
+        receiver_id: impl Fn() -> u64,
     ) -> Offer {
         let mut spins = 0u32;
+        // With a bound: since when this receiver has been full, and the
+        // next point at which to ask (or give up).
+        let mut full_since = None;
+        let mut ask_at = backpressure.limit();
         loop {
             match self.offer(segs, chunk, c, local, submission, head_cache.as_deref_mut(), overflow) {
-                Offer::Full if backpressure == super::BackpressureStrategy::RetryUntilDelivered => {
+                Offer::Full if backpressure.strategy == super::BackpressureStrategy::RetryUntilDelivered => {
                     self.reclaim(segs, c, local);
                     if !wanted(local) || local.corrupt {
                         return Offer::Full;
@@ -804,8 +826,26 @@ impl<'s, P: Platform> Sender<'s, P> {
                     spins = spins.saturating_add(1);
                     if spins < 64 {
                         core::hint::spin_loop();
-                    } else {
-                        let _ = P::sleep(core::time::Duration::from_micros(10));
+                        continue;
+                    }
+                    let _ = P::sleep(core::time::Duration::from_micros(10));
+                    let (Some(limit), Some(at)) = (backpressure.limit(), ask_at) else { continue };
+                    let now = P::now();
+                    let waited = now.saturating_sub(*full_since.get_or_insert(now));
+                    if waited < at {
+                        continue;
+                    }
+                    let info = super::UnableToDeliverInfo { receiver_id: receiver_id(), waited };
+                    match backpressure.handler.map_or(super::UnableToDeliverAction::DiscardSample, |h| h(&info)) {
+                        super::UnableToDeliverAction::Retry => ask_at = Some(at.saturating_add(limit)),
+                        super::UnableToDeliverAction::DiscardSample => {
+                            crate::logging::log_warn!(
+                                "icefloe: receiver {:x} kept its queue full for {} ms: payload not delivered to it",
+                                info.receiver_id,
+                                waited.as_millis() as u64
+                            );
+                            return Offer::Full;
+                        }
                     }
                 }
                 other => return other,

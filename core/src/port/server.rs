@@ -4,7 +4,7 @@
 use super::client::{tag_channel, DISCONNECT_HINT};
 use super::receiver::{Expect, Link, RecvConn};
 use super::sender::{ConnLocal, Offer, OpenError, Sender, Wiring};
-use super::{BackpressureStrategy, LoanError, ReceiveError, SendError, ServerCreateError, SliceSettings};
+use super::{LoanError, ReceiveError, SendError, ServerCreateError, SliceSettings};
 use crate::chunk::{sealed, ChunkMut, ChunkMutUninit, Held, Loan};
 use crate::config::{MAX_ACTIVE_REQUESTS, MAX_PUBLISHERS};
 use crate::handle::{Anchored, Handle};
@@ -62,7 +62,7 @@ pub struct ServerBuilder<
     service: S,
     slices: SliceSettings,
     loans_per_request: u32,
-    backpressure: BackpressureStrategy,
+    backpressure: super::Backpressure,
 }
 
 impl<
@@ -82,7 +82,7 @@ impl<
             service,
             slices,
             loans_per_request: DEFAULT_MAX_LOANED_RESPONSES_PER_REQUEST,
-            backpressure: BackpressureStrategy::default(),
+            backpressure: super::Backpressure::default(),
         }
     }
 
@@ -93,14 +93,7 @@ impl<
         self
     }
 
-    /// What to do when a pending response's queue is full and the service
-    /// has no safe overflow for responses (default
-    /// [`BackpressureStrategy::RetryUntilDelivered`], for as long as the
-    /// client listens).
-    pub fn backpressure_strategy(mut self, s: BackpressureStrategy) -> Self {
-        self.backpressure = s;
-        self
-    }
+    backpressure_setters!("client");
 
     slice_setters!("responses", "response_max_slice_len");
 
@@ -155,7 +148,7 @@ impl<
         strategy: crate::AllocationStrategy,
         ceiling: u32,
         loans_per_request: u32,
-        backpressure: BackpressureStrategy,
+        backpressure: super::Backpressure,
     ) -> Result<ServerParts<'_, P>, ServerCreateError> {
         let core = &service.core;
         let response = service.response_config();
@@ -250,7 +243,7 @@ pub(crate) struct ServerParts<'s, P: Platform> {
     /// Cached `head` of each client's response queue per channel.
     heads: RefCell<[[u32; MAX_ACTIVE_REQUESTS]; MAX_PUBLISHERS]>,
     loans_per_request: u32,
-    backpressure: BackpressureStrategy,
+    backpressure: super::Backpressure,
     seen_epoch: Cell<u32>,
     next: Cell<u32>,
 }
@@ -282,6 +275,15 @@ impl<
     }
 
     sender_accessors!("responses");
+
+    /// Connections marked corrupt because a peer's memory lied (a queue,
+    /// a reference or a segment that is garbage): each is no longer used
+    /// until its peer goes, and each was reported once, by the error of
+    /// the call that found it and a warning through the log shim. 0 in a
+    /// healthy system; a monitor can watch it.
+    pub fn corrupt_connections(&self) -> u32 {
+        self.p().sender.corrupt_connections() + super::receiver::corrupt_count(&*self.p().recv.borrow())
+    }
 
     /// Total and free response chunks and live segments, after taking back
     /// what clients returned.
@@ -507,6 +509,7 @@ impl<
             overflow,
             self.p().backpressure,
             wanted,
+            || self.p().core.view.sender(c).map_or(0, |s| s.port_id()),
         );
         let delivered = u32::from(matches!(outcome, Offer::Pushed(_)));
         self.p().sender.commit(seg, index, delivered);

@@ -145,6 +145,15 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
         self.p().core.config.subscriber_max_buffer_size as usize
     }
 
+    /// Connections marked corrupt because a peer's memory lied (a queue,
+    /// a reference or a segment that is garbage): each is no longer used
+    /// until its peer goes, and each was reported once, by the error of
+    /// the call that found it and a warning through the log shim. 0 in a
+    /// healthy system; a monitor can watch it.
+    pub fn corrupt_connections(&self) -> u32 {
+        super::receiver::corrupt_count(&*self.p().conns.borrow())
+    }
+
     /// This port's system-wide unique id.
     pub fn id(&self) -> u64 {
         self.p().id

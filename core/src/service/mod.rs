@@ -802,6 +802,7 @@ fn cleanup_view<P: Platform>(
         // this, the next cleaner finds the node and its ports again).
         if slot.release(st) {
             cleaned += 1;
+            crate::logging::log_info!("icefloe: reclaimed dead node in slot {} of a service (pid {})", n, id.0[0]);
         }
         // Blocked receivers re-check: a dead server's streams have ended.
         for p in 0..view.sender_count() {
