@@ -4,7 +4,7 @@
 //! See [`request_response`](crate::service::request_response) for how
 //! channels and tags keep the streams of several pending requests apart.
 
-use super::receiver::{Expect, Link, RecvConn};
+use super::receiver::{Expect, Link, RecvConn, Refusal};
 use super::sender::{seg_of, Chunk, OpenError, Sender, Wiring};
 use super::{ClientCreateError, LoanError, ReceiveError, RequestSendError, SendError, SliceSettings};
 use crate::chunk::{sealed, ChunkMut, ChunkMutUninit, Held, Loan, SampleSource, Sent};
@@ -430,9 +430,9 @@ impl<
         for _ in 0..queue.capacity() {
             match queue.pop(&mut tails[s as usize][k as usize], self.p().response.enable_safe_overflow) {
                 Ok(Some(v)) => match c.accept(self.p().core, v, expect, &rconn.completion) {
-                    Ok(Some(got)) => c.give_back(got.segment, got.index, Some(&rconn.completion), None),
-                    Ok(None) => {}
-                    Err(_) => return,
+                    Ok(got) => c.give_back(got.segment, got.index, Some(&rconn.completion), None),
+                    Err(Refusal::PassedOver) => {}
+                    Err(Refusal::Error(_)) => return,
                 },
                 Ok(None) => return,
                 Err(_) => {
@@ -499,7 +499,7 @@ impl<
             Chunk { seg, index, r },
             &self.p().links,
             cfg.enable_safe_overflow,
-            self.p().backpressure,
+            &self.p().backpressure,
             |s, generation, displaced| {
                 if let Some(g) = reached.get_mut(s as usize) {
                     *g = generation;
@@ -587,7 +587,11 @@ impl<
                         return Err(ReceiveError::ConnectionCorrupted);
                     }
                 };
-                let Some(got) = c.accept(self.p().core, v, expect, &rconn.completion)? else { continue };
+                let got = match c.accept(self.p().core, v, expect, &rconn.completion) {
+                    Ok(got) => got,
+                    Err(Refusal::PassedOver) => continue,
+                    Err(Refusal::Error(e)) => return Err(e),
+                };
                 if got.tag != tag {
                     // Meant for an earlier request on this channel.
                     c.give_back(got.segment, got.index, Some(&rconn.completion), None);

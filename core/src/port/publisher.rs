@@ -315,7 +315,7 @@ impl<P: Platform, T: Payload + ?Sized, H: ZeroCopySend, S: Handle<Target = Publi
             chunk,
             &self.p().links,
             cfg.enable_safe_overflow,
-            self.p().backpressure,
+            &self.p().backpressure,
             |_, _, _| {},
         );
         let refs = delivered + u32::from(self.p().sender.remember(&segs, r));

@@ -125,6 +125,21 @@ fn map_segment<P: Platform>(core: &ServiceCore<P>, port_id: u64, segment: u32, e
     Some(Mapped { id: segment, view, _shm: shm, borrowed: 0 })
 }
 
+/// Why [`RecvConn::accept`] hands out no chunk.
+pub(crate) enum Refusal {
+    /// The reference named a segment its departed sender took along: no
+    /// fault, nothing to read; go on to the next.
+    PassedOver,
+    /// What the caller reports.
+    Error(ReceiveError),
+}
+
+impl From<ReceiveError> for Refusal {
+    fn from(e: ReceiveError) -> Self {
+        Self::Error(e)
+    }
+}
+
 /// How many of a receiver's connections are marked corrupt.
 pub(crate) fn corrupt_count<P: Platform>(conns: &[RecvConn<P>]) -> u32 {
     conns.iter().filter(|c| c.reading != 0 && c.corrupt).count() as u32
@@ -133,6 +148,8 @@ pub(crate) fn corrupt_count<P: Platform>(conns: &[RecvConn<P>]) -> u32 {
 impl<P: Platform> RecvConn<P> {
     /// Marks the connection corrupt (its sender's memory lied): it is
     /// skipped from now on, and the port counts it (`corrupt_connections`).
+    #[cold]
+    #[inline(never)]
     pub(crate) fn mark_corrupt(&mut self, why: &'static str) {
         if !self.corrupt {
             crate::logging::log_warn!(
@@ -199,17 +216,48 @@ impl<P: Platform> RecvConn<P> {
         overflow: bool,
         expect: Expect,
     ) -> Result<Option<Received>, ReceiveError> {
-        // References a departed sender left into segments that went with it
-        // are passed over (at most a queue's worth per call).
-        for _ in 0..=link.submission.capacity() {
-            match link.submission.pop(&mut self.tail_cache, overflow) {
-                Ok(Some(v)) => {
-                    // The sender's head of our returns, read on the line just read.
-                    link.completion.learn_head(link.submission.hint(), &mut self.head_cache);
-                    if let Some(got) = self.accept(core, v, expect, &link.completion)? {
-                        return Ok(Some(got));
-                    }
+        match link.submission.pop(&mut self.tail_cache, overflow) {
+            Ok(Some(v)) => {
+                // The sender's head of our returns, read on the line just read.
+                link.completion.learn_head(link.submission.hint(), &mut self.head_cache);
+                match self.accept(core, v, expect, &link.completion) {
+                    Ok(got) => Ok(Some(got)),
+                    Err(Refusal::PassedOver) => self.pass_over(core, link, own, overflow, expect),
+                    Err(Refusal::Error(e)) => Err(e),
                 }
+            }
+            Ok(None) => {
+                if self.release_if_drained(link.sub_word, own) {
+                    core.view.bump_epoch();
+                }
+                Ok(None)
+            }
+            Err(_) => {
+                self.mark_corrupt("its submission queue is garbage");
+                Err(ReceiveError::ConnectionCorrupted)
+            }
+        }
+    }
+
+    /// After a reference into a segment its departed sender took along:
+    /// passes over the rest of those (at most a queue's worth) to the next
+    /// readable chunk, if any.
+    #[cold]
+    fn pass_over(
+        &mut self,
+        core: &ServiceCore<P>,
+        link: &ConnView<'_>,
+        own: u16,
+        overflow: bool,
+        expect: Expect,
+    ) -> Result<Option<Received>, ReceiveError> {
+        for _ in 0..link.submission.capacity() {
+            match link.submission.pop(&mut self.tail_cache, overflow) {
+                Ok(Some(v)) => match self.accept(core, v, expect, &link.completion) {
+                    Ok(got) => return Ok(Some(got)),
+                    Err(Refusal::PassedOver) => {}
+                    Err(Refusal::Error(e)) => return Err(e),
+                },
                 Ok(None) => break,
                 Err(_) => {
                     self.mark_corrupt("its submission queue is garbage");
@@ -285,39 +333,28 @@ impl<P: Platform> RecvConn<P> {
 
     /// Checks a reference taken from the submission queue and hands out its
     /// chunk; a chunk whose length is impossible goes straight back.
-    /// `Ok(None)`: the reference named a segment its departed sender took
-    /// with it (passed over).
+    /// [`Refusal::PassedOver`]: the reference named a segment its departed
+    /// sender took with it.
     pub(crate) fn accept(
         &mut self,
         core: &ServiceCore<P>,
         v: u64,
         expect: Expect,
         completion: &Queue<'_>,
-    ) -> Result<Option<Received>, ReceiveError> {
+    ) -> Result<Received, Refusal> {
         let r = RelPtr::from_u64(v);
-        let Some(slot) = self.segment_slot(core, r.segment, expect) else {
-            // A sender that left (or died, and was cleaned up) took its
-            // segments with it: what it sent from one this receiver had not
-            // mapped yet is gone with it, which is no fault of anyone's.
-            // A sender still there whose segment cannot be mapped is.
-            if self.departed || !sender_present(core, self.port_id) {
-                self.departed = true;
-                return Ok(None);
-            }
-            self.mark_corrupt("a sender that is there has a segment that cannot be mapped");
-            return Err(ReceiveError::UnableToMapPublishersDataSegment);
-        };
-        let Some(m) = self.segs[slot].as_mut() else { return Err(ReceiveError::ConnectionCorrupted) };
+        let Some(slot) = self.segment_slot(core, r.segment, expect) else { return self.unmappable(core) };
+        let Some(m) = self.segs[slot].as_mut() else { return Err(ReceiveError::ConnectionCorrupted.into()) };
         let l = m.view.layout();
         let capacity = l.capacity;
         let Some(index) = l.chunk_index(r, m.id) else {
             self.mark_corrupt("a reference names no chunk");
-            return Err(ReceiveError::ConnectionCorrupted);
+            return Err(ReceiveError::ConnectionCorrupted.into());
         };
         let (Some(header), Some((user_header, payload))) = (m.view.chunk_header(index), m.view.chunk_parts(index))
         else {
             self.mark_corrupt("a chunk lies outside its segment");
-            return Err(ReceiveError::ConnectionCorrupted);
+            return Err(ReceiveError::ConnectionCorrupted.into());
         };
         let len = header.len();
         let origin = header.origin();
@@ -327,11 +364,27 @@ impl<P: Platform> RecvConn<P> {
             if completion.push(v, &mut self.head_cache).is_err() {
                 self.mark_corrupt("its completion queue is full or garbage");
             }
-            return Err(ReceiveError::CorruptedSample);
+            return Err(ReceiveError::CorruptedSample.into());
         }
         m.borrowed += 1;
         self.borrowed += 1;
-        Ok(Some(Received { segment: r.segment, index, len: len as usize, origin, tag, header: user_header, payload }))
+        Ok(Received { segment: r.segment, index, len: len as usize, origin, tag, header: user_header, payload })
+    }
+
+    /// A reference named a segment that cannot be mapped. A sender that
+    /// left (or died, and was cleaned up) took its segments with it: what it
+    /// sent from one this receiver had not mapped yet is gone with it, which
+    /// is no fault of anyone's (`Ok(None)`: passed over). A sender still
+    /// there whose segment cannot be mapped is at fault.
+    #[cold]
+    #[inline(never)]
+    fn unmappable(&mut self, core: &ServiceCore<P>) -> Result<Received, Refusal> {
+        if self.departed || !sender_present(core, self.port_id) {
+            self.departed = true;
+            return Err(Refusal::PassedOver);
+        }
+        self.mark_corrupt("a sender that is there has a segment that cannot be mapped");
+        Err(ReceiveError::UnableToMapPublishersDataSegment.into())
     }
 
     /// Returns a chunk the user let go of through `completion`; with the

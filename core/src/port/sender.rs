@@ -87,6 +87,8 @@ impl<P: Platform> Drop for Sender<'_, P> {
 impl ConnLocal {
     /// Marks the connection corrupt (a peer wrote garbage): it is no longer
     /// served, and the port counts it (`corrupt_connections`).
+    #[cold]
+    #[inline(never)]
     pub(crate) fn mark_corrupt(&mut self, c: u32, why: &'static str) {
         if !self.corrupt {
             crate::logging::log_warn!("icefloe: connection {} of a sending port marked corrupt: {}", c, why);
@@ -523,7 +525,7 @@ impl<'s, P: Platform> Sender<'s, P> {
         chunk: Chunk<'_, P>,
         links: &[Option<ConnView<'_>>],
         overflow: bool,
-        backpressure: super::Backpressure,
+        backpressure: &super::Backpressure,
         mut pushed: impl FnMut(u32, u16, Option<u64>),
     ) -> (u32, bool) {
         let view = &self.core.view;
@@ -807,7 +809,34 @@ impl<'s, P: Platform> Sender<'s, P> {
         submission: &Queue<'_>,
         mut head_cache: Option<&mut u32>,
         overflow: bool,
-        backpressure: super::Backpressure,
+        backpressure: &super::Backpressure,
+        wanted: impl Fn(&ConnLocal) -> bool,
+        receiver_id: impl Fn() -> u64,
+    ) -> Offer {
+        match self.offer(segs, chunk, c, local, submission, head_cache.as_deref_mut(), overflow) {
+            Offer::Full if backpressure.strategy == super::BackpressureStrategy::RetryUntilDelivered => {
+                let queue = (submission, head_cache, overflow);
+                self.retry_until_delivered(segs, chunk, c, local, queue, backpressure, wanted, receiver_id)
+            }
+            other => other,
+        }
+    }
+
+    /// [`offer_with_backpressure`](Self::offer_with_backpressure) once the
+    /// queue was full: waits (spinning, then sleeping briefly) until the
+    /// receiver makes room, goes away, or has kept it full for the port's
+    /// bound (then asks the handler, or gives up on it for this payload).
+    #[cold]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)] // the offer's parts, each needed
+    fn retry_until_delivered(
+        &self,
+        segs: &Segs<P>,
+        chunk: Chunk<'_, P>,
+        c: u32,
+        local: &mut ConnLocal,
+        (submission, mut head_cache, overflow): (&Queue<'_>, Option<&mut u32>, bool),
+        backpressure: &super::Backpressure,
         wanted: impl Fn(&ConnLocal) -> bool,
         receiver_id: impl Fn() -> u64,
     ) -> Offer {
@@ -817,37 +846,37 @@ impl<'s, P: Platform> Sender<'s, P> {
         let mut full_since = None;
         let mut ask_at = backpressure.limit();
         loop {
-            match self.offer(segs, chunk, c, local, submission, head_cache.as_deref_mut(), overflow) {
-                Offer::Full if backpressure.strategy == super::BackpressureStrategy::RetryUntilDelivered => {
-                    self.reclaim(segs, c, local);
-                    if !wanted(local) || local.corrupt {
-                        return Offer::Full;
-                    }
-                    spins = spins.saturating_add(1);
-                    if spins < 64 {
-                        core::hint::spin_loop();
-                        continue;
-                    }
-                    let _ = P::sleep(core::time::Duration::from_micros(10));
-                    let (Some(limit), Some(at)) = (backpressure.limit(), ask_at) else { continue };
+            self.reclaim(segs, c, local);
+            if !wanted(local) || local.corrupt {
+                return Offer::Full;
+            }
+            spins = spins.saturating_add(1);
+            if spins < 64 {
+                core::hint::spin_loop();
+            } else {
+                let _ = P::sleep(core::time::Duration::from_micros(10));
+                if let (Some(limit), Some(at)) = (backpressure.limit(), ask_at) {
                     let now = P::now();
                     let waited = now.saturating_sub(*full_since.get_or_insert(now));
-                    if waited < at {
-                        continue;
-                    }
-                    let info = super::UnableToDeliverInfo { receiver_id: receiver_id(), waited };
-                    match backpressure.handler.map_or(super::UnableToDeliverAction::DiscardSample, |h| h(&info)) {
-                        super::UnableToDeliverAction::Retry => ask_at = Some(at.saturating_add(limit)),
-                        super::UnableToDeliverAction::DiscardSample => {
-                            crate::logging::log_warn!(
-                                "icefloe: receiver {:x} kept its queue full for {} ms: payload not delivered to it",
-                                info.receiver_id,
-                                waited.as_millis() as u64
-                            );
-                            return Offer::Full;
+                    if waited >= at {
+                        let info = super::UnableToDeliverInfo { receiver_id: receiver_id(), waited };
+                        let discard = super::UnableToDeliverAction::DiscardSample;
+                        match backpressure.handler.map_or(discard, |h| h(&info)) {
+                            super::UnableToDeliverAction::Retry => ask_at = Some(at.saturating_add(limit)),
+                            super::UnableToDeliverAction::DiscardSample => {
+                                crate::logging::log_warn!(
+                                    "icefloe: receiver {:x} kept its queue full for {} ms: payload not delivered to it",
+                                    info.receiver_id,
+                                    waited.as_millis() as u64
+                                );
+                                return Offer::Full;
+                            }
                         }
                     }
                 }
+            }
+            match self.offer(segs, chunk, c, local, submission, head_cache.as_deref_mut(), overflow) {
+                Offer::Full => {}
                 other => return other,
             }
         }

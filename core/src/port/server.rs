@@ -507,7 +507,7 @@ impl<
             &queue,
             head,
             overflow,
-            self.p().backpressure,
+            &self.p().backpressure,
             wanted,
             || self.p().core.view.sender(c).map_or(0, |s| s.port_id()),
         );

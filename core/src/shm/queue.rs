@@ -215,7 +215,7 @@ impl<'a> Queue<'a> {
     /// Consumer: takes the oldest entry. `tail_cache` is the consumer's
     /// cached copy of `tail`; `overflow` must be true if the producer may
     /// push overflowing.
-    #[inline]
+    #[inline(always)]
     pub fn pop(&self, tail_cache: &mut u32, overflow: bool) -> Result<Option<u64>, QueueCorrupt> {
         loop {
             let h = self.head.load(if overflow { Ordering::Acquire } else { Ordering::Relaxed });
