@@ -40,6 +40,8 @@ pub const POINTS: &[&str] = &[
     "sender.grow.created",
     "sender.drop.leaving",
     "sender.drop.unlinked",
+    "cleanup.node.dead",
+    "cleanup.port.read",
     "cleanup.port.unlinked",
     "node.claimed",
     "cleanup.node.ports_done",

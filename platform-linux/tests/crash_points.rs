@@ -59,6 +59,12 @@ fn install_crash_hook() {
     icefloe_core::crash::set_hook(|point| {
         let (at, nth) = TARGET.get().expect("set before the hook");
         if point == at && VISITS.fetch_add(1, Ordering::SeqCst) + 1 == *nth {
+            if std::env::var("ICEFLOE_PAUSE").is_ok() {
+                // Not a kill: a slow process, stopped there for a while.
+                say("paused", point);
+                std::thread::sleep(Duration::from_millis(1500));
+                return;
+            }
             // SAFETY: kill(2) on our own process; touches no memory.
             unsafe { libc::kill(libc::getpid(), libc::SIGKILL) };
         }
@@ -181,6 +187,61 @@ fn crash_child(prefix: &str, role: &str, at: &str, nth: u32) {
 }
 
 #[test]
+fn a_slow_cleaner_does_not_take_a_new_nodes_port_for_the_dead_ones() {
+    // A cleaner finds a node dead, then is descheduled. Meanwhile another
+    // cleans that node up, and a new node takes the same node slot and the
+    // same port slot. The slow cleaner must not take the new port (which
+    // names the same node slot index) for the dead node's: before the fix
+    // it freed the new publisher's slot and unlinked its segment.
+    if role().as_deref() == Some("slow_cleaner") {
+        install_crash_hook();
+        let node = node(&arg("ICEFLOE_TEST_PREFIX"));
+        node.cleanup_dead_nodes();
+        say("finished", "");
+        return;
+    }
+    if role().is_some() {
+        return;
+    }
+    let prefix = unique_prefix();
+    {
+        // A node that keeps the service alive throughout (node slot 0).
+        let keeper = node(&prefix);
+        let kept = open_service(&keeper);
+        let mut victim = Peer::spawn(TEST, "victim", &prefix, &[]);
+        victim.expect("ready");
+        victim.kill9();
+        victim.reap();
+        let mut slow = Peer::spawn(
+            "a_slow_cleaner_does_not_take_a_new_nodes_port_for_the_dead_ones",
+            "slow_cleaner",
+            &prefix,
+            &[
+                ("ICEFLOE_CRASH_AT", "cleanup.node.dead".to_string()),
+                ("ICEFLOE_CRASH_NTH", "1".to_string()),
+                ("ICEFLOE_PAUSE", "1".to_string()),
+            ],
+        );
+        slow.expect("paused");
+        // While it sleeps: the dead node is cleaned by opening, and this
+        // node takes its node slot and its (only) publisher slot.
+        let node = node(&prefix);
+        let service = open_service(&node);
+        let publisher = growing_publisher(&service);
+        slow.expect("finished");
+        assert!(slow.wait(WATCHDOG));
+        assert_eq!(service.number_of_publishers(), 1, "the slow cleaner freed the new publisher's slot");
+        let subscriber = service.subscriber_builder().create().unwrap();
+        assert_eq!(publisher.loan_slice_uninit(100).unwrap().write_from_fn(|i| byte(i, 100)).send().unwrap(), 1);
+        let s = subscriber.receive().unwrap().expect("the new publisher's segment is still there");
+        assert!(s.iter().enumerate().all(|(i, b)| *b == byte(i, 100)));
+        drop(s);
+        drop((subscriber, publisher, service, node, kept, keeper));
+    }
+    assert_clean(&prefix);
+}
+
+#[test]
 fn a_process_killed_at_any_crash_point_leaves_nothing_a_cleanup_does_not_recover() {
     match role().as_deref() {
         Some("sender") => return sender_child(),
@@ -217,7 +278,13 @@ fn a_process_killed_at_any_crash_point_leaves_nothing_a_cleanup_does_not_recover
         check_recovered(&prefix, &format!("sender killed at {at} #{nth}"));
         visited.insert(at);
     }
-    for &(at, nth) in &[("cleanup.port.unlinked", 1), ("cleanup.port.unlinked", 2), ("cleanup.node.ports_done", 1)] {
+    for &(at, nth) in &[
+        ("cleanup.node.dead", 1),
+        ("cleanup.port.read", 1),
+        ("cleanup.port.unlinked", 1),
+        ("cleanup.port.unlinked", 2),
+        ("cleanup.node.ports_done", 1),
+    ] {
         let prefix = unique_prefix();
         let mut victim = Peer::spawn(TEST, "victim", &prefix, &[]);
         victim.expect("ready");

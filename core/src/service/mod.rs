@@ -739,7 +739,19 @@ fn live<'v>(count: u32, slot: impl Fn(u32) -> Option<crate::shm::service::Slot<'
 /// it. Unlinking comes first, so that a cleaner killed half-way leaves the
 /// slot taken and the next cleaner does it all again (unlinking twice is
 /// harmless; several cleaners at once: each unlinks, one frees).
-fn reclaim_port<P: Platform>(slot: crate::shm::service::Slot<'_>, owner: u32, prefix: &Prefix, hash: u64) -> bool {
+///
+/// `owner` is the dead node's slot, `owner_state` the state word it was
+/// found dead in. A port slot is that node's only while the node slot still
+/// holds that state: once another cleaner has freed it, a new node may sit
+/// in the same slot and claim port slots naming the same index (checked
+/// after the port slot is read, so that a port slot claimed since is never
+/// taken for the dead node's).
+fn reclaim_port<P: Platform>(
+    slot: crate::shm::service::Slot<'_>,
+    (owner, owner_slot, owner_state): (u32, crate::shm::service::Slot<'_>, u32),
+    prefix: &Prefix,
+    hash: u64,
+) -> bool {
     let st = slot.state();
     if split_state(st).1 == status::FREE {
         return false;
@@ -755,8 +767,10 @@ fn reclaim_port<P: Platform>(slot: crate::shm::service::Slot<'_>, owner: u32, pr
     }
     let (port_id, oldest, next) = (slot.port_id(), slot.field(FIELD_OLDEST_SEGMENT), slot.field(FIELD_NEXT_SEGMENT));
     // The fields are the dead port's only if the slot did not change while
-    // they were read (a new claim changes the generation).
-    if slot.state() != st {
+    // they were read (a new claim changes the generation), and the slot is
+    // the dead node's only if that node is still where it was found.
+    crate::crash::crash_point!("cleanup.port.read");
+    if slot.state() != st || owner_slot.state() != owner_state {
         return false;
     }
     unlink_port_segments::<P>(prefix, hash, port_id, oldest, next);
@@ -784,9 +798,10 @@ fn cleanup_view<P: Platform>(
         if id.0 == [0; 3] || P::liveness_check(id) != Liveness::Dead {
             continue;
         }
+        crate::crash::crash_point!("cleanup.node.dead");
         for p in (0..view.sender_count()).filter_map(|i| view.sender(i)) {
             // Events: a dead notifier's listeners hear of it.
-            if reclaim_port::<P>(p, n, prefix, hash) {
+            if reclaim_port::<P>(p, (n, slot, st), prefix, hash) {
                 if let Some(dead) = view.dead_event() {
                     crate::signal::deliver::<P>(view, dead);
                 }
@@ -794,7 +809,7 @@ fn cleanup_view<P: Platform>(
         }
         // Subscribers have no data segment (an empty range); servers do.
         for s in (0..view.receiver_count()).filter_map(|i| view.receiver(i)) {
-            reclaim_port::<P>(s, n, prefix, hash);
+            reclaim_port::<P>(s, (n, slot, st), prefix, hash);
         }
         view.bump_epoch();
         crate::crash::crash_point!("cleanup.node.ports_done");

@@ -113,9 +113,13 @@
 //!
 //! **Cleaning a dead node** (several cleaners may run at once). For each
 //! port slot the dead node owns: 1. read port id and range; 2. check the
-//! state word did not change meanwhile (a new claim changes the
-//! generation); 3. unlink the range; 4. free the slot (CAS: one cleaner
-//! wins). Then 5. bump the epoch; 6. free the node slot. Killed anywhere
+//! port slot's state word did not change meanwhile (a new claim changes
+//! the generation), and that the node slot still holds the dead node in
+//! the state it was found in (once another cleaner has freed it, a new
+//! node may sit in the same slot and claim port slots naming the same
+//! index: a slow cleaner took such a port for the dead node's, freed its
+//! slot and unlinked its segment, found by the torture test's long run);
+//! 3. unlink the range; 4. free the slot (CAS: one cleaner wins). Then 5. bump the epoch; 6. free the node slot. Killed anywhere
 //! before 6: the node slot still names the dead node, so the next cleaner
 //! does it all again; unlinking twice is harmless, freed slots are skipped.
 //! A range wider than 4,096 ids (an old segment kept alive by a held
