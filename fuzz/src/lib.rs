@@ -40,8 +40,9 @@ pub fn scrub() {
 }
 
 /// Applies a hostile peer's writes: the input read as records of 8 bytes
-/// (segment selector, 24-bit byte offset, 32-bit value), each written at
-/// a 4-aligned offset into one of the live segments. Returns how many.
+/// (segment selector, 24-bit word offset, 32-bit value), each written at
+/// a 4-aligned offset past the header of one of the live segments.
+/// Returns how many.
 pub fn corrupt(input: &[u8]) -> usize {
     let names = segments();
     if names.is_empty() {
@@ -61,7 +62,12 @@ pub fn corrupt(input: &[u8]) -> usize {
     let mut n = 0;
     for rec in input.chunks_exact(8) {
         let (f, len) = &files[rec[0] as usize % files.len()];
-        let off = u64::from(u32::from_le_bytes([rec[1], rec[2], rec[3], 0])) * 4 % (len / 4 * 4);
+        // Past the 64-byte header: a header that is not ready only makes
+        // an opener wait for its creator (`open_segment` covers the rest).
+        if *len <= 64 {
+            continue;
+        }
+        let off = 64 + u64::from(u32::from_le_bytes([rec[1], rec[2], rec[3], 0])) * 4 % ((len - 64) / 4 * 4);
         if f.write_all_at(&rec[4..8], off).is_ok() {
             n += 1;
         }
