@@ -32,6 +32,43 @@ fn image_of_service(out: &std::path::Path, tag: &str, subscribers: u32, history:
     scrub();
 }
 
+/// Seeds of `views`: a live service's segment and its publisher's data
+/// segment, behind the 16 bytes the target reads first (where to split,
+/// cached queue indices, a reference into the data segment).
+fn views_seeds(out: &std::path::Path) {
+    let node = node();
+    for (i, subscribers) in [1u32, 3].into_iter().enumerate() {
+        let service = node
+            .service_builder(&ServiceName::new(&format!("fz/views{i}")).unwrap())
+            .publish_subscribe::<[u8]>()
+            .max_subscribers(subscribers)
+            .history_size(1)
+            .create()
+            .unwrap();
+        let publisher = service.publisher_builder().initial_max_slice_len(64).create().unwrap();
+        let subs: Vec<_> = (0..subscribers).map(|_| service.subscriber_builder().create().unwrap()).collect();
+        for n in 0..3u8 {
+            publisher.loan_slice_uninit(40).unwrap().write_from_fn(|j| j as u8 ^ n).send().unwrap();
+        }
+        let held = subs[0].receive().unwrap();
+        let read = |suffix: char| {
+            let name = segments().into_iter().find(|n| n.ends_with(suffix)).unwrap();
+            std::fs::read(format!("/dev/shm/{name}")).unwrap()
+        };
+        let (service_image, data_image) = (read('s'), read('d'));
+        let mut seed = Vec::new();
+        seed.extend_from_slice(&(service_image.len() as u32).to_le_bytes());
+        seed.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0]);
+        seed.extend_from_slice(&service_image);
+        seed.extend_from_slice(&data_image);
+        std::fs::write(out.join(format!("service_and_data_{i}")), seed).unwrap();
+        drop(held);
+        drop((subs, publisher, service));
+    }
+    drop(node);
+    scrub();
+}
+
 /// Records of (selector, word offset, value) as `corrupt` reads them.
 fn writes(records: &[(u8, u32, u32)]) -> Vec<u8> {
     let mut v = vec![0u8]; // flags byte of the live targets
@@ -50,6 +87,9 @@ fn main() {
     image_of_service(&open, "small", 1, 0);
     image_of_service(&open, "history", 2, 4);
     image_of_service(&open, "wide", 8, 1);
+    let views = root.join("views");
+    std::fs::create_dir_all(&views).unwrap();
+    views_seeds(&views);
     for target in ["live_pubsub", "live_request_response", "live_event"] {
         let dir = root.join(target);
         std::fs::create_dir_all(&dir).unwrap();
