@@ -291,6 +291,23 @@ mod tests {
         assert_eq!(state_owner(s.state()), Some(0));
         assert_eq!(s.try_claim_for(1), None, "taken");
     }
+
+    #[test]
+    fn a_leaving_port_keeps_its_owner_until_it_is_gone() {
+        let words: std::vec::Vec<AtomicU32> = (0..8).map(|_| AtomicU32::new(0)).collect();
+        let s = Slot { w: &words };
+        let g = s.try_claim_for(7).unwrap();
+        s.activate(g);
+        assert!(!s.begin_leave(g.wrapping_add(1)), "another generation's slot");
+        assert!(s.begin_leave(g));
+        // Not active (receivers let go), not free (nobody claims it), and
+        // still naming its node (a cleaner finishes if the port dies now).
+        assert_eq!((split_state(s.state()), state_owner(s.state())), ((g, status::LEAVING), Some(7)));
+        assert_eq!(s.try_claim_for(1), None);
+        s.leave(g);
+        assert_eq!(split_state(s.state()), (g, status::FREE));
+        assert!(!s.begin_leave(g), "already free");
+    }
 }
 
 #[cfg(test)]
