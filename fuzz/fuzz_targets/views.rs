@@ -1,5 +1,5 @@
 //! The shared-memory readers themselves, in memory, at full speed: the
-//! input is a service segment (its static config decides the layout) and a
+//! input is a service segment (header checked as an opener checks it) (its static config decides the layout) and a
 //! data segment, as a peer may have written them. Everything a port reads
 //! is read: the static config and layout, node and port slots, connection
 //! and response-connection queues (length, pops with the consumer's cached
@@ -55,10 +55,17 @@ fuzz_target!(|data: &[u8]| {
     let reference = u64::from(word(3)) | (u64::from(word(1)) << 32);
     let (service_bytes, data_bytes) = data[16..].split_at(split.min(data.len() - 16));
 
-    // The service segment: the config is read where a service keeps it.
+    // The service segment: its header checked as an opener does (against
+    // the kind and the mapped length), the config read where a service
+    // keeps it.
     let static_off = ServiceLayout::static_offset();
     let mut sbuf = aligned(service_bytes, static_off + 4096);
     let sregion = region(&mut sbuf);
+    if let Some(header) = icefloe_core::shm::header::Header::new(sregion.words(0, 16)) {
+        let _ = header.check(icefloe_core::shm::service::KIND_SERVICE, service_bytes.len());
+        let _ = header.check(icefloe_core::shm::service::KIND_DATA, sregion.len());
+        let _ = header.creator();
+    }
     let words = sregion.words(static_off, (sregion.len() - static_off) / 4);
     if let Ok(config) = StaticConfig::read(words) {
         let layout = ServiceLayout::of(&config);
