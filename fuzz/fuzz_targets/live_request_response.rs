@@ -29,7 +29,16 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let grow = AllocationStrategy::PowerOfTwo;
-    let client = service.client_builder().initial_max_slice_len(8).allocation_strategy(grow).create().unwrap();
+    // Bounded waits: a queue the fuzzer's words make look full for good
+    // would otherwise hold a `RetryUntilDelivered` client forever (the
+    // documented default, as in iceoryx2; the server is this same thread).
+    let client = service
+        .client_builder()
+        .initial_max_slice_len(8)
+        .allocation_strategy(grow)
+        .backpressure_timeout(std::time::Duration::from_millis(2))
+        .create()
+        .unwrap();
     let server = service
         .server_builder()
         .initial_max_slice_len(8)
