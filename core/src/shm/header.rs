@@ -12,7 +12,7 @@ use crate::sync::{AtomicU32, Ordering};
 /// The two magic words: "ICEF" "LOE1".
 pub const MAGIC: [u32; 2] = [u32::from_le_bytes(*b"ICEF"), u32::from_le_bytes(*b"LOE1")];
 /// The layout version; bumped whenever any shared layout changes.
-pub const LAYOUT_VERSION: u32 = 4;
+pub const LAYOUT_VERSION: u32 = 5;
 /// Header size in 32-bit words (one cache line).
 pub const HEADER_WORDS: usize = 16;
 
