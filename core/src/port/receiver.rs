@@ -216,26 +216,13 @@ impl<P: Platform> RecvConn<P> {
         overflow: bool,
         expect: Expect,
     ) -> Result<Option<Received>, ReceiveError> {
-        match link.submission.pop(&mut self.tail_cache, overflow) {
-            Ok(Some(v)) => {
-                // The sender's head of our returns, read on the line just read.
-                link.completion.learn_head(link.submission.hint(), &mut self.head_cache);
-                match self.accept(core, v, expect, &link.completion) {
-                    Ok(got) => Ok(Some(got)),
-                    Err(Refusal::PassedOver) => self.pass_over(core, link, own, overflow, expect),
-                    Err(Refusal::Error(e)) => Err(e),
-                }
-            }
-            Ok(None) => {
-                if self.release_if_drained(link.sub_word, own) {
-                    core.view.bump_epoch();
-                }
-                Ok(None)
-            }
-            Err(_) => {
-                self.mark_corrupt("its submission queue is garbage");
-                Err(ReceiveError::ConnectionCorrupted)
-            }
+        let Some(v) = self.pop(link, overflow)? else { return Ok(self.at_empty(core, link, own)) };
+        // The sender's head of our returns, read on the line just read.
+        link.completion.learn_head(link.submission.hint(), &mut self.head_cache);
+        match self.accept(core, v, expect, &link.completion) {
+            Ok(got) => Ok(Some(got)),
+            Err(Refusal::PassedOver) => self.pass_over(core, link, own, overflow, expect),
+            Err(Refusal::Error(e)) => Err(e),
         }
     }
 
@@ -252,23 +239,33 @@ impl<P: Platform> RecvConn<P> {
         expect: Expect,
     ) -> Result<Option<Received>, ReceiveError> {
         for _ in 0..link.submission.capacity() {
-            match link.submission.pop(&mut self.tail_cache, overflow) {
-                Ok(Some(v)) => match self.accept(core, v, expect, &link.completion) {
-                    Ok(got) => return Ok(Some(got)),
-                    Err(Refusal::PassedOver) => {}
-                    Err(Refusal::Error(e)) => return Err(e),
-                },
-                Ok(None) => break,
-                Err(_) => {
-                    self.mark_corrupt("its submission queue is garbage");
-                    return Err(ReceiveError::ConnectionCorrupted);
-                }
+            let Some(v) = self.pop(link, overflow)? else { break };
+            match self.accept(core, v, expect, &link.completion) {
+                Ok(got) => return Ok(Some(got)),
+                Err(Refusal::PassedOver) => {}
+                Err(Refusal::Error(e)) => return Err(e),
             }
         }
+        Ok(self.at_empty(core, link, own))
+    }
+
+    /// The next reference in the submission queue; a queue whose counters
+    /// are garbage marks the connection.
+    #[inline(always)]
+    fn pop(&mut self, link: &ConnView<'_>, overflow: bool) -> Result<Option<u64>, ReceiveError> {
+        link.submission.pop(&mut self.tail_cache, overflow).map_err(|_| {
+            self.mark_corrupt("its submission queue is garbage");
+            ReceiveError::ConnectionCorrupted
+        })
+    }
+
+    /// Nothing (more) to read: lets go of a departed sender, bumping the
+    /// epoch so that it sees it. Always `None`.
+    fn at_empty(&mut self, core: &ServiceCore<P>, link: &ConnView<'_>, own: u16) -> Option<Received> {
         if self.release_if_drained(link.sub_word, own) {
             core.view.bump_epoch();
         }
-        Ok(None)
+        None
     }
 
     /// Lets go of a departed sender whose queue turned out empty.
