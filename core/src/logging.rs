@@ -10,32 +10,33 @@
 //! an error, a wait that timed out). Arguments are integers and string
 //! literals, which both back ends format.
 
-/// Logs at level warn.
-macro_rules! log_warn {
-    ($fmt:literal $(, $arg:expr)* $(,)?) => {{
+/// Logs a line at `$level` (`warn`, `info`: both back ends name their
+/// macros so).
+macro_rules! log_at {
+    ($level:ident, $fmt:literal $(, $arg:expr)* $(,)?) => {{
         #[cfg(feature = "defmt")]
-        defmt::warn!($fmt $(, $arg)*);
+        defmt::$level!($fmt $(, $arg)*);
         #[cfg(all(feature = "log", not(feature = "defmt")))]
-        log::warn!(target: "icefloe", $fmt $(, $arg)*);
+        log::$level!(target: "icefloe", $fmt $(, $arg)*);
         #[cfg(not(any(feature = "log", feature = "defmt")))]
         {
             $(let _ = &$arg;)*
         }
     }};
+}
+
+/// Logs at level warn.
+macro_rules! log_warn {
+    ($($t:tt)*) => {
+        $crate::logging::log_at!(warn, $($t)*)
+    };
 }
 
 /// Logs at level info.
 macro_rules! log_info {
-    ($fmt:literal $(, $arg:expr)* $(,)?) => {{
-        #[cfg(feature = "defmt")]
-        defmt::info!($fmt $(, $arg)*);
-        #[cfg(all(feature = "log", not(feature = "defmt")))]
-        log::info!(target: "icefloe", $fmt $(, $arg)*);
-        #[cfg(not(any(feature = "log", feature = "defmt")))]
-        {
-            $(let _ = &$arg;)*
-        }
-    }};
+    ($($t:tt)*) => {
+        $crate::logging::log_at!(info, $($t)*)
+    };
 }
 
-pub(crate) use {log_info, log_warn};
+pub(crate) use {log_at, log_info, log_warn};

@@ -285,7 +285,6 @@ impl<'s, P: Platform> Sender<'s, P> {
             max_slice_len,
             hint: Cell::new(0),
         };
-        sender.record_segment_range(&sender.segs.borrow());
         Ok(sender)
     }
 
@@ -661,9 +660,9 @@ impl<'s, P: Platform> Sender<'s, P> {
                 dst.store(src.load(Ordering::Relaxed), Ordering::Relaxed);
             }
         }
+        // (The range recorded above already covers it: it is the newest.)
         segs[free] = Some(seg);
         self.current.set(free);
-        self.record_segment_range(&segs);
         self.growths.set(self.growths.get() + 1);
         self.hint.set(0);
         Ok(())
@@ -844,7 +843,8 @@ impl<'s, P: Platform> Sender<'s, P> {
         // With a bound: since when this receiver has been full, and the
         // next point at which to ask (or give up).
         let mut full_since = None;
-        let mut ask_at = backpressure.limit();
+        let limit = backpressure.limit();
+        let mut ask_at = limit;
         loop {
             self.reclaim(segs, c, local);
             if !wanted(local) || local.corrupt {
@@ -855,7 +855,7 @@ impl<'s, P: Platform> Sender<'s, P> {
                 core::hint::spin_loop();
             } else {
                 let _ = P::sleep(core::time::Duration::from_micros(10));
-                if let (Some(limit), Some(at)) = (backpressure.limit(), ask_at) {
+                if let (Some(limit), Some(at)) = (limit, ask_at) {
                     let now = P::now();
                     let waited = now.saturating_sub(*full_since.get_or_insert(now));
                     if waited >= at {
