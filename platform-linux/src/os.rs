@@ -603,16 +603,14 @@ impl Platform for Linux {
     }
 
     fn liveness_sweep() -> u32 {
-        let Ok(dir) = std::fs::read_dir("/dev/shm") else { return 0 };
         let mut removed = 0;
-        for entry in dir.flatten() {
-            let name = entry.file_name();
-            let Some(id) = name.to_str().and_then(liveness_of_record) else { continue };
+        let _ = Self::shm_list("icefloe_live_", &mut |name| {
             // A dead owner's record is removed by the check itself.
-            if Self::liveness_check(id) == Liveness::Dead {
+            if liveness_of_record(name).is_some_and(|id| Self::liveness_check(id) == Liveness::Dead) {
                 removed += 1;
             }
-        }
+            true
+        });
         removed
     }
 
