@@ -40,6 +40,18 @@ fn logged(what: &str) -> Vec<String> {
     LINES.lock().unwrap().iter().filter(|l| l.contains(what)).cloned().collect()
 }
 
+/// A `u64` service with a publisher and a subscriber that have exchanged
+/// one sample (so both ends of their connection are in use).
+fn connected(prefix: &str) -> (Node, PublishSubscribe<u64>, Publisher<u64>, Subscriber<u64>) {
+    let node = node(prefix);
+    let service = node.service_builder(&ServiceName::new("c").unwrap()).publish_subscribe::<u64>().create().unwrap();
+    let publisher = service.publisher_builder().create().unwrap();
+    let subscriber = service.subscriber_builder().create().unwrap();
+    publisher.send_copy(1).unwrap();
+    assert_eq!(*subscriber.receive().unwrap().unwrap(), 1);
+    (node, service, publisher, subscriber)
+}
+
 /// xorshift64*: reproducible garbage.
 struct Rng(u64);
 impl Rng {
@@ -56,13 +68,7 @@ fn corrupt_submission_queue_is_reported() {
     logged("");
     let prefix = unique_prefix();
     {
-        let node = node(&prefix);
-        let service =
-            node.service_builder(&ServiceName::new("c").unwrap()).publish_subscribe::<u64>().create().unwrap();
-        let publisher = service.publisher_builder().create().unwrap();
-        let subscriber = service.subscriber_builder().create().unwrap();
-        publisher.send_copy(1).unwrap();
-        assert_eq!(*subscriber.receive().unwrap().unwrap(), 1);
+        let (_node, service, publisher, subscriber) = connected(&prefix);
         publisher.send_copy(2).unwrap();
         assert_eq!(subscriber.corrupt_connections(), 0);
         // The tail counter of connection (0, 0) jumps far past its head.
@@ -214,13 +220,7 @@ fn corrupt_completion_queue_is_counted_at_the_publisher() {
     logged("");
     let prefix = unique_prefix();
     {
-        let node = node(&prefix);
-        let service =
-            node.service_builder(&ServiceName::new("c").unwrap()).publish_subscribe::<u64>().create().unwrap();
-        let publisher = service.publisher_builder().create().unwrap();
-        let subscriber = service.subscriber_builder().create().unwrap();
-        publisher.send_copy(1).unwrap();
-        drop(subscriber.receive().unwrap().unwrap());
+        let (_node, service, publisher, _subscriber) = connected(&prefix);
         assert_eq!(publisher.corrupt_connections(), 0);
         // The subscriber's returns claim a head far past anything pushed.
         let l = ServiceLayout::of(service.static_config());

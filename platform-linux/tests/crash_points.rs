@@ -47,6 +47,22 @@ fn byte(i: usize, len: usize) -> u8 {
     ((i * 7 + len) % 251) as u8
 }
 
+/// Sends slices of 16 B, 1 kB and 100 kB (the publisher grows twice) and
+/// keeps the first sample the subscriber gets, so that the oldest segment
+/// stays alive while newer ones are made.
+fn grow_holding_the_first<'s>(
+    publisher: &Publisher<[u8]>,
+    subscriber: &'s Subscriber<[u8]>,
+) -> Option<Sample<'s, [u8]>> {
+    let mut first = None;
+    for len in [16usize, 1000, 100_000] {
+        publisher.loan_slice_uninit(len).unwrap().write_from_fn(|i| byte(i, len)).send().unwrap();
+        let got = subscriber.receive().unwrap();
+        first = first.or(got);
+    }
+    first
+}
+
 /// Child: kills its own process (SIGKILL) at the `ICEFLOE_CRASH_NTH`-th
 /// visit of crash point `ICEFLOE_CRASH_AT`.
 #[allow(clippy::disallowed_types)] // test bookkeeping: a plain atomic
@@ -81,16 +97,7 @@ fn sender_child() {
     let service = open_service(&node);
     let subscriber = service.subscriber_builder().create().unwrap();
     let publisher = growing_publisher(&service);
-    let mut held = Vec::new();
-    for len in [16usize, 1000, 100_000] {
-        let sample = publisher.loan_slice_uninit(len).unwrap().write_from_fn(|i| byte(i, len));
-        sample.send().unwrap();
-        if let Some(s) = subscriber.receive().unwrap() {
-            if held.is_empty() {
-                held.push(s);
-            }
-        }
-    }
+    let held = grow_holding_the_first(&publisher, &subscriber);
     drop(publisher);
     drop(held);
     drop(subscriber);
@@ -105,15 +112,7 @@ fn victim_child() {
     let service = open_service(&node);
     let subscriber = service.subscriber_builder().create().unwrap();
     let publisher = growing_publisher(&service);
-    let mut held = Vec::new();
-    for len in [16usize, 1000, 100_000] {
-        publisher.loan_slice_uninit(len).unwrap().write_from_fn(|i| byte(i, len)).send().unwrap();
-        if let Some(s) = subscriber.receive().unwrap() {
-            if held.is_empty() {
-                held.push(s);
-            }
-        }
-    }
+    let _held = grow_holding_the_first(&publisher, &subscriber);
     say("ready", "");
     std::thread::sleep(Duration::from_secs(60));
 }

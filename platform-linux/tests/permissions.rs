@@ -9,8 +9,7 @@ mod common;
 use common::*;
 use icefloe_linux::prelude::*;
 use icefloe_linux::Permissions;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const WATCHDOG: Duration = Duration::from_secs(30);
@@ -45,69 +44,6 @@ fn remove_users() {
         let _ = run("userdel", &[user]);
     }
     let _ = run("groupdel", &[GROUP]);
-}
-
-/// A child of this test running as `user` (with its groups), with `role`.
-struct AsUser {
-    child: std::process::Child,
-    lines: std::io::Lines<BufReader<std::process::ChildStdout>>,
-}
-
-impl AsUser {
-    fn spawn(user: &str, role: &str, prefix: &str) -> Self {
-        let exe = std::env::current_exe().unwrap();
-        let mut child = Command::new("setpriv")
-            .args(["--reuid", user, "--regid", user_group(user), "--init-groups", "--"])
-            .arg(exe)
-            .args([TEST, "--exact", "--nocapture", "--test-threads=1"])
-            .env("ICEFLOE_TEST_ROLE", role)
-            .env("ICEFLOE_TEST_PREFIX", prefix)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("setpriv (util-linux)");
-        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        Self { child, lines }
-    }
-
-    fn expect(&mut self, word: &str) -> String {
-        let tag = format!("@@{word}");
-        for line in self.lines.by_ref().map_while(Result::ok) {
-            if let Some(at) = line.find(&tag) {
-                return line[at + tag.len()..].trim().to_string();
-            }
-        }
-        panic!("the child ended without saying {word}");
-    }
-
-    fn tell(&mut self, line: &str) {
-        use std::io::Write;
-        let stdin = self.child.stdin.as_mut().unwrap();
-        writeln!(stdin, "{line}").unwrap();
-    }
-
-    fn finish(&mut self) {
-        let deadline = Instant::now() + WATCHDOG;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "the child failed: {status}");
-                return;
-            }
-            assert!(Instant::now() < deadline, "the child did not end");
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-}
-
-impl Drop for AsUser {
-    fn drop(&mut self) {
-        // A test that failed half-way leaves no child behind (ours, by id).
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
 }
 
 fn user_group(user: &str) -> &'static str {
@@ -205,12 +141,12 @@ fn a_second_user_opens_a_service_only_with_group_permissions_and_in_the_group() 
         let service = node.service_builder(&svc("perm/root")).publish_subscribe::<u64>().create().unwrap();
         let publisher = service.publisher_builder().create().unwrap();
         publisher.send_copy(1).unwrap();
-        let mut creator = AsUser::spawn(CREATOR, "creator", &prefix);
+        let mut creator = Peer::spawn_as(CREATOR, user_group(CREATOR), TEST, "creator", &prefix);
         creator.expect("ready");
         for (user, shared, segments) in
             [(MEMBER, "ok 7", "all but the group's"), (OUTSIDER, "InsufficientPermissions", "all")]
         {
-            let mut visitor = AsUser::spawn(user, "visitor", &prefix);
+            let mut visitor = Peer::spawn_as(user, user_group(user), TEST, "visitor", &prefix);
             assert_eq!(visitor.expect("open:perm/root"), "InsufficientPermissions", "{user} opened root's service");
             assert_eq!(visitor.expect("open:perm/shared"), shared, "{user} and the group-shared service");
             assert_eq!(visitor.expect("open:perm/private"), "InsufficientPermissions", "{user} opened a private one");
@@ -223,10 +159,10 @@ fn a_second_user_opens_a_service_only_with_group_permissions_and_in_the_group() 
             // two a member may open; everything else is refused.
             let expected = if user == MEMBER { of - 2 } else { of };
             assert_eq!(refused, expected, "{user}: {refused} of {of} segments refused, expected {segments}");
-            visitor.finish();
+            assert!(visitor.wait(WATCHDOG), "the {user} visitor failed");
         }
         creator.tell("stop");
-        creator.finish();
+        assert!(creator.wait(WATCHDOG), "the creator failed");
         drop((publisher, service));
     }
     assert_clean(&prefix);

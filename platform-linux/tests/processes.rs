@@ -16,16 +16,14 @@ fn svc() -> ServiceName {
     ServiceName::new("proc/test").unwrap()
 }
 
-/// Waits (watchdog) for one slice sample.
-fn receive_slice(sub: &Subscriber<[u8]>) -> Sample<'_, [u8]> {
-    let deadline = Instant::now() + WATCHDOG;
-    loop {
-        if let Some(s) = sub.receive().expect("receive") {
-            return s;
-        }
-        assert!(Instant::now() < deadline, "watchdog: no sample arrived");
-        std::thread::sleep(Duration::from_micros(50));
-    }
+/// A slice publisher that starts at one byte and grows by powers of two.
+fn growing_from_one(service: &PublishSubscribe<[u8]>) -> Publisher<[u8]> {
+    service
+        .publisher_builder()
+        .initial_max_slice_len(1)
+        .allocation_strategy(icefloe_linux::AllocationStrategy::PowerOfTwo)
+        .create()
+        .unwrap()
 }
 
 /// Receives until `n` samples arrived or the watchdog fires.
@@ -54,12 +52,7 @@ fn child() {
         // new segment and sends from it, and waits to be killed.
         "pub_grow_send" => {
             let service = node.service_builder(&svc()).publish_subscribe::<[u8]>().open().unwrap();
-            let publisher = service
-                .publisher_builder()
-                .initial_max_slice_len(1)
-                .allocation_strategy(icefloe_linux::AllocationStrategy::PowerOfTwo)
-                .create()
-                .unwrap();
+            let publisher = growing_from_one(&service);
             let deadline = Instant::now() + WATCHDOG;
             while publisher.loan_slice_uninit(1).unwrap().write_from_fn(|_| 1).send().unwrap() == 0 {
                 assert!(Instant::now() < deadline, "no subscriber connected");
@@ -545,7 +538,7 @@ fn a_receiver_passes_over_what_a_killed_sender_sent_from_a_segment_gone_with_it(
         let subscriber = service.subscriber_builder().create().unwrap();
         let mut p = Peer::spawn("child", "pub_grow_send", &prefix, &[]);
         p.expect("first");
-        let first = receive_slice(&subscriber);
+        let first = eventually(WATCHDOG, "the first sample", || subscriber.receive().unwrap());
         assert_eq!(&*first, &[1u8][..]);
         drop(first);
         p.tell("grow");
@@ -581,12 +574,7 @@ fn a_receiver_passes_over_what_a_departed_sender_sent_from_a_segment_it_took_alo
         let service = node.service_builder(&svc()).publish_subscribe::<[u8]>().create().unwrap();
         let subscriber = service.subscriber_builder().create().unwrap();
         {
-            let publisher = service
-                .publisher_builder()
-                .initial_max_slice_len(1)
-                .allocation_strategy(icefloe_linux::AllocationStrategy::PowerOfTwo)
-                .create()
-                .unwrap();
+            let publisher = growing_from_one(&service);
             assert_eq!(publisher.loan_slice_uninit(1).unwrap().write_from_fn(|_| 1).send().unwrap(), 1);
             assert_eq!(&*subscriber.receive().unwrap().expect("the first sample"), &[1u8][..]);
             assert_eq!(publisher.loan_slice_uninit(4096).unwrap().write_from_fn(|_| 2).send().unwrap(), 1);

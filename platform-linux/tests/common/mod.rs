@@ -70,12 +70,48 @@ pub struct Peer {
     pub child: Child,
     lines: std::io::Lines<BufReader<ChildStdout>>,
     stdin: Option<std::process::ChildStdin>,
+    /// Kill the child (ours, by id) if it still runs when the peer goes:
+    /// a failed test then leaves no process waiting for a word.
+    kill_on_drop: bool,
 }
 
 impl Peer {
     /// Starts `test_name` in a new process with the given role and settings.
     pub fn spawn(test_name: &str, role: &str, prefix: &str, args: &[(&str, String)]) -> Self {
-        let mut cmd = Command::new(std::env::current_exe().expect("test binary path"));
+        Self::start(&[], test_name, role, prefix, args, "spawn child")
+    }
+
+    /// As [`spawn`](Self::spawn), the child in a PID namespace of its own
+    /// (`unshare --pid --fork --mount-proc`, as a container runs it; it
+    /// shares `/dev/shm` with us). `unshare --kill-child` passes a SIGKILL of
+    /// the `unshare` process (our child) on to the test process in it.
+    pub fn spawn_in_pid_namespace(test_name: &str, role: &str, prefix: &str) -> Self {
+        let unshare = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"];
+        Self::start(&unshare, test_name, role, prefix, &[], "unshare (util-linux) must be installed to run this test")
+    }
+
+    /// As [`spawn`](Self::spawn), the child running as Unix `user` with
+    /// primary group `group` and the user's other groups (`setpriv`, as
+    /// root); killed if it still runs when the peer is dropped.
+    pub fn spawn_as(user: &str, group: &str, test_name: &str, role: &str, prefix: &str) -> Self {
+        let setpriv = ["setpriv", "--reuid", user, "--regid", group, "--init-groups", "--"];
+        let mut peer = Self::start(&setpriv, test_name, role, prefix, &[], "setpriv (util-linux)");
+        peer.kill_on_drop = true;
+        peer
+    }
+
+    /// Runs this test binary (behind `wrapper`, a command and its
+    /// arguments, if any) as a child with a role.
+    fn start(wrapper: &[&str], test_name: &str, role: &str, prefix: &str, args: &[(&str, String)], what: &str) -> Self {
+        let exe = std::env::current_exe().expect("test binary path");
+        let mut cmd = match wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut c = Command::new(program);
+                c.args(rest).arg(exe);
+                c
+            }
+            None => Command::new(exe),
+        };
         cmd.args([test_name, "--exact", "--nocapture", "--test-threads=1"])
             .env("ICEFLOE_TEST_ROLE", role)
             .env("ICEFLOE_TEST_PREFIX", prefix)
@@ -85,30 +121,10 @@ impl Peer {
         for (k, v) in args {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().expect("spawn child");
+        let mut child = cmd.spawn().expect(what);
         let lines = BufReader::new(child.stdout.take().expect("piped")).lines();
         let stdin = child.stdin.take();
-        Self { child, lines, stdin }
-    }
-
-    /// As [`spawn`](Self::spawn), the child in a PID namespace of its own
-    /// (`unshare --pid --fork --mount-proc`, as a container runs it; it
-    /// shares `/dev/shm` with us). `unshare --kill-child` passes a SIGKILL of
-    /// the `unshare` process (our child) on to the test process in it.
-    pub fn spawn_in_pid_namespace(test_name: &str, role: &str, prefix: &str) -> Self {
-        let mut cmd = Command::new("unshare");
-        cmd.args(["--pid", "--fork", "--mount-proc", "--kill-child"])
-            .arg(std::env::current_exe().expect("test binary path"))
-            .args([test_name, "--exact", "--nocapture", "--test-threads=1"])
-            .env("ICEFLOE_TEST_ROLE", role)
-            .env("ICEFLOE_TEST_PREFIX", prefix)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        let mut child = cmd.spawn().expect("unshare (util-linux) must be installed to run this test");
-        let lines = BufReader::new(child.stdout.take().expect("piped")).lines();
-        let stdin = child.stdin.take();
-        Self { child, lines, stdin }
+        Self { child, lines, stdin, kill_on_drop: false }
     }
 
     /// Sends a line to the child's stdin.
@@ -169,6 +185,15 @@ impl Peer {
     /// Reaps a killed child.
     pub fn reap(mut self) {
         let _ = self.child.wait();
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        if self.kill_on_drop && self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
