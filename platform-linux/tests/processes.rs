@@ -470,16 +470,20 @@ fn killed_growing_publisher_leaves_no_segment_behind() {
     assert_clean(&prefix);
 }
 
+/// The service of the test below: room for one server.
+fn churn_service(node: &Node) -> RequestResponse<u64, u64> {
+    node.service_builder(&ServiceName::new("churn/slots").unwrap())
+        .request_response::<u64, u64>()
+        .max_servers(1)
+        .open_or_create()
+        .unwrap()
+}
+
 /// The child of the test below: creates and drops servers in a loop until
 /// it is killed.
 fn server_churner(prefix: &str) {
     let node = node(prefix);
-    let service = node
-        .service_builder(&ServiceName::new("churn/slots").unwrap())
-        .request_response::<u64, u64>()
-        .max_servers(1)
-        .open_or_create()
-        .unwrap();
+    let service = churn_service(&node);
     say("ready", "");
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while std::time::Instant::now() < deadline {
@@ -500,12 +504,7 @@ fn a_port_killed_while_it_is_created_leaves_no_slot_taken() {
     }
     let prefix = unique_prefix();
     let node = node(&prefix);
-    let service = node
-        .service_builder(&ServiceName::new("churn/slots").unwrap())
-        .request_response::<u64, u64>()
-        .max_servers(1)
-        .open_or_create()
-        .unwrap();
+    let service = churn_service(&node);
     for round in 0..40u64 {
         let mut peer = Peer::spawn("a_port_killed_while_it_is_created_leaves_no_slot_taken", "churner", &prefix, &[]);
         peer.expect("ready");
