@@ -446,20 +446,21 @@ const MAX_UNLINK_SPAN: u32 = 1 << 12;
 pub(crate) fn sweep_orphaned_data<P: Platform>(prefix: &Prefix) -> u32 {
     let mut removed = 0;
     let _ = P::shm_list(prefix.as_str(), &mut |name| {
-        if !crate::name::is_segment_name(prefix, name, SegmentKind::Data) {
-            return true;
-        }
-        let Ok(shm) = P::shm_open(name, Access::ReadOnly) else { return true };
-        let region = Region::of(&shm);
-        let creator = region.try_words(0, crate::shm::header::HEADER_WORDS).and_then(Header::new).map(|h| h.creator());
-        if let Some(creator) = creator {
-            if creator.0 != [0; 3] && P::liveness_check(creator) == Liveness::Dead && P::shm_unlink(name).is_ok() {
-                removed += 1;
-            }
-        }
+        removed += u32::from(remove_if_orphaned::<P>(prefix, name));
         true
     });
     removed
+}
+
+/// Unlinks segment `name` if it is a data segment whose creator is dead.
+fn remove_if_orphaned<P: Platform>(prefix: &Prefix, name: &str) -> bool {
+    if !crate::name::is_segment_name(prefix, name, SegmentKind::Data) {
+        return false;
+    }
+    let Ok(shm) = P::shm_open(name, Access::ReadOnly) else { return false };
+    let region = Region::of(&shm);
+    let creator = region.try_words(0, crate::shm::header::HEADER_WORDS).and_then(Header::new).map(|h| h.creator());
+    creator.is_some_and(|c| c.0 != [0; 3] && P::liveness_check(c) == Liveness::Dead && P::shm_unlink(name).is_ok())
 }
 
 /// Claims a free node slot among the first `max` for `node`: claim (CAS),
@@ -945,18 +946,20 @@ impl<P: Platform> Node<P> {
     pub fn cleanup_dead_nodes(&self) -> crate::node::CleanupState {
         let mut state = crate::node::CleanupState::default();
         let prefix = self.prefix().clone();
+        // One pass: each service cleaned, and each data segment of a dead
+        // sender that no service records any more removed.
         let _ = P::shm_list(prefix.as_str(), &mut |name| {
-            if crate::name::is_segment_name(&prefix, name, crate::name::SegmentKind::Service) {
+            if crate::name::is_segment_name(&prefix, name, SegmentKind::Service) {
                 match cleanup_service_by_name::<P>(&prefix, name, self.liveness()) {
                     Ok(n) => state.cleanups += n,
                     Err(()) => state.failed_cleanups += 1,
                 }
+            } else {
+                remove_if_orphaned::<P>(&prefix, name);
             }
             true
         });
-        // Segments of dead senders that no service records any more, and
-        // the liveness records of dead processes no service named.
-        sweep_orphaned_data::<P>(&prefix);
+        // The liveness records of dead processes no service named.
         P::liveness_sweep();
         state
     }
