@@ -514,20 +514,29 @@ mod tests {
 
     #[test]
     fn a_full_arena_is_a_clear_error_when_creating() {
+        // The node's record takes its share of the arena first.
+        let node = NodeBuilder::<TinyBoard>::new().create().unwrap();
+        let record = 4096 - TinyBoard::free_bytes();
+        assert!(record > 0 && record <= 256, "a node record is small: {record} B");
         let a = TinyBoard::shm_create("a", 3000, Permissions::OwnerOnly).unwrap();
         assert_eq!(
             TinyBoard::shm_create("b", 3000, Permissions::OwnerOnly).err(),
             Some(ShmError::InsufficientResources)
         );
-        let node = NodeBuilder::<TinyBoard>::new().create().unwrap();
         assert_eq!(
             node.service_builder(&ServiceName::new("too/big").unwrap()).publish_subscribe::<u64>().create().err(),
             Some(crate::ServiceCreateError::InsufficientResources)
         );
-        assert_eq!(TinyBoard::peak_bytes_in_use(), 3008, "the peak is the one segment that fitted");
+        assert_eq!(
+            TinyBoard::peak_bytes_in_use(),
+            3008 + record,
+            "the peak is the record and the one segment that fitted"
+        );
         // Unlinked and unmapped: the bytes come back and fit again.
         TinyBoard::shm_unlink("a").unwrap();
         drop(a);
+        drop(node);
+        assert_eq!(TinyBoard::free_bytes(), 4096, "a dropped node's record goes");
         let b = TinyBoard::shm_create("b", 4000, Permissions::OwnerOnly).unwrap();
         assert_eq!(crate::platform::SharedMemory::len(&b), 4032);
         TinyBoard::shm_unlink("b").unwrap();

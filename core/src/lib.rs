@@ -15,6 +15,7 @@ pub mod chunk;
 pub mod config;
 #[doc(hidden)]
 pub mod crash;
+pub mod discovery;
 #[allow(unsafe_code)]
 pub mod handle;
 mod logging;
@@ -45,6 +46,7 @@ pub mod zero_copy;
 pub mod conformance;
 
 pub use chunk::{ChunkMut, ChunkMutUninit, Lender, Sample, SampleSource};
+pub use discovery::{MessagingPattern, NodeInfo, NodeState, PortKind, Service, ServiceDetails};
 pub use handle::Handle;
 pub use icefloe_derive::ZeroCopySend;
 pub use name::{NameError, NodeName, ServiceName};

@@ -186,6 +186,8 @@ pub enum SegmentKind {
     Service,
     /// A sending port's data segment (the chunk pool).
     Data,
+    /// A node's record (its id, name and liveness), named by its id.
+    Node,
 }
 
 impl SegmentKind {
@@ -193,6 +195,7 @@ impl SegmentKind {
         match self {
             Self::Service => 's',
             Self::Data => 'd',
+            Self::Node => 'n',
         }
     }
 }

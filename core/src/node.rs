@@ -1,7 +1,8 @@
 //! Nodes: one participant, the owner of services and ports.
 
+use crate::config::Config;
 use crate::name::{NameError, NodeName, Prefix};
-use crate::platform::{LivenessId, Permissions, Platform, SignalHandlingMode, Termination};
+use crate::platform::{LivenessId, Permissions, Platform, ShmError, SignalHandlingMode, Termination};
 use core::fmt;
 use core::marker::PhantomData;
 use core::time::Duration;
@@ -16,8 +17,7 @@ use core::time::Duration;
 /// ```
 pub struct NodeBuilder<P: Platform> {
     name: NodeName,
-    prefix: Prefix,
-    permissions: Permissions,
+    config: Config,
     signals: SignalHandlingMode,
     _p: PhantomData<P>,
 }
@@ -29,12 +29,27 @@ pub struct NodeBuilder<P: Platform> {
 pub enum NodeCreationError {
     /// The prefix given to [`NodeBuilder::prefix`] is invalid.
     InvalidPrefix(NameError),
+    /// The OS refused the node's record: permissions.
+    InsufficientPermissions,
+    /// The OS refused the node's record: memory, descriptors, arena space or
+    /// registry slots.
+    InsufficientResources,
+    /// Another shared-memory failure while writing the node's record.
+    Shm(ShmError),
 }
 
 impl fmt::Display for NodeCreationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::InvalidPrefix(e) => write!(f, "the node's segment prefix is invalid: {e}"),
+            Self::InsufficientPermissions => {
+                f.write_str("the OS refused to create the node's record in shared memory: insufficient permissions")
+            }
+            Self::InsufficientResources => f.write_str(
+                "the OS refused to create the node's record in shared memory: out of memory, descriptors or arena \
+                 space",
+            ),
+            Self::Shm(e) => write!(f, "the node's record could not be created in shared memory: {e}"),
         }
     }
 }
@@ -80,13 +95,13 @@ impl<P: Platform> Default for NodeBuilder<P> {
 }
 
 impl<P: Platform> NodeBuilder<P> {
-    /// A builder with an empty name, the default prefix ([`DEFAULT_PREFIX`](crate::name::DEFAULT_PREFIX))
-    /// and owner-only permissions.
+    /// A builder with an empty name and the default [`Config`]: prefix
+    /// [`DEFAULT_PREFIX`](crate::name::DEFAULT_PREFIX), owner-only
+    /// permissions, iceoryx2's default QoS.
     pub fn new() -> Self {
         Self {
             name: NodeName::new("").unwrap_or_else(|_| unreachable_name()),
-            prefix: Prefix::default(),
-            permissions: Permissions::OwnerOnly,
+            config: Config::default(),
             signals: SignalHandlingMode::default(),
             _p: PhantomData,
         }
@@ -113,24 +128,51 @@ impl<P: Platform> NodeBuilder<P> {
     /// Sets the segment-name prefix: nodes only see services made with the
     /// same prefix (use one per test, or per "domain").
     pub fn prefix(mut self, prefix: &str) -> Result<Self, NodeCreationError> {
-        self.prefix = Prefix::new(prefix).map_err(NodeCreationError::InvalidPrefix)?;
+        self.config.prefix = Prefix::new(prefix).map_err(NodeCreationError::InvalidPrefix)?;
         Ok(self)
     }
 
     /// Who may open the segments this node creates (default: owner only).
     pub fn permissions(mut self, p: Permissions) -> Self {
-        self.permissions = p;
+        self.config.permissions = p;
+        self
+    }
+
+    /// Takes prefix, permissions, cleanup policy and default QoS from
+    /// `config` (an operator's configuration, for example the TOML file
+    /// `icefloe-linux` loads). Later calls of [`prefix`](Self::prefix) and
+    /// [`permissions`](Self::permissions) override those two.
+    pub fn config(mut self, config: &Config) -> Self {
+        self.config = config.clone();
         self
     }
 
     /// Creates the node: takes this participant's liveness id and a unique
-    /// node id. Costs no allocation and no system call beyond the
-    /// platform's liveness and clock queries.
+    /// node id, and writes the node's record (id, name, liveness: what
+    /// [`Node::list`] shows) to a small shared-memory segment that the node
+    /// removes when it drops. Costs no allocation.
     pub fn create(self) -> Result<Node<P>, NodeCreationError> {
         P::prepare_termination_handling(self.signals);
         let liveness = P::liveness_self();
-        let id = crate::name::unique_id::<P>(liveness, 0);
-        Ok(Node { name: self.name, prefix: self.prefix, permissions: self.permissions, liveness, id, _p: PhantomData })
+        let mut salt = 0;
+        let id = loop {
+            let id = crate::name::unique_id::<P>(liveness, salt);
+            let c = &self.config;
+            match crate::discovery::create_record::<P>(&c.prefix, id, &self.name, liveness, c.permissions) {
+                Ok(()) => break id,
+                // A record of that id exists: a 64-bit collision, or a
+                // leftover; another id.
+                Err(ShmError::AlreadyExists) if salt < 8 => salt += 1,
+                Err(ShmError::PermissionDenied) => return Err(NodeCreationError::InsufficientPermissions),
+                Err(ShmError::InsufficientResources) => return Err(NodeCreationError::InsufficientResources),
+                Err(e) => return Err(NodeCreationError::Shm(e)),
+            }
+        };
+        let node = Node { name: self.name, config: self.config, liveness, id, _p: PhantomData };
+        if node.config.cleanup.on_node_creation {
+            node.cleanup_dead_nodes();
+        }
+        Ok(node)
     }
 }
 
@@ -144,8 +186,7 @@ fn unreachable_name() -> NodeName {
 /// peers.
 pub struct Node<P: Platform> {
     name: NodeName,
-    prefix: Prefix,
-    permissions: Permissions,
+    config: Config,
     liveness: LivenessId,
     id: u64,
     _p: PhantomData<P>,
@@ -164,12 +205,18 @@ impl<P: Platform> Node<P> {
 
     /// The segment-name prefix.
     pub fn prefix(&self) -> &Prefix {
-        &self.prefix
+        &self.config.prefix
     }
 
     /// Segment permissions.
     pub fn permissions(&self) -> Permissions {
-        self.permissions
+        self.config.permissions
+    }
+
+    /// The configuration the node was built with (prefix, permissions,
+    /// cleanup policy, the QoS services get for knobs left unset).
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// This participant's liveness id.
@@ -185,6 +232,15 @@ impl<P: Platform> Node<P> {
             return Err(t.into());
         }
         P::sleep(cycle).map_err(Into::into)
+    }
+}
+
+impl<P: Platform> Drop for Node<P> {
+    fn drop(&mut self) {
+        let _ = P::shm_unlink(&crate::discovery::record_name(&self.config.prefix, self.id));
+        if self.config.cleanup.on_node_drop {
+            self.cleanup_dead_nodes();
+        }
     }
 }
 

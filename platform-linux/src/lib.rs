@@ -2,12 +2,16 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "config-file")]
+pub mod config;
 #[allow(unsafe_code)]
 mod os;
 #[allow(unsafe_code)]
 mod shared;
 
 pub use icefloe_core;
+pub use icefloe_core::discovery::{DiscoveryError, PortInfo, ServiceNode};
+pub use icefloe_core::name::Prefix;
 pub use icefloe_core::platform::{Permissions, ShmError};
 #[cfg(feature = "postcard")]
 pub use icefloe_core::serialize::{DecodeError, SerializeSendError};
@@ -22,6 +26,7 @@ pub use icefloe_core::{
     SubscriberCreateError, UnableToDeliverAction, UnableToDeliverHandler, UnableToDeliverInfo, WaitSetAttachmentError,
     WaitSetAttachmentId, WaitSetRunError, WaitSetRunResult, WaitSetToken, ZeroCopySend,
 };
+pub use icefloe_core::{MessagingPattern, NodeState, PortKind};
 pub use os::{futex_calls, use_futex_wait_fallback, FutexCalls, Linux, LinuxShm};
 pub use shared::Shared;
 
@@ -113,6 +118,36 @@ pub type ListenerBuilder = icefloe_core::ListenerBuilder<Linux, Event>;
 pub type Notifier = icefloe_core::Notifier<Linux, Event>;
 /// A listener on Linux; owns a handle to its service (no lifetime).
 pub type Listener = icefloe_core::Listener<Linux, Event>;
+
+/// Discovery of services on Linux: `Service::list(&prefix, |s| …)`,
+/// `Service::details`, `Service::does_exist`.
+pub type Service = icefloe_core::Service<Linux>;
+/// One service as discovery reads it.
+pub type ServiceDetails = icefloe_core::ServiceDetails<Linux>;
+/// One node as its record shows it (from `Node::list`).
+pub type NodeInfo = icefloe_core::NodeInfo<Linux>;
+
+/// Every service under `prefix`, collected (the core's
+/// [`Service::list`] calls back instead).
+pub fn list_services(prefix: &Prefix) -> Result<Vec<ServiceDetails>, DiscoveryError> {
+    let mut all = Vec::new();
+    Service::list(prefix, |s| {
+        all.push(s);
+        CallbackProgression::Continue
+    })?;
+    Ok(all)
+}
+
+/// Every node record under `prefix`, collected (the core's [`Node::list`]
+/// calls back instead).
+pub fn list_nodes(prefix: &Prefix) -> Result<Vec<NodeInfo>, DiscoveryError> {
+    let mut all = Vec::new();
+    Node::list(prefix, |n| {
+        all.push(n);
+        CallbackProgression::Continue
+    })?;
+    Ok(all)
+}
 
 /// A WaitSet of this platform with room for `N` attachments.
 pub type WaitSet<'a, const N: usize = 16> = icefloe_core::WaitSet<'a, Linux, N>;

@@ -153,8 +153,9 @@ impl<'n, P: Platform> EventBuilder<'n, P> {
 
     fn config(&self) -> Result<StaticConfig, ServiceCreateError> {
         let unit = TypeDetail::of::<()>().map_err(|_| ServiceCreateError::TypeNameTooLong)?;
+        let d = &self.node.config().event;
         let event = EventConfig {
-            event_id_max_value: self.event_id_max_value.unwrap_or(DEFAULT_EVENT_ID_MAX_VALUE),
+            event_id_max_value: self.event_id_max_value.unwrap_or(d.event_id_max_value),
             notifier_created_event: self.created.flatten(),
             notifier_dropped_event: self.dropped.flatten(),
             notifier_dead_event: self.dead.flatten(),
@@ -166,9 +167,9 @@ impl<'n, P: Platform> EventBuilder<'n, P> {
         let cfg = StaticConfig {
             name: self.name.clone(),
             pattern: PATTERN_EVENT,
-            max_publishers: self.max_notifiers.unwrap_or(DEFAULT_MAX_NOTIFIERS),
-            max_subscribers: self.max_listeners.unwrap_or(DEFAULT_MAX_LISTENERS),
-            max_nodes: self.max_nodes.unwrap_or(DEFAULT_MAX_NODES),
+            max_publishers: self.max_notifiers.unwrap_or(d.max_notifiers),
+            max_subscribers: self.max_listeners.unwrap_or(d.max_listeners),
+            max_nodes: self.max_nodes.unwrap_or(d.max_nodes),
             history_size: 0,
             subscriber_max_buffer_size: 1,
             subscriber_max_borrowed_samples: 1,

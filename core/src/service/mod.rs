@@ -62,6 +62,46 @@ impl<'n, P: Platform> ServiceBuilder<'n, P> {
     pub fn event(self) -> event::EventBuilder<'n, P> {
         event::EventBuilder::new(self.node, self.name)
     }
+
+    /// Publish-subscribe without the service's Rust types: payload and user
+    /// header are taken as bytes described by `config` (what
+    /// [`Service::details`](crate::discovery::Service::details) read from the
+    /// service). Opening succeeds only while the service still carries those
+    /// types; samples are read as bytes (`payload_bytes`, `user_header_bytes`),
+    /// and sending is byte-wise under the same check (a command-line tool, a
+    /// bridge to other hosts).
+    pub fn publish_subscribe_untyped(
+        self,
+        config: &StaticConfig,
+    ) -> publish_subscribe::PublishSubscribeBuilder<'n, P, [crate::Opaque], crate::Opaque> {
+        self.publish_subscribe::<[crate::Opaque]>()
+            .payload_type_detail(config.payload.clone())
+            .user_header::<crate::Opaque>()
+            .user_header_type_detail(config.user_header.clone())
+    }
+
+    /// Request-response without the service's Rust types (see
+    /// [`publish_subscribe_untyped`](Self::publish_subscribe_untyped)).
+    /// `config.response` must be there (a request-response service's config).
+    #[allow(clippy::type_complexity)]
+    pub fn request_response_untyped(
+        self,
+        config: &StaticConfig,
+    ) -> request_response::RequestResponseBuilder<'n, P, [crate::Opaque], [crate::Opaque], crate::Opaque, crate::Opaque>
+    {
+        let b = self
+            .request_response::<[crate::Opaque], [crate::Opaque]>()
+            .request_type_detail(config.payload.clone())
+            .request_user_header::<crate::Opaque>()
+            .request_user_header_type_detail(config.user_header.clone())
+            .response_user_header::<crate::Opaque>();
+        match &config.response {
+            Some(r) => {
+                b.response_type_detail(r.payload.clone()).response_user_header_type_detail(r.user_header.clone())
+            }
+            None => b,
+        }
+    }
 }
 
 /// Why a service could not be created.
@@ -499,7 +539,7 @@ pub(crate) struct ServiceCore<P: Platform> {
 
 /// How an existing segment was found when trying to open it.
 #[allow(clippy::large_enum_variant)] // no heap to box into; lives briefly on the stack
-enum Existing<P: Platform> {
+pub(crate) enum Existing<P: Platform> {
     Ready(P::Shm, StaticConfig),
     /// Being created by a live creator for longer than the timeout.
     Hanging,
@@ -507,13 +547,13 @@ enum Existing<P: Platform> {
     Stale,
 }
 
-fn open_existing<P: Platform>(name: &ShmName) -> Result<Existing<P>, ServiceOpenError> {
+pub(crate) fn open_existing<P: Platform>(name: &ShmName, access: Access) -> Result<Existing<P>, ServiceOpenError> {
     let start = P::now();
     let timeout = Duration::from_millis(crate::config::CREATION_TIMEOUT_MS);
     // A segment of size zero or smaller than a header: its creator has not
     // sized it yet (or died before it could).
     let shm = loop {
-        match P::shm_open(name, Access::ReadWrite) {
+        match P::shm_open(name, access) {
             Ok(shm) if shm.len() >= crate::shm::header::HEADER_WORDS * 4 => break shm,
             Ok(_) | Err(ShmError::InvalidSize) => {
                 if P::now().saturating_sub(start) > timeout {
@@ -598,7 +638,7 @@ impl<P: Platform> ServiceCore<P> {
                 }
                 Err(ShmError::AlreadyExists) => {
                     // Someone's there: live, or a leftover? Clean what is dead.
-                    match open_existing::<P>(&name) {
+                    match open_existing::<P>(&name, Access::ReadWrite) {
                         Ok(Existing::Stale) => {
                             let _ = P::shm_unlink(&name);
                         }
@@ -634,7 +674,7 @@ impl<P: Platform> ServiceCore<P> {
     ) -> Result<Self, ServiceOpenError> {
         let hash = service_hash(pattern, name);
         let shm_name = segment_name(node.prefix(), hash, SegmentKind::Service);
-        let (shm, config) = match open_existing::<P>(&shm_name)? {
+        let (shm, config) = match open_existing::<P>(&shm_name, Access::ReadWrite)? {
             Existing::Ready(shm, config) => (shm, config),
             Existing::Hanging => return Err(ServiceOpenError::HangsInCreation),
             Existing::Stale => return Err(ServiceOpenError::DoesNotExist),
@@ -800,6 +840,7 @@ fn cleanup_view<P: Platform>(
             continue;
         }
         crate::crash::crash_point!("cleanup.node.dead");
+        let dead_node = slot.node_id();
         for p in (0..view.sender_count()).filter_map(|i| view.sender(i)) {
             // Events: a dead notifier's listeners hear of it.
             if reclaim_port::<P>(p, (n, slot, st), prefix, hash) {
@@ -818,6 +859,7 @@ fn cleanup_view<P: Platform>(
         // this, the next cleaner finds the node and its ports again).
         if slot.release(st) {
             cleaned += 1;
+            crate::discovery::remove_record_if_dead::<P>(prefix, dead_node);
             crate::logging::log_info!("icefloe: reclaimed dead node in slot {} of a service (pid {})", n, id.0[0]);
         }
         // Blocked receivers re-check: a dead server's streams have ended.
@@ -913,7 +955,7 @@ pub(crate) fn cleanup_service_by_name<P: Platform>(
 ) -> Result<u32, ()> {
     let mut shm_name = ShmName::new();
     shm_name.push_str(name).map_err(|_| ())?;
-    match open_existing::<P>(&shm_name) {
+    match open_existing::<P>(&shm_name, Access::ReadWrite) {
         Ok(Existing::Ready(shm, config)) => {
             let view = ServiceView::new(Region::of(&shm), &config).ok_or(())?;
             let hash = service_hash(config.pattern, &config.name);
@@ -927,6 +969,34 @@ pub(crate) fn cleanup_service_by_name<P: Platform>(
         Err(ServiceOpenError::DoesNotExist) => Ok(0),
         Err(_) => Err(()),
     }
+}
+
+/// Cleans every service under `prefix` (see [`Node::cleanup_dead_nodes`]),
+/// removes the data segments of dead senders no service records any more,
+/// the records of dead nodes, and the liveness records of dead processes.
+pub(crate) fn cleanup_prefix<P: Platform>(
+    prefix: &Prefix,
+    me: crate::platform::LivenessId,
+) -> Result<crate::node::CleanupState, ShmError> {
+    let mut state = crate::node::CleanupState::default();
+    // One pass: each service cleaned, each dead sender's leftover data
+    // segment and each dead node's record removed.
+    P::shm_list(prefix.as_str(), &mut |name| {
+        if crate::name::is_segment_name(prefix, name, SegmentKind::Service) {
+            match cleanup_service_by_name::<P>(prefix, name, me) {
+                Ok(n) => state.cleanups += n,
+                Err(()) => state.failed_cleanups += 1,
+            }
+        } else if crate::name::is_segment_name(prefix, name, SegmentKind::Node) {
+            crate::discovery::remove_record_named_if_dead::<P>(prefix, name);
+        } else {
+            remove_if_orphaned::<P>(prefix, name);
+        }
+        true
+    })?;
+    // The liveness records of dead processes no service named.
+    P::liveness_sweep();
+    Ok(state)
 }
 
 /// What a node does with services: build them, and clean up after dead
@@ -944,23 +1014,7 @@ impl<P: Platform> Node<P> {
     /// operation) and their data segments. A service whose last node was
     /// dead is removed. Also runs whenever a service is opened.
     pub fn cleanup_dead_nodes(&self) -> crate::node::CleanupState {
-        let mut state = crate::node::CleanupState::default();
-        let prefix = self.prefix().clone();
-        // One pass: each service cleaned, and each data segment of a dead
-        // sender that no service records any more removed.
-        let _ = P::shm_list(prefix.as_str(), &mut |name| {
-            if crate::name::is_segment_name(&prefix, name, SegmentKind::Service) {
-                match cleanup_service_by_name::<P>(&prefix, name, self.liveness()) {
-                    Ok(n) => state.cleanups += n,
-                    Err(()) => state.failed_cleanups += 1,
-                }
-            } else {
-                remove_if_orphaned::<P>(&prefix, name);
-            }
-            true
-        });
-        // The liveness records of dead processes no service named.
-        P::liveness_sweep();
-        state
+        // Listing fails only where the platform cannot list: nothing found.
+        cleanup_prefix::<P>(self.prefix(), self.liveness()).unwrap_or_default()
     }
 }

@@ -191,16 +191,17 @@ impl<'n, P: Platform, T: Payload + ?Sized, H: ZeroCopySend> PublishSubscribeBuil
         if user_header.variant != TypeVariant::FixedSize {
             return Err(ServiceCreateError::InvalidQos("user_header"));
         }
+        let d = &self.node.config().publish_subscribe;
         let cfg = StaticConfig {
             name: self.name.clone(),
             pattern: PATTERN_PUBLISH_SUBSCRIBE,
-            max_publishers: self.max_publishers.unwrap_or(DEFAULT_MAX_PUBLISHERS),
-            max_subscribers: self.max_subscribers.unwrap_or(DEFAULT_MAX_SUBSCRIBERS),
-            max_nodes: self.max_nodes.unwrap_or(DEFAULT_MAX_NODES),
-            history_size: self.history_size.unwrap_or(DEFAULT_HISTORY_SIZE),
-            subscriber_max_buffer_size: self.buffer_size.unwrap_or(DEFAULT_SUBSCRIBER_MAX_BUFFER_SIZE),
-            subscriber_max_borrowed_samples: self.max_borrowed.unwrap_or(DEFAULT_SUBSCRIBER_MAX_BORROWED_SAMPLES),
-            enable_safe_overflow: self.safe_overflow.unwrap_or(DEFAULT_ENABLE_SAFE_OVERFLOW),
+            max_publishers: self.max_publishers.unwrap_or(d.max_publishers),
+            max_subscribers: self.max_subscribers.unwrap_or(d.max_subscribers),
+            max_nodes: self.max_nodes.unwrap_or(d.max_nodes),
+            history_size: self.history_size.unwrap_or(d.history_size),
+            subscriber_max_buffer_size: self.buffer_size.unwrap_or(d.subscriber_max_buffer_size),
+            subscriber_max_borrowed_samples: self.max_borrowed.unwrap_or(d.subscriber_max_borrowed_samples),
+            enable_safe_overflow: self.safe_overflow.unwrap_or(d.enable_safe_overflow),
             payload_alignment: self.payload_alignment.unwrap_or(payload.align).max(payload.align),
             payload,
             user_header,

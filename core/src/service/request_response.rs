@@ -329,7 +329,8 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
             return Err(ServiceCreateError::InvalidQos("response_user_header"));
         }
         let (req_slice, res_slice) = (request.variant == TypeVariant::Slice, response.variant == TypeVariant::Slice);
-        let active = self.max_active.unwrap_or(DEFAULT_MAX_ACTIVE_REQUESTS_PER_CLIENT);
+        let d = &self.node.config().request_response;
+        let active = self.max_active.unwrap_or(d.max_active_requests_per_client);
         let slice_len = |set: Option<u32>, is_slice: bool| {
             if is_slice {
                 set.unwrap_or(crate::service::DEFAULT_MAX_SLICE_LEN)
@@ -343,24 +344,24 @@ impl<'n, P: Platform, Req: Payload + ?Sized, Res: Payload + ?Sized, ReqH: ZeroCo
             user_header: response_header,
             max_slice_len: slice_len(self.response_max_slice_len, res_slice),
             max_active_requests_per_client: active,
-            max_loaned_requests: self.max_loaned.unwrap_or(DEFAULT_MAX_LOANED_REQUESTS),
-            max_response_buffer_size: self.buffer.unwrap_or(DEFAULT_MAX_RESPONSE_BUFFER_SIZE),
+            max_loaned_requests: self.max_loaned.unwrap_or(d.max_loaned_requests),
+            max_response_buffer_size: self.buffer.unwrap_or(d.max_response_buffer_size),
             max_borrowed_responses_per_pending_response: self
                 .borrowed
-                .unwrap_or(DEFAULT_MAX_BORROWED_RESPONSES_PER_PENDING_RESPONSE),
-            enable_safe_overflow: self.overflow_responses.unwrap_or(true),
-            enable_fire_and_forget: self.fire_and_forget.unwrap_or(true),
+                .unwrap_or(d.max_borrowed_responses_per_pending_response),
+            enable_safe_overflow: self.overflow_responses.unwrap_or(d.enable_safe_overflow_for_responses),
+            enable_fire_and_forget: self.fire_and_forget.unwrap_or(d.enable_fire_and_forget),
         };
         let cfg = StaticConfig {
             name: self.name.clone(),
             pattern: PATTERN_REQUEST_RESPONSE,
-            max_publishers: self.max_clients.unwrap_or(DEFAULT_MAX_CLIENTS),
-            max_subscribers: self.max_servers.unwrap_or(DEFAULT_MAX_SERVERS),
-            max_nodes: self.max_nodes.unwrap_or(DEFAULT_MAX_NODES),
+            max_publishers: self.max_clients.unwrap_or(d.max_clients),
+            max_subscribers: self.max_servers.unwrap_or(d.max_servers),
+            max_nodes: self.max_nodes.unwrap_or(d.max_nodes),
             history_size: 0,
             subscriber_max_buffer_size: active,
             subscriber_max_borrowed_samples: active,
-            enable_safe_overflow: self.overflow_requests.unwrap_or(true),
+            enable_safe_overflow: self.overflow_requests.unwrap_or(d.enable_safe_overflow_for_requests),
             payload_alignment: self.request_alignment.unwrap_or(request.align).max(request.align),
             payload: request,
             user_header: request_header,
