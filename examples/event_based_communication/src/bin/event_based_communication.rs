@@ -8,6 +8,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // RUST_LOG=info shows what icefloe reports (dead nodes reclaimed, stalled or corrupt peers).
+    env_logger::init();
     let n = 20u64;
     match std::env::args().nth(1).as_deref() {
         Some("--publisher") => {

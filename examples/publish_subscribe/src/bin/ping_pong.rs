@@ -93,6 +93,8 @@ fn echo(prefix: &str) {
 }
 
 fn main() {
+    // RUST_LOG=info shows what icefloe reports (dead nodes reclaimed, stalled or corrupt peers).
+    env_logger::init();
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--echo") {
         echo(&args[2]);

@@ -6,6 +6,8 @@ use std::process::Command;
 use std::time::Duration;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // RUST_LOG=info shows what icefloe reports (dead nodes reclaimed, stalled or corrupt peers).
+    env_logger::init();
     let n = 30u64;
     match std::env::args().nth(1).as_deref() {
         Some("--publisher") => return example_publish_subscribe::run_publisher(Some(n), Duration::from_millis(100)),

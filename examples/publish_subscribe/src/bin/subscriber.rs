@@ -1,5 +1,7 @@
 //! Prints every `RobotState` it receives until Ctrl-C (or `--count N`).
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // RUST_LOG=info shows what icefloe reports (dead nodes reclaimed, stalled or corrupt peers).
+    env_logger::init();
     example_publish_subscribe::run_subscriber(example_publish_subscribe::count_arg()?)
 }

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 const ROUNDS: u64 = 1000;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // RUST_LOG=info shows what icefloe reports (dead nodes reclaimed, stalled or corrupt peers).
+    env_logger::init();
     match std::env::args().nth(1).as_deref() {
         Some("--publisher") => return run_publisher(Some(ROUNDS), Duration::from_millis(2), 100),
         Some("--subscriber") => return run_subscriber(Some(ROUNDS), 100),

@@ -29,6 +29,8 @@ fn wait(
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // RUST_LOG=info shows what icefloe reports (dead nodes reclaimed, stalled or corrupt peers).
+    env_logger::init();
     let settings = Settings { count: Some(ROUNDS), period: Duration::from_millis(1), print_every: 100 };
     match std::env::args().nth(1).as_deref() {
         Some("--server") => return run_server(settings),
