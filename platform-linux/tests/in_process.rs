@@ -248,8 +248,10 @@ fn open_or_create_and_last_one_out_removes() {
     assert_eq!(*sub.receive().unwrap().unwrap(), 5);
     drop((p, sub));
     drop(s1);
-    assert!(!shm_left(&prefix).is_empty(), "service removed while still open");
+    assert!(!segments(&prefix).is_empty(), "service removed while still open");
     drop(s2);
+    assert_services_gone(&prefix);
+    drop((a, b));
     assert_clean(&prefix);
 }
 

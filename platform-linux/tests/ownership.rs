@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{assert_clean, node, shm_left, ShmGuard};
+use common::{assert_clean, assert_services_gone, node, segments, ShmGuard};
 use icefloe_linux::prelude::*;
 use icefloe_linux::{ClientBuilder, Shared};
 use std::time::Duration;
@@ -113,16 +113,18 @@ fn a_port_outlives_the_local_variable_of_its_service_and_the_last_one_removes_it
     drop(service);
     publisher.send_slice_copy(b"four").unwrap();
     assert_eq!(&*subscriber.receive().unwrap().expect("a sample"), b"four");
-    assert!(!shm_left(guard.prefix()).is_empty());
+    assert!(!segments(guard.prefix()).is_empty());
     drop(publisher);
-    assert!(!shm_left(guard.prefix()).is_empty(), "the subscriber still holds the service");
+    assert!(!segments(guard.prefix()).is_empty(), "the subscriber still holds the service");
     drop(subscriber);
     // The last handle (here: a port's) removes the service as before.
-    assert_clean(guard.prefix());
+    assert_services_gone(guard.prefix());
     assert!(matches!(
         node.service_builder(&name).publish_subscribe::<[u8]>().open(),
         Err(icefloe_linux::ServiceOpenError::DoesNotExist)
     ));
+    drop(node);
+    assert_clean(guard.prefix());
 }
 
 /// What bindings do: wrap a port in `Shared` and get samples, loans,

@@ -416,7 +416,7 @@ fn killed_publisher_service_can_be_created_again() {
     {
         let mut p = Peer::spawn("child", "pub_hold_loan", &prefix, &[]);
         p.expect("loaned");
-        assert_eq!(shm_left(&prefix).len(), 2, "service and data segment expected");
+        assert_eq!(segments(&prefix).len(), 2, "service and data segment expected");
         p.kill9();
         p.reap();
         let node = node(&prefix);
@@ -429,7 +429,8 @@ fn killed_publisher_service_can_be_created_again() {
         let subscriber = service.subscriber_builder().create().unwrap();
         publisher.send_copy(9).unwrap();
         assert_eq!(*subscriber.receive().unwrap().unwrap(), 9);
-        assert_eq!(shm_left(&prefix).len(), 2, "the dead publisher's data segment was not removed");
+        assert_eq!(segments(&prefix).len(), 2, "the dead publisher's data segment was not removed");
+        assert_eq!(shm_left(&prefix).len(), 3, "and of node records only this one's is left");
     }
     assert_clean(&prefix);
 }
@@ -460,7 +461,7 @@ fn killed_growing_publisher_leaves_no_segment_behind() {
     {
         let mut p = Peer::spawn("child", "pub_grow_hold", &prefix, &[]);
         assert_eq!(p.expect("grown"), "2");
-        assert_eq!(shm_left(&prefix).len(), 3, "service and two data segments expected");
+        assert_eq!(segments(&prefix).len(), 3, "service and two data segments expected");
         p.kill9();
         p.reap();
         let node = node(&prefix);

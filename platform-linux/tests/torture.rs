@@ -518,10 +518,12 @@ fn processes_killed_at_random_lose_nothing_for_the_living() {
         drop((frames, rpc, ping));
         // The services went with their last user, and every data segment
         // with them.
-        assert_clean(&prefix);
-        // No liveness record of a killed child is left either (those of
-        // children killed before they joined a service are swept).
+        assert_services_gone(&prefix);
+        // No liveness record or node record of a killed child is left
+        // either (those of children killed before they joined a service
+        // are swept).
         node.cleanup_dead_nodes();
+        assert_eq!(shm_left(&prefix).len(), 1, "only this node's record is left: {:?}", shm_left(&prefix));
         let records: Vec<_> = pids.iter().flat_map(|p| shm_left(&format!("icefloe_live_{p}_"))).collect();
         assert!(records.is_empty(), "liveness records of killed children left: {records:?}");
     }

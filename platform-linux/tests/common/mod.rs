@@ -40,11 +40,32 @@ pub fn shm_left(prefix: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Service and data segments under `prefix` (node records left out: each
+/// live node has one, `icefloe_core::discovery`).
+pub fn segments(prefix: &str) -> Vec<String> {
+    let record = |n: &String| n.len() == prefix.len() + 14 && n.ends_with('n');
+    shm_left(prefix).into_iter().filter(|n| !record(n)).collect()
+}
+
 /// Asserts nothing under `prefix` is left, after giving leavers a moment.
 pub fn assert_clean(prefix: &str) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let left = shm_left(prefix);
+        if left.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "left behind in /dev/shm: {left:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Asserts no service or data segment under `prefix` is left (node
+/// records of nodes still alive may be), after giving leavers a moment.
+pub fn assert_services_gone(prefix: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let left = segments(prefix);
         if left.is_empty() {
             return;
         }
