@@ -253,11 +253,39 @@ pub(crate) fn remove_record_if_dead<P: Platform>(prefix: &Prefix, id: u64) {
     remove_record_named_if_dead::<P>(prefix, &record_name(prefix, id));
 }
 
-/// Removes the node record at `name` if the process that wrote it is dead.
+/// Removes the node record at `name` if the process that wrote it is dead,
+/// or if it stays unfinished (not sized, or no writer named: its creator
+/// was killed right after creating it) for the creation timeout.
 pub(crate) fn remove_record_named_if_dead<P: Platform>(prefix: &Prefix, name: &str) {
+    let start = P::now();
+    let timeout = core::time::Duration::from_millis(crate::config::CREATION_TIMEOUT_MS);
+    while record_unfinished::<P>(name) {
+        if P::now().saturating_sub(start) > timeout {
+            let _ = P::shm_unlink(name);
+            crate::logging::log_info!("icefloe: removed the unfinished node record {}", name);
+            return;
+        }
+        let _ = P::sleep(core::time::Duration::from_millis(1));
+    }
     if read_record::<P>(prefix, name).is_some_and(|info| info.state == NodeState::Dead) {
         let _ = P::shm_unlink(name);
         crate::logging::log_info!("icefloe: removed the record of dead node {}", name);
+    }
+}
+
+/// Whether the record at `name` exists but is too short for a record or
+/// names no writer yet (a writer does both right after creating it).
+fn record_unfinished<P: Platform>(name: &str) -> bool {
+    match P::shm_open(name, Access::ReadOnly) {
+        Ok(shm) => {
+            let region = Region::of(&shm);
+            match region.try_words(0, RECORD_WORDS).and_then(Header::new) {
+                Some(h) => h.creator().0 == [0; 3],
+                None => true,
+            }
+        }
+        Err(ShmError::InvalidSize) => true,
+        Err(_) => false,
     }
 }
 

@@ -236,8 +236,7 @@ fn the_config_value_sets_defaults_and_cleanup_on_creation() {
         return;
     }
     let p = unique_prefix();
-    let mut config = icefloe_linux::config::Config::default();
-    config.prefix = prefix(&p);
+    let mut config = icefloe_linux::config::Config { prefix: prefix(&p), ..Default::default() };
     config.publish_subscribe.max_publishers = 5;
     config.request_response.max_servers = 3;
     config.event.event_id_max_value = 12;
