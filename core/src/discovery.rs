@@ -248,44 +248,58 @@ pub(crate) fn create_record<P: Platform>(
 }
 
 /// Removes node `id`'s record if the process that wrote it is dead (a
-/// cleaner that reclaimed the node's slots calls it).
+/// cleaner that reclaimed the node's slots calls it: such a record is
+/// finished, the node joined a service after writing it).
 pub(crate) fn remove_record_if_dead<P: Platform>(prefix: &Prefix, id: u64) {
-    remove_record_named_if_dead::<P>(prefix, &record_name(prefix, id));
+    let name = record_name(prefix, id);
+    if let RecordState::Written(creator) = record_state::<P>(&name) {
+        if NodeState::of_liveness::<P>(creator) == NodeState::Dead {
+            let _ = P::shm_unlink(&name);
+        }
+    }
 }
 
 /// Removes the node record at `name` if the process that wrote it is dead,
 /// or if it stays unfinished (not sized, or no writer named: its creator
 /// was killed right after creating it) for the creation timeout.
-pub(crate) fn remove_record_named_if_dead<P: Platform>(prefix: &Prefix, name: &str) {
+pub(crate) fn remove_record_named_if_dead<P: Platform>(name: &str) {
     let start = P::now();
     let timeout = core::time::Duration::from_millis(crate::config::CREATION_TIMEOUT_MS);
-    while record_unfinished::<P>(name) {
-        if P::now().saturating_sub(start) > timeout {
-            let _ = P::shm_unlink(name);
-            crate::logging::log_info!("icefloe: removed the unfinished node record {}", name);
-            return;
+    loop {
+        match record_state::<P>(name) {
+            RecordState::Unfinished if P::now().saturating_sub(start) > timeout => {}
+            RecordState::Unfinished => {
+                let _ = P::sleep(core::time::Duration::from_millis(1));
+                continue;
+            }
+            RecordState::Written(creator) if NodeState::of_liveness::<P>(creator) == NodeState::Dead => {}
+            _ => return,
         }
-        let _ = P::sleep(core::time::Duration::from_millis(1));
-    }
-    if read_record::<P>(prefix, name).is_some_and(|info| info.state == NodeState::Dead) {
         let _ = P::shm_unlink(name);
         crate::logging::log_info!("icefloe: removed the record of dead node {}", name);
+        return;
     }
 }
 
-/// Whether the record at `name` exists but is too short for a record or
-/// names no writer yet (a writer does both right after creating it).
-fn record_unfinished<P: Platform>(name: &str) -> bool {
+/// What a record's header says of it, read without its contents.
+enum RecordState {
+    /// Gone, or not readable.
+    Missing,
+    /// Too short for a record, or no writer named yet (a writer sizes it
+    /// and names itself right after creating it).
+    Unfinished,
+    /// Its writer.
+    Written(LivenessId),
+}
+
+fn record_state<P: Platform>(name: &str) -> RecordState {
     match P::shm_open(name, Access::ReadOnly) {
-        Ok(shm) => {
-            let region = Region::of(&shm);
-            match region.try_words(0, RECORD_WORDS).and_then(Header::new) {
-                Some(h) => h.creator().0 == [0; 3],
-                None => true,
-            }
-        }
-        Err(ShmError::InvalidSize) => true,
-        Err(_) => false,
+        Ok(shm) => match Region::of(&shm).try_words(0, RECORD_WORDS).and_then(Header::new) {
+            Some(h) if h.creator().0 != [0; 3] => RecordState::Written(h.creator()),
+            _ => RecordState::Unfinished,
+        },
+        Err(ShmError::InvalidSize) => RecordState::Unfinished,
+        Err(_) => RecordState::Missing,
     }
 }
 
@@ -418,7 +432,7 @@ impl<P: Platform> NodeInfo<P> {
         }
         let state = crate::service::cleanup_prefix::<P>(&self.prefix, P::liveness_self())
             .map_err(DiscoveryError::ListFailed)?;
-        remove_record_if_dead::<P>(&self.prefix, self.id);
+        remove_record_named_if_dead::<P>(&record_name(&self.prefix, self.id));
         Ok(state)
     }
 }

@@ -136,6 +136,11 @@ mod error_sentences {
             ListenerWaitError::TerminationRequest,
             NodeWaitError::Interrupt,
             NodeCreationError::InvalidPrefix(NameError::Empty),
+            NodeCreationError::InsufficientPermissions,
+            NodeCreationError::InsufficientResources,
+            NodeCreationError::Shm(ShmError::Os(5)),
+            discovery::DiscoveryError::ListFailed(ShmError::PermissionDenied),
+            discovery::DiscoveryError::NodeNotDead(NodeState::Alive),
         );
     }
 

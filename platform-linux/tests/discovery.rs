@@ -126,19 +126,24 @@ fn an_untyped_subscriber_reads_the_bytes_a_typed_publisher_sent() {
     assert_clean(&p);
 }
 
+/// A child: a node (joining a service when its role says so), its id said,
+/// then waiting to be killed.
 #[test]
 fn discovery_child() {
-    if role().as_deref() != Some("discovery_child") {
-        return;
-    }
+    let joins = match role().as_deref() {
+        Some("discovery_child") => true,
+        Some("lonely_child") => false,
+        _ => return,
+    };
     let p = std::env::var("ICEFLOE_TEST_PREFIX").unwrap();
-    let node = named(&p, "doomed");
-    let service = node
-        .service_builder(&ServiceName::new("disc/crash").unwrap())
-        .publish_subscribe::<u8>()
-        .open_or_create()
-        .unwrap();
-    let _publisher = service.publisher_builder().create().unwrap();
+    let node = named(&p, if joins { "doomed" } else { "lonely" });
+    let service = joins.then(|| {
+        node.service_builder(&ServiceName::new("disc/crash").unwrap())
+            .publish_subscribe::<u8>()
+            .open_or_create()
+            .unwrap()
+    });
+    let _publisher = service.as_ref().map(|s| s.publisher_builder().create().unwrap());
     common::say("ready", node.id());
     std::thread::sleep(Duration::from_secs(30));
 }
@@ -208,7 +213,7 @@ fn a_dead_node_that_joined_no_service_is_swept_with_its_record() {
         return;
     }
     let p = unique_prefix();
-    let mut child = Peer::spawn("lonely_child", "lonely_child", &p, &[]);
+    let mut child = Peer::spawn("discovery_child", "lonely_child", &p, &[]);
     let id: u64 = child.expect("ready").parse().unwrap();
     child.kill9();
     child.reap();
@@ -218,16 +223,6 @@ fn a_dead_node_that_joined_no_service_is_swept_with_its_record() {
     assert!(Node::details(&prefix(&p), id).is_none());
     drop(cleaner);
     assert_clean(&p);
-}
-
-#[test]
-fn lonely_child() {
-    if role().as_deref() != Some("lonely_child") {
-        return;
-    }
-    let node = named(&std::env::var("ICEFLOE_TEST_PREFIX").unwrap(), "lonely");
-    common::say("ready", node.id());
-    std::thread::sleep(Duration::from_secs(30));
 }
 
 #[test]
@@ -262,7 +257,7 @@ fn the_config_value_sets_defaults_and_cleanup_on_creation() {
         .unwrap();
     assert_eq!(details("cfg/ps2", MessagingPattern::PublishSubscribe).static_config().max_publishers, 1);
     // A node created with cleanup on creation removes a dead one's record.
-    let mut child = Peer::spawn("lonely_child", "lonely_child", &p, &[]);
+    let mut child = Peer::spawn("discovery_child", "lonely_child", &p, &[]);
     let id: u64 = child.expect("ready").parse().unwrap();
     child.kill9();
     child.reap();

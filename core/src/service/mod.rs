@@ -988,7 +988,7 @@ pub(crate) fn cleanup_prefix<P: Platform>(
                 Err(()) => state.failed_cleanups += 1,
             }
         } else if crate::name::is_segment_name(prefix, name, SegmentKind::Node) {
-            crate::discovery::remove_record_named_if_dead::<P>(prefix, name);
+            crate::discovery::remove_record_named_if_dead::<P>(name);
         } else {
             remove_if_orphaned::<P>(prefix, name);
         }

@@ -49,23 +49,20 @@ pub fn segments(prefix: &str) -> Vec<String> {
 
 /// Asserts nothing under `prefix` is left, after giving leavers a moment.
 pub fn assert_clean(prefix: &str) {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        let left = shm_left(prefix);
-        if left.is_empty() {
-            return;
-        }
-        assert!(Instant::now() < deadline, "left behind in /dev/shm: {left:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert_emptied(|| shm_left(prefix));
 }
 
 /// Asserts no service or data segment under `prefix` is left (node
 /// records of nodes still alive may be), after giving leavers a moment.
 pub fn assert_services_gone(prefix: &str) {
+    assert_emptied(|| segments(prefix));
+}
+
+/// Waits (5 s at most) until `left` lists nothing.
+fn assert_emptied(left: impl Fn() -> Vec<String>) {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        let left = segments(prefix);
+        let left = left();
         if left.is_empty() {
             return;
         }

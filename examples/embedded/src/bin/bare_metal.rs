@@ -28,7 +28,7 @@ fn clock() -> Duration {
     Duration::from_millis(u64::from(MILLIS.load(Ordering::Relaxed)))
 }
 
-icefloe_core::bare_metal_platform!(Board, arena = ARENA, segments = 12, clock = clock);
+icefloe_core::bare_metal_platform!(Board, arena = ARENA, segments = 13, clock = clock);
 
 #[entry]
 fn main() -> ! {
