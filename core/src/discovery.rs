@@ -305,6 +305,8 @@ fn record_state<P: Platform>(name: &str) -> RecordState {
 
 /// Reads the record at `name` (a node record's segment name).
 fn read_record<P: Platform>(prefix: &Prefix, name: &str) -> Option<NodeInfo<P>> {
+    // Not a record's name: not opened at all.
+    id_of_record_name(prefix, name)?;
     let mut info = NodeInfo {
         id: 0,
         name: None,
