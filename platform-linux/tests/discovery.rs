@@ -267,3 +267,35 @@ fn the_config_value_sets_defaults_and_cleanup_on_creation() {
     drop((ps, ps2, rr, ev, node, second));
     assert_clean(&p);
 }
+
+#[test]
+fn an_untyped_client_talks_to_a_typed_server_in_bytes() {
+    if role().is_some() {
+        return;
+    }
+    let p = unique_prefix();
+    let node = named(&p, "server");
+    let name = ServiceName::new("disc/rr-untyped").unwrap();
+    let service = node.service_builder(&name).request_response::<[u8], u64>().create().unwrap();
+    let server = service.server_builder().create().unwrap();
+    let tool = named(&p, "tool");
+    let d = Service::details(&prefix(&p), &name, MessagingPattern::RequestResponse).unwrap().unwrap();
+    let untyped = tool.service_builder(&name).request_response_untyped(d.static_config()).open().unwrap();
+    let client = untyped.client_builder().initial_max_slice_len(16).create().unwrap();
+    let mut request = client.loan_slice_uninit(3).unwrap();
+    for (b, v) in request.payload_bytes_mut().iter_mut().zip([1u8, 2, 3]) {
+        b.write(v);
+    }
+    // SAFETY: every byte of the three elements was written just above.
+    let pending = unsafe { request.assume_init() }.send().unwrap();
+    let active = server.receive().unwrap().expect("the request");
+    assert_eq!(&*active, &[1, 2, 3]);
+    active.send_copy(0x1122_3344_5566_7788).unwrap();
+    drop(active);
+    let response = pending.receive().unwrap().expect("the response");
+    assert_eq!(response.payload_bytes(), 0x1122_3344_5566_7788u64.to_ne_bytes());
+    drop(response);
+    drop(pending);
+    drop((client, untyped, d, server, service, tool, node));
+    assert_clean(&p);
+}
