@@ -86,6 +86,8 @@ impl From<&TypeDetail> for TypeJson {
 
 #[derive(Serialize)]
 struct PortJson {
+    #[serde(skip)]
+    node_id: u64,
     kind: &'static str,
     id: String,
     node: String,
@@ -212,6 +214,7 @@ fn service_json(s: &ServiceDetails, names: &BTreeMap<u64, String>, with_footprin
     let mut port_list = Vec::new();
     s.ports(|p| {
         port_list.push(PortJson {
+            node_id: p.node_id,
             kind: p.kind.as_str(),
             id: hex(p.port_id),
             node: hex(p.node_id),
@@ -387,7 +390,7 @@ pub fn service_details(ctx: &Context, name: &str, pattern: Option<Pattern>) -> R
             println!("  (none)");
         }
         for p in &j.port_list {
-            let node = names.get(&parse_id(&p.node).unwrap_or(0)).map(String::as_str).unwrap_or("?");
+            let node = names.get(&p.node_id).map(String::as_str).unwrap_or("?");
             println!("  {:<10} {}  node {} {:?} ({})", p.kind, p.id, p.node, node, p.node_state);
         }
         println!("nodes");
@@ -413,10 +416,10 @@ struct NodeServiceJson {
     pattern: &'static str,
 }
 
-/// Each node id's services, from one pass over the services.
-fn services_by_node(prefix: &Prefix) -> Result<BTreeMap<u64, Vec<NodeServiceJson>>> {
+/// Each node id's services.
+fn services_by_node(services: &[ServiceDetails]) -> BTreeMap<u64, Vec<NodeServiceJson>> {
     let mut by_node: BTreeMap<u64, Vec<NodeServiceJson>> = BTreeMap::new();
-    for s in list_services(prefix)? {
+    for s in services {
         s.nodes(|n| {
             by_node
                 .entry(n.id)
@@ -424,7 +427,7 @@ fn services_by_node(prefix: &Prefix) -> Result<BTreeMap<u64, Vec<NodeServiceJson
                 .push(NodeServiceJson { name: s.name().as_str().to_owned(), pattern: s.pattern().as_str() })
         });
     }
-    Ok(by_node)
+    by_node
 }
 
 fn node_json(n: &NodeInfo, services: &BTreeMap<u64, Vec<NodeServiceJson>>) -> NodeJson {
@@ -440,7 +443,7 @@ fn node_json(n: &NodeInfo, services: &BTreeMap<u64, Vec<NodeServiceJson>>) -> No
 pub fn node_list(ctx: &Context) -> Result<ExitCode> {
     let mut nodes = list_nodes(&ctx.prefix)?;
     nodes.sort_by_key(|n| (n.liveness().0[0], n.id()));
-    let services = services_by_node(&ctx.prefix)?;
+    let services = services_by_node(&list_services(&ctx.prefix)?);
     let all: Vec<NodeJson> = nodes.iter().map(|n| node_json(n, &services)).collect();
     if ctx.format == Format::Json {
         print_json(&all)?;
@@ -472,7 +475,7 @@ pub fn node_details(ctx: &Context, id: &str) -> Result<ExitCode> {
         eprintln!("icefloe: no node {} under prefix {}", hex(id), ctx.prefix.as_str());
         return Ok(ExitCode::from(2));
     };
-    let j = node_json(&n, &services_by_node(&ctx.prefix)?);
+    let j = node_json(&n, &services_by_node(&list_services(&ctx.prefix)?));
     if ctx.format == Format::Json {
         print_json(&j)?;
         return Ok(ExitCode::SUCCESS);
@@ -505,7 +508,8 @@ struct CleanupJson {
 }
 
 pub fn cleanup(ctx: &Context, dry_run: bool) -> Result<ExitCode> {
-    let services = services_by_node(&ctx.prefix)?;
+    let listed = list_services(&ctx.prefix)?;
+    let services = services_by_node(&listed);
     let mut dead: BTreeMap<u64, NodeJson> = BTreeMap::new();
     for n in list_nodes(&ctx.prefix)? {
         if n.state() == NodeState::Dead {
@@ -514,7 +518,7 @@ pub fn cleanup(ctx: &Context, dry_run: bool) -> Result<ExitCode> {
     }
     // Dead nodes whose record is gone but whose slots remain.
     let mut doomed = Vec::new();
-    for s in list_services(&ctx.prefix)? {
+    for s in &listed {
         let (mut any, mut alive) = (false, false);
         s.nodes(|n| {
             any = true;

@@ -85,12 +85,9 @@ fn untyped_subscriber(ctx: &Context, node: &Node, name: &str) -> Result<Subscrib
     Ok(service.subscriber_builder().create()?)
 }
 
-fn hex_dump(bytes: &[u8], max: usize) -> String {
-    let mut s: String = bytes.iter().take(max).map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(" ");
-    if bytes.len() > max {
-        s.push_str(" …");
-    }
-    s
+/// The first `max` bytes in hexadecimal, `sep` between them.
+fn hex_bytes(bytes: &[u8], max: usize, sep: &str) -> String {
+    bytes.iter().take(max).map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(sep)
 }
 
 pub fn subscribe(ctx: &Context, a: SubscribeArgs) -> Result<ExitCode> {
@@ -106,15 +103,16 @@ pub fn subscribe(ctx: &Context, a: SubscribeArgs) -> Result<ExitCode> {
         n += 1;
         let bytes = sample.payload_bytes();
         if ctx.format == Format::Json {
-            let dumped: String = bytes.iter().take(a.max_bytes).map(|b| format!("{b:02x}")).collect();
             let v = serde_json::json!({
                 "sample": n, "origin": hex(sample.origin()), "len": bytes.len(),
-                "elements": sample.len(), "header": hex_dump(sample.user_header_bytes(), 64).replace(' ', ""),
-                "payload_hex": dumped,
+                "elements": sample.len(), "header": hex_bytes(sample.user_header_bytes(), 64, ""),
+                "payload_hex": hex_bytes(bytes, a.max_bytes, ""),
             });
             println!("{v}");
         } else {
-            println!("#{n} origin {} len {} B: {}", hex(sample.origin()), bytes.len(), hex_dump(bytes, a.max_bytes));
+            let more = if bytes.len() > a.max_bytes { " …" } else { "" };
+            let dump = hex_bytes(bytes, a.max_bytes, " ");
+            println!("#{n} origin {} len {} B: {dump}{more}", hex(sample.origin()), bytes.len());
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -31,7 +31,7 @@ use crate::platform::{Access, Liveness, LivenessId, Permissions, Platform, Share
 use crate::service::{Existing, ServiceOpenError, StaticConfig};
 use crate::shm::header::{Header, HeaderCheck, HEADER_WORDS};
 use crate::shm::service::{
-    split_state, state_owner, status, ServiceView, FIELD_NEXT_SEGMENT, FIELD_OLDEST_SEGMENT, PATTERN_EVENT,
+    split_state, state_owner, status, ServiceView, Slot, FIELD_NEXT_SEGMENT, FIELD_OLDEST_SEGMENT, PATTERN_EVENT,
     PATTERN_PUBLISH_SUBSCRIBE, PATTERN_REQUEST_RESPONSE,
 };
 use crate::shm::Region;
@@ -306,9 +306,9 @@ fn record_state<P: Platform>(name: &str) -> RecordState {
 /// Reads the record at `name` (a node record's segment name).
 fn read_record<P: Platform>(prefix: &Prefix, name: &str) -> Option<NodeInfo<P>> {
     // Not a record's name: not opened at all.
-    id_of_record_name(prefix, name)?;
+    let id = id_of_record_name(prefix, name)?;
     let mut info = NodeInfo {
-        id: 0,
+        id,
         name: None,
         liveness: LivenessId::default(),
         state: NodeState::Undefined,
@@ -319,25 +319,19 @@ fn read_record<P: Platform>(prefix: &Prefix, name: &str) -> Option<NodeInfo<P>> 
         Ok(shm) => shm,
         Err(ShmError::PermissionDenied) => {
             info.state = NodeState::Inaccessible;
-            info.id = id_of_record_name(prefix, name)?;
             return Some(info);
         }
         Err(_) => return None,
     };
     let region = Region::of(&shm);
-    let Some(words) = region.try_words(0, RECORD_WORDS) else {
-        info.id = id_of_record_name(prefix, name)?;
-        return Some(info);
-    };
+    let Some(words) = region.try_words(0, RECORD_WORDS) else { return Some(info) };
     let header = Header::new(words)?;
     info.liveness = header.creator();
-    info.id = id_of_record_name(prefix, name)?;
     match header.check(KIND_NODE, region.len()).0 {
         HeaderCheck::Ready => {
-            let id = load_u64(&words[R_ID], &words[R_ID + 1]);
             let len = words[R_NAME_LEN].load(Ordering::Relaxed) as usize;
             let mut buf = [0u8; MAX_NODE_NAME_LEN];
-            if id != info.id || len > MAX_NODE_NAME_LEN {
+            if load_u64(&words[R_ID], &words[R_ID + 1]) != id || len > MAX_NODE_NAME_LEN {
                 return Some(info);
             }
             load_bytes(&words[R_NAME..], &mut buf[..len]);
@@ -432,10 +426,8 @@ impl<P: Platform> NodeInfo<P> {
         if self.state != NodeState::Dead {
             return Err(DiscoveryError::NodeNotDead(self.state));
         }
-        let state = crate::service::cleanup_prefix::<P>(&self.prefix, P::liveness_self())
-            .map_err(DiscoveryError::ListFailed)?;
-        remove_record_named_if_dead::<P>(&record_name(&self.prefix, self.id));
-        Ok(state)
+        // The prefix's cleanup removes this node's record with the others.
+        crate::service::cleanup_prefix::<P>(&self.prefix, P::liveness_self()).map_err(DiscoveryError::ListFailed)
     }
 }
 
@@ -536,25 +528,27 @@ impl<P: Platform> ServiceDetails<P> {
 
     /// Calls `f` with every port in use (senders first).
     pub fn ports(&self, mut f: impl FnMut(PortInfo)) {
+        self.port_slots(|kind, slot, st| {
+            if split_state(st).1 != status::ACTIVE {
+                return;
+            }
+            let owner = state_owner(st).unwrap_or_else(|| slot.owner());
+            let (node_id, liveness) =
+                self.view.node(owner).map(|n| (n.node_id(), n.liveness())).unwrap_or((0, LivenessId::default()));
+            f(PortInfo { kind, port_id: slot.port_id(), node_id, node_state: NodeState::of_liveness::<P>(liveness) })
+        });
+    }
+
+    /// Calls `f` with every port slot not free (senders first), its kind
+    /// and its state word.
+    fn port_slots(&self, mut f: impl FnMut(PortKind, Slot<'_>, u32)) {
         let (send, receive) = self.pattern().port_kinds();
-        let tables = [(send, self.view.sender_count(), true), (receive, self.view.receiver_count(), false)];
-        for (kind, count, sending) in tables {
-            for i in 0..count {
-                let slot = if sending { self.view.sender(i) } else { self.view.receiver(i) };
-                let Some(slot) = slot else { continue };
-                let st = slot.state();
-                if split_state(st).1 != status::ACTIVE {
-                    continue;
-                }
-                let owner = state_owner(st).unwrap_or_else(|| slot.owner());
-                let (node_id, liveness) =
-                    self.view.node(owner).map(|n| (n.node_id(), n.liveness())).unwrap_or((0, LivenessId::default()));
-                f(PortInfo {
-                    kind,
-                    port_id: slot.port_id(),
-                    node_id,
-                    node_state: NodeState::of_liveness::<P>(liveness),
-                })
+        let senders = (0..self.view.sender_count()).filter_map(|i| self.view.sender(i)).map(|s| (send, s));
+        let receivers = (0..self.view.receiver_count()).filter_map(|i| self.view.receiver(i)).map(|s| (receive, s));
+        for (kind, slot) in senders.chain(receivers) {
+            let st = slot.state();
+            if split_state(st).1 != status::FREE {
+                f(kind, slot, st);
             }
         }
     }
@@ -573,22 +567,16 @@ impl<P: Platform> ServiceDetails<P> {
     pub fn footprint(&self) -> u64 {
         let hash = service_hash(self.config.pattern, &self.config.name);
         let mut total = self.segment_size as u64;
-        let tables = [(self.view.sender_count(), true), (self.view.receiver_count(), false)];
-        for (count, sending) in tables {
-            for i in 0..count {
-                let slot = if sending { self.view.sender(i) } else { self.view.receiver(i) };
-                let Some(slot) = slot.filter(|s| split_state(s.state()).1 != status::FREE) else { continue };
-                let (oldest, next) = (slot.field(FIELD_OLDEST_SEGMENT), slot.field(FIELD_NEXT_SEGMENT));
-                // Bounded like a cleaner's walk: a garbage range costs little.
-                for k in 0..next.wrapping_sub(oldest).min(64) {
-                    let name =
-                        crate::name::data_segment_name(&self.prefix, hash, slot.port_id(), oldest.wrapping_add(k));
-                    if let Ok(shm) = P::shm_open(&name, Access::ReadOnly) {
-                        total += shm.len() as u64;
-                    }
+        self.port_slots(|_, slot, _| {
+            let (oldest, next) = (slot.field(FIELD_OLDEST_SEGMENT), slot.field(FIELD_NEXT_SEGMENT));
+            // Bounded like a cleaner's walk: a garbage range costs little.
+            for k in 0..next.wrapping_sub(oldest).min(64) {
+                let name = crate::name::data_segment_name(&self.prefix, hash, slot.port_id(), oldest.wrapping_add(k));
+                if let Ok(shm) = P::shm_open(&name, Access::ReadOnly) {
+                    total += shm.len() as u64;
                 }
             }
-        }
+        });
         total
     }
 

@@ -154,10 +154,10 @@ impl<P: Platform> NodeBuilder<P> {
     pub fn create(self) -> Result<Node<P>, NodeCreationError> {
         P::prepare_termination_handling(self.signals);
         let liveness = P::liveness_self();
+        let c = &self.config;
         let mut salt = 0;
         let id = loop {
             let id = crate::name::unique_id::<P>(liveness, salt);
-            let c = &self.config;
             match crate::discovery::create_record::<P>(&c.prefix, id, &self.name, liveness, c.permissions) {
                 Ok(()) => break id,
                 // A record of that id exists: a 64-bit collision, or a

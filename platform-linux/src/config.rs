@@ -167,8 +167,6 @@ struct Key {
     get: fn(&Config) -> String,
 }
 
-const QUEUE: &str = "a whole number from 1 to 65536";
-
 fn count(v: &toml::Value, min: i64, max: i64) -> Option<u32> {
     v.as_integer().filter(|n| (min..=max).contains(n)).map(|n| n as u32)
 }
@@ -183,13 +181,11 @@ macro_rules! keys {
             get: |c| c.$($path).+.to_string(),
         },)*]
     };
-    (@expected u32 $min:literal $max:literal) => { if $min == 0 { "a whole number from 0 to 65536" } else { QUEUE } };
-    (@expected u32e $min:literal $max:literal) => { "a whole number from 0 to 65535" };
+    (@expected u32 $min:literal $max:literal) => {
+        concat!("a whole number from ", stringify!($min), " to ", stringify!($max))
+    };
     (@expected bool) => { "true or false" };
     (@set $c:ident, $v:ident, u32 ($min:literal $max:literal), $($path:ident).+) => {
-        count($v, $min, $max).map(|n| $c.$($path).+ = n).is_some()
-    };
-    (@set $c:ident, $v:ident, u32e ($min:literal $max:literal), $($path:ident).+) => {
         count($v, $min, $max).map(|n| $c.$($path).+ = n).is_some()
     };
     (@set $c:ident, $v:ident, bool (), $($path:ident).+) => {
@@ -220,7 +216,7 @@ const KEYS: &[Key] = keys! {
     "event".max_notifiers: u32(1 65536) => event.max_notifiers;
     "event".max_listeners: u32(1 65536) => event.max_listeners;
     "event".max_nodes: u32(1 4096) => event.max_nodes;
-    "event".event_id_max_value: u32e(0 65535) => event.event_id_max_value;
+    "event".event_id_max_value: u32(0 65535) => event.event_id_max_value;
 };
 
 fn permissions_text(p: Permissions) -> &'static str {
@@ -270,9 +266,6 @@ pub fn parse(text: &str, file: &Path) -> Result<Loaded, ConfigError> {
             }
             other => return Err(ConfigError::UnknownKey { file: file.into(), key: other.into() }),
         }
-    }
-    if config.event.event_id_max_value > 65_535 {
-        return Err(invalid("event.event_id_max_value".into(), "a whole number from 0 to 65535"));
     }
     Ok(described(config, Some(file.to_owned()), &set))
 }
@@ -382,6 +375,8 @@ mod tests {
         assert_eq!(e, ConfigError::UnknownKey { file: file().into(), key: "colour".into() });
         let e = parse("[request_response]\nmax_clients = 0\n", file()).unwrap_err();
         assert!(matches!(&e, ConfigError::InvalidValue { key, .. } if key == "request_response.max_clients"), "{e}");
+        let e = parse("[event]\nmax_nodes = 5000\n", file()).unwrap_err();
+        assert!(e.to_string().contains("`event.max_nodes` takes a whole number from 1 to 4096"), "{e}");
         let e = parse("[event]\nmax_nodes = \"many\"\n", file()).unwrap_err();
         assert!(matches!(&e, ConfigError::InvalidValue { key, .. } if key == "event.max_nodes"), "{e}");
         let e = parse("prefix = \"no-dashes\"\n", file()).unwrap_err();

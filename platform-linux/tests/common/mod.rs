@@ -43,8 +43,9 @@ pub fn shm_left(prefix: &str) -> Vec<String> {
 /// Service and data segments under `prefix` (node records left out: each
 /// live node has one, `icefloe_core::discovery`).
 pub fn segments(prefix: &str) -> Vec<String> {
-    let record = |n: &String| n.len() == prefix.len() + 14 && n.ends_with('n');
-    shm_left(prefix).into_iter().filter(|n| !record(n)).collect()
+    use icefloe_linux::icefloe_core::name::{is_segment_name, SegmentKind};
+    let p = icefloe_linux::Prefix::new(prefix).expect("a test prefix is valid");
+    shm_left(prefix).into_iter().filter(|n| !is_segment_name(&p, n, SegmentKind::Node)).collect()
 }
 
 /// Asserts nothing under `prefix` is left, after giving leavers a moment.
