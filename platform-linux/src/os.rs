@@ -114,7 +114,12 @@ fn map(fd: &OwnedFd, len: usize, access: Access) -> Result<LinuxShm, ShmError> {
 
 // ---- termination requests ---------------------------------------------------
 
-static TERMINATION: AtomicU32 = AtomicU32::new(0);
+use icefloe_std::termination;
+
+/// The word holding a pending termination request (icefloe_std's).
+fn termination_word() -> &'static AtomicU32 {
+    termination::word()
+}
 
 static FUTEX_WAITS: AtomicU64 = AtomicU64::new(0);
 static FUTEX_WAKES: AtomicU64 = AtomicU64::new(0);
@@ -134,7 +139,6 @@ pub struct FutexCalls {
 pub fn futex_calls() -> FutexCalls {
     FutexCalls { waits: FUTEX_WAITS.load(Ordering::Relaxed), wakes: FUTEX_WAKES.load(Ordering::Relaxed) }
 }
-static HANDLERS: std::sync::Once = std::sync::Once::new();
 
 /// Words threads of this process sleep on right now (their addresses): a
 /// termination request wakes them, whichever thread the signal lands on.
@@ -146,45 +150,11 @@ static SLEEPING: [AtomicUsize; 64] = [const { AtomicUsize::new(0) }; 64];
 /// again if nothing happened.
 const TERMINATION_BACKSTOP: Duration = Duration::from_millis(250);
 
-/// The handlers that were installed for SIGINT and SIGTERM before ours (0:
-/// none to chain, i.e. `SIG_DFL` or `SIG_IGN`), and whether each takes
-/// `siginfo` (`SA_SIGINFO`). Written once, before ours is installed.
-static PREVIOUS: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
-static PREVIOUS_SIGINFO: [std::sync::atomic::AtomicBool; 2] =
-    [std::sync::atomic::AtomicBool::new(false), std::sync::atomic::AtomicBool::new(false)];
-
-fn signal_index(sig: libc::c_int) -> usize {
-    usize::from(sig == libc::SIGTERM)
-}
-
-extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, context: *mut libc::c_void) {
-    // Atomic loads and stores and raw futex wakes: async-signal-safe.
-    TERMINATION.store(sig as u32, Ordering::SeqCst);
-    wake_sleepers();
-    // Then the application's own handler, if it had one before ours.
-    let i = signal_index(sig);
-    let previous = PREVIOUS[i].load(Ordering::SeqCst);
-    if previous != 0 {
-        if PREVIOUS_SIGINFO[i].load(Ordering::SeqCst) {
-            // SAFETY: the address came from `sigaction` as this signal's
-            // SA_SIGINFO handler, which has this signature.
-            let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
-                unsafe { core::mem::transmute(previous) };
-            f(sig, info, context);
-        } else {
-            // SAFETY: the address came from `sigaction` as this signal's
-            // plain handler (neither SIG_DFL nor SIG_IGN), of this signature.
-            let f: extern "C" fn(libc::c_int) = unsafe { core::mem::transmute(previous) };
-            f(sig);
-        }
-    }
-}
-
 /// Wakes every thread of this process sleeping in an icefloe wait.
 fn wake_sleepers() {
     // Sleepers in `futex_waitv` wait on TERMINATION too: woken here, or,
     // if they were about to sleep, refused by the kernel (it is no longer 0).
-    let _ = rustix::thread::futex::wake(&TERMINATION, rustix::thread::futex::Flags::PRIVATE, i32::MAX as u32);
+    let _ = rustix::thread::futex::wake(termination_word(), rustix::thread::futex::Flags::PRIVATE, i32::MAX as u32);
     for s in &SLEEPING {
         let at = s.load(Ordering::SeqCst);
         if at != 0 {
@@ -229,7 +199,7 @@ fn sleep_waitv(words: &[(&SignalWord, u32)], timeout: Option<Duration>) -> Optio
         slot.flags = futex::WaitFlags::SIZE_U32;
     }
     waits[n].val = 0;
-    waits[n].uaddr = futex::WaitPtr::new((&TERMINATION as *const AtomicU32).cast_mut().cast());
+    waits[n].uaddr = futex::WaitPtr::new((termination_word() as *const AtomicU32).cast_mut().cast());
     waits[n].flags = futex::WaitFlags::SIZE_U32 | futex::WaitFlags::PRIVATE;
     let deadline = timeout.map(|t| {
         let now = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
@@ -289,43 +259,8 @@ fn register_sleeper(word: &SignalWord) -> Option<usize> {
     SLEEPING.iter().position(|s| s.compare_exchange(0, at, Ordering::SeqCst, Ordering::Relaxed).is_ok())
 }
 
-/// Installs icefloe's SIGINT / SIGTERM handler (once per process),
-/// remembering a handler the application had installed so that ours
-/// calls it after recording the request.
-fn install_handlers() {
-    HANDLERS.call_once(|| {
-        for sig in [libc::SIGINT, libc::SIGTERM] {
-            let i = signal_index(sig);
-            // SAFETY: a zeroed sigaction is a valid starting point and a
-            // valid out-parameter; the handler is async-signal-safe (atomics,
-            // futex wakes, then the previous handler); no SA_RESTART, so
-            // sleeps and futex waits return EINTR and notice the request.
-            unsafe {
-                let mut old: libc::sigaction = core::mem::zeroed();
-                if libc::sigaction(sig, core::ptr::null(), &mut old) == 0
-                    && old.sa_sigaction != libc::SIG_DFL
-                    && old.sa_sigaction != libc::SIG_IGN
-                {
-                    PREVIOUS_SIGINFO[i].store(old.sa_flags & libc::SA_SIGINFO != 0, Ordering::SeqCst);
-                    PREVIOUS[i].store(old.sa_sigaction, Ordering::SeqCst);
-                }
-                let mut sa: libc::sigaction = core::mem::zeroed();
-                sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void)
-                    as *const () as usize;
-                libc::sigemptyset(&mut sa.sa_mask);
-                sa.sa_flags = libc::SA_SIGINFO;
-                libc::sigaction(sig, &sa, core::ptr::null_mut());
-            }
-        }
-    });
-}
-
 fn peek_termination() -> Option<Termination> {
-    match TERMINATION.load(Ordering::SeqCst) as i32 {
-        libc::SIGINT => Some(Termination::Interrupt),
-        libc::SIGTERM => Some(Termination::Terminate),
-        _ => None,
-    }
+    termination::peek()
 }
 
 // ---- liveness ---------------------------------------------------------------
@@ -630,8 +565,7 @@ impl Platform for Linux {
         let mut left =
             rustix::time::Timespec { tv_sec: duration.as_secs() as i64, tv_nsec: i64::from(duration.subsec_nanos()) };
         loop {
-            if let Some(t) = peek_termination() {
-                TERMINATION.store(0, Ordering::SeqCst);
+            if let Some(t) = termination::take() {
                 return Err(t);
             }
             match nanosleep(&left) {
@@ -643,16 +577,12 @@ impl Platform for Linux {
     }
 
     fn take_termination_request() -> Option<Termination> {
-        let t = peek_termination();
-        if t.is_some() {
-            TERMINATION.store(0, Ordering::SeqCst);
-        }
-        t
+        termination::take()
     }
 
     fn prepare_termination_handling(mode: SignalHandlingMode) {
         if mode == SignalHandlingMode::HandleTerminationRequests {
-            install_handlers();
+            termination::install(wake_sleepers);
         }
     }
 }

@@ -1,13 +1,13 @@
-//! [`Shared`]: the owning handle through which Linux services are held, so
-//! that ports carry no lifetime.
+//! [`Shared`]: the owning handle through which services are held on the
+//! platforms with std, so that ports carry no lifetime.
 
 use icefloe_core::Handle;
 use std::ops::Deref;
 use std::sync::Arc;
 
 /// An owning, reference-counted handle to a service (or, for bindings, to a
-/// port): what [`NodeBuilder`](crate::NodeBuilder)'s service builders
-/// return on Linux. Cloning it is one atomic increment; the service is
+/// port): what a node's service builders return on
+/// Linux and QNX (`type Hold<X> = Shared<X>`). Cloning it is one atomic increment; the service is
 /// closed (and removed, if this was its last user) when the last clone and
 /// the last port made from it are gone.
 ///

@@ -43,9 +43,13 @@
 //! event_id_max_value = 255
 //! ```
 //!
+//! Each platform crate re-exports this module as its own `config`
+//! (`icefloe_linux::config`, `icefloe_qnx::config`); a node takes the result
+//! with `NodeBuilder::new().config(&loaded.config)`:
+//!
 //! ```no_run
-//! let loaded = icefloe_linux::config::load()?;
-//! let node = icefloe_linux::NodeBuilder::new().config(&loaded.config).create()?;
+//! let loaded = icefloe_std::config::load()?;
+//! println!("prefix {}, from {:?}", loaded.config.prefix.as_str(), loaded.file);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 

@@ -1,0 +1,23 @@
+#![doc = include_str!("../README.md")]
+#![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+#[cfg(feature = "config-file")]
+pub use icefloe_std::config;
+#[allow(unsafe_code)]
+mod posix;
+
+icefloe_std::platform_api!(Qnx, "QNX");
+pub use posix::{Qnx, QnxShm};
+
+/// The robust, process-shared mutex the liveness records are made of, for
+/// tests and for applications that keep their own state in shared memory.
+pub mod robust {
+    pub use crate::posix::robust::{Robust, RobustError, RobustGuard, RobustMutex, Taken};
+}
+
+/// The wake buckets at the start of every segment: their size, for those
+/// who size a shared-memory budget (see the crate docs).
+pub mod park {
+    pub use crate::posix::park::{BUCKETS, MAX_POSTS, PARK_BYTES};
+}
