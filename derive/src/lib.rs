@@ -11,7 +11,10 @@
 //!   struct interoperate. `#[icefloe(type_name = "my::Name")]` sets it;
 //!   `#[icefloe(type_name_with_path)]` prefixes the module path.
 //! * `#[icefloe(crate = "path")]` names the crate providing `ZeroCopySend`
-//!   when it is neither `icefloe-core` nor `icefloe-linux`.
+//!   when it is not found through a dependency on `icefloe-core`,
+//!   `icefloe-linux` or `icefloe-qnx` (a crate that depends on both
+//!   platform crates, choosing one by feature, names it:
+//!   `#[icefloe(crate = "crate::icefloe::icefloe_core")]`).
 
 use proc_macro::TokenStream;
 use proc_macro2::TokenStream as TokenStream2;
@@ -88,13 +91,15 @@ fn crate_path(o: &Options) -> TokenStream2 {
         }
         Err(_) => {}
     }
-    match crate_name("icefloe-linux") {
-        Ok(FoundCrate::Name(n)) => {
+    // A platform crate re-exports the core (listing both, as a crate that
+    // picks its platform by feature does, needs `crate = ".."`).
+    for platform in ["icefloe-linux", "icefloe-qnx"] {
+        if let Ok(FoundCrate::Name(n)) = crate_name(platform) {
             let id = syn::Ident::new(&n, proc_macro2::Span::call_site());
-            quote!(::#id::icefloe_core)
+            return quote!(::#id::icefloe_core);
         }
-        _ => quote!(::icefloe_core),
     }
+    quote!(::icefloe_core)
 }
 
 fn expand(input: DeriveInput) -> syn::Result<TokenStream2> {

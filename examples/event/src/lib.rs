@@ -3,7 +3,12 @@
 //! notifications arrive; notifications of one id that arrive while it is
 //! busy coalesce into one activation with a count.
 
-use icefloe_linux::prelude::*;
+#[cfg(not(feature = "qnx"))]
+pub use icefloe_linux as icefloe;
+#[cfg(feature = "qnx")]
+pub use icefloe_qnx as icefloe;
+
+use icefloe::prelude::*;
 use std::time::Duration;
 
 /// The service both programs use.

@@ -4,7 +4,12 @@
 //! subscriber with a deadline (wake when samples arrive, or when the
 //! publisher has been silent for too long). Neither polls.
 
-use icefloe_linux::prelude::*;
+#[cfg(not(feature = "qnx"))]
+pub use icefloe_linux as icefloe;
+#[cfg(feature = "qnx")]
+pub use icefloe_qnx as icefloe;
+
+use icefloe::prelude::*;
 use std::time::Duration;
 
 /// The service both programs use.
@@ -13,6 +18,8 @@ pub const SERVICE: &str = "examples/event_based_communication";
 /// The payload: a counter and a reading.
 #[derive(Debug, Clone, Copy, ZeroCopySend)]
 #[repr(C)]
+// The platform crate is picked by feature: name its core for the derive.
+#[icefloe(crate = "crate::icefloe::icefloe_core")]
 pub struct Reading {
     /// Counts from 1.
     pub counter: u64,

@@ -2,12 +2,19 @@
 //! `RobotState`, as two programs (`publisher`, `subscriber`) and as one
 //! command that runs both (`publish_subscribe`).
 
-use icefloe_linux::prelude::*;
+#[cfg(not(feature = "qnx"))]
+pub use icefloe_linux as icefloe;
+#[cfg(feature = "qnx")]
+pub use icefloe_qnx as icefloe;
+
+use icefloe::prelude::*;
 use std::time::Duration;
 
 /// A made-up robot state: what a controller might publish at 10 Hz.
 #[derive(Debug, Clone, Copy, Default, ZeroCopySend)]
 #[repr(C)]
+// The platform crate is picked by feature: name its core for the derive.
+#[icefloe(crate = "crate::icefloe::icefloe_core")]
 pub struct RobotState {
     /// Sequence number.
     pub counter: u64,

@@ -3,7 +3,12 @@
 //! `(i + n) % 255`); its data segment grows (`PowerOfTwo`) as they do.
 //! Subscribers check every slice and print its size.
 
-use icefloe_linux::prelude::*;
+#[cfg(not(feature = "qnx"))]
+pub use icefloe_linux as icefloe;
+#[cfg(feature = "qnx")]
+pub use icefloe_qnx as icefloe;
+
+use icefloe::prelude::*;
 use std::time::Duration;
 
 /// The service both programs use.

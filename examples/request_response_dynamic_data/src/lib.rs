@@ -7,7 +7,12 @@
 //! whose byte `i` is `(i + n) % 255`; the server answers its `m`-th request
 //! with `min(1_000_000, m²)` bytes filled the same way. Both print sizes.
 
-use icefloe_linux::prelude::*;
+#[cfg(not(feature = "qnx"))]
+pub use icefloe_linux as icefloe;
+#[cfg(feature = "qnx")]
+pub use icefloe_qnx as icefloe;
+
+use icefloe::prelude::*;
 use std::time::{Duration, Instant};
 
 /// The service both programs use.

@@ -11,7 +11,7 @@
 // The atomic floor is two threads ping-ponging a plain atomic.
 #![allow(clippy::disallowed_types)]
 
-use icefloe_linux::prelude::*;
+use example_publish_subscribe::icefloe::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -19,6 +19,7 @@ const N: u64 = 50_000;
 
 /// Pins the calling thread to one CPU (best effort: a machine with one CPU,
 /// or a refused call, leaves it where it is).
+#[cfg(target_os = "linux")]
 fn pin(cpu: usize) {
     // SAFETY: `set` is a plain bit set on the stack, initialized by
     // CPU_ZERO before use; sched_setaffinity(0, …) affects only this thread.
@@ -29,6 +30,10 @@ fn pin(cpu: usize) {
         libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
     }
 }
+
+/// Elsewhere the thread stays where the scheduler puts it.
+#[cfg(not(target_os = "linux"))]
+fn pin(_cpu: usize) {}
 
 fn percentiles(mut v: Vec<u64>) -> (u64, u64) {
     v.sort_unstable();
