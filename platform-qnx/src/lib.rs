@@ -8,7 +8,7 @@ pub use icefloe_std::config;
 mod posix;
 
 icefloe_std::platform_api!(Qnx, "QNX");
-pub use posix::{Qnx, QnxShm};
+pub use posix::{wake_calls, Qnx, QnxShm, WakeCalls};
 
 /// The robust, process-shared mutex the liveness records are made of, for
 /// tests and for applications that keep their own state in shared memory.

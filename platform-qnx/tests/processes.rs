@@ -73,6 +73,9 @@ fn child() {
             for i in 0..n {
                 assert_eq!(publisher.send_copy(i).unwrap(), 1, "sample {i} reached no subscriber");
             }
+            let calls = icefloe_qnx::wake_calls();
+            assert!(calls.posts > 0, "no send woke the sleeping subscriber: {calls:?}");
+            assert_eq!(calls.polls, 0, "a wait fell back to polling: {calls:?}");
             say("done", n);
         }
         // Answers every request of `len` bytes with three responses: the
@@ -129,6 +132,10 @@ fn samples_cross_processes_with_blocking_waits_on_both_sides() {
         }
         assert!(publisher.wait(WATCHDOG), "the publisher failed");
         assert!(sub.receive().unwrap().is_none(), "more samples than were sent");
+        // The waits slept on the service segment's wake buckets, not polled.
+        let calls = icefloe_qnx::wake_calls();
+        assert!(calls.sleeps > 0, "the subscriber never slept: {calls:?}");
+        assert_eq!(calls.polls, 0, "a wait fell back to polling: {calls:?}");
     }
     assert_clean(&prefix);
 }
@@ -194,7 +201,17 @@ fn alive_then_killed(mut peer: Peer) {
     assert_eq!(Qnx::liveness_check(id), Liveness::Alive, "a running child is not alive");
     peer.kill9();
     peer.reap();
-    assert_eq!(Qnx::liveness_check(id), Liveness::Dead, "a SIGKILLed child is not dead");
+    // In a PID namespace the reaped child is `unshare`, whose SIGKILL
+    // reaches the test process in it a moment later: until then it runs.
+    let deadline = Instant::now() + WATCHDOG;
+    loop {
+        match Qnx::liveness_check(id) {
+            Liveness::Dead => break,
+            Liveness::Alive => assert!(Instant::now() < deadline, "a SIGKILLed child stays alive"),
+            other => panic!("a SIGKILLed child is {other:?}"),
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
     assert!(!record_exists(id), "the dead child's record was not removed");
     assert_eq!(Qnx::liveness_check(id), Liveness::Dead, "a removed record does not mean dead");
 }

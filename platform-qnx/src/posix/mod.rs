@@ -14,6 +14,7 @@ pub mod robust;
 mod shm;
 mod sys;
 
+pub use park::{wake_calls, WakeCalls};
 pub use shm::QnxShm;
 
 use icefloe_core::platform::{
@@ -114,6 +115,7 @@ fn poll(timeout: Option<Duration>) -> WaitOutcome {
         return WaitOutcome::Interrupted;
     }
     let slice = timeout.map_or(POLL, |t| t.min(POLL));
+    park::count_poll();
     nap(slice);
     if termination::peek().is_some() {
         WaitOutcome::Interrupted

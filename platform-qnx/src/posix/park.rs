@@ -43,7 +43,7 @@
 #![allow(clippy::disallowed_types)]
 
 use core::cell::UnsafeCell;
-use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use icefloe_core::platform::WaitOutcome;
 use std::time::Duration;
 
@@ -171,18 +171,51 @@ impl Sem for Bucket {
     }
 }
 
+/// The sleeper count's side of the protocol: the bucket's `AtomicU32`
+/// (loom's in the model test).
+pub trait Count {
+    /// Sequentially consistent load.
+    fn get(&self) -> u32;
+    /// Sequentially consistent increment.
+    fn add_one(&self);
+    /// Sequentially consistent compare-and-swap; the current value on failure.
+    fn swap_if(&self, current: u32, new: u32) -> Result<(), u32>;
+    /// A sequentially consistent fence: orders a sleeper's count before its
+    /// look at the word, and a waker's change of the word before its look
+    /// at the count (the store-buffer pattern; loom models it only with
+    /// fences).
+    fn fence(&self);
+}
+
+impl Count for AtomicU32 {
+    fn get(&self) -> u32 {
+        self.load(Ordering::SeqCst)
+    }
+    fn add_one(&self) {
+        self.fetch_add(1, Ordering::SeqCst);
+    }
+    fn swap_if(&self, current: u32, new: u32) -> Result<(), u32> {
+        self.compare_exchange(current, new, Ordering::SeqCst, Ordering::SeqCst).map(|_| ())
+    }
+    fn fence(&self) {
+        core::sync::atomic::fence(Ordering::SeqCst);
+    }
+}
+
 /// Sleeps on `sem` while `unchanged()` holds, at most until `deadline`.
-pub fn sleep<S: Sem>(
-    waiters: &AtomicU32,
+pub fn sleep<C: Count, S: Sem>(
+    waiters: &C,
     sem: &S,
     unchanged: impl Fn() -> bool,
     deadline: Option<&libc::timespec>,
 ) -> WaitOutcome {
-    waiters.fetch_add(1, Ordering::SeqCst);
+    waiters.add_one();
+    waiters.fence();
     if !unchanged() {
         leave(waiters, sem);
         return WaitOutcome::Woken;
     }
+    SLEEPS.fetch_add(1, Ordering::Relaxed);
     match sem.wait(deadline) {
         SemWait::Posted => WaitOutcome::Woken,
         SemWait::TimedOut => {
@@ -197,24 +230,25 @@ pub fn sleep<S: Sem>(
 }
 
 /// A sleeper leaving without a post takes its unit back.
-fn leave<S: Sem>(waiters: &AtomicU32, sem: &S) {
-    let mut n = waiters.load(Ordering::SeqCst);
+fn leave<C: Count, S: Sem>(waiters: &C, sem: &S) {
+    let mut n = waiters.get();
     loop {
         if n == 0 {
             // A waker counted us and posted: take that post.
             let _ = sem.try_take();
             return;
         }
-        match waiters.compare_exchange_weak(n, n - 1, Ordering::SeqCst, Ordering::SeqCst) {
-            Ok(_) => return,
+        match waiters.swap_if(n, n - 1) {
+            Ok(()) => return,
             Err(m) => n = m,
         }
     }
 }
 
 /// Wakes every sleeper counted on the bucket (the word has changed).
-pub fn wake<S: Sem>(waiters: &AtomicU32, sem: &S) {
-    let n = waiters.load(Ordering::SeqCst);
+pub fn wake<C: Count, S: Sem>(waiters: &C, sem: &S) {
+    waiters.fence();
+    let n = waiters.get();
     if n == 0 {
         return;
     }
@@ -222,12 +256,44 @@ pub fn wake<S: Sem>(waiters: &AtomicU32, sem: &S) {
     while posted < n.min(MAX_POSTS) && sem.post() {
         posted += 1;
     }
-    let mut cur = waiters.load(Ordering::SeqCst);
+    POSTS.fetch_add(u64::from(posted), Ordering::Relaxed);
+    let mut cur = waiters.get();
     loop {
-        match waiters.compare_exchange_weak(cur, cur.saturating_sub(posted), Ordering::SeqCst, Ordering::SeqCst) {
-            Ok(_) => return,
+        match waiters.swap_if(cur, cur.saturating_sub(posted)) {
+            Ok(()) => return,
             Err(m) => cur = m,
         }
+    }
+}
+
+static SLEEPS: AtomicU64 = AtomicU64::new(0);
+static POSTS: AtomicU64 = AtomicU64::new(0);
+static POLLS: AtomicU64 = AtomicU64::new(0);
+
+/// Counts a poll slice (a word without a bucket).
+pub fn count_poll() {
+    POLLS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// How this process's icefloe waited and woke so far: tests and
+/// diagnostics read it to see that waits sleep on wake buckets (and that
+/// nothing fell back to polling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WakeCalls {
+    /// Waits on a bucket's semaphore.
+    pub sleeps: u64,
+    /// Posts made by wakes that found sleepers counted.
+    pub posts: u64,
+    /// Poll slices (1 ms) of words in mappings without buckets.
+    pub polls: u64,
+}
+
+/// The waits and wakes so far (see [`WakeCalls`]).
+pub fn wake_calls() -> WakeCalls {
+    WakeCalls {
+        sleeps: SLEEPS.load(Ordering::Relaxed),
+        posts: POSTS.load(Ordering::Relaxed),
+        polls: POLLS.load(Ordering::Relaxed),
     }
 }
 
@@ -384,3 +450,144 @@ impl Drop for Sleeper {
 
 /// The longest one sleep of an unregistered sleeper lasts.
 pub const TERMINATION_BACKSTOP: Duration = Duration::from_millis(250);
+
+#[cfg(all(test, qnx_loom))]
+mod loom_tests {
+    //! The protocol under every interleaving loom finds: sleepers that
+    //! wait for good are always woken (a lost wakeup is a loom deadlock),
+    //! with a sleeper that times out at any point beside them and two
+    //! wakers, and what is left over is bounded.
+    use super::{sleep, wake, Count, Sem, SemWait};
+    use icefloe_core::platform::WaitOutcome;
+    use loom::sync::atomic::{AtomicU32, Ordering};
+    use loom::sync::{Arc, Condvar, Mutex};
+
+    impl Count for AtomicU32 {
+        fn get(&self) -> u32 {
+            self.load(Ordering::SeqCst)
+        }
+        fn add_one(&self) {
+            self.fetch_add(1, Ordering::SeqCst);
+        }
+        fn swap_if(&self, current: u32, new: u32) -> Result<(), u32> {
+            self.compare_exchange(current, new, Ordering::SeqCst, Ordering::SeqCst).map(|_| ())
+        }
+        fn fence(&self) {
+            loom::sync::atomic::fence(Ordering::SeqCst);
+        }
+    }
+
+    /// A counting semaphore; a wait with a deadline models a timeout by
+    /// taking a post only if one is there.
+    #[derive(Default)]
+    struct ModelSem {
+        value: Mutex<u32>,
+        posted: Condvar,
+    }
+
+    impl Sem for ModelSem {
+        fn post(&self) -> bool {
+            *self.value.lock().unwrap() += 1;
+            self.posted.notify_one();
+            true
+        }
+        fn try_take(&self) -> bool {
+            let mut v = self.value.lock().unwrap();
+            let took = *v > 0;
+            if took {
+                *v -= 1;
+            }
+            took
+        }
+        fn wait(&self, deadline: Option<&libc::timespec>) -> SemWait {
+            if deadline.is_some() {
+                return if self.try_take() { SemWait::Posted } else { SemWait::TimedOut };
+            }
+            let mut v = self.value.lock().unwrap();
+            while *v == 0 {
+                v = self.posted.wait(v).unwrap();
+            }
+            *v -= 1;
+            SemWait::Posted
+        }
+    }
+
+    struct Bucket {
+        word: AtomicU32,
+        waiters: AtomicU32,
+        sem: ModelSem,
+    }
+
+    fn bucket() -> Arc<Bucket> {
+        Arc::new(Bucket { word: AtomicU32::new(0), waiters: AtomicU32::new(0), sem: ModelSem::default() })
+    }
+
+    /// Sleeps, as the core does, until the word is no longer 0.
+    fn wait_forever(b: &Bucket) {
+        while b.word.load(Ordering::SeqCst) == 0 {
+            let _ = sleep(&b.waiters, &b.sem, || b.word.load(Ordering::SeqCst) == 0, None);
+        }
+    }
+
+    #[test]
+    fn a_sleeper_is_never_left_asleep_beside_a_timing_out_one() {
+        loom::model(|| {
+            let b = bucket();
+            let sleeper = {
+                let b = b.clone();
+                loom::thread::spawn(move || wait_forever(&b))
+            };
+            let timing_out = {
+                let b = b.clone();
+                let far = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+                loom::thread::spawn(move || {
+                    let _ = sleep(&b.waiters, &b.sem, || b.word.load(Ordering::SeqCst) == 0, Some(&far));
+                })
+            };
+            b.word.store(1, Ordering::SeqCst);
+            wake(&b.waiters, &b.sem);
+            sleeper.join().unwrap();
+            timing_out.join().unwrap();
+            // Left over: at most one post or count per participant that
+            // left without one meant for it.
+            let left = b.waiters.load(Ordering::SeqCst) + *b.sem.value.lock().unwrap();
+            assert!(left <= 2, "{left} units left over");
+        });
+    }
+
+    #[test]
+    fn two_sleepers_and_two_wakers_all_wake() {
+        loom::model(|| {
+            let b = bucket();
+            let sleepers: Vec<_> = (0..2)
+                .map(|_| {
+                    let b = b.clone();
+                    loom::thread::spawn(move || wait_forever(&b))
+                })
+                .collect();
+            let waker = {
+                let b = b.clone();
+                loom::thread::spawn(move || {
+                    b.word.fetch_add(1, Ordering::SeqCst);
+                    wake(&b.waiters, &b.sem);
+                })
+            };
+            b.word.fetch_add(1, Ordering::SeqCst);
+            wake(&b.waiters, &b.sem);
+            waker.join().unwrap();
+            for s in sleepers {
+                s.join().unwrap();
+            }
+        });
+    }
+
+    #[test]
+    fn a_sleeper_whose_word_changed_first_does_not_sleep() {
+        loom::model(|| {
+            let b = bucket();
+            b.word.store(1, Ordering::SeqCst);
+            assert_eq!(sleep(&b.waiters, &b.sem, || b.word.load(Ordering::SeqCst) == 0, None), WaitOutcome::Woken);
+            assert_eq!(b.waiters.load(Ordering::SeqCst), 0, "its count was not taken back");
+        });
+    }
+}
