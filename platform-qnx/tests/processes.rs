@@ -63,8 +63,11 @@ fn child() {
         "publisher" => {
             let n: u64 = arg("N").parse().unwrap();
             let service = stream_service(&node);
-            let publisher =
-                service.publisher_builder().backpressure_strategy(BackpressureStrategy::RetryUntilDelivered).create().unwrap();
+            let publisher = service
+                .publisher_builder()
+                .backpressure_strategy(BackpressureStrategy::RetryUntilDelivered)
+                .create()
+                .unwrap();
             let deadline = Instant::now() + WATCHDOG;
             while service.number_of_subscribers() == 0 {
                 assert!(Instant::now() < deadline, "no subscriber came");
@@ -147,12 +150,18 @@ fn requests_get_streams_of_three_responses_across_processes() {
     {
         let node = node(&prefix);
         let service = calls_service(&node);
-        let client = service.client_builder().initial_max_slice_len(1).allocation_strategy(AllocationStrategy::PowerOfTwo).create().unwrap();
+        let client = service
+            .client_builder()
+            .initial_max_slice_len(1)
+            .allocation_strategy(AllocationStrategy::PowerOfTwo)
+            .create()
+            .unwrap();
         let mut server = Peer::spawn("child", "server", &prefix, &[("N", N.to_string())]);
         server.expect("ready");
         for round in 1..=N {
             let len = (round * round % 70_000) as usize + 1;
-            let mut request = client.loan_slice_uninit(len).unwrap().write_from_fn(|i| ((i as u64 + round) % 251) as u8);
+            let mut request =
+                client.loan_slice_uninit(len).unwrap().write_from_fn(|i| ((i as u64 + round) % 251) as u8);
             let expected_sum: u64 = (0..len).map(|i| (i as u64 + round) % 251).sum();
             let _ = &mut request;
             let pending = request.send().unwrap();

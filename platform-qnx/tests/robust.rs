@@ -102,7 +102,11 @@ fn a_holder_killed_mid_update_leaves_a_lock_that_recovers_its_state() {
             let guard = s
                 .guarded
                 .lock(|p| {
-                    seen = Some((p.in_progress.load(Ordering::SeqCst), p.a.load(Ordering::SeqCst), p.b.load(Ordering::SeqCst)));
+                    seen = Some((
+                        p.in_progress.load(Ordering::SeqCst),
+                        p.a.load(Ordering::SeqCst),
+                        p.b.load(Ordering::SeqCst),
+                    ));
                     // Roll the half-done update back.
                     if p.in_progress.load(Ordering::SeqCst) == 1 {
                         p.a.store(p.b.load(Ordering::SeqCst), Ordering::SeqCst);

@@ -117,12 +117,12 @@ macro_rules! platform_api {
         pub use $crate::icefloe_core::{
             AllocationStrategy, Attachable, BackpressureStrategy, CallbackProgression, Capacity, ChunkStats,
             CleanupState, ClientCreateError, EventActivation, EventId, ListenerCreateError, ListenerWaitError,
-            LoanError, NameError, NodeCreationError, NodeName, NodeWaitError, NotifierCreateError,
-            NotifierNotifyError, Payload, PublisherCreateError, ReceiveError, RequestResponseFootprint,
-            RequestSendError, SendError, ServerCreateError, ServiceCreateError, ServiceName, ServiceOpenError,
-            ServiceOpenOrCreateError, SignalHandlingMode, SubscriberCreateError, UnableToDeliverAction,
-            UnableToDeliverHandler, UnableToDeliverInfo, WaitSetAttachmentError, WaitSetAttachmentId,
-            WaitSetRunError, WaitSetRunResult, WaitSetToken, ZeroCopySend,
+            LoanError, NameError, NodeCreationError, NodeName, NodeWaitError, NotifierCreateError, NotifierNotifyError,
+            Payload, PublisherCreateError, ReceiveError, RequestResponseFootprint, RequestSendError, SendError,
+            ServerCreateError, ServiceCreateError, ServiceName, ServiceOpenError, ServiceOpenOrCreateError,
+            SignalHandlingMode, SubscriberCreateError, UnableToDeliverAction, UnableToDeliverHandler,
+            UnableToDeliverInfo, WaitSetAttachmentError, WaitSetAttachmentId, WaitSetRunError, WaitSetRunResult,
+            WaitSetToken, ZeroCopySend,
         };
         pub use $crate::icefloe_core::{MessagingPattern, NodeState, PortKind};
         pub use $crate::Shared;
@@ -148,8 +148,7 @@ macro_rules! platform_api {
         /// its publishers and subscribers each hold a clone.
         pub type PublishSubscribe<T, H = ()> = Shared<PublishSubscribeService<T, H>>;
         /// Builds a [`Publisher`].
-        pub type PublisherBuilder<T, H = ()> =
-            $crate::icefloe_core::PublisherBuilder<$P, T, H, PublishSubscribe<T, H>>;
+        pub type PublisherBuilder<T, H = ()> = $crate::icefloe_core::PublisherBuilder<$P, T, H, PublishSubscribe<T, H>>;
         /// Builds a [`Subscriber`].
         pub type SubscriberBuilder<T, H = ()> =
             $crate::icefloe_core::SubscriberBuilder<$P, T, H, PublishSubscribe<T, H>>;
@@ -169,8 +168,7 @@ macro_rules! platform_api {
             $crate::icefloe_core::RequestResponse<$P, Req, Res, ReqH, ResH>;
         #[doc = concat!("A request-response service on ", $os, ": an owning handle (cheap to clone);")]
         /// its clients and servers each hold a clone.
-        pub type RequestResponse<Req, Res, ReqH = (), ResH = ()> =
-            Shared<RequestResponseService<Req, Res, ReqH, ResH>>;
+        pub type RequestResponse<Req, Res, ReqH = (), ResH = ()> = Shared<RequestResponseService<Req, Res, ReqH, ResH>>;
         /// Builds a [`Client`].
         pub type ClientBuilder<Req, Res, ReqH = (), ResH = ()> =
             $crate::icefloe_core::ClientBuilder<$P, Req, Res, ReqH, ResH, RequestResponse<Req, Res, ReqH, ResH>>;

@@ -56,7 +56,6 @@ fn error(code: i32) -> ShmError {
     }
 }
 
-
 /// `/name`, NUL-terminated, on the stack.
 pub struct ShmPath {
     buf: [u8; MAX_SHM_NAME_LEN + 2],

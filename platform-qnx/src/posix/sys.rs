@@ -18,11 +18,7 @@ pub const SHMCTL_ANON: libc::c_int = 0x0000_0001;
 #[cfg(not(target_os = "nto"))]
 extern "C" {
     /// `sem_timedwait` against a chosen clock (glibc 2.30 and later).
-    pub fn sem_clockwait(
-        sem: *mut libc::sem_t,
-        clock: libc::clockid_t,
-        abstime: *const libc::timespec,
-    ) -> libc::c_int;
+    pub fn sem_clockwait(sem: *mut libc::sem_t, clock: libc::clockid_t, abstime: *const libc::timespec) -> libc::c_int;
 }
 
 /// Waits on `sem` until the monotonic time `deadline`.
