@@ -3,6 +3,8 @@
 //! an update does not block the next locker, the guarded state it left
 //! half-written is repaired, and the mutex goes on working.
 #![cfg(target_os = "linux")]
+// The guarded state is plain atomics in a test segment.
+#![allow(clippy::disallowed_types)]
 
 #[path = "../../platform-linux/tests/common/mod.rs"]
 mod common;

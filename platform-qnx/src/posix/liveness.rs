@@ -248,7 +248,7 @@ pub fn check(id: LivenessId) -> Liveness {
         return Liveness::Unknown;
     }
     let taken = r.lock.try_lock(|s| s.state.store(DEAD, Ordering::Relaxed));
-    let outcome = match taken {
+    match taken {
         Err(super::robust::RobustError::Busy) => Liveness::Alive,
         // The holder died (recovered now), or an earlier checker found it
         // so and was stopped before removing the record.
@@ -263,8 +263,7 @@ pub fn check(id: LivenessId) -> Liveness {
             Liveness::Dead
         }
         Err(_) => Liveness::Unknown,
-    };
-    outcome
+    }
 }
 
 /// Removes the records of dead processes; how many went.
@@ -272,13 +271,12 @@ pub fn sweep() -> u32 {
     let mut removed = 0;
     let mut unfinished = Vec::new();
     let _ = shm::list(PREFIX, &mut |name| {
-        match id_of_record(name) {
-            Some(id) => match check(id) {
+        if let Some(id) = id_of_record(name) {
+            match check(id) {
                 Liveness::Dead => removed += 1,
                 Liveness::Unknown => unfinished.push(name.to_owned()),
                 _ => {}
-            },
-            None => {}
+            }
         }
         true
     });

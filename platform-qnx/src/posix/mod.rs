@@ -43,12 +43,15 @@ fn monotonic() -> libc::timespec {
     t
 }
 
+// `time_t` and `c_long` are `i64` here but not on every POSIX target.
+#[allow(clippy::useless_conversion)]
 fn deadline(timeout: Duration) -> libc::timespec {
     let now = monotonic();
-    let nanos = now.tv_nsec as i64 + i64::from(timeout.subsec_nanos());
+    let nanos = i64::from(now.tv_nsec) + i64::from(timeout.subsec_nanos());
     let secs = i64::try_from(timeout.as_secs()).unwrap_or(i64::MAX / 4).min(i64::MAX / 4);
     libc::timespec {
-        tv_sec: (now.tv_sec as i64).saturating_add(secs + nanos / 1_000_000_000) as libc::time_t,
+        tv_sec: libc::time_t::try_from(i64::from(now.tv_sec).saturating_add(secs + nanos / 1_000_000_000))
+            .unwrap_or(libc::time_t::MAX),
         tv_nsec: (nanos % 1_000_000_000) as _,
     }
 }
