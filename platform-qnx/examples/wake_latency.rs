@@ -1,5 +1,5 @@
-//! What a blocking wake costs through the QNX platform's semaphore wake
-//! buckets, side by side with Linux futexes, on this host: two processes
+//! What a blocking wake costs through the QNX platform's sleeper slots
+//! (robust mutex + semaphore), side by side with Linux futexes, on this host: two processes
 //! ping-pong through two signal words in one segment, each side sleeping
 //! in `signal_wait` until the other changes its word and wakes it. Rounds
 //! of both kinds are interleaved, so machine drift hits both alike.
@@ -89,23 +89,23 @@ mod run {
             return;
         }
         let rounds: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(5);
-        println!("round   futex p50/p99 ns     buckets p50/p99 ns   ratio p50");
-        let (mut futex, mut buckets) = (Vec::new(), Vec::new());
+        println!("round   futex p50/p99 ns     slots p50/p99 ns     ratio p50");
+        let (mut futex, mut slots) = (Vec::new(), Vec::new());
         for r in 0..rounds {
             let f = round::<icefloe_linux::Linux>("linux");
             let b = round::<icefloe_qnx::Qnx>("qnx");
             println!("{r:>5}   {:>7} / {:<9}  {:>7} / {:<9}  {:.2}", f.0, f.1, b.0, b.1, b.0 as f64 / f.0 as f64);
             futex.push(f.0);
-            buckets.push(b.0);
+            slots.push(b.0);
         }
         futex.sort_unstable();
-        buckets.sort_unstable();
-        let (f, b) = (futex[rounds / 2], buckets[rounds / 2]);
+        slots.sort_unstable();
+        let (f, b) = (futex[rounds / 2], slots[rounds / 2]);
         let spread = |v: &[u64]| (v[0], v[v.len() - 1]);
         println!(
-            "median of rounds: futex {f} ns (rounds {:?}), semaphore buckets {b} ns (rounds {:?}) per round trip; ratio {:.2}",
+            "median of rounds: futex {f} ns (rounds {:?}), sleeper slots {b} ns (rounds {:?}) per round trip; ratio {:.2}",
             spread(&futex),
-            spread(&buckets),
+            spread(&slots),
             b as f64 / f as f64
         );
     }

@@ -16,8 +16,8 @@ pub mod robust {
     pub use crate::posix::robust::{Robust, RobustError, RobustGuard, RobustMutex, Taken};
 }
 
-/// The wake buckets at the start of every segment: their size, for those
-/// who size a shared-memory budget (see the crate docs).
+/// The sleeper slots at the start of every segment: their number and
+/// size, for those who size a shared-memory budget (see the crate docs).
 pub mod park {
-    pub use crate::posix::park::{BUCKETS, MAX_POSTS, PARK_BYTES};
+    pub use crate::posix::park::{PARK_BYTES, SLOTS};
 }

@@ -1,6 +1,6 @@
 //! Steady state on the QNX platform's POSIX part performs zero heap
 //! allocations: loan → send → receive → drop, and blocking receives woken
-//! through the wake buckets from another thread, counted by a counting
+//! through the sleeper slots from another thread, counted by a counting
 //! global allocator on both threads.
 
 use icefloe_qnx::prelude::*;

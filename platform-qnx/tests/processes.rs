@@ -1,6 +1,6 @@
 //! The QNX platform's POSIX part across real processes on this host:
 //! publish-subscribe and request-response with blocking waits on both
-//! sides (every wake crosses processes through the semaphore buckets),
+//! sides (every wake crosses processes through the sleeper slots),
 //! Ctrl-C ending a blocked wait, and peers killed with SIGKILL detected by
 //! their robust-mutex liveness records, also from another PID namespace.
 //!
@@ -110,6 +110,14 @@ fn child() {
                 other => panic!("a blocked receive ended with {other:?}"),
             }
         }
+        // Sleeps in a receive until killed.
+        "asleep" => {
+            let service = stream_service(&node);
+            let sub = service.subscriber_builder().create().unwrap();
+            say("ready", "");
+            let _ = sub.blocking_receive().map(|s| *s);
+            panic!("woken, but nobody sends");
+        }
         // Tells the parent its liveness id, then waits to be killed.
         "alive" => {
             let LivenessId([a, b, c]) = Qnx::liveness_self();
@@ -135,7 +143,7 @@ fn samples_cross_processes_with_blocking_waits_on_both_sides() {
         }
         assert!(publisher.wait(WATCHDOG), "the publisher failed");
         assert!(sub.receive().unwrap().is_none(), "more samples than were sent");
-        // The waits slept on the service segment's wake buckets, not polled.
+        // The waits slept in the service segment's slots, not polled.
         let calls = icefloe_qnx::wake_calls();
         assert!(calls.sleeps > 0, "the subscriber never slept: {calls:?}");
         assert_eq!(calls.polls, 0, "a wait fell back to polling: {calls:?}");
@@ -264,6 +272,37 @@ fn a_killed_publishers_node_is_reclaimed_and_its_segments_go() {
         while let Some(s) = sub.receive().unwrap() {
             assert!(*s < 1000);
         }
+    }
+    assert_clean(&prefix);
+}
+
+#[test]
+fn slots_of_sleepers_killed_in_their_sleep_are_taken_over() {
+    // More sleepers killed asleep than a segment has slots: were their
+    // slots (robust mutexes held by the dead) not taken over, the last
+    // sleepers would find none and poll.
+    let prefix = unique_prefix();
+    {
+        let node = node(&prefix);
+        let service = stream_service(&node);
+        let polls_before = icefloe_qnx::wake_calls().polls;
+        for _ in 0..icefloe_qnx::park::SLOTS + 5 {
+            let mut asleep = Peer::spawn("child", "asleep", &prefix, &[]);
+            asleep.expect("ready");
+            std::thread::sleep(Duration::from_millis(20));
+            asleep.kill9();
+            asleep.reap();
+        }
+        node.cleanup_dead_nodes();
+        // A sleeper here and a publisher in another process still meet.
+        let sub = service.subscriber_builder().create().unwrap();
+        let publisher = Peer::spawn("child", "publisher", &prefix, &[("N", "50".into())]);
+        for expected in 0..50 {
+            let s = sub.timed_receive(WATCHDOG).unwrap().unwrap_or_else(|| panic!("watchdog: sample {expected}"));
+            assert_eq!(*s, expected);
+        }
+        assert!(publisher.wait(WATCHDOG), "the publisher failed");
+        assert_eq!(icefloe_qnx::wake_calls().polls, polls_before, "a sleeper found no free slot and polled");
     }
     assert_clean(&prefix);
 }

@@ -31,8 +31,8 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy)]
 pub struct Qnx;
 
-/// How long a poll lasts for a word in a mapping without wake buckets (a
-/// read-only one), and the slice a wait on several buckets sleeps.
+/// How long a poll lasts for a word in a mapping without sleeper slots (a
+/// read-only one), and the slice a wait on several segments sleeps.
 const POLL: Duration = Duration::from_millis(1);
 
 fn monotonic() -> libc::timespec {
@@ -63,24 +63,37 @@ fn nap(d: Duration) {
     unsafe { libc::nanosleep(&t, core::ptr::null_mut()) };
 }
 
-/// One sleep on `bucket` while `unchanged()` holds: registered for the
-/// signal handler's wake (or cut to the backstop when the table is full),
-/// a pending termination request noticed before and after.
-fn sleep_on(bucket: *const park::Bucket, unchanged: impl Fn() -> bool, timeout: Option<Duration>) -> WaitOutcome {
-    let sleeper = Sleeper::register(bucket);
+/// Where a thread starts looking for a free slot: threads spread out.
+fn slot_hint() -> usize {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    thread_local!(static HINT: usize = NEXT.fetch_add(7, Ordering::Relaxed));
+    HINT.with(|h| *h)
+}
+
+/// One sleep in a slot of the park at `park`, waiting for `key`, while
+/// `unchanged()` holds: registered for the signal handler's wake (or at
+/// most [`park::BACKSTOP`] when the handler's table is full), a pending
+/// termination request noticed before and after. No free slot: polled.
+fn sleep_on(park: usize, key: u32, unchanged: impl Fn() -> bool, timeout: Option<Duration>) -> WaitOutcome {
+    // SAFETY: a park from `Spot::of` lies in the mapping of the caller's
+    // word (or is the process-local one), which the borrowed word keeps
+    // alive past this call.
+    let park = unsafe { &*(park as *const park::Park) };
+    let Some(slot) = park.claim(slot_hint()) else {
+        return sliced(timeout, &unchanged, |slice| poll(Some(slice)));
+    };
+    let sleeper = Sleeper::register(slot.sem_ptr());
     if termination::peek().is_some() {
         return WaitOutcome::Interrupted;
     }
-    let slice = match (sleeper.is_registered(), timeout) {
-        (true, t) => t,
-        (false, t) => Some(t.map_or(park::TERMINATION_BACKSTOP, |t| t.min(park::TERMINATION_BACKSTOP))),
+    let slice = match sleeper.is_registered() {
+        true => timeout,
+        false => Some(timeout.map_or(park::BACKSTOP, |t| t.min(park::BACKSTOP))),
     };
     let until = slice.map(deadline);
-    // SAFETY: the bucket lies in a park that stays mapped while the
-    // caller's word (in the same mapping, or in process memory for the
-    // local park) is borrowed, which outlasts this call.
-    let outcome = unsafe { &*bucket }.sleep(unchanged, until.as_ref());
+    let outcome = slot.sleep(key, unchanged, until.as_ref());
     drop(sleeper);
+    drop(slot);
     match outcome {
         _ if termination::peek().is_some() => WaitOutcome::Interrupted,
         WaitOutcome::TimedOut if slice != timeout => WaitOutcome::Woken,
@@ -92,7 +105,7 @@ fn sleep_on(bucket: *const park::Bucket, unchanged: impl Fn() -> bool, timeout: 
 /// a slice ends woken or interrupted, or `timeout` passes.
 fn sliced(
     timeout: Option<Duration>,
-    unchanged: impl Fn() -> bool,
+    unchanged: &impl Fn() -> bool,
     one: impl Fn(Duration) -> WaitOutcome,
 ) -> WaitOutcome {
     let start = Qnx::now();
@@ -154,9 +167,9 @@ impl Platform for Qnx {
             return WaitOutcome::Woken;
         }
         let unchanged = || word.load(Ordering::SeqCst) == expected;
-        match Spot::of(word as *const SignalWord as usize).bucket() {
-            Some(b) => sleep_on(b, unchanged, timeout),
-            None => sliced(timeout, unchanged, |slice| poll(Some(slice))),
+        match Spot::of(word as *const SignalWord as usize).0 {
+            Some((park, key)) => sleep_on(park, key, unchanged, timeout),
+            None => sliced(timeout, &unchanged, |slice| poll(Some(slice))),
         }
     }
 
@@ -168,23 +181,24 @@ impl Platform for Qnx {
             // Only timers: sleep on a word nobody signals.
             return Self::signal_wait(&SignalWord::new(0), 0, timeout);
         };
-        let spot = Spot::of(*first as *const SignalWord as usize).bucket();
-        let together = rest.iter().all(|(w, _)| Spot::of(*w as *const SignalWord as usize).bucket() == spot);
+        let park_of = |w: &SignalWord| Spot::of(w as *const SignalWord as usize).0.map(|(park, _)| park);
+        let spot = park_of(first);
+        let together = rest.iter().all(|(w, _)| park_of(w) == spot);
         let unchanged = || words.iter().all(|(w, v)| w.load(Ordering::SeqCst) == *v);
         match spot {
-            // All on one bucket: one precise sleep.
-            Some(b) if together => sleep_on(b, unchanged, timeout),
-            // Several buckets: sleep on the first in short slices and look
+            // All in one segment: one sleep woken by any wake there.
+            Some(park) if together => sleep_on(park, park::any(), unchanged, timeout),
+            // Several segments: sleep in the first in short slices and look
             // at the others after each.
-            Some(b) => sliced(timeout, unchanged, |slice| sleep_on(b, unchanged, Some(slice))),
-            None => sliced(timeout, unchanged, |slice| poll(Some(slice))),
+            Some(park) => sliced(timeout, &unchanged, |slice| sleep_on(park, park::any(), unchanged, Some(slice))),
+            None => sliced(timeout, &unchanged, |slice| poll(Some(slice))),
         }
     }
 
     fn signal_wake_all(word: &SignalWord) {
-        if let Some(b) = Spot::of(word as *const SignalWord as usize).bucket() {
+        if let Some((park, key)) = Spot::of(word as *const SignalWord as usize).0 {
             // SAFETY: as in `sleep_on`: the word's mapping outlives the call.
-            unsafe { &*b }.wake();
+            unsafe { &*(park as *const park::Park) }.wake(key);
         }
     }
 

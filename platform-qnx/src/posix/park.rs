@@ -1,119 +1,144 @@
-//! Waking across processes without futexes: wake buckets of POSIX
-//! semaphores in each segment.
+//! Waking across processes without futexes: a page of sleeper slots in
+//! each segment, each a robust process-shared mutex and a semaphore.
 //!
-//! The core's signal words are plain 32-bit atomics. A waiter on QNX (or on
-//! the POSIX part anywhere) sleeps on a *bucket* instead: every segment
-//! this platform creates starts with a page of [`BUCKETS`] buckets, each a
-//! process-shared unnamed semaphore and a count of sleepers, and a word's
-//! bucket is chosen by its offset inside the segment, so every process
-//! picks the same one. Sleepers of words that share a bucket wake each
-//! other spuriously; the core re-checks its words, so that costs time only.
+//! The core's signal words are plain 32-bit atomics. Every segment this
+//! platform creates starts with a park of [`SLOTS`] slots. A thread that
+//! sleeps on a word claims a free slot (takes its robust mutex), writes
+//! into it which word it waits for (the word's offset in the segment, so
+//! that every process agrees), looks at the word once more and waits on
+//! the slot's semaphore. A waker, having changed a word, posts the
+//! semaphore of every slot that names it. Each semaphore has one sleeper,
+//! so a sleeper that claims a slot first takes whatever posts a previous
+//! sleeper left there: nothing piles up, and a wake never reaches another
+//! word's sleeper.
 //!
-//! The protocol, with `W` the bucket's sleeper count and `S` its semaphore:
+//! - The handshake (the sleeper names its word, then looks at it; the
+//!   waker changes the word, then looks at the slots) is the store-buffer
+//!   pattern, with sequentially consistent fences on both sides: a waker
+//!   that missed the slot had changed the word before the sleeper looked.
+//!   A loom model checks it (`RUSTFLAGS="--cfg qnx_loom"`).
+//! - A sleeper killed at any instruction leaves its slot's mutex held by a
+//!   dead owner: the next claimer gets `EOWNERDEAD`, clears the slot, makes
+//!   the mutex consistent and uses it. So slots are never lost.
+//! - A waker killed between changing the word and posting leaves sleepers
+//!   asleep until their timeout, as a futex wake not made on Linux would.
+//! - More sleepers on one segment than slots: the extra ones poll (1 ms),
+//!   counted in [`WakeCalls::polls`].
 //!
-//! - a sleeper adds one to `W`, re-checks its word, and only then waits on
-//!   `S`; leaving without having taken a post (timeout, interruption, or
-//!   the word had changed) it takes one unit back: from `W` if it is not 0,
-//!   else a pending post from `S`;
-//! - a waker (the word already changed) reads `W`, posts `S` that many
-//!   times (at most [`MAX_POSTS`]) and only then subtracts what it posted
-//!   from `W`, saturating.
-//!
-//! So `W` plus the posts in `S` never falls below the number of sleepers:
-//! a sleeper is never left without a post that is meant for it, even when
-//! a waker or a sleeper is killed at any instruction (a killed one leaves
-//! at most surplus units behind, which end as spurious wakes). There is no
-//! lock to be left held. Wakers and sleepers order `W` and the word with
-//! sequentially consistent accesses: a sleeper that counted itself after a
-//! waker read `W` sees the changed word.
-//!
-//! Why semaphores and not a robust mutex + condition variable pair: a
-//! process-shared condition variable is not robust against a *waiter*
+//! Why semaphores and a robust mutex, not a condition variable or pulses:
+//! a process-shared condition variable is not robust against a *waiter*
 //! killed inside `pthread_cond_wait` on glibc before 2.41 (the killed
 //! waiter's group reference is never dropped, and a later signaller that
 //! switches groups waits for it forever), and the robust mutex only
-//! recovers its owner's death, not that. Semaphores keep no per-waiter
-//! state the killed waiter could strand, `sem_post` is async-signal-safe
-//! (a termination request wakes sleepers directly from the signal handler),
-//! and a wake with no sleeper costs no system call at all. Neutrino pulses
-//! would need every waiter's channel registered in shared memory and a
-//! connection per waker and waiter; the semaphore path runs, and is tested,
+//! recovers its owner's death, not that. A semaphore per sleeper keeps no
+//! state a killed waiter could strand, and `sem_post` is async-signal-safe
+//! (a termination request wakes sleepers directly from the signal handler).
+//! Neutrino pulses would need every waiter's channel in shared memory and a
+//! connection per waker and waiter; the slots run, and are tested,
 //! unchanged on Linux.
 
 #![allow(clippy::disallowed_types)]
 
+use super::robust::{RobustMutex, Taken};
 use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use icefloe_core::platform::WaitOutcome;
 use std::time::Duration;
 
-/// Buckets per segment.
-pub const BUCKETS: usize = 63;
-/// Bytes the buckets take at the start of every segment (one page); the
+/// Sleeper slots per segment.
+pub const SLOTS: usize = 63;
+/// Bytes the park takes at the start of every segment (two pages); the
 /// core's bytes follow.
-pub const PARK_BYTES: usize = 4096;
-/// The most posts one wake makes (a hostile sleeper count costs at most
-/// this many).
-pub const MAX_POSTS: u32 = 1024;
+pub const PARK_BYTES: usize = 8192;
 const PARK_MAGIC: u32 = 0x4B50_4649;
+/// What a slot waits for when its sleeper waits on several words of the
+/// segment: any wake in it.
+const ANY: u32 = u32::MAX;
 
-/// One bucket: a sleeper count and a semaphore.
-#[repr(C, align(64))]
-pub struct Bucket {
-    waiters: AtomicU32,
+/// One sleeper slot.
+#[repr(C, align(128))]
+pub struct Slot {
+    /// The word its sleeper waits for (its offset / 4 + 1), [`ANY`], or 0.
+    waiting: AtomicU32,
+    lock: RobustMutex,
     sem: UnsafeCell<libc::sem_t>,
 }
 
-/// The page of buckets at the start of a segment.
-#[repr(C, align(64))]
+/// The page of slots at the start of a segment.
+#[repr(C, align(128))]
 pub struct Park {
     magic: AtomicU32,
     count: AtomicU32,
-    buckets: [Bucket; BUCKETS],
+    slots: [Slot; SLOTS],
 }
 
 const _: () = assert!(core::mem::size_of::<Park>() <= PARK_BYTES);
 
-// SAFETY: the semaphores are process-shared POSIX semaphores, made for
-// use from any thread; the count is atomic.
-unsafe impl Sync for Bucket {}
+// SAFETY: the mutex and semaphore are process-shared POSIX objects made
+// for use from any thread; the rest is atomic.
+unsafe impl Sync for Slot {}
+
+/// The key of the word at `offset` bytes into the segment's core part.
+pub fn key_of(offset: usize) -> u32 {
+    u32::try_from(offset / 4 + 1).unwrap_or(ANY - 1).min(ANY - 1)
+}
 
 impl Park {
-    /// Makes the buckets at `at`. `pshared` is false for the process-local
-    /// park (words outside every segment).
+    /// Makes the slots at `at`.
     ///
     /// # Safety
     ///
-    /// `at` must be valid for writes of [`PARK_BYTES`], aligned to 64, and
+    /// `at` must be valid for writes of [`PARK_BYTES`], aligned to 128, and
     /// used by nobody yet (a fresh, zero-filled segment).
     pub unsafe fn init(at: *mut Park, pshared: bool) -> Result<(), i32> {
-        for i in 0..BUCKETS {
+        for i in 0..SLOTS {
             // SAFETY: inside the park the caller gave us, unused so far.
-            let r = unsafe {
-                let b = core::ptr::addr_of_mut!((*at).buckets[i]);
-                libc::sem_init(UnsafeCell::raw_get(core::ptr::addr_of!((*b).sem)), i32::from(pshared), 0)
-            };
-            if r != 0 {
-                return Err(super::sys::errno());
+            unsafe {
+                let slot = core::ptr::addr_of_mut!((*at).slots[i]);
+                RobustMutex::init(core::ptr::addr_of_mut!((*slot).lock))?;
+                if libc::sem_init(UnsafeCell::raw_get(core::ptr::addr_of!((*slot).sem)), i32::from(pshared), 0) != 0 {
+                    return Err(super::sys::errno());
+                }
             }
         }
         // SAFETY: as above; published last, for openers to check.
         unsafe {
-            (*at).count.store(BUCKETS as u32, Ordering::Relaxed);
+            (*at).count.store(SLOTS as u32, Ordering::Relaxed);
             (*at).magic.store(PARK_MAGIC, Ordering::Release);
         }
         Ok(())
     }
 
-    /// Whether the creator finished making the buckets.
+    /// Whether the creator finished making the slots.
     pub fn is_ready(&self) -> bool {
-        self.magic.load(Ordering::Acquire) == PARK_MAGIC && self.count.load(Ordering::Relaxed) == BUCKETS as u32
+        self.magic.load(Ordering::Acquire) == PARK_MAGIC && self.count.load(Ordering::Relaxed) == SLOTS as u32
     }
 
-    /// The bucket of the word at `offset` bytes into the segment's core part.
-    pub fn bucket(&self, offset: usize) -> &Bucket {
-        let h = ((offset >> 2) as u32).wrapping_mul(0x9E37_79B9);
-        &self.buckets[(h as usize >> 4) % BUCKETS]
+    /// Claims a free slot for the calling thread (its mutex taken), looking
+    /// from `start` on; `None` when every slot is taken.
+    pub fn claim(&self, start: usize) -> Option<Claimed<'_>> {
+        for k in 0..SLOTS {
+            let slot = &self.slots[(start + k) % SLOTS];
+            match slot.lock.try_lock() {
+                Ok(Taken::Acquired) => return Some(Claimed::new(slot)),
+                Ok(Taken::OwnerDied) => {
+                    // Its sleeper was killed: the slot is clean once its
+                    // word is cleared (the new owner drains its posts).
+                    slot.waiting.store(0, Ordering::SeqCst);
+                    if slot.lock.make_consistent().is_ok() {
+                        return Some(Claimed::new(slot));
+                    }
+                    slot.lock.unlock();
+                }
+                Err(_) => {}
+            }
+        }
+        None
+    }
+
+    /// Posts every slot that waits for `key` (or for any word).
+    pub fn wake(&self, key: u32) {
+        wake(self.slots.iter().map(|s| (&s.waiting, s)), key);
     }
 }
 
@@ -130,37 +155,53 @@ pub enum SemWait {
 
 /// The semaphore side of the protocol (a POSIX semaphore; a model in tests).
 pub trait Sem {
-    /// One post; false if the semaphore refused it (its value is at its
-    /// maximum).
-    fn post(&self) -> bool;
+    /// One post.
+    fn post(&self);
     /// Takes a post if one is there.
     fn try_take(&self) -> bool;
     /// Waits for a post, at most until `deadline` (monotonic clock).
     fn wait(&self, deadline: Option<&libc::timespec>) -> SemWait;
 }
 
-impl Bucket {
-    fn sem(&self) -> *mut libc::sem_t {
-        self.sem.get()
+/// The word side of the protocol: a slot's `waiting` (loom's in the model).
+pub trait Word {
+    /// Sequentially consistent store.
+    fn set(&self, v: u32);
+    /// Sequentially consistent load.
+    fn get(&self) -> u32;
+    /// A sequentially consistent fence (the store-buffer handshake; loom
+    /// models it only with fences).
+    fn fence(&self);
+}
+
+impl Word for AtomicU32 {
+    fn set(&self, v: u32) {
+        self.store(v, Ordering::SeqCst);
+    }
+    fn get(&self) -> u32 {
+        self.load(Ordering::SeqCst)
+    }
+    fn fence(&self) {
+        core::sync::atomic::fence(Ordering::SeqCst);
     }
 }
 
-impl Sem for Bucket {
-    fn post(&self) -> bool {
-        // SAFETY: the semaphore was made by `Park::init` (a bucket is only
+impl Sem for Slot {
+    fn post(&self) {
+        // SAFETY: the semaphore was made by `Park::init` (a slot is only
         // reached through a ready park) and stays mapped while `self` is.
-        unsafe { libc::sem_post(self.sem()) == 0 }
+        unsafe { libc::sem_post(self.sem.get()) };
     }
     fn try_take(&self) -> bool {
         // SAFETY: as in `post`.
-        unsafe { libc::sem_trywait(self.sem()) == 0 }
+        unsafe { libc::sem_trywait(self.sem.get()) == 0 }
     }
     fn wait(&self, deadline: Option<&libc::timespec>) -> SemWait {
         // SAFETY: as in `post`.
         let r = unsafe {
             match deadline {
-                Some(d) => super::sys::sem_wait_until(self.sem(), d),
-                None => libc::sem_wait(self.sem()),
+                Some(d) => super::sys::sem_wait_until(self.sem.get(), d),
+                None => libc::sem_wait(self.sem.get()),
             }
         };
         match (r, super::sys::errno()) {
@@ -171,120 +212,99 @@ impl Sem for Bucket {
     }
 }
 
-/// The sleeper count's side of the protocol: the bucket's `AtomicU32`
-/// (loom's in the model test).
-pub trait Count {
-    /// Sequentially consistent load.
-    fn get(&self) -> u32;
-    /// Sequentially consistent increment.
-    fn add_one(&self);
-    /// Sequentially consistent compare-and-swap; the current value on failure.
-    fn swap_if(&self, current: u32, new: u32) -> Result<(), u32>;
-    /// A sequentially consistent fence: orders a sleeper's count before its
-    /// look at the word, and a waker's change of the word before its look
-    /// at the count (the store-buffer pattern; loom models it only with
-    /// fences).
-    fn fence(&self);
-}
-
-impl Count for AtomicU32 {
-    fn get(&self) -> u32 {
-        self.load(Ordering::SeqCst)
-    }
-    fn add_one(&self) {
-        self.fetch_add(1, Ordering::SeqCst);
-    }
-    fn swap_if(&self, current: u32, new: u32) -> Result<(), u32> {
-        self.compare_exchange(current, new, Ordering::SeqCst, Ordering::SeqCst).map(|_| ())
-    }
-    fn fence(&self) {
-        core::sync::atomic::fence(Ordering::SeqCst);
-    }
-}
-
-/// Sleeps on `sem` while `unchanged()` holds, at most until `deadline`.
-pub fn sleep<C: Count, S: Sem>(
-    waiters: &C,
+/// One sleep in a claimed slot: drain what an earlier sleeper left, name
+/// `key`, look at the word (`unchanged`), wait.
+pub fn sleep<W: Word, S: Sem>(
+    waiting: &W,
     sem: &S,
+    key: u32,
     unchanged: impl Fn() -> bool,
     deadline: Option<&libc::timespec>,
 ) -> WaitOutcome {
-    waiters.add_one();
-    waiters.fence();
-    if !unchanged() {
-        leave(waiters, sem);
-        return WaitOutcome::Woken;
-    }
-    SLEEPS.fetch_add(1, Ordering::Relaxed);
-    match sem.wait(deadline) {
-        SemWait::Posted => WaitOutcome::Woken,
-        SemWait::TimedOut => {
-            leave(waiters, sem);
-            WaitOutcome::TimedOut
+    while sem.try_take() {}
+    waiting.set(key);
+    waiting.fence();
+    let outcome = if !unchanged() {
+        WaitOutcome::Woken
+    } else {
+        SLEEPS.fetch_add(1, Ordering::Relaxed);
+        match sem.wait(deadline) {
+            SemWait::Posted | SemWait::Interrupted => WaitOutcome::Woken,
+            SemWait::TimedOut => WaitOutcome::TimedOut,
         }
-        SemWait::Interrupted => {
-            leave(waiters, sem);
-            WaitOutcome::Woken
+    };
+    waiting.set(0);
+    outcome
+}
+
+/// Posts every slot of `slots` that waits for `key` or for any word (the
+/// caller changed the word already).
+pub fn wake<'a, W: Word + 'a, S: Sem + 'a>(slots: impl Iterator<Item = (&'a W, &'a S)>, key: u32) {
+    let mut first = true;
+    for (waiting, sem) in slots {
+        if first {
+            waiting.fence();
+            first = false;
+        }
+        let w = waiting.get();
+        if w != 0 && (w == key || w == ANY) {
+            sem.post();
+            POSTS.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
 
-/// A sleeper leaving without a post takes its unit back.
-fn leave<C: Count, S: Sem>(waiters: &C, sem: &S) {
-    let mut n = waiters.get();
-    loop {
-        if n == 0 {
-            // A waker counted us and posted: take that post.
-            let _ = sem.try_take();
-            return;
-        }
-        match waiters.swap_if(n, n - 1) {
-            Ok(()) => return,
-            Err(m) => n = m,
-        }
+/// A slot the calling thread holds; freed (its mutex released) on drop.
+pub struct Claimed<'a> {
+    slot: &'a Slot,
+}
+
+impl<'a> Claimed<'a> {
+    fn new(slot: &'a Slot) -> Self {
+        Self { slot }
+    }
+
+    /// The slot's semaphore, for the signal handler's post.
+    pub fn sem_ptr(&self) -> usize {
+        self.slot as *const Slot as usize
+    }
+
+    /// Sleeps while `unchanged()` holds, waiting for `key` (or [`any`]).
+    pub fn sleep(&self, key: u32, unchanged: impl Fn() -> bool, deadline: Option<&libc::timespec>) -> WaitOutcome {
+        sleep(&self.slot.waiting, self.slot, key, unchanged, deadline)
     }
 }
 
-/// Wakes every sleeper counted on the bucket (the word has changed).
-pub fn wake<C: Count, S: Sem>(waiters: &C, sem: &S) {
-    waiters.fence();
-    let n = waiters.get();
-    if n == 0 {
-        return;
+impl Drop for Claimed<'_> {
+    fn drop(&mut self) {
+        self.slot.lock.unlock();
     }
-    let mut posted = 0;
-    while posted < n.min(MAX_POSTS) && sem.post() {
-        posted += 1;
-    }
-    POSTS.fetch_add(u64::from(posted), Ordering::Relaxed);
-    let mut cur = waiters.get();
-    loop {
-        match waiters.swap_if(cur, cur.saturating_sub(posted)) {
-            Ok(()) => return,
-            Err(m) => cur = m,
-        }
-    }
+}
+
+/// The key of a sleeper waiting on several words of one segment.
+pub fn any() -> u32 {
+    ANY
 }
 
 static SLEEPS: AtomicU64 = AtomicU64::new(0);
 static POSTS: AtomicU64 = AtomicU64::new(0);
 static POLLS: AtomicU64 = AtomicU64::new(0);
 
-/// Counts a poll slice (a word without a bucket).
+/// Counts a poll slice (a word without a park, or no free slot).
 pub fn count_poll() {
     POLLS.fetch_add(1, Ordering::Relaxed);
 }
 
 /// How this process's icefloe waited and woke so far: tests and
-/// diagnostics read it to see that waits sleep on wake buckets (and that
-/// nothing fell back to polling).
+/// diagnostics read it to see that waits slept in slots (and that nothing
+/// fell back to polling).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct WakeCalls {
-    /// Waits on a bucket's semaphore.
+    /// Waits on a slot's semaphore.
     pub sleeps: u64,
-    /// Posts made by wakes that found sleepers counted.
+    /// Posts made by wakes that found a sleeper.
     pub posts: u64,
-    /// Poll slices (1 ms) of words in mappings without buckets.
+    /// Poll slices (1 ms): words in mappings without a park, or no free slot.
     pub polls: u64,
 }
 
@@ -297,19 +317,7 @@ pub fn wake_calls() -> WakeCalls {
     }
 }
 
-impl Bucket {
-    /// [`sleep`] on this bucket.
-    pub fn sleep(&self, unchanged: impl Fn() -> bool, deadline: Option<&libc::timespec>) -> WaitOutcome {
-        sleep(&self.waiters, self, unchanged, deadline)
-    }
-
-    /// [`wake`] on this bucket.
-    pub fn wake(&self) {
-        wake(&self.waiters, self)
-    }
-}
-
-// ---- which bucket a word sleeps on -------------------------------------------
+// ---- where a word sleeps ----------------------------------------------------
 
 /// A mapping whose words sleep on its park.
 #[derive(Clone, Copy)]
@@ -339,40 +347,20 @@ pub fn unregister(start: usize) {
     }
 }
 
-/// Where the word at `addr` sleeps.
-#[derive(Clone, Copy)]
-pub enum Spot {
-    /// On a bucket of its segment's park (address of the bucket).
-    Shared(*const Bucket),
-    /// On a bucket of the process-local park: the word is in process memory.
-    Local(*const Bucket),
-    /// In a mapping without a park: polled.
-    Poll,
-}
+/// Where the word at `addr` sleeps: its park (address) and key, or `None`
+/// for a mapping without a park (polled).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Spot(pub Option<(usize, u32)>);
 
 impl Spot {
     /// The spot of `addr`.
     pub fn of(addr: usize) -> Spot {
         let all = MAPPINGS.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         match all.iter().find(|m| (m.start..m.end).contains(&addr)) {
-            Some(m) if m.park == 0 => Spot::Poll,
-            Some(m) => {
-                // SAFETY: a registered park stays mapped until `unregister`,
-                // which runs before its unmapping and needs the write lock
-                // this read lock keeps out; the caller's word lies in that
-                // mapping and keeps it alive past this call.
-                let park = unsafe { &*(m.park as *const Park) };
-                Spot::Shared(park.bucket(addr - m.start))
-            }
-            None => Spot::Local(local_park().bucket(addr)),
-        }
-    }
-
-    /// The bucket, if the word has one.
-    pub fn bucket(self) -> Option<*const Bucket> {
-        match self {
-            Spot::Shared(b) | Spot::Local(b) => Some(b),
-            Spot::Poll => None,
+            Some(m) if m.park == 0 => Spot(None),
+            Some(m) => Spot(Some((m.park, key_of(addr - m.start)))),
+            // Process memory: the local park, keyed by the address.
+            None => Spot(Some((local_park() as *const Park as usize, key_of(addr)))),
         }
     }
 }
@@ -385,7 +373,7 @@ fn local_park() -> &'static Park {
         // SAFETY: a non-zero-sized layout; the memory is zeroed, aligned,
         // and leaked (the park lives as long as the process).
         let p = unsafe { std::alloc::alloc_zeroed(layout) }.cast::<Park>();
-        assert!(!p.is_null(), "out of memory for the process-local wake buckets");
+        assert!(!p.is_null(), "out of memory for the process-local sleeper slots");
         // SAFETY: fresh, zeroed, aligned memory of the park's size.
         unsafe { Park::init(p, false) }.expect("sem_init of a process-local semaphore");
         p as usize
@@ -396,40 +384,42 @@ fn local_park() -> &'static Park {
 
 // ---- termination requests wake sleepers -------------------------------------
 
-/// Buckets threads of this process sleep on right now: a termination
+/// Slots threads of this process sleep in right now: a termination
 /// request posts each from the signal handler.
 static SLEEPING: [AtomicUsize; 64] = [const { AtomicUsize::new(0) }; 64];
-/// Signal handlers running now (posting `SLEEPING`'s buckets).
+/// Signal handlers running now (posting `SLEEPING`'s slots).
 static IN_HANDLER: AtomicU32 = AtomicU32::new(0);
 
-/// The signal handler's wake: posts every bucket a thread sleeps on.
+/// The signal handler's wake: posts every slot a thread sleeps in.
 /// Async-signal-safe: atomics and `sem_post`.
 pub fn wake_sleepers() {
     IN_HANDLER.fetch_add(1, Ordering::SeqCst);
     for s in &SLEEPING {
         let at = s.load(Ordering::SeqCst);
         if at != 0 {
-            // SAFETY: a registered bucket stays mapped until its sleeper
-            // has cleared its slot and seen no handler running (`Sleeper`'s
+            // SAFETY: a registered slot stays mapped until its sleeper has
+            // cleared its entry and seen no handler running (`Sleeper`'s
             // drop), and this handler counts as running.
-            let _ = unsafe { &*(at as *const Bucket) }.post();
+            unsafe { &*(at as *const Slot) }.post();
         }
     }
     IN_HANDLER.fetch_sub(1, Ordering::SeqCst);
 }
 
-/// A bucket registered as slept on, for the signal handler.
+/// A slot registered as slept in, for the signal handler.
 pub struct Sleeper(Option<usize>);
 
 impl Sleeper {
-    /// Registers `bucket`; `None` inside if the table is full (the sleep
-    /// then lasts at most [`TERMINATION_BACKSTOP`]).
-    pub fn register(bucket: *const Bucket) -> Self {
-        let at = bucket as usize;
+    /// Registers the slot at `at` ([`Claimed::sem_ptr`]); `None` inside if
+    /// the table is full (such a sleeper notices a termination request at
+    /// its [`BACKSTOP`]).
+    pub fn register(at: usize) -> Self {
         Self(SLEEPING.iter().position(|s| s.compare_exchange(0, at, Ordering::SeqCst, Ordering::SeqCst).is_ok()))
     }
+}
 
-    /// Whether the handler will post this sleeper's bucket.
+impl Sleeper {
+    /// Whether the handler will post this sleeper's slot.
     pub fn is_registered(&self) -> bool {
         self.0.is_some()
     }
@@ -448,29 +438,28 @@ impl Drop for Sleeper {
     }
 }
 
-/// The longest one sleep of an unregistered sleeper lasts.
-pub const TERMINATION_BACKSTOP: Duration = Duration::from_millis(250);
+/// The longest one sleep of a sleeper the signal handler cannot reach
+/// (its table full) lasts before it looks for a termination request.
+pub const BACKSTOP: Duration = Duration::from_millis(250);
 
 #[cfg(all(test, qnx_loom))]
 mod loom_tests {
-    //! The protocol under every interleaving loom finds: sleepers that
-    //! wait for good are always woken (a lost wakeup is a loom deadlock),
-    //! with a sleeper that times out at any point beside them and two
-    //! wakers, and what is left over is bounded.
-    use super::{sleep, wake, Count, Sem, SemWait};
+    //! The slot handshake under every interleaving loom finds: a sleeper
+    //! is always woken once its word changes (a lost wakeup is a loom
+    //! deadlock), with two wakers, beside a sleeper that times out, with a
+    //! sleeper of another word in the park, and after a previous sleeper
+    //! of its slot left posts behind.
+    use super::{sleep, wake, Sem, SemWait, Word};
     use icefloe_core::platform::WaitOutcome;
     use loom::sync::atomic::{AtomicU32, Ordering};
     use loom::sync::{Arc, Condvar, Mutex};
 
-    impl Count for AtomicU32 {
+    impl Word for AtomicU32 {
+        fn set(&self, v: u32) {
+            self.store(v, Ordering::SeqCst);
+        }
         fn get(&self) -> u32 {
             self.load(Ordering::SeqCst)
-        }
-        fn add_one(&self) {
-            self.fetch_add(1, Ordering::SeqCst);
-        }
-        fn swap_if(&self, current: u32, new: u32) -> Result<(), u32> {
-            self.compare_exchange(current, new, Ordering::SeqCst, Ordering::SeqCst).map(|_| ())
         }
         fn fence(&self) {
             loom::sync::atomic::fence(Ordering::SeqCst);
@@ -486,10 +475,9 @@ mod loom_tests {
     }
 
     impl Sem for ModelSem {
-        fn post(&self) -> bool {
+        fn post(&self) {
             *self.value.lock().unwrap() += 1;
-            self.posted.notify_one();
-            true
+            self.posted.notify_all();
         }
         fn try_take(&self) -> bool {
             let mut v = self.value.lock().unwrap();
@@ -512,82 +500,124 @@ mod loom_tests {
         }
     }
 
-    struct Bucket {
-        word: AtomicU32,
-        waiters: AtomicU32,
-        sem: ModelSem,
+    /// Two words (keys 1 and 2) and two slots, slot `i` used by sleeper `i`.
+    struct Model {
+        words: [AtomicU32; 2],
+        waiting: [AtomicU32; 2],
+        sems: [ModelSem; 2],
     }
 
-    fn bucket() -> Arc<Bucket> {
-        Arc::new(Bucket { word: AtomicU32::new(0), waiters: AtomicU32::new(0), sem: ModelSem::default() })
+    fn model() -> Arc<Model> {
+        Arc::new(Model {
+            words: [AtomicU32::new(0), AtomicU32::new(0)],
+            waiting: [AtomicU32::new(0), AtomicU32::new(0)],
+            sems: [ModelSem::default(), ModelSem::default()],
+        })
     }
 
-    /// Sleeps, as the core does, until the word is no longer 0.
-    fn wait_forever(b: &Bucket) {
-        while b.word.load(Ordering::SeqCst) == 0 {
-            let _ = sleep(&b.waiters, &b.sem, || b.word.load(Ordering::SeqCst) == 0, None);
+    /// Sleeper in slot `slot` until word `w` is no longer 0, as the core waits.
+    fn wait_forever(m: &Model, slot: usize, w: usize) {
+        while m.words[w].load(Ordering::SeqCst) == 0 {
+            let _ =
+                sleep(&m.waiting[slot], &m.sems[slot], w as u32 + 1, || m.words[w].load(Ordering::SeqCst) == 0, None);
         }
     }
 
+    fn change(m: &Model, w: usize) {
+        m.words[w].fetch_add(1, Ordering::SeqCst);
+        wake(m.waiting.iter().zip(m.sems.iter()), w as u32 + 1);
+    }
+
     #[test]
-    fn a_sleeper_is_never_left_asleep_beside_a_timing_out_one() {
+    fn a_sleeper_is_woken_by_either_of_two_wakers() {
         loom::model(|| {
-            let b = bucket();
+            let m = model();
             let sleeper = {
-                let b = b.clone();
-                loom::thread::spawn(move || wait_forever(&b))
+                let m = m.clone();
+                loom::thread::spawn(move || wait_forever(&m, 0, 0))
             };
-            let timing_out = {
-                let b = b.clone();
-                let far = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-                loom::thread::spawn(move || {
-                    let _ = sleep(&b.waiters, &b.sem, || b.word.load(Ordering::SeqCst) == 0, Some(&far));
-                })
+            let waker = {
+                let m = m.clone();
+                loom::thread::spawn(move || change(&m, 0))
             };
-            b.word.store(1, Ordering::SeqCst);
-            wake(&b.waiters, &b.sem);
+            change(&m, 0);
+            waker.join().unwrap();
             sleeper.join().unwrap();
-            timing_out.join().unwrap();
-            // Left over: at most one post or count per participant that
-            // left without one meant for it.
-            let left = b.waiters.load(Ordering::SeqCst) + *b.sem.value.lock().unwrap();
-            assert!(left <= 2, "{left} units left over");
         });
     }
 
     #[test]
-    fn two_sleepers_and_two_wakers_all_wake() {
+    fn a_sleeper_is_woken_beside_one_that_times_out() {
         loom::model(|| {
-            let b = bucket();
-            let sleepers: Vec<_> = (0..2)
-                .map(|_| {
-                    let b = b.clone();
-                    loom::thread::spawn(move || wait_forever(&b))
-                })
-                .collect();
-            let waker = {
-                let b = b.clone();
+            let m = model();
+            let sleeper = {
+                let m = m.clone();
+                loom::thread::spawn(move || wait_forever(&m, 0, 0))
+            };
+            let timing_out = {
+                let m = m.clone();
+                let soon = libc::timespec { tv_sec: 0, tv_nsec: 0 };
                 loom::thread::spawn(move || {
-                    b.word.fetch_add(1, Ordering::SeqCst);
-                    wake(&b.waiters, &b.sem);
+                    let _ = sleep(&m.waiting[1], &m.sems[1], 1, || m.words[0].load(Ordering::SeqCst) == 0, Some(&soon));
                 })
             };
-            b.word.fetch_add(1, Ordering::SeqCst);
-            wake(&b.waiters, &b.sem);
-            waker.join().unwrap();
-            for s in sleepers {
-                s.join().unwrap();
-            }
+            change(&m, 0);
+            sleeper.join().unwrap();
+            timing_out.join().unwrap();
+        });
+    }
+
+    #[test]
+    fn sleepers_of_two_words_each_wake_on_their_own_word() {
+        loom::model(|| {
+            let m = model();
+            let first = {
+                let m = m.clone();
+                loom::thread::spawn(move || wait_forever(&m, 0, 0))
+            };
+            let second = {
+                let m = m.clone();
+                loom::thread::spawn(move || wait_forever(&m, 1, 1))
+            };
+            change(&m, 0);
+            first.join().unwrap();
+            change(&m, 1);
+            second.join().unwrap();
+            // A wake reaches only its word's slot.
+            assert_eq!(*m.sems[1].value.lock().unwrap() + *m.sems[0].value.lock().unwrap() <= 2, true);
+        });
+    }
+
+    #[test]
+    fn posts_a_previous_sleeper_left_are_drained_first() {
+        loom::model(|| {
+            let m = model();
+            // Left by an earlier sleeper of slot 0 (a late wake, a handler).
+            m.sems[0].post();
+            m.sems[0].post();
+            let sleeper = {
+                let m = m.clone();
+                loom::thread::spawn(move || {
+                    // One sleep, as a new claimer of the slot makes it.
+                    let _ = sleep(&m.waiting[0], &m.sems[0], 1, || m.words[0].load(Ordering::SeqCst) == 0, None);
+                })
+            };
+            change(&m, 0);
+            sleeper.join().unwrap();
+            // At most the post of this wake, when the sleeper saw the word
+            // changed before it slept (the next claimer drains it).
+            assert!(*m.sems[0].value.lock().unwrap() <= 1, "old posts were kept");
         });
     }
 
     #[test]
     fn a_sleeper_whose_word_changed_first_does_not_sleep() {
         loom::model(|| {
-            let b = bucket();
-            b.word.store(1, Ordering::SeqCst);
-            assert_eq!(sleep(&b.waiters, &b.sem, || b.word.load(Ordering::SeqCst) == 0, None), WaitOutcome::Woken);
-            assert_eq!(b.waiters.load(Ordering::SeqCst), 0, "its count was not taken back");
+            let m = model();
+            m.words[0].store(1, Ordering::SeqCst);
+            let outcome = sleep(&m.waiting[0], &m.sems[0], 1, || m.words[0].load(Ordering::SeqCst) == 0, None);
+            assert_eq!(outcome, WaitOutcome::Woken);
+            assert_eq!(m.waiting[0].load(Ordering::SeqCst), 0, "its slot still names the word");
         });
     }
 }

@@ -1,6 +1,6 @@
 //! POSIX shared memory: `shm_open`, `ftruncate` (QNX: `shm_ctl` with
-//! `SHMCTL_ANON`), `mmap`. Every segment starts with one page of wake
-//! buckets ([`park`](super::park)); the core sees the bytes after it.
+//! `SHMCTL_ANON`), `mmap`. Every segment starts with two pages of sleeper
+//! slots ([`park`](super::park)); the core sees the bytes after it.
 
 use super::park::{self, Park, PARK_BYTES};
 use super::sys;
@@ -23,7 +23,7 @@ unsafe impl Send for QnxShm {}
 // SAFETY: as above; `&QnxShm` only hands out the pointer and length.
 unsafe impl Sync for QnxShm {}
 
-// SAFETY: the core's part starts one page into a page-aligned mapping
+// SAFETY: the core's part starts two pages into a page-aligned mapping
 // (aligned to 4096) and spans `total - PARK_BYTES` bytes, fixed until drop.
 unsafe impl SharedMemory for QnxShm {
     fn as_ptr(&self) -> *mut u8 {
@@ -159,7 +159,7 @@ pub fn unlink(path: *const libc::c_char) -> Result<(), i32> {
 
 fn mapped(base: *mut u8, total: usize, access: Access) -> QnxShm {
     let shm = QnxShm { base, total };
-    // SAFETY: the park is the mapping's first page; read-only mappings get
+    // SAFETY: the park is the mapping's first two pages; read-only mappings get
     // none (a semaphore cannot be posted or waited on through them).
     let park = unsafe { &*base.cast::<Park>() };
     let park = (access == Access::ReadWrite && park.is_ready()).then_some(park);
@@ -183,7 +183,7 @@ pub fn create(name: &str, size: usize, permissions: Permissions) -> Result<QnxSh
         chmod_fd(&fd, mode).map_err(error)?;
         size_fd(&fd, total).map_err(error)?;
         let base = map_fd(&fd, total, Access::ReadWrite).map_err(error)?;
-        // SAFETY: the fresh mapping's first page, zero-filled, nobody else
+        // SAFETY: the fresh mapping's first pages, zero-filled, nobody else
         // can use it before the core publishes its header.
         if let Err(e) = unsafe { Park::init(base.cast(), true) } {
             // SAFETY: the mapping just made.
