@@ -5,7 +5,7 @@
 
 use icefloe_core::platform::{
     Access, Liveness, LivenessId, Permissions, Platform, SharedMemory, ShmError, SignalHandlingMode, Termination,
-    WaitOutcome, MAX_SHM_NAME_LEN,
+    WaitOutcome,
 };
 use icefloe_core::sync::SignalWord;
 use rustix::fd::OwnedFd;
@@ -53,49 +53,12 @@ impl Drop for LinuxShm {
 }
 
 fn errno(e: Errno) -> ShmError {
-    match e {
-        Errno::EXIST => ShmError::AlreadyExists,
-        Errno::NOENT => ShmError::DoesNotExist,
-        Errno::ACCESS | Errno::PERM => ShmError::PermissionDenied,
-        Errno::NOMEM | Errno::NOSPC | Errno::MFILE | Errno::NFILE | Errno::FBIG => ShmError::InsufficientResources,
-        Errno::INVAL | Errno::NAMETOOLONG => ShmError::InvalidName,
-        other => ShmError::Os(other.raw_os_error()),
-    }
+    icefloe_std::posix::shm_error(e.raw_os_error())
 }
 
 /// `/name` on the stack: POSIX shm names start with a slash.
-fn path(name: &str) -> Result<heapless_path::Path, ShmError> {
-    heapless_path::Path::new(name)
-}
-
-mod heapless_path {
-    use super::{ShmError, MAX_SHM_NAME_LEN};
-
-    /// A `/`-prefixed shm name in a fixed buffer.
-    pub struct Path {
-        buf: [u8; MAX_SHM_NAME_LEN + 1],
-        len: usize,
-    }
-
-    impl Path {
-        pub fn new(name: &str) -> Result<Self, ShmError> {
-            if name.is_empty()
-                || name.len() > MAX_SHM_NAME_LEN
-                || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-            {
-                return Err(ShmError::InvalidName);
-            }
-            let mut buf = [0u8; MAX_SHM_NAME_LEN + 1];
-            buf[0] = b'/';
-            buf[1..=name.len()].copy_from_slice(name.as_bytes());
-            Ok(Self { buf, len: name.len() + 1 })
-        }
-
-        pub fn as_str(&self) -> &str {
-            // Only ASCII was copied in.
-            core::str::from_utf8(&self.buf[..self.len]).unwrap_or("/")
-        }
-    }
+fn path(name: &str) -> Result<icefloe_std::posix::ShmPath, ShmError> {
+    icefloe_std::posix::ShmPath::new(name)
 }
 
 fn map(fd: &OwnedFd, len: usize, access: Access) -> Result<LinuxShm, ShmError> {
@@ -395,7 +358,7 @@ impl Platform for Linux {
             Permissions::OwnerAndGroup => Mode::from_raw_mode(0o660),
         };
         let fd = rustix::shm::open(
-            p.as_str(),
+            p.as_cstr(),
             rustix::shm::OFlags::CREATE | rustix::shm::OFlags::EXCL | rustix::shm::OFlags::RDWR,
             mode,
         )
@@ -409,7 +372,7 @@ impl Platform for Linux {
             map(&fd, size, Access::ReadWrite)
         })();
         if result.is_err() {
-            let _ = rustix::shm::unlink(p.as_str());
+            let _ = rustix::shm::unlink(p.as_cstr());
         }
         result
     }
@@ -420,26 +383,18 @@ impl Platform for Linux {
             Access::ReadWrite => rustix::shm::OFlags::RDWR,
             Access::ReadOnly => rustix::shm::OFlags::RDONLY,
         };
-        let fd = rustix::shm::open(p.as_str(), flags, Mode::empty()).map_err(errno)?;
+        let fd = rustix::shm::open(p.as_cstr(), flags, Mode::empty()).map_err(errno)?;
         let st = rustix::fs::fstat(&fd).map_err(errno)?;
         let len = usize::try_from(st.st_size).map_err(|_| ShmError::InvalidSize)?;
         map(&fd, len, access)
     }
 
     fn shm_unlink(name: &str) -> Result<(), ShmError> {
-        rustix::shm::unlink(path(name)?.as_str()).map_err(errno)
+        rustix::shm::unlink(path(name)?.as_cstr()).map_err(errno)
     }
 
     fn shm_list(prefix: &str, f: &mut dyn FnMut(&str) -> bool) -> Result<(), ShmError> {
-        let dir = std::fs::read_dir("/dev/shm").map_err(|e| ShmError::Os(e.raw_os_error().unwrap_or(0)))?;
-        for entry in dir.flatten() {
-            if let Some(name) = entry.file_name().to_str() {
-                if name.starts_with(prefix) && !f(name) {
-                    break;
-                }
-            }
-        }
-        Ok(())
+        icefloe_std::posix::list("/dev/shm", prefix, f)
     }
 
     fn signal_wait(word: &SignalWord, expected: u32, timeout: Option<Duration>) -> WaitOutcome {

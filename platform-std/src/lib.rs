@@ -9,7 +9,8 @@
 //! - [`list_services`] and [`list_nodes`], discovery collected;
 //! - [`config`], the operator's TOML configuration file (feature
 //!   `config-file`);
-//! - [`termination`], the SIGINT / SIGTERM handler of the POSIX platforms.
+//! - [`termination`], the SIGINT / SIGTERM handler of the POSIX platforms,
+//!   and [`posix`], their segment paths, error codes and listing.
 //!
 //! An application does not depend on this crate: it depends on its
 //! platform's crate, which re-exports all of it.
@@ -18,6 +19,8 @@
 
 #[cfg(feature = "config-file")]
 pub mod config;
+#[cfg(unix)]
+pub mod posix;
 #[allow(unsafe_code)]
 mod shared;
 #[cfg(unix)]

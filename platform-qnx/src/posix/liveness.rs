@@ -7,8 +7,8 @@
 //! holder dies — SIGKILL at any instruction included — and the next
 //! locker is told so (`EOWNERDEAD`). A checker, in any process and any PID
 //! namespace that shares the shared-memory directory, tries the lock:
-//! held means alive; owner died means dead (the checker records the death
-//! in the record, makes the mutex consistent, and removes the record); no
+//! held means alive; owner died means dead (the checker makes the mutex
+//! consistent and removes the record); no
 //! record means dead (removed at normal exit or by an earlier checker). A
 //! PID is never trusted, so a recycled one means nothing. A dedicated
 //! thread holds the lock because a robust mutex belongs to a thread: an
@@ -30,25 +30,13 @@ const PREFIX: &str = "icefloe_qlive_";
 /// this old (its creator was killed while making it).
 const UNFINISHED_AGE: std::time::Duration = std::time::Duration::from_secs(60);
 
-/// What the robust mutex guards: the holder's state.
-#[repr(C)]
-pub struct RecordState {
-    /// [`ALIVE`] while the holder runs; [`DEAD`] once a checker took the
-    /// lock over from the dead holder.
-    pub state: AtomicU32,
-}
-
-/// The holder runs.
-pub const ALIVE: u32 = 1;
-/// A checker found the holder dead.
-pub const DEAD: u32 = 2;
-
 #[repr(C, align(64))]
 struct Record {
     magic: AtomicU32,
     pid: AtomicU32,
     token: [AtomicU32; 2],
-    lock: Robust<RecordState>,
+    /// Held by the process's liveness thread for the process's life.
+    lock: Robust<()>,
 }
 
 const RECORD_BYTES: usize = core::mem::size_of::<Record>();
@@ -143,12 +131,9 @@ fn create_record(pid: u32) -> Option<(LivenessId, Mapped)> {
             let m = map(fd)?;
             // SAFETY: the fresh, zero-filled record nobody else touches
             // before `magic` is set (checkers look at nothing else first).
-            unsafe {
-                Robust::init(core::ptr::addr_of_mut!((*m.at).lock), RecordState { state: AtomicU32::new(0) }).ok()?
-            };
+            unsafe { Robust::init(core::ptr::addr_of_mut!((*m.at).lock), ()).ok()? };
             let r = m.record();
             let guard = r.lock.lock(|_| {}).ok()?;
-            guard.state.store(ALIVE, Ordering::Relaxed);
             // Held until the process ends: the holder thread never unlocks.
             core::mem::forget(guard);
             r.pid.store(pid, Ordering::Relaxed);
@@ -247,13 +232,13 @@ pub fn check(id: LivenessId) -> Liveness {
     {
         return Liveness::Unknown;
     }
-    let taken = r.lock.try_lock(|s| s.state.store(DEAD, Ordering::Relaxed));
+    // Taken: the holder died (the lock was handed on with `EOWNERDEAD`, the
+    // mutex is made consistent), or an earlier checker found it so and was
+    // stopped before removing the record (the lock was free).
+    let taken = r.lock.try_lock(|_| {});
     match taken {
         Err(super::robust::RobustError::Busy) => Liveness::Alive,
-        // The holder died (recovered now), or an earlier checker found it
-        // so and was stopped before removing the record.
         Ok(guard) => {
-            guard.state.store(DEAD, Ordering::Relaxed);
             drop(guard);
             let _ = shm::unlink(path.as_ptr());
             Liveness::Dead

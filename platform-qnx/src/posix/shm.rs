@@ -4,7 +4,8 @@
 
 use super::park::{self, Park, PARK_BYTES};
 use super::sys;
-use icefloe_core::platform::{Access, Permissions, SharedMemory, ShmError, MAX_SHM_NAME_LEN};
+use icefloe_core::platform::{Access, Permissions, SharedMemory, ShmError};
+use icefloe_std::posix::{shm_error as error, ShmPath};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 /// A mapped shared-memory object; unmapped on drop.
@@ -42,43 +43,6 @@ impl Drop for QnxShm {
         // SAFETY: `base`/`total` are what mmap returned; nothing uses the
         // mapping once its owner is dropped, and it no longer is registered.
         unsafe { libc::munmap(self.base.cast(), self.total) };
-    }
-}
-
-fn error(code: i32) -> ShmError {
-    match code {
-        libc::EEXIST => ShmError::AlreadyExists,
-        libc::ENOENT => ShmError::DoesNotExist,
-        libc::EACCES | libc::EPERM => ShmError::PermissionDenied,
-        libc::ENOMEM | libc::ENOSPC | libc::EMFILE | libc::ENFILE | libc::EFBIG => ShmError::InsufficientResources,
-        libc::EINVAL | libc::ENAMETOOLONG => ShmError::InvalidName,
-        other => ShmError::Os(other),
-    }
-}
-
-/// `/name`, NUL-terminated, on the stack.
-pub struct ShmPath {
-    buf: [u8; MAX_SHM_NAME_LEN + 2],
-}
-
-impl ShmPath {
-    /// Checks a core-made name (`[A-Za-z0-9_]`, 1 to 31 bytes).
-    pub fn new(name: &str) -> Result<Self, ShmError> {
-        if name.is_empty()
-            || name.len() > MAX_SHM_NAME_LEN
-            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-        {
-            return Err(ShmError::InvalidName);
-        }
-        let mut buf = [0u8; MAX_SHM_NAME_LEN + 2];
-        buf[0] = b'/';
-        buf[1..=name.len()].copy_from_slice(name.as_bytes());
-        Ok(Self { buf })
-    }
-
-    /// For libc.
-    pub fn as_ptr(&self) -> *const libc::c_char {
-        self.buf.as_ptr().cast()
     }
 }
 
@@ -178,7 +142,7 @@ pub fn create(name: &str, size: usize, permissions: Permissions) -> Result<QnxSh
         return Err(ShmError::InvalidSize);
     }
     let total = size.checked_add(PARK_BYTES).ok_or(ShmError::InsufficientResources)?;
-    let fd = open_fd(p.as_ptr(), libc::O_CREAT | libc::O_EXCL | libc::O_RDWR, mode).map_err(error)?;
+    let fd = open_fd(p.as_cstr().as_ptr(), libc::O_CREAT | libc::O_EXCL | libc::O_RDWR, mode).map_err(error)?;
     let made = (|| {
         chmod_fd(&fd, mode).map_err(error)?;
         size_fd(&fd, total).map_err(error)?;
@@ -193,7 +157,7 @@ pub fn create(name: &str, size: usize, permissions: Permissions) -> Result<QnxSh
         Ok(mapped(base, total, Access::ReadWrite))
     })();
     if made.is_err() {
-        let _ = unlink(p.as_ptr());
+        let _ = unlink(p.as_cstr().as_ptr());
     }
     made
 }
@@ -205,7 +169,7 @@ pub fn open(name: &str, access: Access) -> Result<QnxShm, ShmError> {
         Access::ReadWrite => libc::O_RDWR,
         Access::ReadOnly => libc::O_RDONLY,
     };
-    let fd = open_fd(p.as_ptr(), flags, 0).map_err(error)?;
+    let fd = open_fd(p.as_cstr().as_ptr(), flags, 0).map_err(error)?;
     let total = fd_size(&fd).map_err(error)?;
     if total <= PARK_BYTES {
         // Empty (its creator was killed before sizing it) or not ours.
@@ -217,18 +181,10 @@ pub fn open(name: &str, access: Access) -> Result<QnxShm, ShmError> {
 
 /// Removes a segment's name.
 pub fn remove(name: &str) -> Result<(), ShmError> {
-    unlink(ShmPath::new(name)?.as_ptr()).map_err(error)
+    unlink(ShmPath::new(name)?.as_cstr().as_ptr()).map_err(error)
 }
 
 /// Calls `f` with every object name under `prefix`.
 pub fn list(prefix: &str, f: &mut dyn FnMut(&str) -> bool) -> Result<(), ShmError> {
-    let dir = std::fs::read_dir(sys::SHM_DIR).map_err(|e| ShmError::Os(e.raw_os_error().unwrap_or(0)))?;
-    for entry in dir.flatten() {
-        if let Some(name) = entry.file_name().to_str() {
-            if name.starts_with(prefix) && !f(name) {
-                break;
-            }
-        }
-    }
-    Ok(())
+    icefloe_std::posix::list(sys::SHM_DIR, prefix, f)
 }
