@@ -1,12 +1,10 @@
 //! The core's platform conformance suite against Linux.
 
-/// What a check left in /dev/shm under its prefix: nothing.
+mod common;
+
+/// What a check left in the shared-memory directory under its prefix: nothing.
 fn nothing_left(prefix: &str) {
-    let left: Vec<_> = std::fs::read_dir("/dev/shm")
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
-        .collect();
+    let left = common::shm_left(prefix);
     assert!(left.is_empty(), "the check left segments behind: {left:?}");
 }
 

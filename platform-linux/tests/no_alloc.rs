@@ -2,57 +2,11 @@
 //! allocations, counted by a counting global allocator.
 
 use icefloe_linux::prelude::*;
-use std::alloc::{GlobalAlloc, Layout, System};
+#[path = "common/counting.rs"]
+mod counting;
+
+use counting::{ALLOCATIONS, COUNTING};
 use std::sync::atomic::Ordering;
-
-struct Counting;
-
-thread_local! {
-    /// Set on the thread under test only: the test harness's own threads
-    /// (its main thread waiting for results) allocate on their own schedule.
-    static COUNTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    /// This thread's allocations while counting: each test reads its own
-    /// (tests run in parallel threads).
-    static MINE: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// Allocations counted on the calling thread so far.
-struct Allocations;
-
-impl Allocations {
-    fn load(&self, _: Ordering) -> usize {
-        MINE.with(|m| m.get())
-    }
-}
-
-static ALLOCATIONS: Allocations = Allocations;
-
-fn count() {
-    if COUNTING.try_with(|c| c.get()).unwrap_or(false) {
-        let _ = MINE.try_with(|m| m.set(m.get() + 1));
-    }
-}
-
-// SAFETY: forwards to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
-        count();
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 #[test]
 fn steady_state_allocates_nothing() {

@@ -1,13 +1,17 @@
 //! The core's platform conformance suite against the QNX platform's POSIX
 //! part, on this host.
 
-/// What a check left in the shared-memory directory under its prefix: nothing.
+use icefloe_core::platform::Platform;
+
+/// What a check left under its prefix, as the platform lists it (in
+/// `/dev/shmem` on QNX, `/dev/shm` here): nothing.
 fn nothing_left(prefix: &str) {
-    let left: Vec<_> = std::fs::read_dir("/dev/shm")
-        .unwrap()
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().starts_with(prefix))
-        .collect();
+    let mut left = Vec::new();
+    icefloe_qnx::Qnx::shm_list(prefix, &mut |name| {
+        left.push(name.to_owned());
+        true
+    })
+    .unwrap();
     assert!(left.is_empty(), "the check left segments behind: {left:?}");
 }
 

@@ -3,55 +3,12 @@
 //! through the sleeper slots from another thread, counted by a counting
 //! global allocator on both threads.
 
+#[path = "../../platform-linux/tests/common/counting.rs"]
+mod counting;
+
+use counting::counted;
 use icefloe_qnx::prelude::*;
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::time::Duration;
-
-struct Counting;
-
-thread_local! {
-    /// Set on the threads under test only (the harness allocates on its own).
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    /// This thread's allocations while counting.
-    static MINE: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count() {
-    if COUNTING.try_with(Cell::get).unwrap_or(false) {
-        let _ = MINE.try_with(|m| m.set(m.get() + 1));
-    }
-}
-
-/// Counts this thread's allocations while `f` runs.
-fn counted(f: impl FnOnce()) -> usize {
-    let before = MINE.with(Cell::get);
-    COUNTING.with(|c| c.set(true));
-    f();
-    COUNTING.with(|c| c.set(false));
-    MINE.with(Cell::get) - before
-}
-
-// SAFETY: forwards to the system allocator unchanged; only counts.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new: usize) -> *mut u8 {
-        count();
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
 
 fn service(node: &Node, name: &str) -> PublishSubscribe<u64> {
     node.service_builder(&ServiceName::new(name).unwrap()).publish_subscribe::<u64>().create().unwrap()
