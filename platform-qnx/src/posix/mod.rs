@@ -22,7 +22,7 @@ use icefloe_core::platform::{
 };
 use icefloe_core::sync::SignalWord;
 use icefloe_std::termination;
-use park::{Sleeper, Spot};
+use park::Sleeper;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -75,21 +75,19 @@ fn slot_hint() -> usize {
 /// most [`park::BACKSTOP`] when the handler's table is full), a pending
 /// termination request noticed before and after. No free slot: polled.
 fn sleep_on(park: usize, key: u32, unchanged: impl Fn() -> bool, timeout: Option<Duration>) -> WaitOutcome {
-    // SAFETY: a park from `Spot::of` lies in the mapping of the caller's
+    // SAFETY: a park from `park::locate` lies in the mapping of the caller's
     // word (or is the process-local one), which the borrowed word keeps
     // alive past this call.
     let park = unsafe { &*(park as *const park::Park) };
     let Some(slot) = park.claim(slot_hint()) else {
-        return sliced(timeout, &unchanged, |slice| poll(Some(slice)));
+        return sliced(timeout, &unchanged, poll);
     };
-    let sleeper = Sleeper::register(slot.sem_ptr());
+    let sleeper = Sleeper::register(slot.addr());
     if termination::peek().is_some() {
         return WaitOutcome::Interrupted;
     }
-    let slice = match sleeper.is_registered() {
-        true => timeout,
-        false => Some(timeout.map_or(park::BACKSTOP, |t| t.min(park::BACKSTOP))),
-    };
+    let slice =
+        if sleeper.is_registered() { timeout } else { Some(timeout.map_or(park::BACKSTOP, |t| t.min(park::BACKSTOP))) };
     let until = slice.map(deadline);
     let outcome = slot.sleep(key, unchanged, until.as_ref());
     drop(sleeper);
@@ -125,20 +123,18 @@ fn sliced(
     }
 }
 
-/// One poll slice: sleeps `timeout` (at most [`POLL`]).
-fn poll(timeout: Option<Duration>) -> WaitOutcome {
+/// One poll slice of [`sliced`]: sleeps `slice`; `TimedOut` unless a
+/// termination request came.
+fn poll(slice: Duration) -> WaitOutcome {
     if termination::peek().is_some() {
         return WaitOutcome::Interrupted;
     }
-    let slice = timeout.map_or(POLL, |t| t.min(POLL));
     park::count_poll();
     nap(slice);
     if termination::peek().is_some() {
         WaitOutcome::Interrupted
-    } else if timeout.is_some_and(|t| t <= POLL) {
-        WaitOutcome::TimedOut
     } else {
-        WaitOutcome::Woken
+        WaitOutcome::TimedOut
     }
 }
 
@@ -167,9 +163,9 @@ impl Platform for Qnx {
             return WaitOutcome::Woken;
         }
         let unchanged = || word.load(Ordering::SeqCst) == expected;
-        match Spot::of(word as *const SignalWord as usize).0 {
+        match park::locate(word as *const SignalWord as usize) {
             Some((park, key)) => sleep_on(park, key, unchanged, timeout),
-            None => sliced(timeout, &unchanged, |slice| poll(Some(slice))),
+            None => sliced(timeout, &unchanged, poll),
         }
     }
 
@@ -181,22 +177,22 @@ impl Platform for Qnx {
             // Only timers: sleep on a word nobody signals.
             return Self::signal_wait(&SignalWord::new(0), 0, timeout);
         };
-        let park_of = |w: &SignalWord| Spot::of(w as *const SignalWord as usize).0.map(|(park, _)| park);
+        let park_of = |w: &SignalWord| park::locate(w as *const SignalWord as usize).map(|(park, _)| park);
         let spot = park_of(first);
         let together = rest.iter().all(|(w, _)| park_of(w) == spot);
         let unchanged = || words.iter().all(|(w, v)| w.load(Ordering::SeqCst) == *v);
         match spot {
             // All in one segment: one sleep woken by any wake there.
-            Some(park) if together => sleep_on(park, park::any(), unchanged, timeout),
+            Some(park) if together => sleep_on(park, park::ANY, unchanged, timeout),
             // Several segments: sleep in the first in short slices and look
             // at the others after each.
-            Some(park) => sliced(timeout, &unchanged, |slice| sleep_on(park, park::any(), unchanged, Some(slice))),
-            None => sliced(timeout, &unchanged, |slice| poll(Some(slice))),
+            Some(park) => sliced(timeout, &unchanged, |slice| sleep_on(park, park::ANY, unchanged, Some(slice))),
+            None => sliced(timeout, &unchanged, poll),
         }
     }
 
     fn signal_wake_all(word: &SignalWord) {
-        if let Some((park, key)) = Spot::of(word as *const SignalWord as usize).0 {
+        if let Some((park, key)) = park::locate(word as *const SignalWord as usize) {
             // SAFETY: as in `sleep_on`: the word's mapping outlives the call.
             unsafe { &*(park as *const park::Park) }.wake(key);
         }

@@ -53,7 +53,7 @@ pub const PARK_BYTES: usize = 8192;
 const PARK_MAGIC: u32 = 0x4B50_4649;
 /// What a slot waits for when its sleeper waits on several words of the
 /// segment: any wake in it.
-const ANY: u32 = u32::MAX;
+pub const ANY: u32 = u32::MAX;
 
 /// One sleeper slot.
 #[repr(C, align(128))]
@@ -264,12 +264,12 @@ impl<'a> Claimed<'a> {
         Self { slot }
     }
 
-    /// The slot's semaphore, for the signal handler's post.
-    pub fn sem_ptr(&self) -> usize {
+    /// The slot's address, for the signal handler's post.
+    pub fn addr(&self) -> usize {
         self.slot as *const Slot as usize
     }
 
-    /// Sleeps while `unchanged()` holds, waiting for `key` (or [`any`]).
+    /// Sleeps while `unchanged()` holds, waiting for `key` (or [`ANY`]).
     pub fn sleep(&self, key: u32, unchanged: impl Fn() -> bool, deadline: Option<&libc::timespec>) -> WaitOutcome {
         sleep(&self.slot.waiting, self.slot, key, unchanged, deadline)
     }
@@ -279,11 +279,6 @@ impl Drop for Claimed<'_> {
     fn drop(&mut self) {
         self.slot.lock.unlock();
     }
-}
-
-/// The key of a sleeper waiting on several words of one segment.
-pub fn any() -> u32 {
-    ANY
 }
 
 static SLEEPS: AtomicU64 = AtomicU64::new(0);
@@ -349,19 +344,13 @@ pub fn unregister(start: usize) {
 
 /// Where the word at `addr` sleeps: its park (address) and key, or `None`
 /// for a mapping without a park (polled).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Spot(pub Option<(usize, u32)>);
-
-impl Spot {
-    /// The spot of `addr`.
-    pub fn of(addr: usize) -> Spot {
-        let all = MAPPINGS.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        match all.iter().find(|m| (m.start..m.end).contains(&addr)) {
-            Some(m) if m.park == 0 => Spot(None),
-            Some(m) => Spot(Some((m.park, key_of(addr - m.start)))),
-            // Process memory: the local park, keyed by the address.
-            None => Spot(Some((local_park() as *const Park as usize, key_of(addr)))),
-        }
+pub fn locate(addr: usize) -> Option<(usize, u32)> {
+    let all = MAPPINGS.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+    match all.iter().find(|m| (m.start..m.end).contains(&addr)) {
+        Some(m) if m.park == 0 => None,
+        Some(m) => Some((m.park, key_of(addr - m.start))),
+        // Process memory: the local park, keyed by the address.
+        None => Some((local_park() as *const Park as usize, key_of(addr))),
     }
 }
 
@@ -410,7 +399,7 @@ pub fn wake_sleepers() {
 pub struct Sleeper(Option<usize>);
 
 impl Sleeper {
-    /// Registers the slot at `at` ([`Claimed::sem_ptr`]); `None` inside if
+    /// Registers the slot at `at` ([`Claimed::addr`]); `None` inside if
     /// the table is full (such a sleeper notices a termination request at
     /// its [`BACKSTOP`]).
     pub fn register(at: usize) -> Self {
