@@ -295,6 +295,21 @@ impl<L: Lender, H: ZeroCopySend> ChunkMutUninit<L, [Opaque], H> {
         // size (checked at loan) and is exclusively ours.
         unsafe { core::slice::from_raw_parts_mut(self.loan.payload.cast::<MaybeUninit<u8>>(), bytes) }
     }
+
+    /// Copies `bytes` in as the whole payload (a bridge or a binding that
+    /// received the payload as bytes).
+    ///
+    /// # Panics
+    ///
+    /// If `bytes.len()` differs from the loaned length × the element size.
+    pub fn write_payload_bytes(mut self, bytes: &[u8]) -> ChunkMut<L, [Opaque], H> {
+        let dst = self.payload_bytes_mut();
+        assert_eq!(bytes.len(), dst.len(), "write_payload_bytes needs exactly the loaned bytes");
+        for (slot, b) in dst.iter_mut().zip(bytes) {
+            slot.write(*b);
+        }
+        self.filled()
+    }
 }
 
 impl<L: Lender, H: ZeroCopySend> ChunkMut<L, [Opaque], H> {
