@@ -101,9 +101,9 @@ impl Discovery {
         Ok(Self { ctx, remote, _token: token, _bridges: bridges, _exports: exports, _configs: configs })
     }
 
-    /// Runs until the bridge stops (or, with a termination request taken
-    /// by `node.wait`, the bridge's process is asked to end).
-    pub fn run(self, node: Node) {
+    /// Runs until the bridge stops; `node` is the bridge's own, held for
+    /// as long as it runs.
+    pub fn run(self, _node: Node) {
         let ctx = self.ctx.clone();
         let mut exports: HashMap<ServiceKey, (u64, Worker)> = HashMap::new();
         let mut imports: HashMap<ServiceKey, (u64, Worker)> = HashMap::new();
@@ -112,13 +112,7 @@ impl Discovery {
         let mut last_report = Instant::now();
         let mut last_stats = Vec::new();
         while !ctx.stopping() {
-            if !ctx.config.stop_on_termination {
-                std::thread::sleep(ctx.config.discovery_interval);
-            } else if node.wait(ctx.config.discovery_interval).is_err() {
-                log::info!("termination requested: the bridge stops");
-                ctx.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-                break;
-            }
+            std::thread::sleep(ctx.config.discovery_interval);
             let leader = self.is_leader();
             if !leader {
                 if !standby_logged {

@@ -42,6 +42,7 @@ pub mod queue;
 mod reqres;
 pub mod wire;
 
+use icefloe_linux::icefloe_core::SignalHandlingMode;
 use icefloe_linux::{MessagingPattern, NodeBuilder, NodeName, Prefix};
 use queue::Overflow;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -108,10 +109,6 @@ pub struct BridgeConfig {
     /// How often the counters are logged when they changed (default 10 s;
     /// zero: never).
     pub report_interval: Duration,
-    /// Whether a SIGINT or SIGTERM stops the bridge (default false: an
-    /// application that embeds it decides; the `icefloe-zenoh` binary sets
-    /// it).
-    pub stop_on_termination: bool,
 }
 
 impl BridgeConfig {
@@ -131,7 +128,6 @@ impl BridgeConfig {
             request_timeout: Duration::from_secs(60),
             discovery_interval: Duration::from_millis(100),
             report_interval: Duration::from_secs(10),
-            stop_on_termination: false,
         }
     }
 
@@ -281,12 +277,13 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     /// A node of this bridge (one per worker thread: ports stay on the
-    /// thread that made them).
+    /// thread that made them). icefloe's SIGINT / SIGTERM handling stays
+    /// off: the application that runs the bridge decides when it stops.
     pub fn node(&self) -> Result<icefloe_linux::Node, BridgeError> {
         let name = NodeName::new(BRIDGE_NODE_NAME).map_err(|e| BridgeError::Node(e.to_string()))?;
         NodeBuilder::new()
             .prefix(self.prefix.as_str())
-            .and_then(|b| b.name(name).create())
+            .and_then(|b| b.name(name).signal_handling_mode(SignalHandlingMode::Disabled).create())
             .map_err(|e| BridgeError::Node(e.to_string()))
     }
 
@@ -463,16 +460,6 @@ impl Bridge {
 
     /// Stops the bridge and waits for its threads.
     pub fn stop(mut self) {
-        self.shutdown();
-    }
-
-    /// Waits until the bridge stops by itself (a SIGINT or SIGTERM with
-    /// [`stop_on_termination`](BridgeConfig::stop_on_termination)), then
-    /// closes it.
-    pub fn wait(mut self) {
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
         self.shutdown();
     }
 

@@ -74,6 +74,8 @@ fn seconds(what: &str, s: f64) -> Result<Duration, String> {
 }
 
 fn main() -> ExitCode {
+    // Caught before any thread starts, so no signal is lost in between.
+    let signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM]);
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     let a = Args::parse();
     let mut config = BridgeConfig::new("");
@@ -84,7 +86,6 @@ fn main() -> ExitCode {
     config.queue_len = a.queue_len;
     config.queue_bytes = a.queue_mib.saturating_mul(1 << 20);
     config.overflow = a.overflow;
-    config.stop_on_termination = true;
     config.local_backpressure_timeout = Duration::from_millis(a.local_backpressure_ms);
     config.zenoh = match (a.zenoh_config, a.zenoh_json5, a.loopback) {
         (Some(path), _, _) => ZenohConfig::File(path),
@@ -108,8 +109,19 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    // The bridge's discovery thread takes SIGINT / SIGTERM and stops;
-    // wait for it here.
-    bridge.wait();
+    // SIGINT or SIGTERM ends the bridge cleanly: its ports, nodes and
+    // tokens go (peers see it leave), the counters are logged.
+    match signals {
+        Ok(mut signals) => {
+            let sig = signals.forever().next();
+            log::info!("signal {} received: the bridge stops", sig.unwrap_or(0));
+        }
+        Err(e) => {
+            eprintln!("icefloe-zenoh: cannot catch SIGINT / SIGTERM: {e}");
+            bridge.stop();
+            return ExitCode::FAILURE;
+        }
+    }
+    bridge.stop();
     ExitCode::SUCCESS
 }

@@ -123,8 +123,12 @@ pub(crate) fn export(ctx: &Arc<Ctx>, config: &StaticConfig, hash: u64) -> Result
         let mut streams = Vec::new();
         while !stop.load(Ordering::Relaxed) {
             counters.dropped.store(queue.dropped(), Ordering::Relaxed);
-            let mut wait = if streams.is_empty() { Duration::from_millis(50) } else { BUSY_POLL };
+            // With streams in flight the worker sleeps on the first one's
+            // responses (a futex wake), not on the queue of new queries.
+            let mut wait = if streams.is_empty() { Duration::from_millis(50) } else { Duration::ZERO };
+            let mut fresh = false;
             while let Some((att, query)) = queue.pop(wait) {
+                fresh = true;
                 wait = Duration::ZERO;
                 let bytes = query.payload().map(|p| p.to_bytes().into_owned()).unwrap_or_default();
                 let Some((header, payload)) =
@@ -150,9 +154,10 @@ pub(crate) fn export(ctx: &Arc<Ctx>, config: &StaticConfig, hash: u64) -> Result
                     }
                 }
             }
-            for (pending, query) in &streams {
+            for (i, (pending, query)) in streams.iter().enumerate() {
+                let mut sleep = if i == 0 && !fresh { BUSY_POLL } else { Duration::ZERO };
                 loop {
-                    let r = match pending.receive() {
+                    let r = match pending.timed_receive(std::mem::take(&mut sleep)) {
                         Ok(Some(r)) => r,
                         Ok(None) => break,
                         Err(e) => {
