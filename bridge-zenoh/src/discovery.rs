@@ -65,6 +65,15 @@ impl Discovery {
             })
             .wait()
             .map_err(z)?;
+        // The bridges already there, before the first pass decides who
+        // forwards (the subscriber's history arrives on its own time).
+        if let Ok(replies) = live.get(ctx.keys.all_bridges()).timeout(Duration::from_millis(500)).wait() {
+            while let Ok(reply) = replies.recv() {
+                if let Some(id) = reply.result().ok().and_then(|s| ctx.keys.parse_bridge(s.key_expr().as_str())) {
+                    lock(&remote).bridges.insert(id);
+                }
+            }
+        }
         let (r, keys) = (remote.clone(), ctx.keys.clone());
         let exports = live
             .declare_subscriber(ctx.keys.all_exports())
