@@ -11,7 +11,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use zenoh::bytes::ZBytes;
-use zenoh::qos::CongestionControl;
 use zenoh::sample::Locality;
 use zenoh::Wait;
 
@@ -85,7 +84,7 @@ pub(crate) fn export(ctx: &Arc<Ctx>, config: &StaticConfig, hash: u64) -> Result
     let publisher = ctx
         .session
         .declare_publisher(key)
-        .congestion_control(CongestionControl::Drop)
+        .congestion_control(ctx.config.congestion.into())
         .express(true)
         .wait()
         .map_err(|e| e.to_string())?;

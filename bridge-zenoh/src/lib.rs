@@ -98,6 +98,9 @@ pub struct BridgeConfig {
     pub queue_bytes: usize,
     /// Which entry a full queue drops (default the oldest).
     pub overflow: Overflow,
+    /// What an exported sample or event does when Zenoh's queue to the
+    /// link is full (default [`Congestion::Block`]).
+    pub congestion: Congestion,
     /// How long a local subscriber may keep its queue full before an
     /// imported sample skips it (default 100 ms).
     pub local_backpressure_timeout: Duration,
@@ -124,6 +127,7 @@ impl BridgeConfig {
             queue_len: 64,
             queue_bytes: 256 << 20,
             overflow: Overflow::DropOldest,
+            congestion: Congestion::Block,
             local_backpressure_timeout: Duration::from_millis(100),
             request_timeout: Duration::from_secs(60),
             discovery_interval: Duration::from_millis(100),
@@ -154,6 +158,28 @@ impl BridgeConfig {
                 }
                 Ok(c)
             }
+        }
+    }
+}
+
+/// What an export does when Zenoh cannot take a message at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Congestion {
+    /// The service's export thread waits for the link (other services'
+    /// threads go on; the local subscriber's queue absorbs the wait, with
+    /// the service's overflow rule). Nothing is lost on a healthy link.
+    #[default]
+    Block,
+    /// Zenoh drops the message (lowest latency under load; a busy core can
+    /// lose messages even on a healthy link).
+    Drop,
+}
+
+impl From<Congestion> for zenoh::qos::CongestionControl {
+    fn from(c: Congestion) -> Self {
+        match c {
+            Congestion::Block => Self::Block,
+            Congestion::Drop => Self::Drop,
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use clap::Parser;
 use icefloe_zenoh::queue::Overflow;
-use icefloe_zenoh::{Bridge, BridgeConfig, ZenohConfig};
+use icefloe_zenoh::{Bridge, BridgeConfig, Congestion, ZenohConfig};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -52,6 +52,10 @@ struct Args {
     /// Which entry a full queue drops.
     #[arg(long, value_enum, default_value_t = Overflow::DropOldest)]
     overflow: Overflow,
+    /// What an exported sample or event does when Zenoh's queue to the
+    /// link is full.
+    #[arg(long, value_enum, default_value_t = Congestion::Block)]
+    congestion: Congestion,
     /// How long a local subscriber may keep its queue full before an
     /// imported sample skips it, in milliseconds.
     #[arg(long, default_value_t = 100)]
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
     config.queue_len = a.queue_len;
     config.queue_bytes = a.queue_mib.saturating_mul(1 << 20);
     config.overflow = a.overflow;
+    config.congestion = a.congestion;
     config.local_backpressure_timeout = Duration::from_millis(a.local_backpressure_ms);
     config.zenoh = match (a.zenoh_config, a.zenoh_json5, a.loopback) {
         (Some(path), _, _) => ZenohConfig::File(path),
