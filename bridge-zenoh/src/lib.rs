@@ -428,6 +428,9 @@ impl Bridge {
         if config.services.is_empty() {
             return Err(BridgeError::NoServices);
         }
+        // The id first: opening the session may take a while, and the
+        // bridge that started first is the older one.
+        let bridge = new_bridge_id();
         let session = zenoh::open(config.zenoh_config()?).wait().map_err(|e| BridgeError::Zenoh(e.to_string()))?;
         let host = config.host_id.unwrap_or_else(|| default_host_id(&config.prefix));
         let ctx = Arc::new(Ctx {
@@ -435,7 +438,7 @@ impl Bridge {
             keys: wire::Keys::new(&config.domain),
             prefix,
             host,
-            bridge: new_bridge_id(),
+            bridge,
             config,
             bridge_ports: RwLock::default(),
             exported_configs: Mutex::default(),
@@ -532,11 +535,12 @@ fn default_host_id(prefix: &str) -> u64 {
     h
 }
 
-/// A bridge id: the start time in the high bits (so the oldest bridge of a
-/// host has the smallest id and forwards), the process id below.
+/// A bridge id: the start time in the high bits, to the microsecond (so
+/// the oldest bridge of a host has the smallest id and forwards), the
+/// process id's low bits below.
 fn new_bridge_id() -> u64 {
     let ns = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos() as u64);
-    (ns & !0xff_ffff) | (u64::from(std::process::id()) & 0xff_ffff)
+    (ns & !0x3ff) | (u64::from(std::process::id()) & 0x3ff)
 }
 
 /// Waits on icefloe that an `Interrupt` or termination request ended early
