@@ -95,6 +95,11 @@ impl<T> Queue<T> {
     pub fn len(&self) -> usize {
         self.lock().items.len()
     }
+
+    /// Whether nothing is queued now.
+    pub fn is_empty(&self) -> bool {
+        self.lock().items.is_empty()
+    }
 }
 
 #[cfg(test)]

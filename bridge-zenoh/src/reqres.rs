@@ -32,6 +32,7 @@ const RR: MessagingPattern = MessagingPattern::RequestResponse;
 const BUSY_POLL: Duration = Duration::from_micros(200);
 
 type Untyped = RequestResponse<[Opaque], [Opaque], Opaque, Opaque>;
+type UntypedRequest<'s> = icefloe_linux::ActiveRequest<'s, [Opaque], [Opaque], Opaque, Opaque>;
 
 fn slice(t: &icefloe_linux::icefloe_core::TypeDetail) -> bool {
     t.variant == TypeVariant::Slice
@@ -291,7 +292,7 @@ pub(crate) fn import(ctx: &Arc<Ctx>, config: &StaticConfig, hash: u64) -> Result
 fn respond(
     ctx: &Ctx,
     name: &str,
-    active: &HashMap<u64, icefloe_linux::ActiveRequest<'_, [Opaque], [Opaque], Opaque, Opaque>>,
+    active: &HashMap<u64, UntypedRequest<'_>>,
     response: &icefloe_linux::icefloe_core::shm::service::ResponseConfig,
     counters: &crate::Counters,
     (id, reply): (u64, Reply),

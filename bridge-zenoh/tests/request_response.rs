@@ -1,5 +1,8 @@
 //! Request-response with response streams across two bridges.
 
+// The server thread's stop flag is a plain process atomic.
+#![allow(clippy::disallowed_types)]
+
 mod common;
 use common::*;
 use icefloe_linux::{AllocationStrategy, ServiceName};

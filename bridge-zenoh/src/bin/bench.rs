@@ -11,6 +11,9 @@
 //! passes four bridge stages (export and import on each side), so
 //! (bridged − plain) / 4 is what one stage adds.
 
+// The echo thread's stop flag is a plain process atomic.
+#![allow(clippy::disallowed_types)]
+
 use icefloe_linux::{AllocationStrategy, NodeBuilder, ServiceName};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

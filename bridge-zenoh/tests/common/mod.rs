@@ -1,6 +1,8 @@
 //! Two "hosts" on one machine: two icefloe prefixes, each with its bridge
 //! process, the bridges talking over 127.0.0.1 only.
 #![allow(dead_code)]
+// Test bookkeeping (unique prefixes): a plain atomic.
+#![allow(clippy::disallowed_types)]
 
 use icefloe_linux::{CallbackProgression, Node, NodeBuilder, NodeState};
 use std::path::PathBuf;
