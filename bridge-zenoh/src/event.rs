@@ -142,7 +142,7 @@ pub(crate) fn import(ctx: &Arc<Ctx>, config: &StaticConfig, hash: u64) -> Result
             .declare_subscriber(key)
             .allowed_origin(Locality::Remote)
             .callback(move |s| {
-                if c.incoming(&what, s.attachment()).is_none() {
+                if c.incoming(&what, s.attachment(), &refused).is_none() {
                     return;
                 }
                 match decode_event(&s.payload().to_bytes()) {

@@ -345,11 +345,13 @@ impl Ctx {
         }
     }
 
-    /// Reads the attachment of an incoming message: `None` (and a log
-    /// line) unless it is one, from another host, within the hop bound.
-    pub fn incoming(&self, what: &str, att: Option<&zenoh::bytes::ZBytes>) -> Option<wire::Attachment> {
+    /// Reads the attachment of an incoming message: `None` unless it is
+    /// one, from another host, within the hop bound (what is malformed is
+    /// logged and counted as refused).
+    pub fn incoming(&self, what: &str, att: Option<&zenoh::bytes::ZBytes>, c: &Counters) -> Option<wire::Attachment> {
         let Some(a) = att.and_then(|a| wire::Attachment::decode(&a.to_bytes())) else {
             log::warn!("{what}: refused a message without a valid icefloe attachment");
+            c.refused();
             return None;
         };
         if a.host == self.host {
@@ -357,6 +359,7 @@ impl Ctx {
         }
         if a.hops > wire::MAX_HOPS {
             log::warn!("{what}: refused a message that crossed {} bridges (at most {})", a.hops, wire::MAX_HOPS);
+            c.refused();
             return None;
         }
         Some(a)

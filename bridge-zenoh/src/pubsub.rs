@@ -150,13 +150,13 @@ pub(crate) fn import(ctx: &Arc<Ctx>, config: &StaticConfig, hash: u64) -> Result
             .create()
             .map_err(|e| format!("creating the local publisher failed: {e}"))?;
         ctx.add_bridge_port(publisher.id());
-        let (q, c, what) = (queue.clone(), ctx.clone(), name.clone());
+        let (q, c, what, counted) = (queue.clone(), ctx.clone(), name.clone(), counters.clone());
         let _subscriber = ctx
             .session
             .declare_subscriber(key)
             .allowed_origin(Locality::Remote)
             .callback(move |s| {
-                if let Some(att) = c.incoming(&what, s.attachment()) {
+                if let Some(att) = c.incoming(&what, s.attachment(), &counted) {
                     let bytes = s.payload().clone();
                     let n = bytes.len();
                     q.push((att, bytes), n);

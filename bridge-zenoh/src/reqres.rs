@@ -108,13 +108,13 @@ pub(crate) fn export(ctx: &Arc<Ctx>, config: &StaticConfig, hash: u64) -> Result
             .create()
             .map_err(|e| format!("creating the local client failed: {e}"))?;
         ctx.add_bridge_port(client.id());
-        let (q, c, what) = (queue.clone(), ctx.clone(), name.clone());
+        let (q, c, what, counted) = (queue.clone(), ctx.clone(), name.clone(), counters.clone());
         let _queryable = ctx
             .session
             .declare_queryable(key)
             .allowed_origin(Locality::Remote)
             .callback(move |query| {
-                if let Some(att) = c.incoming(&what, query.attachment()) {
+                if let Some(att) = c.incoming(&what, query.attachment(), &counted) {
                     let n = query.payload().map_or(0, |p| p.len());
                     q.push((att, query), n);
                 }
@@ -306,10 +306,7 @@ fn respond(
             return;
         }
     };
-    let Some(att) = ctx.incoming(name, sample.attachment()) else {
-        counters.refused();
-        return;
-    };
+    let Some(att) = ctx.incoming(name, sample.attachment(), counters) else { return };
     let bytes = sample.payload().to_bytes();
     let Some((header, payload)) = split(&bytes, &att, &response.user_header, &response.payload, response.max_slice_len)
     else {
