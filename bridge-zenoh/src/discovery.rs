@@ -164,38 +164,14 @@ impl Discovery {
                 last_report = Instant::now();
                 let stats = stats_of(&ctx);
                 if stats != last_stats {
-                    for s in &stats {
-                        log::info!(
-                            "{} {:?} {}: {} forwarded ({} B), {} dropped (queue full), {} refused, {} failed",
-                            s.name,
-                            s.pattern,
-                            s.direction,
-                            s.forwarded,
-                            s.bytes,
-                            s.dropped_overflow,
-                            s.refused,
-                            s.failed
-                        );
-                    }
+                    log_stats(&stats);
                     last_stats = stats;
                 }
             }
         }
         drop(exports);
         drop(imports);
-        for s in stats_of(&ctx) {
-            log::info!(
-                "{} {:?} {}: {} forwarded ({} B), {} dropped (queue full), {} refused, {} failed",
-                s.name,
-                s.pattern,
-                s.direction,
-                s.forwarded,
-                s.bytes,
-                s.dropped_overflow,
-                s.refused,
-                s.failed
-            );
-        }
+        log_stats(&stats_of(&ctx));
     }
 
     /// The oldest live bridge of this host forwards; the others stand by.
@@ -394,6 +370,23 @@ impl Discovery {
         let config = wire::decode_config(&text).map_err(|e| e.to_string())?;
         ServiceName::new(&e.name).map_err(|e| e.to_string())?;
         Ok(config)
+    }
+}
+
+/// One log line per service and direction with its counters.
+fn log_stats(stats: &[crate::ServiceStats]) {
+    for s in stats {
+        log::info!(
+            "{} {:?} {}: {} forwarded ({} B), {} dropped (queue full), {} refused, {} failed",
+            s.name,
+            s.pattern,
+            s.direction,
+            s.forwarded,
+            s.bytes,
+            s.dropped_overflow,
+            s.refused,
+            s.failed
+        );
     }
 }
 

@@ -10,7 +10,6 @@ use icefloe_linux::{Event, EventId, MessagingPattern, Node, ServiceCreateError, 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use zenoh::bytes::ZBytes;
 use zenoh::sample::Locality;
 use zenoh::Wait;
 
@@ -104,17 +103,13 @@ pub(crate) fn export(ctx: &Arc<Ctx>, config: &StaticConfig, hash: u64) -> Result
                 if count == 0 {
                     continue;
                 }
-                match publisher
-                    .put(encode_event(id, count).to_vec())
-                    .attachment(ZBytes::from(ctx.attachment(1, 0).encode().to_vec()))
-                    .wait()
-                {
-                    Ok(()) => counters.forwarded(8),
-                    Err(e) => {
-                        log::warn!("{name}: Zenoh refused an event: {e}");
-                        counters.failed();
-                    }
-                }
+                counters.put(
+                    &publisher,
+                    encode_event(id, count).to_vec(),
+                    &ctx.attachment(1, 0),
+                    8,
+                    (&name, "an event"),
+                );
             }
         }
         Ok(())
@@ -135,7 +130,8 @@ pub(crate) fn import(ctx: &Arc<Ctx>, config: &StaticConfig, hash: u64) -> Result
         if let Some(id) = service.notifier_created_event() {
             injected(&ctx, &name, id.as_value(), 1);
         }
-        let notifier = service.notifier_builder().create().map_err(|e| e.to_string())?;
+        // Zenoh's subscriber first: once the local stand-in port shows,
+        // what arrives is taken.
         let (q, c, what, refused) = (queue.clone(), ctx.clone(), name.clone(), counters.clone());
         let _subscriber = ctx
             .session
@@ -155,6 +151,7 @@ pub(crate) fn import(ctx: &Arc<Ctx>, config: &StaticConfig, hash: u64) -> Result
             })
             .wait()
             .map_err(|e| e.to_string())?;
+        let notifier = service.notifier_builder().create().map_err(|e| e.to_string())?;
         while !stop.load(Ordering::Relaxed) {
             counters.dropped.store(queue.dropped(), Ordering::Relaxed);
             let Some((id, count)) = queue.pop(Duration::from_millis(50)) else { continue };

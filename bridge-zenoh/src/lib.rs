@@ -282,6 +282,25 @@ impl Counters {
     pub fn failed(&self) {
         self.failed.fetch_add(1, Ordering::Relaxed);
     }
+
+    /// Puts `payload` with `att` on `publisher`, counting `counted` bytes
+    /// forwarded, or the failure (logged as `name`'s `what`).
+    pub fn put(
+        &self,
+        publisher: &zenoh::pubsub::Publisher<'_>,
+        payload: Vec<u8>,
+        att: &wire::Attachment,
+        counted: usize,
+        (name, what): (&str, &str),
+    ) {
+        match publisher.put(payload).attachment(zenoh::bytes::ZBytes::from(att.encode().to_vec())).wait() {
+            Ok(()) => self.forwarded(counted),
+            Err(e) => {
+                log::warn!("{name}: Zenoh refused {what}: {e}");
+                self.failed();
+            }
+        }
+    }
 }
 
 /// What every thread of a bridge shares.

@@ -14,7 +14,6 @@ use icefloe_linux::{
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use zenoh::bytes::ZBytes;
 use zenoh::sample::Locality;
 use zenoh::Wait;
 
@@ -115,16 +114,10 @@ pub(crate) fn export(ctx: &Arc<Ctx>, config: &StaticConfig, hash: u64) -> Result
                 continue; // a bridge injected it: never sent back out
             }
             let (header, payload) = (sample.user_header_bytes(), sample.payload_bytes());
-            let att = ctx.attachment(sample.len(), header.len()).encode();
+            let att = ctx.attachment(sample.len(), header.len());
             let (bytes, payload_len) = (join(header, payload), payload.len());
             drop(sample);
-            match publisher.put(bytes).attachment(ZBytes::from(att.to_vec())).wait() {
-                Ok(()) => counters.forwarded(payload_len),
-                Err(e) => {
-                    log::warn!("{name}: Zenoh refused a sample: {e}");
-                    counters.failed();
-                }
-            }
+            counters.put(&publisher, bytes, &att, payload_len, (&name, "a sample"));
         }
         Ok(())
     }))
@@ -142,14 +135,8 @@ pub(crate) fn import(ctx: &Arc<Ctx>, config: &StaticConfig, hash: u64) -> Result
         let service = open_or_create(&node, &config)?;
         let local = service.static_config().clone();
         let slice = local.payload.variant == TypeVariant::Slice;
-        let publisher = service
-            .publisher_builder()
-            .allocation_strategy(if slice { AllocationStrategy::PowerOfTwo } else { AllocationStrategy::Static })
-            .backpressure_strategy(BackpressureStrategy::RetryUntilDelivered)
-            .backpressure_timeout(ctx.config.local_backpressure_timeout)
-            .create()
-            .map_err(|e| format!("creating the local publisher failed: {e}"))?;
-        ctx.add_bridge_port(publisher.id());
+        // Zenoh's subscriber first: once the local stand-in port shows,
+        // what arrives is taken.
         let (q, c, what, counted) = (queue.clone(), ctx.clone(), name.clone(), counters.clone());
         let _subscriber = ctx
             .session
@@ -164,6 +151,14 @@ pub(crate) fn import(ctx: &Arc<Ctx>, config: &StaticConfig, hash: u64) -> Result
             })
             .wait()
             .map_err(|e| e.to_string())?;
+        let publisher = service
+            .publisher_builder()
+            .allocation_strategy(if slice { AllocationStrategy::PowerOfTwo } else { AllocationStrategy::Static })
+            .backpressure_strategy(BackpressureStrategy::RetryUntilDelivered)
+            .backpressure_timeout(ctx.config.local_backpressure_timeout)
+            .create()
+            .map_err(|e| format!("creating the local publisher failed: {e}"))?;
+        ctx.add_bridge_port(publisher.id());
         while !stop.load(Ordering::Relaxed) {
             counters.dropped.store(queue.dropped(), Ordering::Relaxed);
             let Some((att, bytes)) = queue.pop(Duration::from_millis(50)) else { continue };

@@ -92,9 +92,15 @@ fn two_embedded_bridges_carry_samples_and_count_them() {
             }
         }
         assert_eq!(got[1..], (1000..1009).collect::<Vec<_>>());
-        let out = ba.stats().into_iter().find(|s| s.name == "lib/counted" && s.direction == Direction::Export).unwrap();
-        let into =
-            bb.stats().into_iter().find(|s| s.name == "lib/counted" && s.direction == Direction::Import).unwrap();
+        // A counter moves just after its send: wait for it.
+        let stat =
+            |b: &Bridge, d: Direction| b.stats().into_iter().find(|s| s.name == "lib/counted" && s.direction == d);
+        let counted = |b: &Bridge, d: Direction| stat(b, d).is_some_and(|s| s.forwarded >= 10);
+        let deadline = Instant::now() + WATCHDOG;
+        while !(counted(&ba, Direction::Export) && counted(&bb, Direction::Import)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let (out, into) = (stat(&ba, Direction::Export).unwrap(), stat(&bb, Direction::Import).unwrap());
         assert!(out.forwarded >= 10 && into.forwarded >= 10, "{out:?} {into:?}");
         assert_eq!(into.bytes, into.forwarded * 8);
         assert_eq!((into.refused, into.failed, into.dropped_overflow), (0, 0, 0));
@@ -152,6 +158,19 @@ fn a_hostile_peer_gets_nothing_written_and_is_counted() {
             None => b.wait().unwrap(),
         }
     };
+    // Good probes until one crosses: the path is live both ways.
+    let deadline = Instant::now() + WATCHDOG;
+    loop {
+        assert!(Instant::now() < deadline, "no good sample crossed within the watchdog");
+        put(vec![41; 8], Some(att(8, 1)));
+        if subscriber.timed_receive(Duration::from_millis(100)).unwrap().is_some() {
+            break;
+        }
+    }
+    while subscriber.timed_receive(Duration::from_millis(300)).unwrap().is_some() {}
+    let stat = || bb.stats().into_iter().find(|s| s.name == "lib/target" && s.direction == Direction::Import).unwrap();
+    let before = stat();
+    assert_eq!(before.refused, 0);
     put(vec![1; 8], None); // no attachment
     put(vec![1; 8], Some(b"garbage".to_vec())); // not an attachment
     put(vec![1; 8], Some(att(9, 1))); // 9 elements announced, 8 bytes sent
@@ -162,8 +181,8 @@ fn a_hostile_peer_gets_nothing_written_and_is_counted() {
     assert_eq!(got.payload(), &[42; 8]);
     drop(got);
     assert!(subscriber.timed_receive(Duration::from_millis(300)).unwrap().is_none(), "only the good sample is written");
-    let s = bb.stats().into_iter().find(|s| s.name == "lib/target" && s.direction == Direction::Import).unwrap();
-    assert_eq!((s.refused, s.forwarded), (5, 1), "{s:?}");
+    let s = stat();
+    assert_eq!((s.refused, s.forwarded - before.forwarded), (5, 1), "{s:?}");
     drop(subscriber);
     drop(sb);
     drop(nb);
