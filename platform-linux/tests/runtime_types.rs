@@ -222,3 +222,32 @@ fn a_runtime_typed_user_header_meets_a_rust_one() {
     drop((opaque_sub, rust_pub, publisher, subscriber, opaque, rust, node));
     assert_clean(&prefix);
 }
+
+#[test]
+fn write_payload_bytes_fills_a_runtime_typed_loan_in_one_call() {
+    let prefix = unique_prefix();
+    let node = node(&prefix);
+    let name = ServiceName::new("rt/bytes").unwrap();
+    let rust = node.service_builder(&name).publish_subscribe::<[u16]>().max_slice_len(4096).create().unwrap();
+    let subscriber = rust.subscriber_builder().create().unwrap();
+    let u16_detail = TypeDetail::new(TypeVariant::Slice, "u16", 2, 2).unwrap();
+    let opaque =
+        node.service_builder(&name).publish_subscribe::<[Opaque]>().payload_type_detail(u16_detail).open().unwrap();
+    let publisher = opaque.publisher_builder().allocation_strategy(AllocationStrategy::PowerOfTwo).create().unwrap();
+    for n in [0usize, 1, 3, 4096] {
+        let values: Vec<u16> = (0..n as u16).map(|i| i.wrapping_mul(257)).collect();
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_ne_bytes()).collect();
+        publisher.loan_slice_uninit(n).unwrap().write_payload_bytes(&bytes).send().unwrap();
+        let got = subscriber.receive().unwrap().expect("a sample");
+        assert_eq!(&*got, &values[..], "{n} elements of 2 bytes");
+    }
+    // The wrong number of bytes is a bug in the caller: a panic, not a
+    // half-written sample.
+    let loan = publisher.loan_slice_uninit(3).unwrap();
+    let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| loan.write_payload_bytes(&[0u8; 5])));
+    assert!(caught.is_err(), "5 bytes for 3 elements of 2 bytes must panic");
+    drop(caught);
+    assert!(subscriber.receive().unwrap().is_none(), "nothing was sent");
+    drop((publisher, subscriber, opaque, rust, node));
+    assert_clean(&prefix);
+}
