@@ -1,0 +1,157 @@
+//! The C API from C: the examples and the error-path program are compiled
+//! with the system's `cc` against the static library, then run against
+//! Rust peers on the same services.
+// Test bookkeeping (unique prefixes): a plain atomic.
+#![allow(clippy::disallowed_types)]
+
+use icefloe_linux::{AllocationStrategy, NodeBuilder, ServiceName};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+const WATCHDOG: Duration = Duration::from_secs(60);
+
+fn byte(i: usize, n: u64) -> u8 {
+    ((i as u64).wrapping_mul(31).wrapping_add(n.wrapping_mul(7)) & 0xff) as u8
+}
+
+/// target/<profile>, where cargo put `libicefloe_c.a` beside this test.
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test knows its path");
+    exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>").to_path_buf()
+}
+
+/// Compiles `source` into target/<profile>/c/<name> and returns its path.
+fn compile(source: &str, name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out_dir = profile_dir().join("c");
+    std::fs::create_dir_all(&out_dir).unwrap();
+    let out = out_dir.join(name);
+    let lib = profile_dir().join("libicefloe_c.a");
+    assert!(lib.exists(), "{} is built with the crate", lib.display());
+    let status = Command::new("cc")
+        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-O1", "-I"])
+        .arg(dir.join("include"))
+        .arg(dir.join(source))
+        .arg(&lib)
+        .args(["-lpthread", "-ldl", "-lm", "-lrt", "-o"])
+        .arg(&out)
+        .status()
+        .expect("cc runs (Debian: gcc)");
+    assert!(status.success(), "{source} does not compile");
+    out
+}
+
+fn prefix() -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    format!("c{}_{}_", std::process::id() % 100_000, N.fetch_add(1, Ordering::Relaxed))
+}
+
+fn shm_left(prefix: &str) -> Vec<String> {
+    std::fs::read_dir("/dev/shm")
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(prefix))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn service(node: &icefloe_linux::Node, name: &ServiceName) -> icefloe_linux::PublishSubscribe<[u8], u64> {
+    node.service_builder(name)
+        .publish_subscribe::<[u8]>()
+        .user_header::<u64>()
+        .max_slice_len(1 << 20)
+        .subscriber_max_buffer_size(8)
+        .open_or_create()
+        .expect("the Rust side opens what the C side describes")
+}
+
+#[test]
+fn a_rust_publisher_reaches_a_c_subscriber_with_every_byte_up_to_1_mib() {
+    let exe = compile("examples/subscriber.c", "subscriber");
+    let p = prefix();
+    let name = ServiceName::new("c/rust-to-c").unwrap();
+    let node = NodeBuilder::new().prefix(&p).unwrap().create().unwrap();
+    let publisher =
+        service(&node, &name).publisher_builder().allocation_strategy(AllocationStrategy::PowerOfTwo).create().unwrap();
+    let sizes = [8usize, 100, 4096, 65_536, 500_000, 1 << 20];
+    let child = Command::new(&exe)
+        .args([p.as_str(), name.as_str(), &sizes.len().to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait for the C subscriber, then send each size once.
+    let s = service(&node, &name);
+    let deadline = Instant::now() + WATCHDOG;
+    while s.number_of_subscribers() == 0 {
+        assert!(Instant::now() < deadline, "the C subscriber never came");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for (k, &len) in sizes.iter().enumerate() {
+        let n = k as u64 + 1;
+        let mut loan = publisher.loan_slice_uninit(len).unwrap();
+        *loan.user_header_mut() = n;
+        assert_eq!(loan.write_from_fn(|i| byte(i, n)).send().unwrap(), 1);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "the C subscriber failed: {text}");
+    for (k, &len) in sizes.iter().enumerate() {
+        assert!(text.contains(&format!("sample {} of {len} bytes ok", k + 1)), "{text}");
+    }
+    drop((publisher, s, node));
+    assert_eq!(shm_left(&p), Vec::<String>::new());
+}
+
+#[test]
+fn a_c_publisher_reaches_a_rust_subscriber_with_every_byte_up_to_1_mib() {
+    let exe = compile("examples/publisher.c", "publisher");
+    let p = prefix();
+    let name = ServiceName::new("c/c-to-rust").unwrap();
+    let node = NodeBuilder::new().prefix(&p).unwrap().create().unwrap();
+    let subscriber = service(&node, &name).subscriber_builder().create().unwrap();
+    let child = Command::new(&exe).args([p.as_str(), name.as_str(), "6"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut got = Vec::new();
+    let deadline = Instant::now() + WATCHDOG;
+    while got.len() < 6 && Instant::now() < deadline {
+        let Some(s) = subscriber.timed_receive(Duration::from_millis(100)).unwrap() else { continue };
+        let n = *s.user_header();
+        if n == 0 {
+            continue; // the C side's probes
+        }
+        let bad = s.payload().iter().enumerate().find(|&(i, &v)| v != byte(i, n));
+        assert_eq!(bad, None, "sample {n}: first wrong byte");
+        got.push(s.len());
+    }
+    assert_eq!(got, [8, 100, 4096, 65_536, 500_000, 1 << 20]);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "the C publisher failed: {}", String::from_utf8_lossy(&out.stdout));
+    drop((subscriber, node));
+    assert_eq!(shm_left(&p), Vec::<String>::new());
+}
+
+#[test]
+fn every_reachable_error_path_returns_its_code() {
+    let exe = compile("tests/c/errors.c", "errors");
+    let p = prefix();
+    let out = Command::new(&exe).arg(&p).output().unwrap();
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(shm_left(&p), Vec::<String>::new(), "the C program cleaned up after itself");
+}
+
+#[test]
+fn every_code_has_its_own_sentence() {
+    use icefloe_c::icefloe_error;
+    let mut seen = std::collections::HashSet::new();
+    for &e in icefloe_error::ALL {
+        // SAFETY: the function returns a static NUL-terminated string.
+        let s = unsafe { std::ffi::CStr::from_ptr(icefloe_c::icefloe_error_string(e as i32)) }.to_str().unwrap();
+        assert!(!s.is_empty());
+        assert!(seen.insert(s.to_owned()), "{e:?} shares its sentence {s:?}");
+    }
+    assert!(icefloe_error::ALL.len() > 70, "one code per Rust error variant");
+}
