@@ -22,23 +22,34 @@ fn profile_dir() -> PathBuf {
     exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>").to_path_buf()
 }
 
-/// Compiles `source` into target/<profile>/c/<name> and returns its path.
+/// Compiles `source` (C) into target/<profile>/c/<name> and returns its path.
 fn compile(source: &str, name: &str) -> PathBuf {
+    build("cc", &["-std=c11"], source, name)
+}
+
+/// Compiles `source` (C++17, over `ffi/cpp/include`) the same way.
+fn compile_cpp(source: &str, name: &str) -> PathBuf {
+    let cpp_include = concat!(env!("CARGO_MANIFEST_DIR"), "/../cpp/include");
+    build("c++", &["-std=c++17", "-I", cpp_include], source, name)
+}
+
+fn build(compiler: &str, flags: &[&str], source: &str, name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out_dir = profile_dir().join("c");
     std::fs::create_dir_all(&out_dir).unwrap();
     let out = out_dir.join(name);
     let lib = profile_dir().join("libicefloe_c.a");
     assert!(lib.exists(), "{} is built with the crate", lib.display());
-    let status = Command::new("cc")
-        .args(["-std=c11", "-Wall", "-Wextra", "-Werror", "-O1", "-I"])
+    let status = Command::new(compiler)
+        .args(flags)
+        .args(["-Wall", "-Wextra", "-Werror", "-O1", "-I"])
         .arg(dir.join("include"))
         .arg(dir.join(source))
         .arg(&lib)
         .args(["-lpthread", "-ldl", "-lm", "-lrt", "-o"])
         .arg(&out)
         .status()
-        .expect("cc runs (Debian: gcc)");
+        .unwrap_or_else(|e| panic!("{compiler} runs (Debian: gcc, g++): {e}"));
     assert!(status.success(), "{source} does not compile");
     out
 }
@@ -154,4 +165,80 @@ fn every_code_has_its_own_sentence() {
         assert!(seen.insert(s.to_owned()), "{e:?} shares its sentence {s:?}");
     }
     assert!(icefloe_error::ALL.len() > 70, "one code per Rust error variant");
+}
+
+#[test]
+fn a_rust_publisher_reaches_a_cpp_subscriber_with_every_byte_up_to_1_mib() {
+    let exe = compile_cpp("../cpp/examples/subscriber.cpp", "cpp_subscriber");
+    let p = prefix();
+    let name = ServiceName::new("cpp/rust-to-cpp").unwrap();
+    let node = NodeBuilder::new().prefix(&p).unwrap().create().unwrap();
+    let s = service(&node, &name);
+    let publisher = s.publisher_builder().allocation_strategy(AllocationStrategy::PowerOfTwo).create().unwrap();
+    let sizes = [8usize, 100, 4096, 65_536, 500_000, 1 << 20];
+    let child = Command::new(&exe)
+        .args([p.as_str(), name.as_str(), &sizes.len().to_string()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + WATCHDOG;
+    while s.number_of_subscribers() == 0 {
+        assert!(Instant::now() < deadline, "the C++ subscriber never came");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for (k, &len) in sizes.iter().enumerate() {
+        let n = k as u64 + 1;
+        let mut loan = publisher.loan_slice_uninit(len).unwrap();
+        *loan.user_header_mut() = n;
+        assert_eq!(loan.write_from_fn(|i| byte(i, n)).send().unwrap(), 1);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "the C++ subscriber failed: {text}");
+    for (k, &len) in sizes.iter().enumerate() {
+        assert!(text.contains(&format!("sample {} of {len} bytes ok", k + 1)), "{text}");
+    }
+    drop((publisher, s, node));
+    assert_eq!(shm_left(&p), Vec::<String>::new());
+}
+
+/// The Rust side of the C++ struct.
+#[derive(Debug, Clone, Copy, PartialEq, icefloe_linux::ZeroCopySend)]
+#[repr(C)]
+struct Pose {
+    x: f64,
+    y: f64,
+    id: u32,
+}
+
+#[test]
+fn a_cpp_struct_reaches_a_rust_struct_of_the_same_layout_and_name() {
+    let exe = compile_cpp("../cpp/examples/pose_publisher.cpp", "cpp_pose_publisher");
+    let p = prefix();
+    let name = ServiceName::new("cpp/pose").unwrap();
+    let node = NodeBuilder::new().prefix(&p).unwrap().create().unwrap();
+    let s = node
+        .service_builder(&name)
+        .publish_subscribe::<Pose>()
+        .subscriber_max_buffer_size(16)
+        .open_or_create()
+        .unwrap();
+    let subscriber = s.subscriber_builder().create().unwrap();
+    let child = Command::new(&exe).args([p.as_str(), name.as_str(), "10"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut got = Vec::new();
+    let deadline = Instant::now() + WATCHDOG;
+    while got.len() < 10 && Instant::now() < deadline {
+        if let Some(pose) = subscriber.timed_receive(Duration::from_millis(100)).unwrap() {
+            if pose.id != 0 {
+                got.push(*pose);
+            }
+        }
+    }
+    let want: Vec<Pose> = (1..=10).map(|k| Pose { x: 1.5 * k as f64, y: -2.0 * k as f64, id: k }).collect();
+    assert_eq!(got, want);
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "the C++ publisher failed: {}", String::from_utf8_lossy(&out.stdout));
+    drop((subscriber, s, node));
+    assert_eq!(shm_left(&p), Vec::<String>::new());
 }
