@@ -166,6 +166,26 @@ typedef enum icefloe_error {
   ICEFLOE_ERROR_RECEIVE_INTERRUPT = 76,
   // `ReceiveError::TerminationRequest`.
   ICEFLOE_ERROR_RECEIVE_TERMINATION_REQUEST = 77,
+  // `ClientCreateError::ExceedsMaxSupportedClients`.
+  ICEFLOE_ERROR_CLIENT_CREATE_EXCEEDS_MAX_SUPPORTED_CLIENTS = 78,
+  // `ClientCreateError::InvalidConfig`.
+  ICEFLOE_ERROR_CLIENT_CREATE_INVALID_CONFIG = 79,
+  // `ClientCreateError::DataSegmentTooLarge`.
+  ICEFLOE_ERROR_CLIENT_CREATE_DATA_SEGMENT_TOO_LARGE = 80,
+  // `ClientCreateError::UnableToCreateDataSegment`.
+  ICEFLOE_ERROR_CLIENT_CREATE_UNABLE_TO_CREATE_DATA_SEGMENT = 81,
+  // `ServerCreateError::ExceedsMaxSupportedServers`.
+  ICEFLOE_ERROR_SERVER_CREATE_EXCEEDS_MAX_SUPPORTED_SERVERS = 82,
+  // `ServerCreateError::InvalidConfig`.
+  ICEFLOE_ERROR_SERVER_CREATE_INVALID_CONFIG = 83,
+  // `ServerCreateError::DataSegmentTooLarge`.
+  ICEFLOE_ERROR_SERVER_CREATE_DATA_SEGMENT_TOO_LARGE = 84,
+  // `ServerCreateError::UnableToCreateDataSegment`.
+  ICEFLOE_ERROR_SERVER_CREATE_UNABLE_TO_CREATE_DATA_SEGMENT = 85,
+  // `RequestSendError::ExceedsMaxActiveRequests`.
+  ICEFLOE_ERROR_REQUEST_SEND_EXCEEDS_MAX_ACTIVE_REQUESTS = 86,
+  // A pending response cannot end while responses it received are held: release them first.
+  ICEFLOE_ERROR_PENDING_RESPONSE_HOLDS_RESPONSES = 87,
   // An error this version of the C API does not know (a newer icefloe).
   ICEFLOE_ERROR_UNKNOWN = 999,
 } icefloe_error;
@@ -190,6 +210,10 @@ typedef enum icefloe_allocation_strategy {
   ICEFLOE_POWER_OF_TWO = 2,
 } icefloe_allocation_strategy;
 
+// A client. Field order is drop order: responses before the pending
+// responses they borrow.
+typedef struct icefloe_client icefloe_client;
+
 // A node: the owner of ports, with a name, in one prefix.
 typedef struct icefloe_node icefloe_node;
 
@@ -198,6 +222,13 @@ typedef struct icefloe_publisher icefloe_publisher;
 
 // A publish-subscribe service.
 typedef struct icefloe_pubsub icefloe_pubsub;
+
+// A request-response service.
+typedef struct icefloe_reqres icefloe_reqres;
+
+// A server. Field order is drop order: response loans before the active
+// requests they borrow.
+typedef struct icefloe_server icefloe_server;
 
 // A subscriber, with the samples it holds.
 typedef struct icefloe_subscriber icefloe_subscriber;
@@ -286,6 +317,67 @@ typedef struct icefloe_sample {
   // The sending publisher's id.
   uint64_t origin;
 } icefloe_sample;
+
+// How a request-response service is opened or created. Start from
+// `icefloe_reqres_options_default()`; 0 (or -1 for a flag) keeps
+// icefloe's default.
+typedef struct icefloe_reqres_options {
+  // The request payload type.
+  struct icefloe_type request;
+  // The response payload type.
+  struct icefloe_type response;
+  // The request user header (`name` NULL: none).
+  struct icefloe_type request_header;
+  // The response user header (`name` NULL: none).
+  struct icefloe_type response_header;
+  // For slice requests: the longest request, in elements.
+  uint32_t request_max_slice_len;
+  // For slice responses: the longest response, in elements.
+  uint32_t response_max_slice_len;
+  // Client slots.
+  uint32_t max_clients;
+  // Server slots.
+  uint32_t max_servers;
+  // Pending responses a client may have at once.
+  uint32_t max_active_requests_per_client;
+  // Responses queued per pending response and server.
+  uint32_t max_response_buffer_size;
+  // Responses a client may hold at once per pending response.
+  uint32_t max_borrowed_responses_per_pending_response;
+  // 1: a full response queue overwrites its oldest; 0: not; -1: default.
+  int8_t enable_safe_overflow_for_responses;
+} icefloe_reqres_options;
+
+// How a client or a server is created (0: the default).
+typedef struct icefloe_port_options {
+  // For slices: the length the first data segment is sized for.
+  uint32_t initial_max_slice_len;
+  // For slices: how the data segment grows.
+  enum icefloe_allocation_strategy allocation_strategy;
+} icefloe_port_options;
+
+// A request sent and the response stream it opened.
+typedef struct icefloe_pending {
+  // The pending response's slot and generation.
+  uint64_t id;
+} icefloe_pending;
+
+// Something received (a response, a request): read it through the
+// pointers until it is released.
+typedef struct icefloe_received {
+  // Its slot and generation (0: nothing received).
+  uint64_t id;
+  // The payload's bytes (read-only).
+  const uint8_t *payload;
+  // Elements in the payload.
+  uintptr_t len;
+  // Bytes in the payload.
+  uintptr_t bytes;
+  // The user header's bytes (read-only).
+  const uint8_t *header;
+  // The sender's id.
+  uint64_t origin;
+} icefloe_received;
 
 #ifdef __cplusplus
 extern "C" {
@@ -441,6 +533,188 @@ enum icefloe_error icefloe_subscriber_receive(struct icefloe_subscriber *subscri
 // `subscriber` is a live subscriber.
 enum icefloe_error icefloe_subscriber_release(struct icefloe_subscriber *subscriber,
                                               struct icefloe_sample sample);
+
+// The default options: `u8` slices both ways, no headers, icefloe's QoS.
+struct icefloe_reqres_options icefloe_reqres_options_default(void);
+
+// Opens or creates the request-response service `name`; `*out` holds it
+// until `icefloe_reqres_drop`.
+//
+// # Safety
+//
+// `node` is a live node, `name` NUL-terminated, `options` NULL or valid
+// with NULL or NUL-terminated type names, `out` valid for one write.
+enum icefloe_error icefloe_reqres_service(const struct icefloe_node *node,
+                                          const char *name,
+                                          const struct icefloe_reqres_options *options,
+                                          enum icefloe_open_mode mode,
+                                          struct icefloe_reqres **out);
+
+// Drops a service handle (ports keep what they need). NULL is ignored.
+//
+// # Safety
+//
+// `service` is NULL or came from `icefloe_reqres_service`, not dropped.
+void icefloe_reqres_drop(struct icefloe_reqres *service);
+
+// The default client and server options.
+struct icefloe_port_options icefloe_port_options_default(void);
+
+// Creates a client; `*out` holds it until `icefloe_client_drop`.
+//
+// # Safety
+//
+// `service` is a live service, `options` NULL or valid, `out` valid for
+// one write.
+enum icefloe_error icefloe_client_create(const struct icefloe_reqres *service,
+                                         const struct icefloe_port_options *options,
+                                         struct icefloe_client **out);
+
+// Drops a client with everything it holds. NULL is ignored.
+//
+// # Safety
+//
+// `client` is NULL or came from `icefloe_client_create`, not dropped.
+void icefloe_client_drop(struct icefloe_client *client);
+
+// Loans a request of `len` elements; see `icefloe_publisher_loan`.
+//
+// # Safety
+//
+// `client` is live; `loan` and `payload` valid for one write each,
+// `header` NULL or valid for one write.
+enum icefloe_error icefloe_client_loan(struct icefloe_client *client,
+                                       uintptr_t len,
+                                       struct icefloe_loan *loan,
+                                       uint8_t **payload,
+                                       uint8_t **header);
+
+// Sends a request loan to every server; `*pending` names the response
+// stream. The loan is consumed, also when the send fails.
+//
+// # Safety
+//
+// `client` is live; every payload byte of the loan was written; `pending`
+// is valid for one write.
+enum icefloe_error icefloe_client_send(struct icefloe_client *client,
+                                       struct icefloe_loan loan,
+                                       struct icefloe_pending *pending);
+
+// Returns a request loan unsent.
+//
+// # Safety
+//
+// `client` is live.
+enum icefloe_error icefloe_client_discard(struct icefloe_client *client, struct icefloe_loan loan);
+
+// Takes the next response of `pending`, waiting up to `timeout_ns` (0:
+// not at all); `response->id == 0` when none came. `*connected` (if not
+// NULL) says whether a server may still answer: once it is false and
+// nothing came, the stream has ended.
+//
+// # Safety
+//
+// `client` is live; `response` valid for one write; `connected` NULL or
+// valid for one write.
+enum icefloe_error icefloe_client_receive(struct icefloe_client *client,
+                                          struct icefloe_pending pending,
+                                          uint64_t timeout_ns,
+                                          struct icefloe_received *response,
+                                          bool *connected);
+
+// Returns a received response; its pointers are invalid from then on.
+//
+// # Safety
+//
+// `client` is live.
+enum icefloe_error icefloe_client_release(struct icefloe_client *client,
+                                          struct icefloe_received response);
+
+// Stops listening to a response stream (iceoryx2: dropping the pending
+// response). Refused while responses of it are held.
+//
+// # Safety
+//
+// `client` is live.
+enum icefloe_error icefloe_client_end(struct icefloe_client *client,
+                                      struct icefloe_pending pending);
+
+// Creates a server; `*out` holds it until `icefloe_server_drop`.
+//
+// # Safety
+//
+// `service` is a live service, `options` NULL or valid, `out` valid for
+// one write.
+enum icefloe_error icefloe_server_create(const struct icefloe_reqres *service,
+                                         const struct icefloe_port_options *options,
+                                         struct icefloe_server **out);
+
+// Drops a server with everything it holds (ending every response stream
+// it had open). NULL is ignored.
+//
+// # Safety
+//
+// `server` is NULL or came from `icefloe_server_create`, not dropped.
+void icefloe_server_drop(struct icefloe_server *server);
+
+// Takes the next request, waiting up to `timeout_ns` (0: not at all);
+// `request->id == 0` when none came. Answer it with
+// `icefloe_server_loan` / `icefloe_server_send`, then end its stream
+// with `icefloe_server_end`.
+//
+// # Safety
+//
+// `server` is live; `request` valid for one write.
+enum icefloe_error icefloe_server_receive(struct icefloe_server *server,
+                                          uint64_t timeout_ns,
+                                          struct icefloe_received *request);
+
+// Loans a response of `len` elements to `request`.
+//
+// # Safety
+//
+// `server` is live; `loan` and `payload` valid for one write each,
+// `header` NULL or valid for one write.
+enum icefloe_error icefloe_server_loan(struct icefloe_server *server,
+                                       struct icefloe_received request,
+                                       uintptr_t len,
+                                       struct icefloe_loan *loan,
+                                       uint8_t **payload,
+                                       uint8_t **header);
+
+// Sends a response loan to the request's client. The loan is consumed,
+// also when the send fails.
+//
+// # Safety
+//
+// `server` is live; every payload byte of the loan was written.
+enum icefloe_error icefloe_server_send(struct icefloe_server *server, struct icefloe_loan loan);
+
+// Returns a response loan unsent.
+//
+// # Safety
+//
+// `server` is live.
+enum icefloe_error icefloe_server_discard(struct icefloe_server *server, struct icefloe_loan loan);
+
+// Whether the request's client still listens (a response sent when it
+// does not is dropped quietly).
+//
+// # Safety
+//
+// `server` is live; `connected` valid for one write.
+enum icefloe_error icefloe_server_is_connected(const struct icefloe_server *server,
+                                               struct icefloe_received request,
+                                               bool *connected);
+
+// Ends the request's response stream (its unsent loans go back first);
+// the request's pointers are invalid from then on.
+//
+// # Safety
+//
+// `server` is live.
+enum icefloe_error icefloe_server_end(struct icefloe_server *server,
+                                      struct icefloe_received request);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -2,8 +2,9 @@
 
 use icefloe_linux::icefloe_core::zero_copy::InvalidTypeDetail;
 use icefloe_linux::{
-    LoanError, NameError, NodeCreationError, PublisherCreateError, ReceiveError, SendError, ServiceCreateError,
-    ServiceOpenError, ServiceOpenOrCreateError, SubscriberCreateError,
+    ClientCreateError, LoanError, NameError, NodeCreationError, PublisherCreateError, ReceiveError, RequestSendError,
+    SendError, ServerCreateError, ServiceCreateError, ServiceOpenError, ServiceOpenOrCreateError,
+    SubscriberCreateError,
 };
 
 /// What a call of the C API returns: `ICEFLOE_OK` or why it failed (one
@@ -167,6 +168,26 @@ pub enum icefloe_error {
     ICEFLOE_ERROR_RECEIVE_INTERRUPT = 76,
     /// `ReceiveError::TerminationRequest`.
     ICEFLOE_ERROR_RECEIVE_TERMINATION_REQUEST = 77,
+    /// `ClientCreateError::ExceedsMaxSupportedClients`.
+    ICEFLOE_ERROR_CLIENT_CREATE_EXCEEDS_MAX_SUPPORTED_CLIENTS = 78,
+    /// `ClientCreateError::InvalidConfig`.
+    ICEFLOE_ERROR_CLIENT_CREATE_INVALID_CONFIG = 79,
+    /// `ClientCreateError::DataSegmentTooLarge`.
+    ICEFLOE_ERROR_CLIENT_CREATE_DATA_SEGMENT_TOO_LARGE = 80,
+    /// `ClientCreateError::UnableToCreateDataSegment`.
+    ICEFLOE_ERROR_CLIENT_CREATE_UNABLE_TO_CREATE_DATA_SEGMENT = 81,
+    /// `ServerCreateError::ExceedsMaxSupportedServers`.
+    ICEFLOE_ERROR_SERVER_CREATE_EXCEEDS_MAX_SUPPORTED_SERVERS = 82,
+    /// `ServerCreateError::InvalidConfig`.
+    ICEFLOE_ERROR_SERVER_CREATE_INVALID_CONFIG = 83,
+    /// `ServerCreateError::DataSegmentTooLarge`.
+    ICEFLOE_ERROR_SERVER_CREATE_DATA_SEGMENT_TOO_LARGE = 84,
+    /// `ServerCreateError::UnableToCreateDataSegment`.
+    ICEFLOE_ERROR_SERVER_CREATE_UNABLE_TO_CREATE_DATA_SEGMENT = 85,
+    /// `RequestSendError::ExceedsMaxActiveRequests`.
+    ICEFLOE_ERROR_REQUEST_SEND_EXCEEDS_MAX_ACTIVE_REQUESTS = 86,
+    /// A pending response cannot end while responses it received are held: release them first.
+    ICEFLOE_ERROR_PENDING_RESPONSE_HOLDS_RESPONSES = 87,
     /// An error this version of the C API does not know (a newer icefloe).
     ICEFLOE_ERROR_UNKNOWN = 999,
 }
@@ -427,6 +448,16 @@ impl icefloe_error {
             Self::ICEFLOE_ERROR_RECEIVE_UNABLE_TO_MAP_PUBLISHERS_DATA_SEGMENT => c"the receive failed: unable to map publishers data segment",
             Self::ICEFLOE_ERROR_RECEIVE_INTERRUPT => c"the receive failed: interrupt",
             Self::ICEFLOE_ERROR_RECEIVE_TERMINATION_REQUEST => c"the receive failed: termination request",
+            Self::ICEFLOE_ERROR_CLIENT_CREATE_EXCEEDS_MAX_SUPPORTED_CLIENTS => c"creating the client failed: exceeds max supported clients",
+            Self::ICEFLOE_ERROR_CLIENT_CREATE_INVALID_CONFIG => c"creating the client failed: invalid config",
+            Self::ICEFLOE_ERROR_CLIENT_CREATE_DATA_SEGMENT_TOO_LARGE => c"creating the client failed: data segment too large",
+            Self::ICEFLOE_ERROR_CLIENT_CREATE_UNABLE_TO_CREATE_DATA_SEGMENT => c"creating the client failed: unable to create data segment",
+            Self::ICEFLOE_ERROR_SERVER_CREATE_EXCEEDS_MAX_SUPPORTED_SERVERS => c"creating the server failed: exceeds max supported servers",
+            Self::ICEFLOE_ERROR_SERVER_CREATE_INVALID_CONFIG => c"creating the server failed: invalid config",
+            Self::ICEFLOE_ERROR_SERVER_CREATE_DATA_SEGMENT_TOO_LARGE => c"creating the server failed: data segment too large",
+            Self::ICEFLOE_ERROR_SERVER_CREATE_UNABLE_TO_CREATE_DATA_SEGMENT => c"creating the server failed: unable to create data segment",
+            Self::ICEFLOE_ERROR_REQUEST_SEND_EXCEEDS_MAX_ACTIVE_REQUESTS => c"sending the request failed: the client already has max_active_requests_per_client pending responses",
+            Self::ICEFLOE_ERROR_PENDING_RESPONSE_HOLDS_RESPONSES => c"the pending response still holds received responses: release them first",
             Self::ICEFLOE_ERROR_UNKNOWN => c"an error this version of the C API does not know",
         }
     }
@@ -512,6 +543,58 @@ impl icefloe_error {
         Self::ICEFLOE_ERROR_RECEIVE_UNABLE_TO_MAP_PUBLISHERS_DATA_SEGMENT,
         Self::ICEFLOE_ERROR_RECEIVE_INTERRUPT,
         Self::ICEFLOE_ERROR_RECEIVE_TERMINATION_REQUEST,
+        Self::ICEFLOE_ERROR_CLIENT_CREATE_EXCEEDS_MAX_SUPPORTED_CLIENTS,
+        Self::ICEFLOE_ERROR_CLIENT_CREATE_INVALID_CONFIG,
+        Self::ICEFLOE_ERROR_CLIENT_CREATE_DATA_SEGMENT_TOO_LARGE,
+        Self::ICEFLOE_ERROR_CLIENT_CREATE_UNABLE_TO_CREATE_DATA_SEGMENT,
+        Self::ICEFLOE_ERROR_SERVER_CREATE_EXCEEDS_MAX_SUPPORTED_SERVERS,
+        Self::ICEFLOE_ERROR_SERVER_CREATE_INVALID_CONFIG,
+        Self::ICEFLOE_ERROR_SERVER_CREATE_DATA_SEGMENT_TOO_LARGE,
+        Self::ICEFLOE_ERROR_SERVER_CREATE_UNABLE_TO_CREATE_DATA_SEGMENT,
+        Self::ICEFLOE_ERROR_REQUEST_SEND_EXCEEDS_MAX_ACTIVE_REQUESTS,
+        Self::ICEFLOE_ERROR_PENDING_RESPONSE_HOLDS_RESPONSES,
         Self::ICEFLOE_ERROR_UNKNOWN,
     ];
+}
+
+impl From<ClientCreateError> for icefloe_error {
+    fn from(e: ClientCreateError) -> Self {
+        match e {
+            ClientCreateError::ExceedsMaxSupportedClients => {
+                Self::ICEFLOE_ERROR_CLIENT_CREATE_EXCEEDS_MAX_SUPPORTED_CLIENTS
+            }
+            ClientCreateError::InvalidConfig => Self::ICEFLOE_ERROR_CLIENT_CREATE_INVALID_CONFIG,
+            ClientCreateError::DataSegmentTooLarge => Self::ICEFLOE_ERROR_CLIENT_CREATE_DATA_SEGMENT_TOO_LARGE,
+            ClientCreateError::UnableToCreateDataSegment(_) => {
+                Self::ICEFLOE_ERROR_CLIENT_CREATE_UNABLE_TO_CREATE_DATA_SEGMENT
+            }
+            _ => Self::ICEFLOE_ERROR_UNKNOWN,
+        }
+    }
+}
+
+impl From<ServerCreateError> for icefloe_error {
+    fn from(e: ServerCreateError) -> Self {
+        match e {
+            ServerCreateError::ExceedsMaxSupportedServers => {
+                Self::ICEFLOE_ERROR_SERVER_CREATE_EXCEEDS_MAX_SUPPORTED_SERVERS
+            }
+            ServerCreateError::InvalidConfig => Self::ICEFLOE_ERROR_SERVER_CREATE_INVALID_CONFIG,
+            ServerCreateError::DataSegmentTooLarge => Self::ICEFLOE_ERROR_SERVER_CREATE_DATA_SEGMENT_TOO_LARGE,
+            ServerCreateError::UnableToCreateDataSegment(_) => {
+                Self::ICEFLOE_ERROR_SERVER_CREATE_UNABLE_TO_CREATE_DATA_SEGMENT
+            }
+            _ => Self::ICEFLOE_ERROR_UNKNOWN,
+        }
+    }
+}
+
+impl From<RequestSendError> for icefloe_error {
+    fn from(e: RequestSendError) -> Self {
+        match e {
+            RequestSendError::ExceedsMaxActiveRequests => Self::ICEFLOE_ERROR_REQUEST_SEND_EXCEEDS_MAX_ACTIVE_REQUESTS,
+            RequestSendError::Send(s) => s.into(),
+            _ => Self::ICEFLOE_ERROR_UNKNOWN,
+        }
+    }
 }

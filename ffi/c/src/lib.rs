@@ -19,10 +19,12 @@
 
 mod error;
 mod pubsub;
+mod reqres;
 mod slots;
 
 pub use error::icefloe_error;
 pub use pubsub::*;
+pub use reqres::*;
 
 use icefloe_linux::{Node, NodeBuilder, NodeName};
 use std::ffi::{c_char, CStr};

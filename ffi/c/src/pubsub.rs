@@ -91,7 +91,7 @@ pub extern "C" fn icefloe_pubsub_options_default() -> icefloe_pubsub_options {
 /// # Safety
 ///
 /// `t.name` is NULL or NUL-terminated.
-unsafe fn type_detail(t: &icefloe_type, header: bool) -> Result<TypeDetail, icefloe_error> {
+pub(crate) unsafe fn type_detail(t: &icefloe_type, header: bool) -> Result<TypeDetail, icefloe_error> {
     if header && t.name.is_null() {
         return TypeDetail::of::<()>().map_err(|_| icefloe_error::ICEFLOE_ERROR_TYPE_NAME_TOO_LONG);
     }

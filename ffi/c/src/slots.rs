@@ -26,9 +26,24 @@ impl<T> Slots<T> {
         (i < self.items.len() && u64::from(self.generations[i]) == handle >> 32 && self.items[i].is_some()).then_some(i)
     }
 
-    #[cfg(test)]
+    /// The value a handle names, with a lifetime of the table's storage.
     pub fn get(&self, handle: u64) -> Option<&T> {
         self.index(handle).and_then(|i| self.items[i].as_ref())
+    }
+
+    /// Takes out (and drops) every value for which `f` holds.
+    pub fn take_where(&mut self, mut f: impl FnMut(&T) -> bool) {
+        for i in 0..self.items.len() {
+            if self.items[i].as_ref().is_some_and(&mut f) {
+                self.generations[i] = self.generations[i].wrapping_add(1).max(1);
+                self.items[i] = None;
+            }
+        }
+    }
+
+    /// Whether any value satisfies `f`.
+    pub fn any(&self, f: impl FnMut(&T) -> bool) -> bool {
+        self.items.iter().flatten().any(f)
     }
 
     /// Takes the value out; its handle names nothing from then on.

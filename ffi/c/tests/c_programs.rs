@@ -242,3 +242,83 @@ fn a_cpp_struct_reaches_a_rust_struct_of_the_same_layout_and_name() {
     drop((subscriber, s, node));
     assert_eq!(shm_left(&p), Vec::<String>::new());
 }
+
+fn rr_len_of(n: u64) -> usize {
+    n.saturating_mul(n).min(1_000_000) as usize
+}
+
+fn rr_byte(i: usize, n: u64) -> u8 {
+    ((i as u64 + n) % 255) as u8
+}
+
+fn rr_well_formed(data: &[u8]) -> bool {
+    data.first().is_none_or(|&f| data.iter().enumerate().all(|(i, &b)| b == rr_byte(i, u64::from(f))))
+}
+
+const RR_SERVICE: &str = "examples/dynamic_request_response";
+
+#[test]
+fn the_c_flagship_client_talks_to_a_rust_server_up_to_1_mb() {
+    let exe = compile("examples/request_response_client.c", "rr_client");
+    let p = prefix();
+    let node = NodeBuilder::new().prefix(&p).unwrap().create().unwrap();
+    let name = ServiceName::new(RR_SERVICE).unwrap();
+    let service = node.service_builder(&name).request_response::<[u8], [u8]>().open_or_create().unwrap();
+    let server = service.server_builder().allocation_strategy(AllocationStrategy::PowerOfTwo).create().unwrap();
+    let mut child = Command::new(&exe).args([p.as_str(), "20", "50"]).stdout(Stdio::piped()).spawn().unwrap();
+    // Two responses per request: as long as the request, and 10 bytes.
+    let deadline = Instant::now() + WATCHDOG;
+    let mut lens = Vec::new();
+    while lens.len() < 20 {
+        assert!(Instant::now() < deadline, "the C client sent {} of 20 requests", lens.len());
+        let Some(request) = server.timed_receive(Duration::from_millis(100)).unwrap() else { continue };
+        assert!(rr_well_formed(&request), "request of {} bytes", request.len());
+        let n = u64::from(request[0]);
+        for len in [request.len(), 10] {
+            request.loan_slice_uninit(len).unwrap().write_from_fn(|i| rr_byte(i, n)).send().unwrap();
+        }
+        lens.push(request.len());
+    }
+    let want: Vec<usize> = (1..=20).map(|k| rr_len_of(k * 50)).collect();
+    assert_eq!(lens, want, "requests growing to 1,000,000 bytes");
+    let status = child.wait().unwrap();
+    let mut text = String::new();
+    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut text).unwrap();
+    assert!(status.success(), "the C client failed: {text}");
+    assert!(text.contains("client: done, 40 response(s)"), "{text}");
+    drop((server, service, node));
+    assert_eq!(shm_left(&p), Vec::<String>::new());
+}
+
+#[test]
+fn a_rust_client_talks_to_the_c_flagship_server_up_to_1_mb() {
+    let exe = compile("examples/request_response_server.c", "rr_server");
+    let p = prefix();
+    let child = Command::new(&exe).args([p.as_str(), "20", "50"]).stdout(Stdio::piped()).spawn().unwrap();
+    let node = NodeBuilder::new().prefix(&p).unwrap().create().unwrap();
+    let name = ServiceName::new(RR_SERVICE).unwrap();
+    let service = node.service_builder(&name).request_response::<[u8], [u8]>().open_or_create().unwrap();
+    let client = service.client_builder().allocation_strategy(AllocationStrategy::PowerOfTwo).create().unwrap();
+    let deadline = Instant::now() + WATCHDOG;
+    while service.number_of_servers() == 0 {
+        assert!(Instant::now() < deadline, "the C server never came");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for k in 1..=20u64 {
+        let n = k * 50;
+        let pending = client.loan_slice_uninit(rr_len_of(n)).unwrap().write_from_fn(|i| rr_byte(i, n)).send().unwrap();
+        let mut got = Vec::new();
+        while pending.is_connected() || pending.has_response() {
+            assert!(Instant::now() < deadline, "request {k}: the stream never ended");
+            if let Some(r) = pending.timed_receive(Duration::from_millis(100)).unwrap() {
+                assert!(rr_well_formed(&r), "response of {} bytes", r.len());
+                got.push(r.len());
+            }
+        }
+        assert_eq!(got, [rr_len_of(n)], "request {k}: one response of the C server's m-th size");
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "the C server failed: {}", String::from_utf8_lossy(&out.stdout));
+    drop((client, service, node));
+    assert_eq!(shm_left(&p), Vec::<String>::new());
+}
