@@ -311,15 +311,32 @@ pub unsafe extern "C" fn icefloe_publisher_loan(
         let id = p.loans.insert(chunk).map_err(|_| icefloe_error::ICEFLOE_ERROR_LOAN_EXCEEDS_MAX_LOANS)?;
         // SAFETY: the out-pointers are writable, by the contract (checked
         // non-NULL, `header` where given).
-        unsafe {
-            *loan = icefloe_loan { id };
-            *payload = data;
-            if !header.is_null() {
-                *header = head;
-            }
-        }
+        unsafe { hand_out(id, (data, head), loan, payload, header) };
         Ok(())
     })
+}
+
+/// Writes a loan's handle and pointers to the caller's out-parameters.
+///
+/// # Safety
+///
+/// `loan` and `payload` are valid for one write each (checked non-NULL by
+/// the caller), `header` NULL or valid for one write.
+pub(crate) unsafe fn hand_out(
+    id: u64,
+    (data, head): (*mut u8, *mut u8),
+    loan: *mut icefloe_loan,
+    payload: *mut *mut u8,
+    header: *mut *mut u8,
+) {
+    // SAFETY: writable, by this function's contract.
+    unsafe {
+        *loan = icefloe_loan { id };
+        *payload = data;
+        if !header.is_null() {
+            *header = head;
+        }
+    }
 }
 
 /// Sends a loan to every connected subscriber (`*delivered`, if not NULL,

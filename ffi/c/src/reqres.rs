@@ -11,7 +11,9 @@
 //! borrowers before the slots they borrow.
 
 use crate::error::icefloe_error;
-use crate::pubsub::{icefloe_allocation_strategy, icefloe_loan, icefloe_open_mode, icefloe_type, type_detail};
+use crate::pubsub::{
+    hand_out, icefloe_allocation_strategy, icefloe_loan, icefloe_open_mode, icefloe_type, type_detail,
+};
 use crate::slots::Slots;
 use crate::{code, icefloe_node, put, str_arg};
 use icefloe_linux::icefloe_core::{self as ice, ChunkMutUninit, Opaque, TypeVariant};
@@ -318,13 +320,7 @@ pub unsafe extern "C" fn icefloe_client_loan(
         let head = chunk.user_header_bytes_mut().as_mut_ptr();
         let id = c.loans.insert(chunk).map_err(|_| icefloe_error::ICEFLOE_ERROR_LOAN_EXCEEDS_MAX_LOANS)?;
         // SAFETY: writable, by the contract (checked non-NULL where needed).
-        unsafe {
-            *loan = icefloe_loan { id };
-            *payload = data;
-            if !header.is_null() {
-                *header = head;
-            }
-        }
+        unsafe { hand_out(id, (data, head), loan, payload, header) };
         Ok(())
     })
 }
@@ -594,13 +590,7 @@ pub unsafe extern "C" fn icefloe_server_loan(
         let id =
             s.loans.insert((request.id, chunk)).map_err(|_| icefloe_error::ICEFLOE_ERROR_LOAN_EXCEEDS_MAX_LOANS)?;
         // SAFETY: writable, by the contract (checked non-NULL where needed).
-        unsafe {
-            *loan = icefloe_loan { id };
-            *payload = data;
-            if !header.is_null() {
-                *header = head;
-            }
-        }
+        unsafe { hand_out(id, (data, head), loan, payload, header) };
         Ok(())
     })
 }

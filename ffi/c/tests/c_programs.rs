@@ -80,25 +80,24 @@ fn service(node: &icefloe_linux::Node, name: &ServiceName) -> icefloe_linux::Pub
         .expect("the Rust side opens what the C side describes")
 }
 
-#[test]
-fn a_rust_publisher_reaches_a_c_subscriber_with_every_byte_up_to_1_mib() {
-    let exe = compile("examples/subscriber.c", "subscriber");
+/// A Rust publisher sends slices from 8 B to 1 MiB to the subscriber
+/// program `exe` (C or C++), which checks every byte and says so.
+fn rust_publisher_to(exe: &Path, service_name: &str) {
     let p = prefix();
-    let name = ServiceName::new("c/rust-to-c").unwrap();
+    let name = ServiceName::new(service_name).unwrap();
     let node = NodeBuilder::new().prefix(&p).unwrap().create().unwrap();
-    let publisher =
-        service(&node, &name).publisher_builder().allocation_strategy(AllocationStrategy::PowerOfTwo).create().unwrap();
+    let s = service(&node, &name);
+    let publisher = s.publisher_builder().allocation_strategy(AllocationStrategy::PowerOfTwo).create().unwrap();
     let sizes = [8usize, 100, 4096, 65_536, 500_000, 1 << 20];
-    let child = Command::new(&exe)
+    let child = Command::new(exe)
         .args([p.as_str(), name.as_str(), &sizes.len().to_string()])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait for the C subscriber, then send each size once.
-    let s = service(&node, &name);
+    // Wait for the subscriber, then send each size once.
     let deadline = Instant::now() + WATCHDOG;
     while s.number_of_subscribers() == 0 {
-        assert!(Instant::now() < deadline, "the C subscriber never came");
+        assert!(Instant::now() < deadline, "the subscriber program never came");
         std::thread::sleep(Duration::from_millis(10));
     }
     for (k, &len) in sizes.iter().enumerate() {
@@ -110,12 +109,17 @@ fn a_rust_publisher_reaches_a_c_subscriber_with_every_byte_up_to_1_mib() {
     }
     let out = child.wait_with_output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "the C subscriber failed: {text}");
+    assert!(out.status.success(), "the subscriber program failed: {text}");
     for (k, &len) in sizes.iter().enumerate() {
         assert!(text.contains(&format!("sample {} of {len} bytes ok", k + 1)), "{text}");
     }
     drop((publisher, s, node));
     assert_eq!(shm_left(&p), Vec::<String>::new());
+}
+
+#[test]
+fn a_rust_publisher_reaches_a_c_subscriber_with_every_byte_up_to_1_mib() {
+    rust_publisher_to(&compile("examples/subscriber.c", "subscriber"), "c/rust-to-c");
 }
 
 #[test]
@@ -169,38 +173,7 @@ fn every_code_has_its_own_sentence() {
 
 #[test]
 fn a_rust_publisher_reaches_a_cpp_subscriber_with_every_byte_up_to_1_mib() {
-    let exe = compile_cpp("../cpp/examples/subscriber.cpp", "cpp_subscriber");
-    let p = prefix();
-    let name = ServiceName::new("cpp/rust-to-cpp").unwrap();
-    let node = NodeBuilder::new().prefix(&p).unwrap().create().unwrap();
-    let s = service(&node, &name);
-    let publisher = s.publisher_builder().allocation_strategy(AllocationStrategy::PowerOfTwo).create().unwrap();
-    let sizes = [8usize, 100, 4096, 65_536, 500_000, 1 << 20];
-    let child = Command::new(&exe)
-        .args([p.as_str(), name.as_str(), &sizes.len().to_string()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + WATCHDOG;
-    while s.number_of_subscribers() == 0 {
-        assert!(Instant::now() < deadline, "the C++ subscriber never came");
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    for (k, &len) in sizes.iter().enumerate() {
-        let n = k as u64 + 1;
-        let mut loan = publisher.loan_slice_uninit(len).unwrap();
-        *loan.user_header_mut() = n;
-        assert_eq!(loan.write_from_fn(|i| byte(i, n)).send().unwrap(), 1);
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let out = child.wait_with_output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "the C++ subscriber failed: {text}");
-    for (k, &len) in sizes.iter().enumerate() {
-        assert!(text.contains(&format!("sample {} of {len} bytes ok", k + 1)), "{text}");
-    }
-    drop((publisher, s, node));
-    assert_eq!(shm_left(&p), Vec::<String>::new());
+    rust_publisher_to(&compile_cpp("../cpp/examples/subscriber.cpp", "cpp_subscriber"), "cpp/rust-to-cpp");
 }
 
 /// The Rust side of the C++ struct.
