@@ -186,6 +186,20 @@ typedef enum icefloe_error {
   ICEFLOE_ERROR_REQUEST_SEND_EXCEEDS_MAX_ACTIVE_REQUESTS = 86,
   // A pending response cannot end while responses it received are held: release them first.
   ICEFLOE_ERROR_PENDING_RESPONSE_HOLDS_RESPONSES = 87,
+  // `ListenerCreateError::ExceedsMaxSupportedListeners`.
+  ICEFLOE_ERROR_LISTENER_CREATE_EXCEEDS_MAX_SUPPORTED_LISTENERS = 88,
+  // `NotifierCreateError::ExceedsMaxSupportedNotifiers`.
+  ICEFLOE_ERROR_NOTIFIER_CREATE_EXCEEDS_MAX_SUPPORTED_NOTIFIERS = 89,
+  // `NotifierCreateError::EventIdOutOfBounds`.
+  ICEFLOE_ERROR_NOTIFIER_CREATE_EVENT_ID_OUT_OF_BOUNDS = 90,
+  // `NotifierNotifyError::EventIdOutOfBounds`.
+  ICEFLOE_ERROR_NOTIFY_EVENT_ID_OUT_OF_BOUNDS = 91,
+  // `NotifierNotifyError::MissedDeadline`.
+  ICEFLOE_ERROR_NOTIFY_MISSED_DEADLINE = 92,
+  // `ListenerWaitError::Interrupt`.
+  ICEFLOE_ERROR_LISTENER_WAIT_INTERRUPT = 93,
+  // `ListenerWaitError::TerminationRequest`.
+  ICEFLOE_ERROR_LISTENER_WAIT_TERMINATION_REQUEST = 94,
   // An error this version of the C API does not know (a newer icefloe).
   ICEFLOE_ERROR_UNKNOWN = 999,
 } icefloe_error;
@@ -214,8 +228,17 @@ typedef enum icefloe_allocation_strategy {
 // responses they borrow.
 typedef struct icefloe_client icefloe_client;
 
+// An event service.
+typedef struct icefloe_event icefloe_event;
+
+// A listener.
+typedef struct icefloe_listener icefloe_listener;
+
 // A node: the owner of ports, with a name, in one prefix.
 typedef struct icefloe_node icefloe_node;
+
+// A notifier.
+typedef struct icefloe_notifier icefloe_notifier;
 
 // A publisher, with the loans it has out.
 typedef struct icefloe_publisher icefloe_publisher;
@@ -243,6 +266,31 @@ typedef struct icefloe_node_options {
   // true; false leaves the application's handlers alone).
   bool handle_signals;
 } icefloe_node_options;
+
+// How an event service is opened or created. Start from
+// `icefloe_event_options_default()`; 0 (or -1) keeps icefloe's default.
+typedef struct icefloe_event_options {
+  // Notifier slots.
+  uint32_t max_notifiers;
+  // Listener slots.
+  uint32_t max_listeners;
+  // Node slots.
+  uint32_t max_nodes;
+  // The highest event id (ids are `0..=max`); -1: the default (255).
+  int64_t event_id_max_value;
+  // The id every listener gets when a notifier is created; -1: none.
+  int64_t notifier_created_event;
+  // The id every listener gets when a notifier is dropped; -1: none.
+  int64_t notifier_dropped_event;
+  // The id every listener gets when a dead notifier is cleaned up; -1: none.
+  int64_t notifier_dead_event;
+  // The longest a notifier may stay silent, in nanoseconds; 0: no deadline.
+  uint64_t deadline_ns;
+} icefloe_event_options;
+
+// Called once per pending event id with `context`, the id and how many
+// notifications of it arrived (they coalesce).
+typedef void (*icefloe_event_callback)(void *context, uint32_t id, uint32_t count);
 
 // A payload or user-header type: its name (as the Rust side's
 // `ZeroCopySend` name: `"u8"`, `"Pose"`, …), the size and alignment of one
@@ -422,6 +470,82 @@ uint64_t icefloe_node_id(const struct icefloe_node *node);
 //
 // `node` is a live node.
 enum icefloe_error icefloe_node_wait(const struct icefloe_node *node, uint64_t timeout_ns);
+
+// The default options: icefloe's (iceoryx2's) event defaults.
+struct icefloe_event_options icefloe_event_options_default(void);
+
+// Opens or creates the event service `name`; `*out` holds it until
+// `icefloe_event_drop`.
+//
+// # Safety
+//
+// `node` is a live node, `name` NUL-terminated, `options` NULL or valid,
+// `out` valid for one write.
+enum icefloe_error icefloe_event_service(const struct icefloe_node *node,
+                                         const char *name,
+                                         const struct icefloe_event_options *options,
+                                         enum icefloe_open_mode mode,
+                                         struct icefloe_event **out);
+
+// Drops an event service handle. NULL is ignored.
+//
+// # Safety
+//
+// `service` is NULL or came from `icefloe_event_service`, not dropped.
+void icefloe_event_drop(struct icefloe_event *service);
+
+// Creates a notifier; `*out` holds it until `icefloe_notifier_drop`.
+//
+// # Safety
+//
+// `service` is a live event service, `out` valid for one write.
+enum icefloe_error icefloe_notifier_create(const struct icefloe_event *service,
+                                           struct icefloe_notifier **out);
+
+// Drops a notifier. NULL is ignored.
+//
+// # Safety
+//
+// `notifier` is NULL or came from `icefloe_notifier_create`, not dropped.
+void icefloe_notifier_drop(struct icefloe_notifier *notifier);
+
+// Wakes every listener with `id`; `*woken` (if not NULL) says how many.
+//
+// # Safety
+//
+// `notifier` is live; `woken` NULL or valid for one write.
+enum icefloe_error icefloe_notifier_notify(const struct icefloe_notifier *notifier,
+                                           uint32_t id,
+                                           uintptr_t *woken);
+
+// Creates a listener; `*out` holds it until `icefloe_listener_drop`.
+//
+// # Safety
+//
+// `service` is a live event service, `out` valid for one write.
+enum icefloe_error icefloe_listener_create(const struct icefloe_event *service,
+                                           struct icefloe_listener **out);
+
+// Drops a listener. NULL is ignored.
+//
+// # Safety
+//
+// `listener` is NULL or came from `icefloe_listener_create`, not dropped.
+void icefloe_listener_drop(struct icefloe_listener *listener);
+
+// Waits up to `timeout_ns` (0: not at all) for events and hands every
+// pending one to `callback`; `*ids` (if not NULL) says how many ids it got.
+// SIGINT or SIGTERM end the wait with `ICEFLOE_ERROR_LISTENER_WAIT_*`.
+//
+// # Safety
+//
+// `listener` is live; `callback` is NULL or a function that may be called
+// with `context`; `ids` NULL or valid for one write.
+enum icefloe_error icefloe_listener_wait(const struct icefloe_listener *listener,
+                                         uint64_t timeout_ns,
+                                         icefloe_event_callback callback,
+                                         void *context,
+                                         uintptr_t *ids);
 
 // The default options: a `u8` slice payload, no user header, icefloe's
 // QoS defaults.

@@ -2,9 +2,9 @@
 
 use icefloe_linux::icefloe_core::zero_copy::InvalidTypeDetail;
 use icefloe_linux::{
-    ClientCreateError, LoanError, NameError, NodeCreationError, PublisherCreateError, ReceiveError, RequestSendError,
-    SendError, ServerCreateError, ServiceCreateError, ServiceOpenError, ServiceOpenOrCreateError,
-    SubscriberCreateError,
+    ClientCreateError, ListenerCreateError, LoanError, NameError, NodeCreationError, NotifierCreateError,
+    NotifierNotifyError, PublisherCreateError, ReceiveError, RequestSendError, SendError, ServerCreateError,
+    ServiceCreateError, ServiceOpenError, ServiceOpenOrCreateError, SubscriberCreateError,
 };
 
 /// What a call of the C API returns: `ICEFLOE_OK` or why it failed (one
@@ -188,6 +188,20 @@ pub enum icefloe_error {
     ICEFLOE_ERROR_REQUEST_SEND_EXCEEDS_MAX_ACTIVE_REQUESTS = 86,
     /// A pending response cannot end while responses it received are held: release them first.
     ICEFLOE_ERROR_PENDING_RESPONSE_HOLDS_RESPONSES = 87,
+    /// `ListenerCreateError::ExceedsMaxSupportedListeners`.
+    ICEFLOE_ERROR_LISTENER_CREATE_EXCEEDS_MAX_SUPPORTED_LISTENERS = 88,
+    /// `NotifierCreateError::ExceedsMaxSupportedNotifiers`.
+    ICEFLOE_ERROR_NOTIFIER_CREATE_EXCEEDS_MAX_SUPPORTED_NOTIFIERS = 89,
+    /// `NotifierCreateError::EventIdOutOfBounds`.
+    ICEFLOE_ERROR_NOTIFIER_CREATE_EVENT_ID_OUT_OF_BOUNDS = 90,
+    /// `NotifierNotifyError::EventIdOutOfBounds`.
+    ICEFLOE_ERROR_NOTIFY_EVENT_ID_OUT_OF_BOUNDS = 91,
+    /// `NotifierNotifyError::MissedDeadline`.
+    ICEFLOE_ERROR_NOTIFY_MISSED_DEADLINE = 92,
+    /// `ListenerWaitError::Interrupt`.
+    ICEFLOE_ERROR_LISTENER_WAIT_INTERRUPT = 93,
+    /// `ListenerWaitError::TerminationRequest`.
+    ICEFLOE_ERROR_LISTENER_WAIT_TERMINATION_REQUEST = 94,
     /// An error this version of the C API does not know (a newer icefloe).
     ICEFLOE_ERROR_UNKNOWN = 999,
 }
@@ -458,6 +472,13 @@ impl icefloe_error {
             Self::ICEFLOE_ERROR_SERVER_CREATE_UNABLE_TO_CREATE_DATA_SEGMENT => c"creating the server failed: unable to create data segment",
             Self::ICEFLOE_ERROR_REQUEST_SEND_EXCEEDS_MAX_ACTIVE_REQUESTS => c"sending the request failed: the client already has max_active_requests_per_client pending responses",
             Self::ICEFLOE_ERROR_PENDING_RESPONSE_HOLDS_RESPONSES => c"the pending response still holds received responses: release them first",
+            Self::ICEFLOE_ERROR_LISTENER_CREATE_EXCEEDS_MAX_SUPPORTED_LISTENERS => c"creating the listener failed: exceeds max supported listeners",
+            Self::ICEFLOE_ERROR_NOTIFIER_CREATE_EXCEEDS_MAX_SUPPORTED_NOTIFIERS => c"creating the notifier failed: exceeds max supported notifiers",
+            Self::ICEFLOE_ERROR_NOTIFIER_CREATE_EVENT_ID_OUT_OF_BOUNDS => c"creating the notifier failed: its default event id is above the service's event_id_max_value",
+            Self::ICEFLOE_ERROR_NOTIFY_EVENT_ID_OUT_OF_BOUNDS => c"notifying failed: the event id is above the service's event_id_max_value",
+            Self::ICEFLOE_ERROR_NOTIFY_MISSED_DEADLINE => c"notifying missed the service's deadline (the listeners were woken)",
+            Self::ICEFLOE_ERROR_LISTENER_WAIT_INTERRUPT => c"the wait ended: SIGINT",
+            Self::ICEFLOE_ERROR_LISTENER_WAIT_TERMINATION_REQUEST => c"the wait ended: SIGTERM",
             Self::ICEFLOE_ERROR_UNKNOWN => c"an error this version of the C API does not know",
         }
     }
@@ -553,6 +574,13 @@ impl icefloe_error {
         Self::ICEFLOE_ERROR_SERVER_CREATE_UNABLE_TO_CREATE_DATA_SEGMENT,
         Self::ICEFLOE_ERROR_REQUEST_SEND_EXCEEDS_MAX_ACTIVE_REQUESTS,
         Self::ICEFLOE_ERROR_PENDING_RESPONSE_HOLDS_RESPONSES,
+        Self::ICEFLOE_ERROR_LISTENER_CREATE_EXCEEDS_MAX_SUPPORTED_LISTENERS,
+        Self::ICEFLOE_ERROR_NOTIFIER_CREATE_EXCEEDS_MAX_SUPPORTED_NOTIFIERS,
+        Self::ICEFLOE_ERROR_NOTIFIER_CREATE_EVENT_ID_OUT_OF_BOUNDS,
+        Self::ICEFLOE_ERROR_NOTIFY_EVENT_ID_OUT_OF_BOUNDS,
+        Self::ICEFLOE_ERROR_NOTIFY_MISSED_DEADLINE,
+        Self::ICEFLOE_ERROR_LISTENER_WAIT_INTERRUPT,
+        Self::ICEFLOE_ERROR_LISTENER_WAIT_TERMINATION_REQUEST,
         Self::ICEFLOE_ERROR_UNKNOWN,
     ];
 }
@@ -594,6 +622,39 @@ impl From<RequestSendError> for icefloe_error {
         match e {
             RequestSendError::ExceedsMaxActiveRequests => Self::ICEFLOE_ERROR_REQUEST_SEND_EXCEEDS_MAX_ACTIVE_REQUESTS,
             RequestSendError::Send(s) => s.into(),
+            _ => Self::ICEFLOE_ERROR_UNKNOWN,
+        }
+    }
+}
+
+impl From<ListenerCreateError> for icefloe_error {
+    fn from(e: ListenerCreateError) -> Self {
+        match e {
+            ListenerCreateError::ExceedsMaxSupportedListeners => {
+                Self::ICEFLOE_ERROR_LISTENER_CREATE_EXCEEDS_MAX_SUPPORTED_LISTENERS
+            }
+            _ => Self::ICEFLOE_ERROR_UNKNOWN,
+        }
+    }
+}
+
+impl From<NotifierCreateError> for icefloe_error {
+    fn from(e: NotifierCreateError) -> Self {
+        match e {
+            NotifierCreateError::ExceedsMaxSupportedNotifiers => {
+                Self::ICEFLOE_ERROR_NOTIFIER_CREATE_EXCEEDS_MAX_SUPPORTED_NOTIFIERS
+            }
+            NotifierCreateError::EventIdOutOfBounds => Self::ICEFLOE_ERROR_NOTIFIER_CREATE_EVENT_ID_OUT_OF_BOUNDS,
+            _ => Self::ICEFLOE_ERROR_UNKNOWN,
+        }
+    }
+}
+
+impl From<NotifierNotifyError> for icefloe_error {
+    fn from(e: NotifierNotifyError) -> Self {
+        match e {
+            NotifierNotifyError::EventIdOutOfBounds => Self::ICEFLOE_ERROR_NOTIFY_EVENT_ID_OUT_OF_BOUNDS,
+            NotifierNotifyError::MissedDeadline { .. } => Self::ICEFLOE_ERROR_NOTIFY_MISSED_DEADLINE,
             _ => Self::ICEFLOE_ERROR_UNKNOWN,
         }
     }

@@ -18,11 +18,13 @@
 #![allow(non_camel_case_types)]
 
 mod error;
+mod event;
 mod pubsub;
 mod reqres;
 mod slots;
 
 pub use error::icefloe_error;
+pub use event::*;
 pub use pubsub::*;
 pub use reqres::*;
 

@@ -295,3 +295,46 @@ fn a_rust_client_talks_to_the_c_flagship_server_up_to_1_mb() {
     drop((client, service, node));
     assert_eq!(shm_left(&p), Vec::<String>::new());
 }
+
+#[test]
+fn events_cross_between_c_and_rust_both_ways() {
+    let (listener_exe, notifier_exe) = (
+        compile("examples/event_listener.c", "event_listener"),
+        compile("examples/event_notifier.c", "event_notifier"),
+    );
+    let p = prefix();
+    let name = ServiceName::new("c/events").unwrap();
+    let node = NodeBuilder::new().prefix(&p).unwrap().create().unwrap();
+    let event = node.service_builder(&name).event().open_or_create().unwrap();
+    // C notifier to a Rust listener.
+    let listener = event.listener_builder().create().unwrap();
+    let child = Command::new(&notifier_exe).args([p.as_str(), name.as_str(), "1", "7", "42"]).spawn().unwrap();
+    let mut ids = Vec::new();
+    let deadline = Instant::now() + WATCHDOG;
+    while ids.len() < 3 && Instant::now() < deadline {
+        listener.timed_wait(Duration::from_millis(100), |e| ids.push(e.id.as_value())).unwrap();
+    }
+    assert_eq!(ids, [1, 7, 42]);
+    assert!(child.wait_with_output().unwrap().status.success(), "the C notifier failed");
+    drop(listener);
+    // A Rust notifier to a C listener.
+    let notifier = event.notifier_builder().create().unwrap();
+    let child =
+        Command::new(&listener_exe).args([p.as_str(), name.as_str(), "3"]).stdout(Stdio::piped()).spawn().unwrap();
+    while event.number_of_listeners() == 0 {
+        assert!(Instant::now() < deadline, "the C listener never came");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for id in [3u32, 5, 200] {
+        notifier.notify_with_custom_event_id(icefloe_linux::EventId::new(id)).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "the C listener failed: {text}");
+    for id in [3, 5, 200] {
+        assert!(text.contains(&format!("event id {id} (1 notification(s))")), "{text}");
+    }
+    drop((notifier, event, node));
+    assert_eq!(shm_left(&p), Vec::<String>::new());
+}
