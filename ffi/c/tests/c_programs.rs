@@ -230,20 +230,20 @@ fn rr_well_formed(data: &[u8]) -> bool {
 
 const RR_SERVICE: &str = "examples/dynamic_request_response";
 
-#[test]
-fn the_c_flagship_client_talks_to_a_rust_server_up_to_1_mb() {
-    let exe = compile("examples/request_response_client.c", "rr_client");
+/// A Rust server answers the flagship client `exe` (C or C++) twice per
+/// request: as long as the request, and 10 bytes.
+fn rust_server_for(exe: &Path) {
     let p = prefix();
     let node = NodeBuilder::new().prefix(&p).unwrap().create().unwrap();
     let name = ServiceName::new(RR_SERVICE).unwrap();
     let service = node.service_builder(&name).request_response::<[u8], [u8]>().open_or_create().unwrap();
     let server = service.server_builder().allocation_strategy(AllocationStrategy::PowerOfTwo).create().unwrap();
-    let mut child = Command::new(&exe).args([p.as_str(), "20", "50"]).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child = Command::new(exe).args([p.as_str(), "20", "50"]).stdout(Stdio::piped()).spawn().unwrap();
     // Two responses per request: as long as the request, and 10 bytes.
     let deadline = Instant::now() + WATCHDOG;
     let mut lens = Vec::new();
     while lens.len() < 20 {
-        assert!(Instant::now() < deadline, "the C client sent {} of 20 requests", lens.len());
+        assert!(Instant::now() < deadline, "the client program sent {} of 20 requests", lens.len());
         let Some(request) = server.timed_receive(Duration::from_millis(100)).unwrap() else { continue };
         assert!(rr_well_formed(&request), "request of {} bytes", request.len());
         let n = u64::from(request[0]);
@@ -257,24 +257,24 @@ fn the_c_flagship_client_talks_to_a_rust_server_up_to_1_mb() {
     let status = child.wait().unwrap();
     let mut text = String::new();
     std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut text).unwrap();
-    assert!(status.success(), "the C client failed: {text}");
+    assert!(status.success(), "the client program failed: {text}");
     assert!(text.contains("client: done, 40 response(s)"), "{text}");
     drop((server, service, node));
     assert_eq!(shm_left(&p), Vec::<String>::new());
 }
 
-#[test]
-fn a_rust_client_talks_to_the_c_flagship_server_up_to_1_mb() {
-    let exe = compile("examples/request_response_server.c", "rr_server");
+/// A Rust client sends requests growing to 1,000,000 bytes to the flagship
+/// server `exe` (C or C++) and checks every response.
+fn rust_client_for(exe: &Path) {
     let p = prefix();
-    let child = Command::new(&exe).args([p.as_str(), "20", "50"]).stdout(Stdio::piped()).spawn().unwrap();
+    let child = Command::new(exe).args([p.as_str(), "20", "50"]).stdout(Stdio::piped()).spawn().unwrap();
     let node = NodeBuilder::new().prefix(&p).unwrap().create().unwrap();
     let name = ServiceName::new(RR_SERVICE).unwrap();
     let service = node.service_builder(&name).request_response::<[u8], [u8]>().open_or_create().unwrap();
     let client = service.client_builder().allocation_strategy(AllocationStrategy::PowerOfTwo).create().unwrap();
     let deadline = Instant::now() + WATCHDOG;
     while service.number_of_servers() == 0 {
-        assert!(Instant::now() < deadline, "the C server never came");
+        assert!(Instant::now() < deadline, "the server program never came");
         std::thread::sleep(Duration::from_millis(10));
     }
     for k in 1..=20u64 {
@@ -291,7 +291,7 @@ fn a_rust_client_talks_to_the_c_flagship_server_up_to_1_mb() {
         assert_eq!(got, [rr_len_of(n)], "request {k}: one response of the C server's m-th size");
     }
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "the C server failed: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(out.status.success(), "the server program failed: {}", String::from_utf8_lossy(&out.stdout));
     drop((client, service, node));
     assert_eq!(shm_left(&p), Vec::<String>::new());
 }
@@ -337,4 +337,24 @@ fn events_cross_between_c_and_rust_both_ways() {
     }
     drop((notifier, event, node));
     assert_eq!(shm_left(&p), Vec::<String>::new());
+}
+
+#[test]
+fn the_c_flagship_client_talks_to_a_rust_server_up_to_1_mb() {
+    rust_server_for(&compile("examples/request_response_client.c", "rr_client"));
+}
+
+#[test]
+fn a_rust_client_talks_to_the_c_flagship_server_up_to_1_mb() {
+    rust_client_for(&compile("examples/request_response_server.c", "rr_server"));
+}
+
+#[test]
+fn the_cpp_flagship_client_talks_to_a_rust_server_up_to_1_mb() {
+    rust_server_for(&compile_cpp("../cpp/examples/request_response_client.cpp", "cpp_rr_client"));
+}
+
+#[test]
+fn a_rust_client_talks_to_the_cpp_flagship_server_up_to_1_mb() {
+    rust_client_for(&compile_cpp("../cpp/examples/request_response_server.cpp", "cpp_rr_server"));
 }

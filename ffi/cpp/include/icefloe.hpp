@@ -393,6 +393,304 @@ class Subscriber {
     icefloe_subscriber *subscriber_ = nullptr;
 };
 
+
+/// QoS of a request-response service (0: icefloe's default).
+struct RequestResponseOptions {
+    std::uint32_t request_max_slice_len = 0;
+    std::uint32_t response_max_slice_len = 0;
+    std::uint32_t max_clients = 0;
+    std::uint32_t max_servers = 0;
+    std::uint32_t max_active_requests_per_client = 0;
+    std::uint32_t max_response_buffer_size = 0;
+    std::uint32_t max_borrowed_responses_per_pending_response = 0;
+    std::optional<bool> enable_safe_overflow_for_responses;
+};
+
+template <class Req, class Res, class ReqH, class ResH>
+class Client;
+template <class Req, class Res, class ReqH, class ResH>
+class Server;
+
+/// A request-response service: requests of Req (header ReqH), responses of
+/// Res (header ResH); each a type or Slice<E>.
+template <class Req, class Res, class ReqH = NoHeader, class ResH = NoHeader>
+class RequestResponse {
+  public:
+    RequestResponse(const Node &node, const char *name, Open mode = Open::OpenOrCreate,
+                    const RequestResponseOptions &qos = {}) {
+        icefloe_reqres_options o = icefloe_reqres_options_default();
+        o.request = detail::describe<Req>();
+        o.response = detail::describe<Res>();
+        o.request_header = detail::describe_header<ReqH>();
+        o.response_header = detail::describe_header<ResH>();
+        o.request_max_slice_len = qos.request_max_slice_len;
+        o.response_max_slice_len = qos.response_max_slice_len;
+        o.max_clients = qos.max_clients;
+        o.max_servers = qos.max_servers;
+        o.max_active_requests_per_client = qos.max_active_requests_per_client;
+        o.max_response_buffer_size = qos.max_response_buffer_size;
+        o.max_borrowed_responses_per_pending_response = qos.max_borrowed_responses_per_pending_response;
+        o.enable_safe_overflow_for_responses =
+            qos.enable_safe_overflow_for_responses ? (*qos.enable_safe_overflow_for_responses ? 1 : 0) : -1;
+        detail::check(icefloe_reqres_service(node.raw(), name, &o, static_cast<icefloe_open_mode>(mode), &service_),
+                      "opening the service");
+    }
+    RequestResponse(RequestResponse &&o) noexcept : service_(std::exchange(o.service_, nullptr)) {}
+    RequestResponse &operator=(RequestResponse &&o) noexcept {
+        std::swap(service_, o.service_);
+        return *this;
+    }
+    RequestResponse(const RequestResponse &) = delete;
+    RequestResponse &operator=(const RequestResponse &) = delete;
+    ~RequestResponse() { icefloe_reqres_drop(service_); }
+
+    Client<Req, Res, ReqH, ResH> client(icefloe_allocation_strategy strategy = ICEFLOE_POWER_OF_TWO,
+                                        std::uint32_t initial_max_slice_len = 0) const {
+        return Client<Req, Res, ReqH, ResH>(service_, strategy, initial_max_slice_len);
+    }
+    Server<Req, Res, ReqH, ResH> server(icefloe_allocation_strategy strategy = ICEFLOE_POWER_OF_TWO,
+                                        std::uint32_t initial_max_slice_len = 0) const {
+        return Server<Req, Res, ReqH, ResH>(service_, strategy, initial_max_slice_len);
+    }
+
+  private:
+    icefloe_reqres *service_ = nullptr;
+};
+
+namespace detail {
+/// What received data (a response, a request) looks like to C++.
+template <class T, class H>
+class ReceivedView {
+    using E = typename Payload<T>::Element;
+
+  public:
+    explicit ReceivedView(const icefloe_received &r) : r_(r) {}
+    template <class U = T, class = std::enable_if_t<Payload<U>::is_slice>>
+    Span<const E> payload() const noexcept {
+        return Span<const E>(reinterpret_cast<const E *>(r_.payload), r_.len);
+    }
+    template <class U = T, class = std::enable_if_t<!Payload<U>::is_slice>>
+    const U &value() const noexcept {
+        return *reinterpret_cast<const U *>(r_.payload);
+    }
+    template <class G = H, class = std::enable_if_t<!std::is_same<G, NoHeader>::value>>
+    const G &header() const noexcept {
+        return *reinterpret_cast<const G *>(r_.header);
+    }
+    std::uint64_t origin() const noexcept { return r_.origin; }
+
+  protected:
+    icefloe_received r_;
+};
+
+/// What a loan (a request, a response) looks like to C++.
+template <class T, class H>
+class LoanView {
+    using E = typename Payload<T>::Element;
+
+  public:
+    LoanView(icefloe_loan l, std::uint8_t *payload, std::uint8_t *header, std::size_t len)
+        : loan_(l), payload_(payload), header_(header), len_(len) {}
+    template <class U = T, class = std::enable_if_t<Payload<U>::is_slice>>
+    Span<E> payload() noexcept {
+        return Span<E>(reinterpret_cast<E *>(payload_), len_);
+    }
+    template <class U = T, class = std::enable_if_t<!Payload<U>::is_slice>>
+    void write(const U &value) noexcept {
+        std::memcpy(payload_, &value, sizeof(U));
+    }
+    template <class G = H, class = std::enable_if_t<!std::is_same<G, NoHeader>::value>>
+    void header(const G &h) noexcept {
+        std::memcpy(header_, &h, sizeof(G));
+    }
+
+  protected:
+    icefloe_loan loan_;
+    std::uint8_t *payload_;
+    std::uint8_t *header_;
+    std::size_t len_;
+};
+}  // namespace detail
+
+/// A response received; returned when dropped (before its PendingResponse).
+template <class Res, class ResH>
+class Response : public detail::ReceivedView<Res, ResH> {
+  public:
+    Response(icefloe_client *c, const icefloe_received &r) : detail::ReceivedView<Res, ResH>(r), client_(c) {}
+    Response(Response &&o) noexcept : detail::ReceivedView<Res, ResH>(o.r_), client_(std::exchange(o.client_, nullptr)) {}
+    Response &operator=(Response &&o) noexcept {
+        std::swap(this->r_, o.r_);
+        std::swap(client_, o.client_);
+        return *this;
+    }
+    Response(const Response &) = delete;
+    Response &operator=(const Response &) = delete;
+    ~Response() {
+        if (client_) icefloe_client_release(client_, this->r_);
+    }
+
+  private:
+    icefloe_client *client_;
+};
+
+/// A request's response stream. Dropping it stops listening (drop its
+/// responses first: while one is held, the stream stays open until the
+/// client goes).
+template <class Res, class ResH>
+class PendingResponse {
+  public:
+    PendingResponse(icefloe_client *c, icefloe_pending p) : client_(c), pending_(p) {}
+    PendingResponse(PendingResponse &&o) noexcept : client_(std::exchange(o.client_, nullptr)), pending_(o.pending_) {}
+    PendingResponse(const PendingResponse &) = delete;
+    PendingResponse &operator=(const PendingResponse &) = delete;
+    ~PendingResponse() {
+        if (client_) icefloe_client_end(client_, pending_);
+    }
+    /// The next response, waiting up to `timeout`; nullopt when none came.
+    std::optional<Response<Res, ResH>> receive(std::chrono::nanoseconds timeout = std::chrono::nanoseconds(0)) {
+        icefloe_received r{};
+        detail::check(icefloe_client_receive(client_, pending_, static_cast<std::uint64_t>(timeout.count()), &r,
+                                             &connected_),
+                      "receiving a response");
+        if (r.id == 0) return std::nullopt;
+        return Response<Res, ResH>(client_, r);
+    }
+    /// False once every server ended the stream and nothing is left.
+    bool is_connected() const noexcept { return connected_; }
+
+  private:
+    icefloe_client *client_;
+    icefloe_pending pending_;
+    bool connected_ = true;
+};
+
+/// A loaned request: fill it, send() it; dropped unsent, it goes back.
+template <class Req, class Res, class ReqH, class ResH>
+class RequestMut : public detail::LoanView<Req, ReqH> {
+  public:
+    RequestMut(icefloe_client *c, icefloe_loan l, std::uint8_t *p, std::uint8_t *h, std::size_t len)
+        : detail::LoanView<Req, ReqH>(l, p, h, len), client_(c) {}
+    RequestMut(RequestMut &&o) noexcept
+        : detail::LoanView<Req, ReqH>(o.loan_, o.payload_, o.header_, o.len_), client_(std::exchange(o.client_, nullptr)) {}
+    RequestMut(const RequestMut &) = delete;
+    RequestMut &operator=(const RequestMut &) = delete;
+    ~RequestMut() {
+        if (client_) icefloe_client_discard(client_, this->loan_);
+    }
+    PendingResponse<Res, ResH> send() {
+        icefloe_pending p{};
+        icefloe_client *c = std::exchange(client_, nullptr);
+        detail::check(icefloe_client_send(c, this->loan_, &p), "sending the request");
+        return PendingResponse<Res, ResH>(c, p);
+    }
+
+  private:
+    icefloe_client *client_;
+};
+
+template <class Req, class Res, class ReqH, class ResH>
+class Client {
+  public:
+    Client(Client &&o) noexcept : client_(std::exchange(o.client_, nullptr)) {}
+    Client(const Client &) = delete;
+    Client &operator=(const Client &) = delete;
+    ~Client() { icefloe_client_drop(client_); }
+    RequestMut<Req, Res, ReqH, ResH> loan(std::size_t len = 1) {
+        icefloe_loan l{};
+        std::uint8_t *p = nullptr;
+        std::uint8_t *h = nullptr;
+        detail::check(icefloe_client_loan(client_, len, &l, &p, &h), "loaning a request");
+        return RequestMut<Req, Res, ReqH, ResH>(client_, l, p, h, len);
+    }
+
+  private:
+    friend class RequestResponse<Req, Res, ReqH, ResH>;
+    Client(icefloe_reqres *s, icefloe_allocation_strategy strategy, std::uint32_t initial) {
+        icefloe_port_options o = icefloe_port_options_default();
+        o.allocation_strategy = strategy;
+        o.initial_max_slice_len = initial;
+        detail::check(icefloe_client_create(s, &o, &client_), "creating the client");
+    }
+    icefloe_client *client_ = nullptr;
+};
+
+/// A loaned response: fill it, send() it; dropped unsent, it goes back.
+template <class Res, class ResH>
+class ResponseMut : public detail::LoanView<Res, ResH> {
+  public:
+    ResponseMut(icefloe_server *s, icefloe_loan l, std::uint8_t *p, std::uint8_t *h, std::size_t len)
+        : detail::LoanView<Res, ResH>(l, p, h, len), server_(s) {}
+    ResponseMut(ResponseMut &&o) noexcept
+        : detail::LoanView<Res, ResH>(o.loan_, o.payload_, o.header_, o.len_), server_(std::exchange(o.server_, nullptr)) {}
+    ResponseMut(const ResponseMut &) = delete;
+    ResponseMut &operator=(const ResponseMut &) = delete;
+    ~ResponseMut() {
+        if (server_) icefloe_server_discard(server_, this->loan_);
+    }
+    void send() { detail::check(icefloe_server_send(std::exchange(server_, nullptr), this->loan_), "sending the response"); }
+
+  private:
+    icefloe_server *server_;
+};
+
+/// A request received; dropping it ends its response stream.
+template <class Req, class Res, class ReqH, class ResH>
+class ActiveRequest : public detail::ReceivedView<Req, ReqH> {
+  public:
+    ActiveRequest(icefloe_server *s, const icefloe_received &r) : detail::ReceivedView<Req, ReqH>(r), server_(s) {}
+    ActiveRequest(ActiveRequest &&o) noexcept
+        : detail::ReceivedView<Req, ReqH>(o.r_), server_(std::exchange(o.server_, nullptr)) {}
+    ActiveRequest(const ActiveRequest &) = delete;
+    ActiveRequest &operator=(const ActiveRequest &) = delete;
+    ~ActiveRequest() {
+        if (server_) icefloe_server_end(server_, this->r_);
+    }
+    /// Loans a response of `len` elements (1 for a fixed-size response).
+    ResponseMut<Res, ResH> loan(std::size_t len = 1) {
+        icefloe_loan l{};
+        std::uint8_t *p = nullptr;
+        std::uint8_t *h = nullptr;
+        detail::check(icefloe_server_loan(server_, this->r_, len, &l, &p, &h), "loaning a response");
+        return ResponseMut<Res, ResH>(server_, l, p, h, len);
+    }
+    bool is_connected() const {
+        bool c = false;
+        detail::check(icefloe_server_is_connected(server_, this->r_, &c), "asking for the client");
+        return c;
+    }
+
+  private:
+    icefloe_server *server_;
+};
+
+template <class Req, class Res, class ReqH, class ResH>
+class Server {
+  public:
+    Server(Server &&o) noexcept : server_(std::exchange(o.server_, nullptr)) {}
+    Server(const Server &) = delete;
+    Server &operator=(const Server &) = delete;
+    ~Server() { icefloe_server_drop(server_); }
+    /// The next request, waiting up to `timeout`; nullopt when none came.
+    std::optional<ActiveRequest<Req, Res, ReqH, ResH>> receive(
+        std::chrono::nanoseconds timeout = std::chrono::nanoseconds(0)) {
+        icefloe_received r{};
+        detail::check(icefloe_server_receive(server_, static_cast<std::uint64_t>(timeout.count()), &r),
+                      "receiving a request");
+        if (r.id == 0) return std::nullopt;
+        return ActiveRequest<Req, Res, ReqH, ResH>(server_, r);
+    }
+
+  private:
+    friend class RequestResponse<Req, Res, ReqH, ResH>;
+    Server(icefloe_reqres *s, icefloe_allocation_strategy strategy, std::uint32_t initial) {
+        icefloe_port_options o = icefloe_port_options_default();
+        o.allocation_strategy = strategy;
+        o.initial_max_slice_len = initial;
+        detail::check(icefloe_server_create(s, &o, &server_), "creating the server");
+    }
+    icefloe_server *server_ = nullptr;
+};
+
 }  // namespace icefloe
 
 #endif
