@@ -358,3 +358,31 @@ fn the_cpp_flagship_client_talks_to_a_rust_server_up_to_1_mb() {
 fn a_rust_client_talks_to_the_cpp_flagship_server_up_to_1_mb() {
     rust_client_for(&compile_cpp("../cpp/examples/request_response_server.cpp", "cpp_rr_server"));
 }
+
+#[test]
+fn a_rust_notifier_wakes_a_cpp_listener() {
+    let exe = compile_cpp("../cpp/examples/event_listener.cpp", "cpp_event_listener");
+    let p = prefix();
+    let name = ServiceName::new("cpp/events").unwrap();
+    let node = NodeBuilder::new().prefix(&p).unwrap().create().unwrap();
+    let event = node.service_builder(&name).event().open_or_create().unwrap();
+    let notifier = event.notifier_builder().create().unwrap();
+    let child = Command::new(&exe).args([p.as_str(), name.as_str(), "3"]).stdout(Stdio::piped()).spawn().unwrap();
+    let deadline = Instant::now() + WATCHDOG;
+    while event.number_of_listeners() == 0 {
+        assert!(Instant::now() < deadline, "the C++ listener never came");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for id in [9u32, 10, 255] {
+        notifier.notify_with_custom_event_id(icefloe_linux::EventId::new(id)).unwrap();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "the C++ listener failed: {text}");
+    for id in [9, 10, 255] {
+        assert!(text.contains(&format!("event id {id} (1 notification(s))")), "{text}");
+    }
+    drop((notifier, event, node));
+    assert_eq!(shm_left(&p), Vec::<String>::new());
+}

@@ -691,6 +691,95 @@ class Server {
     icefloe_server *server_ = nullptr;
 };
 
+/// QoS of an event service (unset: icefloe's default).
+struct EventOptions {
+    std::uint32_t max_notifiers = 0;
+    std::uint32_t max_listeners = 0;
+    std::optional<std::uint32_t> event_id_max_value;
+    std::optional<std::uint32_t> notifier_created_event;
+    std::optional<std::uint32_t> notifier_dropped_event;
+    std::optional<std::uint32_t> notifier_dead_event;
+    std::optional<std::chrono::nanoseconds> deadline;
+};
+
+class Notifier;
+class Listener;
+
+/// An event service.
+class EventService {
+  public:
+    EventService(const Node &node, const char *name, Open mode = Open::OpenOrCreate, const EventOptions &qos = {}) {
+        icefloe_event_options o = icefloe_event_options_default();
+        o.max_notifiers = qos.max_notifiers;
+        o.max_listeners = qos.max_listeners;
+        auto id = [](const std::optional<std::uint32_t> &v) { return v ? static_cast<std::int64_t>(*v) : -1; };
+        o.event_id_max_value = id(qos.event_id_max_value);
+        o.notifier_created_event = id(qos.notifier_created_event);
+        o.notifier_dropped_event = id(qos.notifier_dropped_event);
+        o.notifier_dead_event = id(qos.notifier_dead_event);
+        o.deadline_ns = qos.deadline ? static_cast<std::uint64_t>(qos.deadline->count()) : 0;
+        detail::check(icefloe_event_service(node.raw(), name, &o, static_cast<icefloe_open_mode>(mode), &service_),
+                      "opening the event service");
+    }
+    EventService(EventService &&o) noexcept : service_(std::exchange(o.service_, nullptr)) {}
+    EventService(const EventService &) = delete;
+    EventService &operator=(const EventService &) = delete;
+    ~EventService() { icefloe_event_drop(service_); }
+    Notifier notifier() const;
+    Listener listener() const;
+
+  private:
+    icefloe_event *service_ = nullptr;
+};
+
+/// Wakes listeners with an event id.
+class Notifier {
+  public:
+    explicit Notifier(icefloe_event *s) { detail::check(icefloe_notifier_create(s, &notifier_), "creating the notifier"); }
+    Notifier(Notifier &&o) noexcept : notifier_(std::exchange(o.notifier_, nullptr)) {}
+    Notifier(const Notifier &) = delete;
+    Notifier &operator=(const Notifier &) = delete;
+    ~Notifier() { icefloe_notifier_drop(notifier_); }
+    /// Returns how many listeners it woke.
+    std::size_t notify(std::uint32_t id = 0) {
+        std::size_t woken = 0;
+        detail::check(icefloe_notifier_notify(notifier_, id, &woken), "notifying");
+        return woken;
+    }
+
+  private:
+    icefloe_notifier *notifier_ = nullptr;
+};
+
+/// Sleeps until notifiers wake it.
+class Listener {
+  public:
+    explicit Listener(icefloe_event *s) { detail::check(icefloe_listener_create(s, &listener_), "creating the listener"); }
+    Listener(Listener &&o) noexcept : listener_(std::exchange(o.listener_, nullptr)) {}
+    Listener(const Listener &) = delete;
+    Listener &operator=(const Listener &) = delete;
+    ~Listener() { icefloe_listener_drop(listener_); }
+    /// Waits up to `timeout` (zero: not at all) and calls `f(id, count)`
+    /// for every pending id; returns how many ids came.
+    template <class F>
+    std::size_t wait(std::chrono::nanoseconds timeout, F &&f) {
+        auto trampoline = [](void *ctx, std::uint32_t id, std::uint32_t count) {
+            (*static_cast<std::remove_reference_t<F> *>(ctx))(id, count);
+        };
+        std::size_t ids = 0;
+        detail::check(icefloe_listener_wait(listener_, static_cast<std::uint64_t>(timeout.count()), trampoline,
+                                            static_cast<void *>(&f), &ids),
+                      "waiting for events");
+        return ids;
+    }
+
+  private:
+    icefloe_listener *listener_ = nullptr;
+};
+
+inline Notifier EventService::notifier() const { return Notifier(service_); }
+inline Listener EventService::listener() const { return Listener(service_); }
+
 }  // namespace icefloe
 
 #endif
