@@ -386,3 +386,29 @@ fn a_rust_notifier_wakes_a_cpp_listener() {
     drop((notifier, event, node));
     assert_eq!(shm_left(&p), Vec::<String>::new());
 }
+
+#[test]
+fn a_cmake_project_builds_against_icefloe_by_add_subdirectory() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let build = profile_dir().join("cmake-user");
+    let lib = profile_dir().join("libicefloe_c.a");
+    let configure = Command::new("cmake")
+        .arg("-S")
+        .arg(dir.join("tests/cmake"))
+        .arg("-B")
+        .arg(&build)
+        .arg(format!("-DICEFLOE_LIBRARY={}", lib.display()))
+        .output()
+        .expect("cmake runs (ci/test installs Debian's cmake)");
+    assert!(configure.status.success(), "configure: {}", String::from_utf8_lossy(&configure.stderr));
+    let built = Command::new("cmake").arg("--build").arg(&build).output().unwrap();
+    assert!(
+        built.status.success(),
+        "build: {}{}",
+        String::from_utf8_lossy(&built.stdout),
+        String::from_utf8_lossy(&built.stderr)
+    );
+    // What CMake built works like what cc built.
+    rust_publisher_to(&build.join("subscriber"), "cmake/c");
+    rust_publisher_to(&build.join("cpp_subscriber"), "cmake/cpp");
+}
