@@ -5,7 +5,7 @@ use crate::error::icefloe_error;
 use crate::slots::Slots;
 use crate::{code, icefloe_node, put, str_arg};
 use icefloe_linux::icefloe_core::{ChunkMutUninit, Opaque, Sample, TypeDetail, TypeVariant};
-use icefloe_linux::{AllocationStrategy, PublishSubscribe, ServiceName, Shared};
+use icefloe_linux::{AllocationStrategy, PublishSubscribe, ServiceName};
 use std::ffi::c_char;
 use std::time::Duration;
 
@@ -218,10 +218,22 @@ pub extern "C" fn icefloe_publisher_options_default() -> icefloe_publisher_optio
     }
 }
 
-/// A publisher, with the loans it has out.
+/// A publisher, with the loans it has out. The loans borrow the port,
+/// which is boxed (its address never changes) and dropped after them
+/// (field order): no reference count is touched on the message path.
 pub struct icefloe_publisher {
-    port: Shared<PublisherPort>,
-    loans: Slots<ChunkMutUninit<Shared<PublisherPort>, Bytes, Opaque>>,
+    loans: Slots<ChunkMutUninit<&'static PublisherPort, Bytes, Opaque>>,
+    port: Box<PublisherPort>,
+}
+
+impl icefloe_publisher {
+    fn port(&self) -> &'static PublisherPort {
+        // SAFETY: the port is boxed, so its address is stable, and every
+        // borrower made here (a loan) lives in `self.loans`, which is
+        // dropped before `self.port`; the handle itself is dropped only
+        // through `icefloe_publisher_drop`.
+        unsafe { &*(&*self.port as *const PublisherPort) }
+    }
 }
 
 /// A loaned sample: write its payload (and header) through the pointers
@@ -265,7 +277,7 @@ pub unsafe extern "C" fn icefloe_publisher_create(
         let port = b.create()?;
         let loans = Slots::new(port.max_loaned_samples() as usize);
         // SAFETY: writable, by the contract.
-        unsafe { put(out, icefloe_publisher { port: Shared::new(port), loans }) }
+        unsafe { put(out, icefloe_publisher { loans, port: Box::new(port) }) }
     })
 }
 
@@ -304,7 +316,7 @@ pub unsafe extern "C" fn icefloe_publisher_loan(
         if loan.is_null() || payload.is_null() {
             return Err(icefloe_error::ICEFLOE_ERROR_NULL_ARGUMENT);
         }
-        let mut chunk = PublisherPort::loan_slice_uninit_via(&p.port, len)?;
+        let mut chunk = p.port().loan_slice_uninit(len)?;
         let data = chunk.payload_bytes_mut().as_mut_ptr().cast::<u8>();
         let head = chunk.user_header_bytes_mut().as_mut_ptr();
         // The slot table holds as many loans as the port lends.
@@ -384,10 +396,19 @@ pub unsafe extern "C" fn icefloe_publisher_discard(
     })
 }
 
-/// A subscriber, with the samples it holds.
+/// A subscriber, with the samples it holds (borrowing the boxed port,
+/// dropped before it, as for the publisher).
 pub struct icefloe_subscriber {
-    port: Shared<SubscriberPort>,
-    samples: Slots<Sample<Shared<SubscriberPort>, Bytes, Opaque>>,
+    samples: Slots<Sample<&'static SubscriberPort, Bytes, Opaque>>,
+    port: Box<SubscriberPort>,
+}
+
+impl icefloe_subscriber {
+    fn port(&self) -> &'static SubscriberPort {
+        // SAFETY: as for `icefloe_publisher::port`: boxed, and its
+        // borrowers (samples) are dropped first.
+        unsafe { &*(&*self.port as *const SubscriberPort) }
+    }
 }
 
 /// A received sample: read it through the pointers, then
@@ -425,7 +446,7 @@ pub unsafe extern "C" fn icefloe_subscriber_create(
         let port = s.service.subscriber_builder().create()?;
         let samples = Slots::new(s.service.static_config().subscriber_max_borrowed_samples as usize);
         // SAFETY: writable, by the contract.
-        unsafe { put(out, icefloe_subscriber { port: Shared::new(port), samples }) }
+        unsafe { put(out, icefloe_subscriber { samples, port: Box::new(port) }) }
     })
 }
 
@@ -460,11 +481,8 @@ pub unsafe extern "C" fn icefloe_subscriber_receive(
         if sample.is_null() {
             return Err(icefloe_error::ICEFLOE_ERROR_NULL_ARGUMENT);
         }
-        let got = if timeout_ns == 0 {
-            SubscriberPort::receive_via(&s.port)?
-        } else {
-            SubscriberPort::timed_receive_via(&s.port, Duration::from_nanos(timeout_ns))?
-        };
+        let port = s.port();
+        let got = if timeout_ns == 0 { port.receive()? } else { port.timed_receive(Duration::from_nanos(timeout_ns))? };
         let view = match got {
             None => icefloe_sample {
                 id: 0,
