@@ -240,7 +240,9 @@ typedef struct icefloe_node icefloe_node;
 // A notifier.
 typedef struct icefloe_notifier icefloe_notifier;
 
-// A publisher, with the loans it has out.
+// A publisher, with the loans it has out. The loans borrow the port,
+// which is boxed (its address never changes) and dropped after them
+// (field order): no reference count is touched on the message path.
 typedef struct icefloe_publisher icefloe_publisher;
 
 // A publish-subscribe service.
@@ -253,7 +255,8 @@ typedef struct icefloe_reqres icefloe_reqres;
 // requests they borrow.
 typedef struct icefloe_server icefloe_server;
 
-// A subscriber, with the samples it holds.
+// A subscriber, with the samples it holds (borrowing the boxed port,
+// dropped before it, as for the publisher).
 typedef struct icefloe_subscriber icefloe_subscriber;
 
 // How to create a node. Start from `icefloe_node_options_default()`.
