@@ -39,7 +39,11 @@ fn build(compiler: &str, flags: &[&str], source: &str, name: &str) -> PathBuf {
     std::fs::create_dir_all(&out_dir).unwrap();
     let out = out_dir.join(name);
     let lib = profile_dir().join("libicefloe_c.a");
-    assert!(lib.exists(), "{} is built with the crate", lib.display());
+    assert!(
+        lib.exists(),
+        "{} is missing: `cargo test` builds the crate as an rlib only; run `cargo build -p icefloe-c` first (ci/test does)",
+        lib.display()
+    );
     let status = Command::new(compiler)
         .args(flags)
         .args(["-Wall", "-Wextra", "-Werror", "-O1", "-I"])
