@@ -2,8 +2,8 @@
 //! pong (8 B, busy-polling, two threads, one process), once through the
 //! Rust API and once through the C API's functions, interleaved in one run.
 //!
-//! `cargo run --release -p icefloe-c --bin icefloe-c-bench -- [rounds]`;
-//! writes `bench/results/c.md`.
+//! `cargo bench -p icefloe-c -- [rounds]` (the two threads pinned to CPUs 0
+//! and 1); writes `bench/results/c.md`.
 // The echo threads' stop flags are plain process atomics.
 #![allow(clippy::disallowed_types)]
 
@@ -14,6 +14,18 @@ use std::sync::Arc;
 use std::time::Instant;
 
 const PER_ROUND: usize = 20_000;
+
+/// Pins the calling thread to `cpu` (best effort: on a machine with one CPU
+/// both threads share it).
+fn pin(cpu: usize) {
+    // SAFETY: a zeroed cpu_set_t is an empty set; CPU_SET writes within it;
+    // sched_setaffinity(0, …) applies to the calling thread.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
 
 fn ok(e: icefloe_error) {
     assert_eq!(e, icefloe_error::ICEFLOE_OK, "a C API call failed");
@@ -37,6 +49,7 @@ fn rust_round(prefix: &str, n: usize) -> Vec<u64> {
     let stop = Arc::new(AtomicBool::new(false));
     let (s, p) = (stop.clone(), prefix.to_owned());
     let echo = std::thread::spawn(move || {
+        pin(1);
         let node = NodeBuilder::new().prefix(&p).unwrap().create().unwrap();
         let open = |name: &str| {
             node.service_builder(&ServiceName::new(name).unwrap())
@@ -176,6 +189,7 @@ fn c_round(prefix: &str, n: usize) -> Vec<u64> {
     let mut echo_side = CSide::new(&p, c"bench/c-pong", c"bench/c-ping");
     let s = stop.clone();
     let echo = std::thread::spawn(move || {
+        pin(1);
         while !s.load(Ordering::Relaxed) {
             if let Some(v) = echo_side.receive() {
                 echo_side.send(v);
@@ -213,7 +227,9 @@ fn pct(v: &[u64], p: f64) -> u64 {
 }
 
 fn main() {
-    let rounds: usize = std::env::args().nth(1).and_then(|r| r.parse().ok()).unwrap_or(5);
+    // `cargo bench` passes `--bench`; a number among the arguments is the rounds.
+    let rounds: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(5);
+    pin(0);
     let prefix = format!("cb{}_", std::process::id() % 100_000);
     let started = Instant::now();
     let (mut rust, mut c) = (Vec::new(), Vec::new());
@@ -244,8 +260,8 @@ fn main() {
     let (rm, cm) = (pct(&rust, 0.5), pct(&c, 0.5));
     let out = format!(
         "# icefloe's C API against its Rust API\n\n{cpu} · {rounds} rounds interleaved · {:.0} s · \
-         `cargo run --release -p icefloe-c --bin icefloe-c-bench -- {rounds}`\n\n\
-         Publish-subscribe 8 B round trip between two threads of one process, busy-polling, {PER_ROUND} per round.\n\n\
+         `cargo bench -p icefloe-c -- {rounds}`\n\n\
+         Publish-subscribe 8 B round trip between two threads of one process pinned to CPUs 0 and 1, busy-polling, {PER_ROUND} per round.\n\n\
          | API | round trip p50 | p10 | p90 | p99 |\n|---|---|---|---|---|\n\
          | Rust | {rm} ns | {} ns | {} ns | {} ns |\n| C | {cm} ns | {} ns | {} ns | {} ns |\n\n\
          C over Rust: {:.2}× at the median (per-round ratios {:.2}–{:.2}); the binding adds about {} ns per round \
