@@ -147,24 +147,30 @@ impl BridgeConfig {
             ZenohConfig::Default => Ok(zenoh::Config::default()),
             ZenohConfig::File(path) => zenoh::Config::from_file(path).map_err(z),
             ZenohConfig::Json5(text) => zenoh::Config::from_json5(text).map_err(z),
-            ZenohConfig::Loopback { listen, connect } => {
-                let mut c = zenoh::Config::default();
-                let ep = |port: &u16| format!("\"tcp/127.0.0.1:{port}\"");
-                let listen: Vec<_> = listen.iter().map(ep).collect();
-                let connect: Vec<_> = connect.iter().map(ep).collect();
-                for (key, value) in [
-                    ("mode", "\"peer\"".to_owned()),
-                    ("scouting/multicast/enabled", "false".to_owned()),
-                    ("scouting/gossip/enabled", "false".to_owned()),
-                    ("listen/endpoints", format!("[{}]", listen.join(","))),
-                    ("connect/endpoints", format!("[{}]", connect.join(","))),
-                ] {
-                    c.insert_json5(key, &value).map_err(z)?;
-                }
-                Ok(c)
-            }
+            ZenohConfig::Loopback { listen, connect } => loopback_config(*listen, connect).map_err(z),
         }
     }
+}
+
+/// Zenoh in peer mode on 127.0.0.1 only, scouting off: listening on
+/// `listen` (if any) and connecting to each of `connect` (what
+/// [`ZenohConfig::Loopback`] asks for; tests and benches use it for plain
+/// sessions beside the bridges).
+pub fn loopback_config(listen: Option<u16>, connect: &[u16]) -> Result<zenoh::Config, zenoh::Error> {
+    let mut c = zenoh::Config::default();
+    let ep = |port: &u16| format!("\"tcp/127.0.0.1:{port}\"");
+    let listen: Vec<_> = listen.iter().map(ep).collect();
+    let connect: Vec<_> = connect.iter().map(ep).collect();
+    for (key, value) in [
+        ("mode", "\"peer\"".to_owned()),
+        ("scouting/multicast/enabled", "false".to_owned()),
+        ("scouting/gossip/enabled", "false".to_owned()),
+        ("listen/endpoints", format!("[{}]", listen.join(","))),
+        ("connect/endpoints", format!("[{}]", connect.join(","))),
+    ] {
+        c.insert_json5(key, &value)?;
+    }
+    Ok(c)
 }
 
 /// What an export does when Zenoh cannot take a message at once.
@@ -555,11 +561,9 @@ pub(crate) fn stats_of(ctx: &Ctx) -> Vec<ServiceStats> {
 fn default_host_id(prefix: &str) -> u64 {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
     let machine = std::fs::read_to_string("/etc/machine-id").unwrap_or_default();
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in host.trim().bytes().chain([0]).chain(machine.trim().bytes()).chain([0]).chain(prefix.bytes()) {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-    }
-    h
+    let bytes: Vec<u8> =
+        host.trim().bytes().chain([0]).chain(machine.trim().bytes()).chain([0]).chain(prefix.bytes()).collect();
+    wire::fnv1a(&bytes)
 }
 
 /// A bridge id: the start time in the high bits, to the microsecond (so

@@ -86,7 +86,8 @@ pub fn valid_domain(s: &str) -> bool {
 }
 
 /// 64-bit FNV-1a.
-fn fnv1a(bytes: &[u8], mut h: u64) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h = FNV_OFFSET;
     for &b in bytes {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
@@ -124,7 +125,7 @@ pub fn type_hash(config: &StaticConfig) -> u64 {
         type_bytes(&mut b, &r.payload);
         type_bytes(&mut b, &r.user_header);
     }
-    fnv1a(&b, FNV_OFFSET)
+    fnv1a(&b)
 }
 
 /// The types of a service, as the log shows them.

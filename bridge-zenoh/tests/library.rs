@@ -1,18 +1,14 @@
 //! The bridge as a library (`Bridge::start` in one's own process), its
 //! errors, its counters, and a hostile peer that writes garbage.
 
+mod common;
+use common::{free_port, shm_left, WATCHDOG};
 use icefloe_linux::{NodeBuilder, ServiceName};
 use icefloe_zenoh::wire::{self, Attachment, Keys};
 use icefloe_zenoh::{Bridge, BridgeConfig, BridgeError, Direction, ZenohConfig};
 use std::time::{Duration, Instant};
 use zenoh::bytes::ZBytes;
 use zenoh::Wait;
-
-const WATCHDOG: Duration = Duration::from_secs(60);
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 fn config(prefix: &str, domain: &str, listen: u16, connect: &[u16]) -> BridgeConfig {
     let mut c = BridgeConfig::new("lib/*");
@@ -24,17 +20,6 @@ fn config(prefix: &str, domain: &str, listen: u16, connect: &[u16]) -> BridgeCon
 
 fn unique(tag: &str) -> String {
     format!("l{}{tag}_", std::process::id() % 100_000)
-}
-
-fn shm_left(prefix: &str) -> Vec<String> {
-    std::fs::read_dir("/dev/shm")
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.starts_with(prefix))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[test]
@@ -123,16 +108,7 @@ fn a_hostile_peer_gets_nothing_written_and_is_counted() {
     let subscriber = sb.subscriber_builder().create().unwrap();
     // A raw Zenoh peer pretends to be a bridge exporting the service with
     // the right type hash, then sends what no bridge would.
-    let mut zc = zenoh::Config::default();
-    for (k, v) in [
-        ("mode", "\"peer\"".to_owned()),
-        ("scouting/multicast/enabled", "false".to_owned()),
-        ("scouting/gossip/enabled", "false".to_owned()),
-        ("listen/endpoints", format!("[\"tcp/127.0.0.1:{port_z}\"]")),
-        ("connect/endpoints", format!("[\"tcp/127.0.0.1:{port_b}\"]")),
-    ] {
-        zc.insert_json5(k, &v).unwrap();
-    }
+    let zc = icefloe_zenoh::loopback_config(Some(port_z), &[port_b]).unwrap();
     let z = zenoh::open(zc).wait().unwrap();
     let keys = Keys::new(&domain);
     let hash = wire::type_hash(sb.static_config());

@@ -34,19 +34,7 @@ fn free_port() -> u16 {
 }
 
 fn loopback(listen: u16, connect: &[u16]) -> zenoh::Config {
-    let mut c = zenoh::Config::default();
-    let ep = |p: &u16| format!("\"tcp/127.0.0.1:{p}\"");
-    let connect: Vec<_> = connect.iter().map(ep).collect();
-    for (k, v) in [
-        ("mode", "\"peer\"".to_owned()),
-        ("scouting/multicast/enabled", "false".to_owned()),
-        ("scouting/gossip/enabled", "false".to_owned()),
-        ("listen/endpoints", format!("[{}]", ep(&listen))),
-        ("connect/endpoints", format!("[{}]", connect.join(","))),
-    ] {
-        c.insert_json5(k, &v).expect("a valid loopback configuration");
-    }
-    c
+    icefloe_zenoh::loopback_config(Some(listen), connect).expect("a valid loopback configuration")
 }
 
 /// A child process killed and reaped on drop.

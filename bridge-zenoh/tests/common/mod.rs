@@ -63,16 +63,9 @@ impl Host {
         Bridge { child: Some(c.spawn().expect("the bridge binary starts")), log }
     }
 
-    /// Whether node records or segments under the prefix are left.
+    /// Node records or segments under the prefix that are left.
     pub fn shm_left(&self) -> Vec<String> {
-        std::fs::read_dir("/dev/shm")
-            .map(|d| {
-                d.flatten()
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .filter(|n| n.starts_with(&self.prefix))
-                    .collect()
-            })
-            .unwrap_or_default()
+        shm_left(&self.prefix)
     }
 
     /// Reclaims what dead nodes (a killed bridge's) left.
@@ -166,6 +159,18 @@ impl Drop for Bridge {
         }
         let _ = std::fs::remove_file(&self.log);
     }
+}
+
+/// Names in /dev/shm starting with `prefix`.
+pub fn shm_left(prefix: &str) -> Vec<String> {
+    std::fs::read_dir("/dev/shm")
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(prefix))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 pub fn free_port() -> u16 {
