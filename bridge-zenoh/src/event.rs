@@ -2,7 +2,6 @@
 //! puts of (id, count) as little-endian `u32`s (export), a Zenoh subscriber
 //! whose events a local notifier sends (import).
 
-use crate::queue::Queue;
 use crate::wire::{decode_event, encode_event};
 use crate::{Ctx, Direction, Worker, IDLE_WAIT};
 use icefloe_linux::icefloe_core::shm::service::StaticConfig;
@@ -121,8 +120,7 @@ pub(crate) fn import(ctx: &Arc<Ctx>, config: &StaticConfig, hash: u64) -> Result
     let name = config.name.as_str().to_owned();
     let key = ctx.keys.data(EV, &name, hash);
     let counters = ctx.counters(EV, &name, Direction::Import);
-    let c = &ctx.config;
-    let queue = Arc::new(Queue::new(c.queue_len, c.queue_bytes, c.overflow));
+    let queue = ctx.queue();
     Ok(Worker::spawn(ctx, format!("ev-in {name}"), move |ctx, stop| {
         let node = ctx.node().map_err(|e| e.to_string())?;
         let service = open_or_create(&node, &config)?;

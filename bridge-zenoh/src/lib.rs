@@ -349,6 +349,12 @@ impl Ctx {
         s.entry((pattern.word(), name.to_owned(), direction)).or_default().clone()
     }
 
+    /// A service's inbound queue, bounded as the configuration says.
+    pub fn queue<T>(&self) -> Arc<queue::Queue<T>> {
+        let c = &self.config;
+        Arc::new(queue::Queue::new(c.queue_len, c.queue_bytes, c.overflow))
+    }
+
     /// Whether a port id is a bridge's sending port.
     pub fn is_bridge_port(&self, id: u64) -> bool {
         self.bridge_ports.read().unwrap_or_else(|e| e.into_inner()).contains(&id)

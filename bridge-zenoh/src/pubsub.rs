@@ -2,7 +2,6 @@
 //! go out as Zenoh puts (export), a Zenoh subscriber whose samples a local
 //! publisher sends (import).
 
-use crate::queue::Queue;
 use crate::{Counters, Ctx, Direction, Worker, IDLE_WAIT};
 use icefloe_linux::icefloe_core::shm::service::StaticConfig;
 use icefloe_linux::icefloe_core::Opaque;
@@ -128,8 +127,7 @@ pub(crate) fn import(ctx: &Arc<Ctx>, config: &StaticConfig, hash: u64) -> Result
     let name = config.name.as_str().to_owned();
     let key = ctx.keys.data(PS, &name, hash);
     let counters = ctx.counters(PS, &name, Direction::Import);
-    let c = &ctx.config;
-    let queue = Arc::new(Queue::new(c.queue_len, c.queue_bytes, c.overflow));
+    let queue = ctx.queue();
     Ok(Worker::spawn(ctx, format!("ps-in {name}"), move |ctx, stop| {
         let node = ctx.node().map_err(|e| e.to_string())?;
         let service = open_or_create(&node, &config)?;

@@ -6,7 +6,6 @@
 //! every reply sent back as one response; the stream ends with the query.
 
 use crate::pubsub::{join, split};
-use crate::queue::Queue;
 use crate::wire::Attachment;
 use crate::{Ctx, Direction, Worker, IDLE_WAIT};
 use icefloe_linux::icefloe_core::shm::service::StaticConfig;
@@ -90,8 +89,7 @@ pub(crate) fn export(ctx: &Arc<Ctx>, config: &StaticConfig, hash: u64) -> Result
     let name = config.name.as_str().to_owned();
     let key = ctx.keys.data(RR, &name, hash);
     let counters = ctx.counters(RR, &name, Direction::Export);
-    let c = &ctx.config;
-    let queue = Arc::new(Queue::<(Attachment, Query)>::new(c.queue_len, c.queue_bytes, c.overflow));
+    let queue = ctx.queue::<(Attachment, Query)>();
     Ok(Worker::spawn(ctx, format!("rr-out {name}"), move |ctx, stop| {
         let node = ctx.node().map_err(|e| e.to_string())?;
         let service = node
@@ -203,8 +201,7 @@ pub(crate) fn import(ctx: &Arc<Ctx>, config: &StaticConfig, hash: u64) -> Result
     let name = config.name.as_str().to_owned();
     let key = ctx.keys.data(RR, &name, hash);
     let counters = ctx.counters(RR, &name, Direction::Import);
-    let c = &ctx.config;
-    let replies = Arc::new(Queue::<(u64, Reply)>::new(c.queue_len, c.queue_bytes, c.overflow));
+    let replies = ctx.queue::<(u64, Reply)>();
     Ok(Worker::spawn(ctx, format!("rr-in {name}"), move |ctx, stop| {
         let node = ctx.node().map_err(|e| e.to_string())?;
         let service = open_or_create(&node, &config)?;
