@@ -4,7 +4,7 @@
 use crate::error::icefloe_error;
 use crate::slots::Slots;
 use crate::{code, icefloe_node, put, str_arg};
-use icefloe_linux::icefloe_core::{ChunkMutUninit, Opaque, Sample, TypeDetail, TypeVariant};
+use icefloe_linux::icefloe_core::{ChunkMutUninit, Lender, Opaque, Sample, TypeDetail, TypeVariant};
 use icefloe_linux::{AllocationStrategy, PublishSubscribe, ServiceName};
 use std::ffi::c_char;
 use std::time::Duration;
@@ -196,6 +196,20 @@ pub enum icefloe_allocation_strategy {
     ICEFLOE_POWER_OF_TWO = 2,
 }
 
+/// The Rust strategy a C one names.
+pub(crate) fn strategy(s: icefloe_allocation_strategy) -> AllocationStrategy {
+    match s {
+        icefloe_allocation_strategy::ICEFLOE_STATIC => AllocationStrategy::Static,
+        icefloe_allocation_strategy::ICEFLOE_BEST_FIT => AllocationStrategy::BestFit,
+        icefloe_allocation_strategy::ICEFLOE_POWER_OF_TWO => AllocationStrategy::PowerOfTwo,
+    }
+}
+
+/// Where a loan's payload and user header are, to hand to C.
+pub(crate) fn pointers<L: Lender>(chunk: &mut ChunkMutUninit<L, Bytes, Opaque>) -> (*mut u8, *mut u8) {
+    (chunk.payload_bytes_mut().as_mut_ptr().cast::<u8>(), chunk.user_header_bytes_mut().as_mut_ptr())
+}
+
 /// How a publisher is created (0: the default).
 #[repr(C)]
 #[derive(Debug, Clone, Copy)]
@@ -263,11 +277,7 @@ pub unsafe extern "C" fn icefloe_publisher_create(
         let s = unsafe { service.as_ref() }.ok_or(icefloe_error::ICEFLOE_ERROR_NULL_ARGUMENT)?;
         // SAFETY: NULL or valid, by the contract.
         let o = unsafe { options.as_ref() }.copied().unwrap_or_else(|| icefloe_publisher_options_default());
-        let mut b = s.service.publisher_builder().allocation_strategy(match o.allocation_strategy {
-            icefloe_allocation_strategy::ICEFLOE_STATIC => AllocationStrategy::Static,
-            icefloe_allocation_strategy::ICEFLOE_BEST_FIT => AllocationStrategy::BestFit,
-            icefloe_allocation_strategy::ICEFLOE_POWER_OF_TWO => AllocationStrategy::PowerOfTwo,
-        });
+        let mut b = s.service.publisher_builder().allocation_strategy(strategy(o.allocation_strategy));
         if o.max_loaned_samples != 0 {
             b = b.max_loaned_samples(o.max_loaned_samples);
         }
@@ -317,13 +327,12 @@ pub unsafe extern "C" fn icefloe_publisher_loan(
             return Err(icefloe_error::ICEFLOE_ERROR_NULL_ARGUMENT);
         }
         let mut chunk = p.port().loan_slice_uninit(len)?;
-        let data = chunk.payload_bytes_mut().as_mut_ptr().cast::<u8>();
-        let head = chunk.user_header_bytes_mut().as_mut_ptr();
+        let ptrs = pointers(&mut chunk);
         // The slot table holds as many loans as the port lends.
         let id = p.loans.insert(chunk).map_err(|_| icefloe_error::ICEFLOE_ERROR_LOAN_EXCEEDS_MAX_LOANS)?;
         // SAFETY: the out-pointers are writable, by the contract (checked
         // non-NULL, `header` where given).
-        unsafe { hand_out(id, (data, head), loan, payload, header) };
+        unsafe { hand_out(id, ptrs, loan, payload, header) };
         Ok(())
     })
 }

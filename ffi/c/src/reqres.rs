@@ -12,12 +12,13 @@
 
 use crate::error::icefloe_error;
 use crate::pubsub::{
-    hand_out, icefloe_allocation_strategy, icefloe_loan, icefloe_open_mode, icefloe_type, type_detail,
+    hand_out, icefloe_allocation_strategy, icefloe_loan, icefloe_open_mode, icefloe_type, pointers, strategy,
+    type_detail,
 };
 use crate::slots::Slots;
 use crate::{code, icefloe_node, put, str_arg};
 use icefloe_linux::icefloe_core::{self as ice, ChunkMutUninit, Opaque, TypeVariant};
-use icefloe_linux::{AllocationStrategy, RequestResponse, ServiceName, Shared};
+use icefloe_linux::{RequestResponse, ServiceName, Shared};
 use std::ffi::c_char;
 use std::time::Duration;
 
@@ -198,14 +199,6 @@ pub extern "C" fn icefloe_port_options_default() -> icefloe_port_options {
     icefloe_port_options { initial_max_slice_len: 0, allocation_strategy: icefloe_allocation_strategy::ICEFLOE_STATIC }
 }
 
-fn strategy(s: icefloe_allocation_strategy) -> AllocationStrategy {
-    match s {
-        icefloe_allocation_strategy::ICEFLOE_STATIC => AllocationStrategy::Static,
-        icefloe_allocation_strategy::ICEFLOE_BEST_FIT => AllocationStrategy::BestFit,
-        icefloe_allocation_strategy::ICEFLOE_POWER_OF_TWO => AllocationStrategy::PowerOfTwo,
-    }
-}
-
 /// A request sent and the response stream it opened.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -316,11 +309,10 @@ pub unsafe extern "C" fn icefloe_client_loan(
             return Err(icefloe_error::ICEFLOE_ERROR_NULL_ARGUMENT);
         }
         let mut chunk = ClientPort::loan_slice_uninit_via(&c.port, len)?;
-        let data = chunk.payload_bytes_mut().as_mut_ptr().cast::<u8>();
-        let head = chunk.user_header_bytes_mut().as_mut_ptr();
+        let ptrs = pointers(&mut chunk);
         let id = c.loans.insert(chunk).map_err(|_| icefloe_error::ICEFLOE_ERROR_LOAN_EXCEEDS_MAX_LOANS)?;
         // SAFETY: writable, by the contract (checked non-NULL where needed).
-        unsafe { hand_out(id, (data, head), loan, payload, header) };
+        unsafe { hand_out(id, ptrs, loan, payload, header) };
         Ok(())
     })
 }
@@ -585,12 +577,11 @@ pub unsafe extern "C" fn icefloe_server_loan(
         // before requests).
         let r: &'static Active = unsafe { &*(r as *const Active) };
         let mut chunk = r.loan_slice_uninit(len)?;
-        let data = chunk.payload_bytes_mut().as_mut_ptr().cast::<u8>();
-        let head = chunk.user_header_bytes_mut().as_mut_ptr();
+        let ptrs = pointers(&mut chunk);
         let id =
             s.loans.insert((request.id, chunk)).map_err(|_| icefloe_error::ICEFLOE_ERROR_LOAN_EXCEEDS_MAX_LOANS)?;
         // SAFETY: writable, by the contract (checked non-NULL where needed).
-        unsafe { hand_out(id, (data, head), loan, payload, header) };
+        unsafe { hand_out(id, ptrs, loan, payload, header) };
         Ok(())
     })
 }
